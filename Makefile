@@ -1,0 +1,90 @@
+# The words people type. Every target installs what it needs first (uv from PyPI, the locked venv,
+# the npm tools), so `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+
+# Keep every cache inside the work tree (CI runs on a clean clone; nothing may leak into $HOME).
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export UV_PYTHON_DOWNLOADS := never
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_HOME := $(CURDIR)/.cache/cdk
+export CDK_DISABLE_CLI_TELEMETRY := true
+export npm_config_cache := $(CURDIR)/.cache/npm
+export PYTHONDONTWRITEBYTECODE := 1
+
+UV := .tools/bin/uv
+VENV := .venv/.synced
+NODE := node_modules/.installed
+PY := .venv/bin/python
+CDK := node_modules/.bin/cdk --no-notices
+
+.PHONY: help run test synth deploy diff build invoke lint format bench openapi clean
+
+help:
+	@echo "make run      the whole system locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
+	@echo "make test     lint, type-check and the full test suite"
+	@echo "make synth    build the Lambda assets and synthesize the CDK app (cdk-nag + cfn-lint gate)"
+	@echo "make deploy   cdk deploy (needs AWS credentials)      make diff   cdk diff"
+	@echo "make build    function code and arm64 dependency layer into .build/"
+	@echo "make invoke FN=members_public EVENT=events/members/post_signup_form.json"
+	@echo "make lint     ruff and mypy                          make bench  cold start and AWS-call counts"
+	@echo "make openapi  regenerate functions/docs/openapi.json from the resolvers"
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: $(VENV)
+	$(PY) -m infra.build
+
+synth: build $(NODE)
+	$(CDK) synth --quiet
+	$(PY) -m cfnlint cdk.out/*.template.json
+	@echo "synth: cdk-nag and cfn-lint found nothing; templates in cdk.out/"
+
+deploy: build $(NODE)
+	$(CDK) deploy $(ARGS)
+
+diff: build $(NODE)
+	$(CDK) diff $(ARGS)
+
+run: $(VENV) $(NODE)
+	$(PY) -m infra.local
+
+invoke: $(VENV) $(NODE)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
+	$(PY) -m infra.local.invoke $(FN) $(EVENT)
+
+lint: $(VENV)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy functions shared infra tests
+
+format: $(VENV)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: lint build $(NODE)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: build $(NODE)
+	$(PY) -m tests.bench
+
+openapi: $(VENV)
+	$(PY) -m infra.openapi
+
+clean:
+	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""The environment of the member functions, validated once per cold start."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class AdminEnv(_Env):
+    members_table: str = Field(alias="MEMBERS_TABLE_NAME")
+
+
+class PublicEnv(AdminEnv):
+    meetings_table: str = Field(alias="MEETINGS_TABLE_NAME")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
+    group_name: str = Field(alias="GROUP_NAME")
+    sender: str = Field(alias="SENDER")
+    reply_to: str = Field(alias="REPLY_TO")
+    base_url: str = Field(alias="BASE_URL")
+    time_zone: str = Field(alias="TIME_ZONE")
+    privacy_notice_version: str = Field(alias="PRIVACY_NOTICE_VERSION")
+
+
+@cache
+def public_env() -> PublicEnv:
+    return PublicEnv.model_validate(dict(os.environ))
+
+
+@cache
+def admin_env() -> AdminEnv:
+    return AdminEnv.model_validate(dict(os.environ))

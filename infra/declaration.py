@@ -1,0 +1,266 @@
+"""The one declaration of the system.
+
+Every table and every function (handler path, HTTP routes, schedules, environment and permissions)
+is declared here once. The CDK constructs (`infra/constructs/`) and the local runtime
+(`infra/local/`) both read this module, so the cloud and the laptop cannot drift apart.
+
+This module imports handler *paths* (strings), never handler code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+class Access(StrEnum):
+    """What a function may do to a table. There is deliberately no Scan."""
+
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+def actions_for(access: Access) -> tuple[str, ...]:
+    if access is Access.READ:
+        return READ_ACTIONS
+    if access is Access.WRITE:
+        return WRITE_ACTIONS
+    return tuple(dict.fromkeys(READ_ACTIONS + WRITE_ACTIONS))
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table. All keys are strings; every table is on-demand, encrypted and has PITR."""
+
+    key: str
+    description: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.key.upper()}_TABLE_NAME"
+
+    @property
+    def local_name(self) -> str:
+        return f"mkcpp-{self.key.replace('_', '-')}"
+
+    def create_table_kwargs(self, name: str) -> dict[str, object]:
+        """`dynamodb.create_table` arguments, for DynamoDB Local and moto."""
+        attributes = {self.partition_key}
+        schema = [{"AttributeName": self.partition_key, "KeyType": "HASH"}]
+        if self.sort_key:
+            attributes.add(self.sort_key)
+            schema.append({"AttributeName": self.sort_key, "KeyType": "RANGE"})
+        indexes = []
+        for index in self.indexes:
+            attributes.add(index.partition_key)
+            index_schema = [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
+            if index.sort_key:
+                attributes.add(index.sort_key)
+                index_schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
+            indexes.append(
+                {"IndexName": index.name, "KeySchema": index_schema, "Projection": {"ProjectionType": "ALL"}}
+            )
+        kwargs: dict[str, object] = {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+            ],
+            "KeySchema": schema,
+        }
+        if indexes:
+            kwargs["GlobalSecondaryIndexes"] = indexes
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str  # API Gateway syntax: /admin/members/{id}
+    auth: Literal["public", "admin"] = "public"
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule that invokes the function with `payload` as its event."""
+
+    name: str
+    expression: str  # "cron(0 9 * * ? *)" or "rate(1 day)", evaluated in the deployment time zone
+    description: str
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # dotted path: functions.members.public.lambda_handler
+    description: str
+    routes: tuple[Route, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    tables: Mapping[str, Access] = field(default_factory=dict)
+    idempotency: bool = False  # read/write on the Powertools idempotency table
+    signing_key: bool = False  # may read the token-signing secret
+    sends_email: bool = False  # may send through SES with the configuration set
+    resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
+    memory_mb: int = 512
+    timeout_seconds: int = 10
+
+    @property
+    def asynchronous(self) -> bool:
+        """Invoked asynchronously (schedules, events): needs a DLQ / on-failure destination."""
+        return bool(self.schedules)
+
+    @property
+    def service_name(self) -> str:
+        return self.name.replace("_", "-")
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+MEMBERS = TableSpec(
+    key="members",
+    description="Members: profile, consents and preferences (MEMBER#id), plus email-lookup pointers "
+    "(EMAIL#hmac). Pending sign-ups expire by TTL.",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(
+        Index("by_status", "status", "listed_at"),
+        Index("by_role", "role", "listed_at"),
+    ),
+    ttl_attribute="expires_at",
+)
+
+MEETINGS = TableSpec(
+    key="meetings",
+    description="Plenary and working-group meetings. Only scheduled, public meetings carry the sparse "
+    "`listing` key, so the by_start index holds exactly the upcoming public meetings.",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(Index("by_start", "listing", "starts_at"),),
+)
+
+IDEMPOTENCY = TableSpec(
+    key="idempotency",
+    description="Powertools idempotency records (hashed keys and non-personal responses only).",
+    partition_key="id",
+    ttl_attribute="expiration",
+)
+
+TABLES: tuple[TableSpec, ...] = (MEMBERS, MEETINGS, IDEMPOTENCY)
+
+# --- functions ----------------------------------------------------------------------------------
+
+MEMBERS_PUBLIC = FunctionSpec(
+    name="members_public",
+    handler="functions.members.public.lambda_handler",
+    resolver="functions.members.public.app",
+    description="Member sign-up with double opt-in, and confirmation.",
+    routes=(
+        Route("GET", "/members/signup"),
+        Route("GET", "/members/privacy"),
+        Route("POST", "/members"),
+        Route("GET", "/members/confirm"),
+    ),
+    tables={"members": Access.READ_WRITE, "meetings": Access.READ},
+    idempotency=True,
+    signing_key=True,
+    sends_email=True,
+)
+
+MEMBERS_ADMIN = FunctionSpec(
+    name="members_admin",
+    handler="functions.members.admin.lambda_handler",
+    resolver="functions.members.admin.app",
+    description="Administrators' member list.",
+    routes=(Route("GET", "/admin/members", auth="admin"),),
+    tables={"members": Access.READ},
+)
+
+DOCS = FunctionSpec(
+    name="docs",
+    handler="functions.docs.handler.lambda_handler",
+    description="Serves the OpenAPI document of the whole API.",
+    routes=(Route("GET", "/openapi.json"),),
+    memory_mb=256,
+    timeout_seconds=5,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, DOCS)
+
+
+def table(key: str) -> TableSpec:
+    return next(t for t in TABLES if t.key == key)
+
+
+def function(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no function named {name!r}; known: {', '.join(f.name for f in FUNCTIONS)}")
+
+
+def all_routes() -> list[tuple[Route, FunctionSpec]]:
+    return [(route, spec) for spec in FUNCTIONS for route in spec.routes]
+
+
+def all_schedules() -> list[tuple[Schedule, FunctionSpec]]:
+    return [(schedule, spec) for spec in FUNCTIONS for schedule in spec.schedules]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Where the shared resources are: CDK tokens in the cloud, local names on a laptop."""
+
+    table_names: Mapping[str, str]
+    signing_key_secret: str
+    configuration_set: str
+
+
+def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
+    """The environment variables a function gets, in AWS and locally alike.
+
+    `settings` holds the deployment configuration rendered as environment variables
+    (see `infra.config.DeploymentConfig.as_environment`).
+    """
+    env = {
+        "POWERTOOLS_SERVICE_NAME": spec.service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": "MKCPP",
+        **settings,
+    }
+    for key in spec.tables:
+        env[table(key).env_var] = resources.table_names[key]
+    if spec.idempotency:
+        env[IDEMPOTENCY.env_var] = resources.table_names[IDEMPOTENCY.key]
+    if spec.signing_key:
+        env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
+    if spec.sends_email:
+        env["SES_CONFIGURATION_SET"] = resources.configuration_set
+    return env

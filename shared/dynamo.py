@@ -1,0 +1,70 @@
+"""Small helpers over the low-level DynamoDB client (lighter to import than the resource API)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values to a DynamoDB item; None values are left out rather than stored as NULL."""
+    return {key: _serializer.serialize(value) for key, value in data.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def value(data: Any) -> dict[str, Any]:
+    return _serializer.serialize(data)  # type: ignore[no-any-return]
+
+
+def _plain(data: Any) -> Any:
+    """Decimals back to int (all our numbers are whole), recursively."""
+    from decimal import Decimal
+
+    if isinstance(data, Decimal):
+        return int(data)
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, set):
+        return sorted(_plain(v) for v in data)
+    return data
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this API did not produce."""
+
+
+def encode_cursor(state: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise BadCursor("cursor is not valid") from exc
+    if not isinstance(state, dict):
+        raise BadCursor("cursor is not valid")
+    return state

@@ -1,0 +1,96 @@
+"""Sending email through SES (v2), as MIME with a text and an HTML part.
+
+Every email to a member carries `List-Unsubscribe` and `List-Unsubscribe-Post:
+List-Unsubscribe=One-Click` (RFC 8058), pointing at a signed one-click unsubscribe link, and is sent
+with the SES configuration set so bounces and complaints come back to us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.email.render import RenderedEmail
+from shared.observability import logger
+
+
+class EmailNotSent(Exception):
+    """SES refused or failed; nothing was sent."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    content: RenderedEmail
+    kind: str  # what this email is, for metrics and SES event tags: "confirm", "welcome", ...
+    unsubscribe_url: str | None
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+# Header lines up to RFC 5322's 998 characters: a List-Unsubscribe URL must stay one plain `<url>`,
+# which the default 78-character folding would turn into unreadable encoded words.
+MIME_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+def build_mime(email: OutgoingEmail, sender: str, reply_to: str) -> EmailMessage:
+    message = EmailMessage(policy=MIME_POLICY)
+    message["From"] = sender
+    message["To"] = email.to
+    message["Reply-To"] = reply_to
+    message["Subject"] = email.content.subject
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].rstrip(">"))
+    if email.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(email.content.text)
+    message.add_alternative(email.content.html, subtype="html")
+    for attachment in email.attachments:
+        maintype, _, rest = attachment.content_type.partition("/")
+        subtype, *params = [p.strip() for p in rest.split(";")]
+        extra = dict(p.split("=", 1) for p in params if "=" in p)
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=extra
+        )
+    return message
+
+
+class Mailer:
+    def __init__(self, client: Any, sender: str, reply_to: str, configuration_set: str) -> None:
+        self._ses = client
+        self._sender = sender
+        self._reply_to = reply_to
+        self._configuration_set = configuration_set
+
+    def send(self, email: OutgoingEmail) -> str:
+        message = build_mime(email, self._sender, self._reply_to)
+        try:
+            response = self._ses.send_email(
+                FromEmailAddress=self._sender,
+                Destination={"ToAddresses": [email.to]},
+                Content={"Raw": {"Data": message.as_bytes()}},
+                ConfigurationSetName=self._configuration_set,
+                EmailTags=[{"Name": "kind", "Value": email.kind}],
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            logger.warning("email not sent", extra={"kind": email.kind, "error_code": code})
+            raise EmailNotSent(code) from exc
+        message_id = str(response["MessageId"])
+        logger.info("email sent", extra={"kind": email.kind, "message_id": message_id})
+        return message_id

@@ -1,0 +1,51 @@
+"""Pages and emails from Jinja templates in `shared/templates/`.
+
+HTML is autoescaped; text parts are not (they are plain text). Undefined variables fail loudly.
+An email is a pair of templates, `email/<name>.txt` and `email/<name>.html`; the text template's
+first line is `Subject: ...`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_page(template: str, /, **context: Any) -> str:
+    return _environment().get_template(f"pages/{template}.html").render(**context)
+
+
+def render_email(template: str, /, **context: Any) -> RenderedEmail:
+    env = _environment()
+    text = env.get_template(f"email/{template}.txt").render(**context)
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject: "):
+        raise ValueError(f"email/{template}.txt must start with 'Subject: '")
+    subject = first.removeprefix("Subject: ").strip()
+    html = env.get_template(f"email/{template}.html").render(subject=subject, **context)
+    return RenderedEmail(subject=subject, text=body.lstrip("\n"), html=html)

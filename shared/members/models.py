@@ -1,0 +1,197 @@
+"""Member domain models: what a sign-up form may contain, and what is stored about a member."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from shared.forms import FormModel
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    CARER = "carer"
+    PATIENT_AND_CARER = "patient_and_carer"
+    HEALTH_PROFESSIONAL = "health_professional"
+    HOSPITAL_STAFF = "hospital_staff"
+    SERVICE_PROVIDER = "service_provider"
+    VOLUNTARY_GROUP = "voluntary_group"
+    OBSERVER = "observer"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PATIENT: "Patient (someone who has or has had cancer)",
+    Role.CARER: "Carer (someone who looks after a person with cancer)",
+    Role.PATIENT_AND_CARER: "Both a patient and a carer",
+    Role.HEALTH_PROFESSIONAL: "Health professional",
+    Role.HOSPITAL_STAFF: "Hospital staff",
+    Role.SERVICE_PROVIDER: "Service provider",
+    Role.VOLUNTARY_GROUP: "Voluntary or support group",
+    Role.OBSERVER: "Observer",
+}
+
+# Saying that someone is a cancer patient or carer is special category health data (UK GDPR art. 9):
+# it is stored only with its own explicit consent.
+HEALTH_DATA_ROLES = frozenset({Role.PATIENT, Role.CARER, Role.PATIENT_AND_CARER})
+
+
+class MemberStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    SUPPRESSED = "suppressed"
+
+
+Channel = Literal["web_form", "api", "in_person"]
+
+_PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
+_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def normalise_email(value: str) -> str:
+    """The address as stored and as looked up: syntax-checked, no DNS look-up, lower case."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError("not a valid email address") from exc
+    return checked.normalized.lower()
+
+
+class SignupForm(FormModel):
+    """`POST /members`. Field order is the form's order; error lists follow it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254)
+    phone: str | None = Field(None, max_length=20)
+    role: Role
+    organisation: str | None = Field(None, max_length=120)
+    working_groups: list[str] = Field(default_factory=list, max_length=20)
+    consent_contact: bool = False
+    consent_health_data: bool = False
+    privacy_notice_version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    website: str | None = Field(None, max_length=200, description="Honeypot: leave empty.")
+
+    messages: ClassVar[dict[str, str]] = {
+        "name": "Enter your name (up to 100 characters)",
+        "email": "Enter an email address in the correct format, like name@example.com",
+        "phone": "Enter a phone number using digits, spaces and + ( ) - only, like 01908 123456",
+        "role": "Choose the option that best describes you",
+        "organisation": "Enter your organisation in 120 characters or fewer",
+        "working_groups": "Choose working groups from the list",
+        "consent_contact": "Tick the box to agree that we may contact you about the partnership",
+        "consent_health_data": "To join as a patient or carer, tick the box to agree that we may store "
+        "that you are a patient or carer, or choose another option",
+        "privacy_notice_version": "The form was out of date: reload the page and try again",
+        "body": "Send the form fields as a form post or a JSON object",
+    }
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalise_email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value):
+            raise ValueError("not a phone number")
+        return value
+
+    @field_validator("working_groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        if any(not _GROUP_ID.match(group) for group in value):
+            raise ValueError("unknown working group")
+        return sorted(set(value))
+
+    @field_validator("consent_contact")
+    @classmethod
+    def _contact(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("consent to be contacted is required")
+        return value
+
+    @field_validator("consent_health_data")
+    @classmethod
+    def _health(cls, value: bool, info: ValidationInfo) -> bool:
+        if info.data.get("role") in HEALTH_DATA_ROLES and not value:
+            raise ValueError("explicit consent is required to store a patient or carer role")
+        return value
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.website)
+
+
+class SignupAccepted(BaseModel):
+    """The one answer to every well-formed sign-up, so nobody can learn who is a member."""
+
+    status: Literal["pending_confirmation"] = "pending_confirmation"
+
+
+class Consent(BaseModel):
+    """What a person agreed to, under which privacy notice, when, and how. No IP address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["contact", "health_data"]
+    given: bool
+    notice_version: str
+    at: str
+    channel: Channel
+
+
+class Preferences(BaseModel):
+    meeting_reminders: bool = True
+    newsletters: bool = False
+
+
+class Member(BaseModel):
+    """A member as stored. `lookup_id` is the keyed hash of the email address."""
+
+    id: str
+    name: str
+    email: str | None
+    phone: str | None = None
+    role: Role
+    organisation: str | None = None
+    working_groups: list[str] = Field(default_factory=list)
+    status: MemberStatus
+    created_at: str
+    confirmed_at: str | None = None
+    consents: list[Consent] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+    lookup_id: str | None = None
+    confirm_nonce: str | None = None
+    confirmation_sent_at: str | None = None
+    notice_sent_at: str | None = None
+    welcome_sent_at: str | None = None
+    expires_at: int | None = None
+
+
+class MemberSummary(BaseModel):
+    """One row of the administrators' member list."""
+
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    role: Role
+    status: MemberStatus
+    organisation: str | None
+    working_groups: list[str]
+    created_at: str
+    confirmed_at: str | None
+
+    @classmethod
+    def of(cls, member: Member) -> MemberSummary:
+        return cls.model_validate(member.model_dump(include=set(cls.model_fields)))
+
+
+class MemberPage(BaseModel):
+    items: list[MemberSummary]
+    next: str | None = Field(description="Cursor for the next page, or null on the last page.")

@@ -1,0 +1,275 @@
+"""The members table.
+
+Items (one table, string keys `pk`/`sk`):
+- `MEMBER#<id>` / `PROFILE`: the member, with their consents and preferences. Carries `status`,
+  `role` and `listed_at` for the by_status and by_role indexes.
+- `EMAIL#<lookup id>` / `EMAIL`: points an address's keyed hash at the member id. It makes an
+  address unique (a conditional write) without putting the address in a key.
+
+Pending sign-ups carry `expires_at` on both items, so DynamoDB's TTL purges them after 7 days.
+TTL deletion can lag by days, so reads also treat an expired item as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.clock import epoch
+from shared.dynamo import BadCursor, decode_cursor, encode_cursor, from_item, is_condition_failure, to_item
+from shared.dynamo import value as v
+from shared.members.models import Member, MemberStatus, Role
+
+PROFILE = "PROFILE"
+POINTER = "EMAIL"
+STATUS_ORDER = (MemberStatus.ACTIVE, MemberStatus.PENDING, MemberStatus.UNSUBSCRIBED, MemberStatus.SUPPRESSED)
+
+
+class AlreadyRegistered(Exception):
+    """Another sign-up holds this address (a race, or a double click)."""
+
+
+class StaleMember(Exception):
+    """The member changed since it was read; the caller's decision no longer holds."""
+
+
+def member_key(member_id: str) -> dict[str, Any]:
+    return {"pk": v(f"MEMBER#{member_id}"), "sk": v(PROFILE)}
+
+
+def pointer_key(lookup_id: str) -> dict[str, Any]:
+    return {"pk": v(f"EMAIL#{lookup_id}"), "sk": v(POINTER)}
+
+
+def _expired(item: dict[str, Any], now: datetime) -> bool:
+    expires = item.get("expires_at")
+    return expires is not None and int(expires) <= epoch(now)
+
+
+class MemberRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def get(self, member_id: str, now: datetime) -> Member | None:
+        found = self._db.get_item(TableName=self._table, Key=member_key(member_id), ConsistentRead=True)
+        if "Item" not in found:
+            return None
+        item = from_item(found["Item"])
+        return None if _expired(item, now) else _member(item)
+
+    def find_by_lookup_id(self, lookup_id: str, now: datetime) -> Member | None:
+        found = self._db.get_item(TableName=self._table, Key=pointer_key(lookup_id), ConsistentRead=True)
+        if "Item" not in found:
+            return None
+        pointer = from_item(found["Item"])
+        if _expired(pointer, now):
+            return None
+        return self.get(pointer["member_id"], now)
+
+    def list(
+        self,
+        *,
+        status: MemberStatus | None,
+        role: Role | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Member], str | None]:
+        """One page of members, newest first. Never scans: each filter is an index query."""
+        state = decode_cursor(cursor) if cursor else {}
+        if role is not None:
+            partitions: tuple[tuple[str, str], ...] = (("by_role", role.value),)
+        elif status is not None:
+            partitions = (("by_status", status.value),)
+        else:
+            partitions = tuple(("by_status", s.value) for s in STATUS_ORDER)
+        part = int(state.get("part", 0))
+        start_key = state.get("key")
+        if not 0 <= part < len(partitions) or (start_key is not None and not isinstance(start_key, dict)):
+            raise BadCursor("cursor is not valid")
+        members: list[Member] = []
+        while part < len(partitions) and len(members) < limit:
+            index, key_value = partitions[part]
+            key_name = "role" if index == "by_role" else "status"
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": index,
+                "KeyConditionExpression": "#k = :k",
+                "ExpressionAttributeNames": {"#k": key_name},
+                "ExpressionAttributeValues": {":k": v(key_value)},
+                "ScanIndexForward": False,
+                "Limit": limit - len(members),
+            }
+            if role is not None and status is not None:
+                query["FilterExpression"] = "#s = :s"
+                query["ExpressionAttributeNames"]["#s"] = "status"
+                query["ExpressionAttributeValues"][":s"] = v(status.value)
+            if start_key:
+                query["ExclusiveStartKey"] = start_key
+            try:
+                page = self._db.query(**query)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ValidationException" and start_key:
+                    raise BadCursor("cursor is not valid") from exc
+                raise
+            members.extend(_member(from_item(item)) for item in page.get("Items", []))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                part += 1
+        if part >= len(partitions):
+            return members, None
+        return members, encode_cursor({"part": part, "key": start_key} if start_key else {"part": part})
+
+    def iter_all(self, status: MemberStatus) -> Iterator[Member]:
+        cursor = None
+        while True:
+            page, cursor = self.list(status=status, role=None, limit=100, cursor=cursor)
+            yield from page
+            if cursor is None:
+                return
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def create_pending(self, member: Member, now: datetime) -> None:
+        """Store a new pending member and claim its address, atomically."""
+        assert member.lookup_id and member.expires_at
+        profile = {**member_key(member.id), **to_item(_attributes(member))}
+        pointer = {
+            **pointer_key(member.lookup_id),
+            **to_item({"member_id": member.id, "expires_at": member.expires_at}),
+        }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": profile,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": pointer,
+                            # free, or held by a pending sign-up that has expired but not yet been purged
+                            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+                            "ExpressionAttributeValues": {":now": v(epoch(now))},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise AlreadyRegistered from exc
+            raise
+
+    def replace_pending(self, member: Member, expected_sent_at: str | None) -> None:
+        """Overwrite a pending sign-up with newer details, if nobody else changed it meanwhile."""
+        item = {**member_key(member.id), **to_item(_attributes(member))}
+        condition = "#s = :pending AND "
+        values: dict[str, Any] = {":pending": v(MemberStatus.PENDING.value)}
+        if expected_sent_at is None:
+            condition += "attribute_not_exists(confirmation_sent_at)"
+        else:
+            condition += "confirmation_sent_at = :sent"
+            values[":sent"] = v(expected_sent_at)
+        self._conditional(
+            self._db.put_item,
+            TableName=self._table,
+            Item=item,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+
+    def set_timestamp(self, member_id: str, field: str, at: str | None, expected: str | None) -> None:
+        """Set (or clear, with at=None) a *_sent_at field, if it still holds `expected`."""
+        names = {"#f": field}
+        values: dict[str, Any] = {}
+        if expected is None:
+            condition = "attribute_exists(pk) AND attribute_not_exists(#f)"
+        else:
+            condition = "#f = :expected"
+            values[":expected"] = v(expected)
+        if at is None:
+            update = "REMOVE #f"
+        else:
+            update = "SET #f = :at"
+            values[":at"] = v(at)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": member_key(member_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        self._conditional(self._db.update_item, **kwargs)
+
+    def activate(self, member: Member, nonce: str, confirmed_at: str) -> None:
+        """pending -> active, once: the nonce is consumed, and both items stop expiring."""
+        assert member.lookup_id
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": member_key(member.id),
+                            # welcome_sent_at is claimed here too: exactly one welcome email
+                            "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at "
+                            "REMOVE expires_at, confirm_nonce",
+                            "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {
+                                ":active": v(MemberStatus.ACTIVE.value),
+                                ":pending": v(MemberStatus.PENDING.value),
+                                ":nonce": v(nonce),
+                                ":at": v(confirmed_at),
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": pointer_key(member.lookup_id),
+                            "UpdateExpression": "REMOVE expires_at",
+                            "ConditionExpression": "member_id = :id",
+                            "ExpressionAttributeValues": {":id": v(member.id)},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleMember from exc
+            raise
+
+    def _conditional(self, call: Any, **kwargs: Any) -> None:
+        try:
+            call(**kwargs)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleMember from exc
+            raise
+
+
+def _attributes(member: Member) -> dict[str, Any]:
+    data = member.model_dump(mode="json")
+    data["entity"] = "member"
+    data["listed_at"] = f"{member.created_at}#{member.id}"
+    return data
+
+
+def _member(item: dict[str, Any]) -> Member:
+    return Member.model_validate(item)
+
+
+__all__ = ["AlreadyRegistered", "BadCursor", "MemberRepository", "StaleMember"]

@@ -1,0 +1,298 @@
+"""Membership: sign-up with double opt-in, and confirmation.
+
+Rules that protect people:
+- No enumeration: every well-formed sign-up gets the same answer. What happens next depends on
+  the address and only its owner learns it, by email.
+- A known address never changes status from a sign-up: a confirmed member is told they are already
+  a member; nothing about them changes.
+- At most one email per address per purpose every 10 minutes, however often the form is sent.
+- Every "send once" is claimed with a conditional write *before* sending, and released if SES
+  fails, so a retry neither sends twice nor loses the email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlencode
+
+from pydantic import BaseModel
+
+from shared import tokens
+from shared.clock import epoch, iso
+from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
+from shared.email.render import render_email
+from shared.keys import Keys
+from shared.meetings.repository import MeetingReader
+from shared.members.models import (
+    HEALTH_DATA_ROLES,
+    Channel,
+    Consent,
+    Member,
+    MemberPage,
+    MemberStatus,
+    MemberSummary,
+    Role,
+    SignupAccepted,
+    SignupForm,
+)
+from shared.members.repository import AlreadyRegistered, MemberRepository, StaleMember
+from shared.observability import logger, metrics
+from shared.timefmt import meeting_when
+
+RESEND_INTERVAL = timedelta(minutes=10)
+PENDING_LIFETIME = timedelta(days=7)
+SIGNUP_IDEMPOTENCY_PREFIX = "member-signup"
+
+
+def signup_idempotency_key(lookup_id: str) -> str:
+    """The id Powertools gives the idempotency record of a sign-up (so erasure can delete it)."""
+    digest = hashlib.md5(json.dumps(lookup_id, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+    return f"{SIGNUP_IDEMPOTENCY_PREFIX}#{digest}"
+
+
+class SignupCommand(BaseModel):
+    """The validated sign-up, as the idempotency layer sees it: a double submit of the same address
+    within the idempotency window is the same command."""
+
+    form: SignupForm
+    lookup_id: str
+    channel: Channel
+
+
+class ConfirmOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+
+
+class LinkNoLongerValid(Exception):
+    """The link was genuine, but the sign-up it belonged to is gone (purged, or left)."""
+
+
+@dataclass(frozen=True)
+class MembershipSettings:
+    group_name: str
+    base_url: str
+    privacy_notice_version: str
+    time_zone: str
+
+
+class Links:
+    """Absolute URLs for emails and pages. Tokens only: never a name or an address in a URL."""
+
+    def __init__(self, base_url: str, keys: Keys) -> None:
+        self._base = base_url.rstrip("/")
+        self._keys = keys
+
+    def _url(self, path: str, purpose: tokens.Purpose, subject: str, nonce: str, now: datetime) -> str:
+        token = tokens.issue(self._keys.token, purpose, subject, nonce, now)
+        return f"{self._base}{path}?{urlencode({'token': token})}"
+
+    def confirm(self, member: Member, now: datetime) -> str:
+        assert member.confirm_nonce
+        return self._url("/members/confirm", tokens.Purpose.CONFIRM, member.id, member.confirm_nonce, now)
+
+    def preferences(self, member_id: str, now: datetime) -> str:
+        nonce = secrets.token_urlsafe(8)
+        return self._url("/members/preferences", tokens.Purpose.PREFERENCES, member_id, nonce, now)
+
+    def unsubscribe(self, member_id: str, now: datetime) -> str:
+        nonce = secrets.token_urlsafe(8)
+        return self._url("/members/unsubscribe", tokens.Purpose.UNSUBSCRIBE, member_id, nonce, now)
+
+    def signup(self) -> str:
+        return f"{self._base}/members/signup"
+
+
+class Membership:
+    def __init__(
+        self,
+        repository: MemberRepository,
+        mailer: Mailer,
+        meetings: MeetingReader,
+        keys: Keys,
+        settings: MembershipSettings,
+    ) -> None:
+        self._repo = repository
+        self._mailer = mailer
+        self._meetings = meetings
+        self._keys = keys
+        self._settings = settings
+        self.links = Links(settings.base_url, keys)
+
+    # --- sign-up ----------------------------------------------------------------------------
+
+    def sign_up(self, command: SignupCommand, now: datetime) -> SignupAccepted:
+        existing = self._repo.find_by_lookup_id(command.lookup_id, now)
+        if existing is None:
+            self._create(command, now)
+        elif existing.status is MemberStatus.PENDING:
+            self._resubmit(existing, command, now)
+        elif existing.status is MemberStatus.ACTIVE:
+            self._tell_already_member(existing, now)
+        else:
+            # Unsubscribed or suppressed: a form someone else can fill in must not change that,
+            # and must not email an address that asked for no email.
+            logger.info("sign-up for an address that receives no email", extra={"status": existing.status})
+        metrics.add_metric(name="SignupAccepted", unit="Count", value=1)
+        return SignupAccepted()
+
+    def _details(self, command: SignupCommand, now: datetime) -> dict[str, object]:
+        form = command.form
+        at = iso(now)
+        consents = [
+            Consent(kind="contact", given=True, notice_version=form.privacy_notice_version, at=at,
+                    channel=command.channel)
+        ]
+        if form.role in HEALTH_DATA_ROLES:
+            consents.append(
+                Consent(kind="health_data", given=True, notice_version=form.privacy_notice_version, at=at,
+                        channel=command.channel)
+            )
+        return {
+            "name": form.name,
+            "email": form.email,
+            "phone": form.phone,
+            "role": form.role,
+            "organisation": form.organisation,
+            "working_groups": form.working_groups,
+            "consents": consents,
+        }
+
+    def _create(self, command: SignupCommand, now: datetime) -> None:
+        member = Member(
+            id=str(uuid.uuid4()),
+            status=MemberStatus.PENDING,
+            created_at=iso(now),
+            lookup_id=command.lookup_id,
+            confirm_nonce=secrets.token_urlsafe(16),
+            confirmation_sent_at=iso(now),  # claimed now; released below if SES fails
+            expires_at=epoch(now + PENDING_LIFETIME),
+            **self._details(command, now),  # type: ignore[arg-type]
+        )
+        try:
+            self._repo.create_pending(member, now)
+        except AlreadyRegistered:
+            logger.info("sign-up raced another for the same address; the first one wins")
+            return
+        logger.info("pending member created", extra={"member_id": member.id, "role": member.role})
+        self._send_claimed(member, "confirmation_sent_at", None, now, self._confirmation(member, now))
+
+    def _resubmit(self, member: Member, command: SignupCommand, now: datetime) -> None:
+        """The same address again, still unconfirmed: keep the newest details, and re-send the
+        confirmation if the last one went out more than 10 minutes ago."""
+        previous = member.confirmation_sent_at
+        due = previous is None or previous <= iso(now - RESEND_INTERVAL)
+        updated = member.model_copy(update=self._details(command, now))
+        if due:
+            updated = updated.model_copy(update={"confirmation_sent_at": iso(now)})
+        try:
+            self._repo.replace_pending(updated, expected_sent_at=previous)
+        except StaleMember:
+            logger.info("pending sign-up changed concurrently; leaving it to the other request")
+            return
+        if due:
+            self._send_claimed(updated, "confirmation_sent_at", previous, now, self._confirmation(updated, now))
+        else:
+            logger.info("confirmation not re-sent: sent less than 10 minutes ago", extra={"member_id": member.id})
+
+    def _tell_already_member(self, member: Member, now: datetime) -> None:
+        previous = member.notice_sent_at
+        if previous is not None and previous > iso(now - RESEND_INTERVAL):
+            logger.info("already-a-member notice not re-sent: sent recently", extra={"member_id": member.id})
+            return
+        try:
+            self._repo.set_timestamp(member.id, "notice_sent_at", iso(now), expected=previous)
+        except StaleMember:
+            return
+        content = render_email(
+            "already_member",
+            group_name=self._settings.group_name,
+            name=member.name,
+            preferences_url=self.links.preferences(member.id, now),
+            signup_url=self.links.signup(),
+        )
+        email = OutgoingEmail(member.email or "", content, "already_member", self.links.unsubscribe(member.id, now))
+        self._send_claimed(member, "notice_sent_at", previous, now, email)
+
+    def _confirmation(self, member: Member, now: datetime) -> OutgoingEmail:
+        content = render_email(
+            "confirm",
+            group_name=self._settings.group_name,
+            name=member.name,
+            confirm_url=self.links.confirm(member, now),
+            hours=int(tokens.LIFETIMES[tokens.Purpose.CONFIRM].total_seconds() // 3600),
+        )
+        return OutgoingEmail(member.email or "", content, "confirm", self.links.unsubscribe(member.id, now))
+
+    def _send_claimed(
+        self, member: Member, field: str, previous: str | None, now: datetime, email: OutgoingEmail
+    ) -> None:
+        """Send an email whose `field` timestamp was already claimed; release the claim on failure."""
+        try:
+            self._mailer.send(email)
+        except EmailNotSent:
+            try:
+                self._repo.set_timestamp(member.id, field, previous, expected=iso(now))
+            except StaleMember:
+                pass
+            raise
+        metrics.add_metric(name=f"EmailSent_{email.kind}", unit="Count", value=1)
+
+    # --- confirmation -----------------------------------------------------------------------
+
+    def confirm(self, token: str, now: datetime) -> ConfirmOutcome:
+        claims = tokens.verify(token, tokens.Purpose.CONFIRM, [self._keys.token], now)
+        member = self._repo.get(claims.subject, now)
+        if member is None:
+            raise LinkNoLongerValid
+        if member.status is MemberStatus.PENDING:
+            if member.confirm_nonce != claims.nonce:
+                raise tokens.TokenInvalid("nonce does not match")
+            try:
+                self._repo.activate(member, claims.nonce, iso(now))
+            except StaleMember:
+                # a double click: the other request confirmed them a moment ago
+                return ConfirmOutcome.ALREADY_CONFIRMED
+            logger.info("member confirmed", extra={"member_id": member.id, "role": member.role})
+            metrics.add_metric(name="MemberConfirmed", unit="Count", value=1)
+            self._welcome(member, previous=None, now=now)
+            return ConfirmOutcome.CONFIRMED
+        if member.status is MemberStatus.ACTIVE:
+            if member.welcome_sent_at is None:
+                # confirmed earlier but the welcome email failed: this replay sends it
+                try:
+                    self._repo.set_timestamp(member.id, "welcome_sent_at", iso(now), expected=None)
+                except StaleMember:
+                    return ConfirmOutcome.ALREADY_CONFIRMED
+                self._welcome(member, previous=None, now=now)
+            return ConfirmOutcome.ALREADY_CONFIRMED
+        raise LinkNoLongerValid
+
+    def _welcome(self, member: Member, previous: str | None, now: datetime) -> None:
+        meeting = self._meetings.next_public(now)
+        content = render_email(
+            "welcome",
+            group_name=self._settings.group_name,
+            name=member.name,
+            meeting=meeting,
+            meeting_when=meeting_when(meeting.starts_at, meeting.ends_at, self._settings.time_zone)
+            if meeting
+            else None,
+            preferences_url=self.links.preferences(member.id, now),
+            unsubscribe_url=self.links.unsubscribe(member.id, now),
+        )
+        email = OutgoingEmail(member.email or "", content, "welcome", self.links.unsubscribe(member.id, now))
+        self._send_claimed(member, "welcome_sent_at", previous, now, email)
+
+
+def member_page(
+    repository: MemberRepository, status: MemberStatus | None, role: Role | None, limit: int, cursor: str | None
+) -> MemberPage:
+    members, next_cursor = repository.list(status=status, role=role, limit=limit, cursor=cursor)
+    return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)

@@ -1,0 +1,103 @@
+"""Signed, expiring tokens for links in emails.
+
+A token carries no personal data: only its purpose, an opaque subject id (a random member id), a
+nonce that makes it single-use where the caller checks it, and an expiry. It is
+`base64url(json payload) "." base64url(HMAC-SHA256(key, purpose "." payload))`; the purpose is part
+of what is signed, so an unsubscribe token can never be used as a confirmation token.
+
+Verification accepts any of several keys, so the signing key can be rotated without breaking links
+already sent (the newest key signs; older keys only verify).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.clock import epoch
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    PREFERENCES = "preferences"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+LIFETIMES: dict[Purpose, timedelta] = {
+    Purpose.CONFIRM: timedelta(hours=72),
+    Purpose.PREFERENCES: timedelta(days=30),
+    # List-Unsubscribe links must keep working long after the email arrived.
+    Purpose.UNSUBSCRIBE: timedelta(days=365),
+}
+
+
+class TokenError(Exception):
+    """The token cannot be used."""
+
+
+class TokenInvalid(TokenError):
+    """Malformed, forged, or signed for another purpose."""
+
+
+class TokenExpired(TokenError):
+    """Genuine, but too old."""
+
+    def __init__(self, claims: TokenClaims) -> None:
+        super().__init__("token expired")
+        self.claims = claims
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    purpose: Purpose
+    subject: str
+    nonce: str
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, purpose: str, payload: str) -> bytes:
+    return hmac.new(key, f"{purpose}.{payload}".encode(), hashlib.sha256).digest()
+
+
+def issue(key: bytes, purpose: Purpose, subject: str, nonce: str, now: datetime) -> str:
+    expires = epoch(now + LIFETIMES[purpose])
+    body = json.dumps({"p": purpose.value, "s": subject, "n": nonce, "e": expires}, separators=(",", ":"))
+    payload = _b64(body.encode())
+    return f"{payload}.{_b64(_mac(key, purpose.value, payload))}"
+
+
+def verify(token: str, purpose: Purpose, keys: Sequence[bytes], now: datetime) -> TokenClaims:
+    if not token or len(token) > 512 or token.count(".") != 1:
+        raise TokenInvalid("malformed token")
+    payload, signature = token.split(".")
+    try:
+        given = _unb64(signature)
+        data = json.loads(_unb64(payload))
+    except (binascii.Error, ValueError) as exc:
+        raise TokenInvalid("malformed token") from exc
+    if not any(hmac.compare_digest(given, _mac(key, purpose.value, payload)) for key in keys):
+        raise TokenInvalid("bad signature")
+    try:
+        claims = TokenClaims(Purpose(data["p"]), str(data["s"]), str(data["n"]), int(data["e"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TokenInvalid("malformed claims") from exc
+    if claims.purpose is not purpose:
+        raise TokenInvalid("wrong purpose")
+    if epoch(now) >= claims.expires:
+        raise TokenExpired(claims)
+    return claims

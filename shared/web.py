@@ -1,0 +1,103 @@
+"""HTTP helpers shared by the HTTP handlers: content negotiation, pages, errors, admin checks.
+
+A browser's form post (Accept: text/html) gets a readable page; a JSON client gets JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from pydantic import BaseModel
+
+from shared.email.render import render_page
+
+# Pages carry tokens in their URL: never leak them in a Referer, never cache them, never frame them.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+ADMIN_GROUP = "admins"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def wants_html(headers: Mapping[str, str]) -> bool:
+    accept = headers.get("accept") or headers.get("Accept") or ""
+    return "text/html" in accept
+
+
+def is_form_post(headers: Mapping[str, str]) -> bool:
+    content_type = headers.get("content-type") or headers.get("Content-Type") or ""
+    return content_type.startswith(FORM_CONTENT_TYPE)
+
+
+def page(status: int, template: str, **context: Any) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=render_page(template, **context),
+        headers=dict(PAGE_HEADERS),
+    )
+
+
+def json_body(status: int, data: BaseModel | Mapping[str, Any]) -> Response[Any]:
+    body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
+    return Response(status_code=status, content_type="application/json", body=body, headers=dict(JSON_HEADERS))
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The JSON error shape of the whole API: what went wrong, and each bad field."""
+
+    message: str
+    errors: list[FieldError]
+
+
+def errors_body(status: int, errors: Mapping[str, str], message: str) -> Response[Any]:
+    body = ErrorBody(message=message, errors=[FieldError(field=f, message=m) for f, m in errors.items()])
+    return json_body(status, body)
+
+
+# OpenAPI response descriptions for route decorators.
+HTML_PAGE: dict[str, Any] = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+def admin_groups(claims: Mapping[str, Any] | None) -> set[str]:
+    """`cognito:groups` as API Gateway passes it: a list, or a string like "[admins editors]"."""
+    raw = (claims or {}).get("cognito:groups")
+    if raw is None:
+        return set()
+    if isinstance(raw, list):
+        return {str(g) for g in raw}
+    return {g for g in str(raw).strip("[]").replace(",", " ").split() if g}
+
+
+def require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Defence in depth behind API Gateway's JWT authorizer: the token must be in `admins`."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer else None
+    if not claims:
+        return errors_body(401, {}, "Sign in as an administrator.")
+    if ADMIN_GROUP not in admin_groups(claims):
+        return errors_body(403, {}, "This needs an administrator account.")
+    app.append_context(admin_id=str(claims.get("sub", "unknown")))
+    return next_middleware(app)
+
+
+Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
