@@ -31,7 +31,8 @@ def repository() -> MemberRepository:
 
 
 @app.get("/admin/members", summary="List members, newest first (admins only)",
-         responses={400: error_response("Bad filter or cursor"), 401: error_response("No token"),
+         responses={200: {"description": "One page of members", "content": {"application/json": {"model": MemberPage}}},
+                    400: error_response("Bad filter or cursor"), 401: error_response("No token"),
                     403: error_response("Not an administrator")})
 def list_members(
     status: Annotated[MemberStatus | None, Query()] = None,

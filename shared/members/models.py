@@ -70,8 +70,8 @@ class SignupForm(FormModel):
     role: Role
     organisation: str | None = Field(None, max_length=120)
     working_groups: list[str] = Field(default_factory=list, max_length=20)
-    consent_contact: bool = False
-    consent_health_data: bool = False
+    consent_contact: bool = Field(False, validate_default=True)
+    consent_health_data: bool = Field(False, validate_default=True)
     privacy_notice_version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     website: str | None = Field(None, max_length=200, description="Honeypot: leave empty.")
 

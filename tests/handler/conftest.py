@@ -1,0 +1,154 @@
+"""Handler tests: the real handlers against moto, with tables built from the synthesized template."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.backends import get_backend
+
+from infra.declaration import FUNCTIONS, TABLES, function
+from tests.support import env as support_env
+from tests.support.lambda_context import FakeContext
+from tests.support.mail import Received, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_URL = "https://api.mkcpp.test"
+SECRET_ID = "mkcpp/signing-key"
+CONFIGURATION_SET = "mkcpp-test"
+REGION = "eu-west-2"
+ACCOUNT = "123456789012"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def table_definitions(request) -> dict[str, dict[str, Any]]:
+    """create_table arguments read from the synthesized CloudFormation template."""
+    import os
+
+    if os.environ.get("SHIM_TABLES"):
+        from infra.declaration import TABLES as specs
+
+        return {t.key: t.create_table_kwargs(t.local_name) for t in specs}
+    from tests.support.cdk import synth_template, table_definitions
+
+    return table_definitions(synth_template())
+
+
+@pytest.fixture(scope="session")
+def function_environment() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for spec in FUNCTIONS:
+        env.update(support_env.function_environment(spec.name, BASE_URL, SECRET_ID, CONFIGURATION_SET))
+    return env
+
+
+def reset_function_state() -> None:
+    """Forget what a warm Lambda would remember: cached env, clients, keys, services, secrets."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    base.clear_caches()
+    base.DEFAULT_PROVIDERS.clear()
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("functions.", "shared.")):
+            for attribute in list(vars(module).values()):
+                if callable(getattr(attribute, "cache_clear", None)):
+                    attribute.cache_clear()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class World:
+    """The AWS account as the handlers see it, and what a person would notice."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.ddb = boto3.client("dynamodb", region_name=REGION)
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> dict[str, Any]:
+        spec = function(function_name)
+        module_path, _, attribute = spec.handler.rpartition(".")
+        module = importlib.import_module(module_path)
+        if hasattr(module, "utc_now"):
+            module.utc_now = lambda: self.clock.now  # type: ignore[attr-defined]
+        return getattr(module, attribute)(copy.deepcopy(event), FakeContext(function_name=spec.name))
+
+    def sent(self) -> list[Received]:
+        backend = get_backend("ses")[ACCOUNT][REGION]
+        return [parse(message.raw_data) for message in backend.sent_messages]
+
+    def items(self, table_key: str) -> list[dict[str, Any]]:
+        from shared.dynamo import from_item
+
+        name = next(t.local_name for t in TABLES if t.key == table_key)
+        pages = self.ddb.get_paginator("scan").paginate(TableName=name)
+        return [from_item(item) for page in pages for item in page["Items"]]
+
+    def members(self) -> list[dict[str, Any]]:
+        return [i for i in self.items("members") if i["sk"] == "PROFILE"]
+
+    def clear_idempotency(self) -> None:
+        """Let the 10-minute idempotency window pass (records expire by time, not by test)."""
+        name = next(t.local_name for t in TABLES if t.key == "idempotency")
+        for item in self.ddb.scan(TableName=name)["Items"]:
+            self.ddb.delete_item(TableName=name, Key={"id": item["id"]})
+
+    def put_meeting(self, title: str, starts_at: str, ends_at: str, location: str) -> None:
+        from shared.dynamo import to_item
+
+        self.ddb.put_item(
+            TableName=next(t.local_name for t in TABLES if t.key == "meetings"),
+            Item=to_item({"pk": "MEETING#m1", "sk": "MEETING", "id": "m1", "title": title, "starts_at": starts_at,
+                          "ends_at": ends_at, "location": location, "listing": "public"}),
+        )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def aws(monkeypatch, table_definitions, function_environment, clock):
+    for key, value in {
+        **function_environment,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        for spec in TABLES:
+            ddb.create_table(**table_definitions[spec.key])
+        boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET_ID, SecretString="s" * 64)
+        sender = json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"]["sender"]
+        boto3.client("ses", region_name=REGION).verify_email_identity(
+            EmailAddress=sender.split("<")[-1].rstrip(">")
+        )
+        reset_function_state()
+        yield World(clock)
+        reset_function_state()

@@ -1,0 +1,24 @@
+"""The environment a function gets, built from the declaration exactly as the stack builds it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from infra.config import load_config
+from infra.declaration import TABLES, Resources, environment, function
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deployment_config():
+    return load_config(json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"])
+
+
+def function_environment(name: str, base_url: str, secret_id: str, configuration_set: str) -> dict[str, str]:
+    resources = Resources(
+        table_names={t.key: t.local_name for t in TABLES},
+        signing_key_secret=secret_id,
+        configuration_set=configuration_set,
+    )
+    return environment(function(name), resources, deployment_config().as_environment(base_url))
