@@ -1,0 +1,119 @@
+"""`make bench`: cold-start cost and AWS calls per operation, measured in one run.
+
+Machines here are shared and noisy, so figures are ratios taken in the same run (medians of fresh
+processes) and counts, which do not depend on the machine:
+- cold import of the sign-up handler, against `import boto3` plus creating the clients it uses;
+- AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+# The import measurement runs with Lambda's own markers set, so the X-Ray SDK and Tracer behave as
+# they do in Lambda (local sampler, boto3 patched) instead of building X-Ray clients at import.
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "POWERTOOLS_TRACE_DISABLED"},
+    "AWS_DEFAULT_REGION": "eu-west-2",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "AWS_LAMBDA_FUNCTION_NAME": "members_public",
+    "LAMBDA_TASK_ROOT": str(ROOT),
+    "PYTHONDONTWRITEBYTECODE": "",
+}
+
+BASELINE = (
+    "import boto3\n"
+    "s = boto3.session.Session()\n"
+    "[s.client(n) for n in ('dynamodb', 'sesv2', 'secretsmanager')]\n"
+)
+HANDLER = "import functions.members.public\n"
+
+
+def timed(code: str) -> float:
+    script = f"import time\nt = time.perf_counter()\n{code}print(time.perf_counter() - t)\n"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_start() -> dict[str, float]:
+    timed(BASELINE)  # warm the OS file cache and the bytecode cache once for both
+    timed(HANDLER)
+    baseline, handler = [], []
+    for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
+        baseline.append(timed(BASELINE))
+        handler.append(timed(HANDLER))
+    b, h = statistics.median(baseline), statistics.median(handler)
+    return {"boto3_and_clients_ms": round(b * 1000), "signup_handler_ms": round(h * 1000),
+            "ratio": round(h / b, 2)}
+
+
+def aws_calls() -> dict[str, object]:
+    """Invoke the real handler under moto and count every botocore API call by operation."""
+    import botocore.client
+    import pytest  # noqa: F401  (the handler test support imports it)
+
+    from tests.handler import conftest as support
+    from tests.handler.test_signup import confirm_event, form_event
+
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation, params):  # type: ignore[no-untyped-def]
+        calls[f"{self.meta.service_model.service_name}:{operation}"] += 1
+        return original(self, operation, params)
+
+    from moto import mock_aws
+
+    results: dict[str, object] = {}
+    env = {}
+    for spec in support.FUNCTIONS:
+        env.update(support.support_env.function_environment(spec.name, support.BASE_URL, support.SECRET_ID,
+                                                            support.CONFIGURATION_SET))
+    os.environ.update({**env, "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "x",
+                       "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_TRACE_DISABLED": "true",
+                       "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    import boto3
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        for spec in support.TABLES:
+            ddb.create_table(**spec.create_table_kwargs(spec.local_name))
+        boto3.client("secretsmanager").create_secret(Name=support.SECRET_ID, SecretString="s" * 64)
+        boto3.client("ses").verify_email_identity(EmailAddress="no-reply@mkcpp.org.uk")
+        support.reset_function_state()
+        world = support.World(support.Clock())
+        botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        try:
+            for label, event in [
+                ("signup_cold", form_event()),
+                ("signup_warm", form_event(email="second@example.org")),
+            ]:
+                calls.clear()
+                world.invoke("members_public", event)
+                results[label] = {"total": sum(calls.values()), **dict(sorted(calls.items()))}
+            sent = world.sent()
+            calls.clear()
+            world.invoke("members_public", confirm_event(sent[0].token("/members/confirm")))
+            results["confirm_warm"] = {"total": sum(calls.values()), **dict(sorted(calls.items()))}
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    return results
+
+
+def main() -> None:
+    report = {"cold_import": cold_start(), "aws_calls": aws_calls(), "runs": RUNS}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
