@@ -52,7 +52,7 @@ build: $(VENV)
 
 synth: build $(NODE)
 	$(CDK) synth --quiet
-	$(PY) -m cfnlint cdk.out/*.template.json
+	.venv/bin/cfn-lint cdk.out/*.template.json
 	@echo "synth: cdk-nag and cfn-lint found nothing; templates in cdk.out/"
 
 deploy: build $(NODE)

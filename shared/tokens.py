@@ -28,6 +28,8 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
+    EXPORT = "export"
+    ERASE = "erase"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -35,6 +37,9 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.PREFERENCES: timedelta(days=30),
     # List-Unsubscribe links must keep working long after the email arrived.
     Purpose.UNSUBSCRIBE: timedelta(days=365),
+    # links that hand over or delete someone's data are short-lived
+    Purpose.EXPORT: timedelta(hours=24),
+    Purpose.ERASE: timedelta(hours=24),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from shared.email.render import render_page
@@ -50,7 +51,9 @@ def page(status: int, template: str, **context: Any) -> Response[str]:
 
 def json_body(status: int, data: BaseModel | Mapping[str, Any]) -> Response[Any]:
     body = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
-    return Response(status_code=status, content_type="application/json", body=body, headers=dict(JSON_HEADERS))
+    return Response(
+        status_code=status, content_type="application/json", body=body, headers=dict(JSON_HEADERS)
+    )
 
 
 class FieldError(BaseModel):
@@ -71,11 +74,22 @@ def errors_body(status: int, errors: Mapping[str, str], message: str) -> Respons
 
 
 # OpenAPI response descriptions for route decorators.
-HTML_PAGE: dict[str, Any] = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+HTML_PAGE: OpenAPIResponse = {
+    "description": "An HTML page",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 
 
-def error_response(description: str) -> dict[str, Any]:
+def html_page(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def error_response(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+def json_response(description: str, model: type[BaseModel]) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
 def admin_groups(claims: Mapping[str, Any] | None) -> set[str]:
@@ -96,7 +110,7 @@ def require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) 
         return errors_body(401, {}, "Sign in as an administrator.")
     if ADMIN_GROUP not in admin_groups(claims):
         return errors_body(403, {}, "This needs an administrator account.")
-    app.append_context(admin_id=str(claims.get("sub", "unknown")))
+    app.append_context(admin_id=str(claims.get("sub", "unknown")))  # type: ignore[no-untyped-call]
     return next_middleware(app)
 
 

@@ -19,7 +19,7 @@ from shared.members.models import MemberPage, MemberStatus, Role
 from shared.members.repository import MemberRepository
 from shared.members.service import member_page
 from shared.observability import logger, metrics, tracer
-from shared.web import error_response, errors_body, require_admin
+from shared.web import error_response, errors_body, json_response, require_admin
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.use(middlewares=[require_admin])
@@ -30,10 +30,16 @@ def repository() -> MemberRepository:
     return MemberRepository(client("dynamodb"), admin_env().members_table)
 
 
-@app.get("/admin/members", summary="List members, newest first (admins only)",
-         responses={200: {"description": "One page of members", "content": {"application/json": {"model": MemberPage}}},
-                    400: error_response("Bad filter or cursor"), 401: error_response("No token"),
-                    403: error_response("Not an administrator")})
+@app.get(
+    "/admin/members",
+    summary="List members, newest first (admins only)",
+    responses={
+        200: json_response("One page of members", MemberPage),
+        400: error_response("Bad filter or cursor"),
+        401: error_response("No token"),
+        403: error_response("Not an administrator"),
+    },
+)
 def list_members(
     status: Annotated[MemberStatus | None, Query()] = None,
     role: Annotated[Role | None, Query()] = None,
@@ -52,7 +58,7 @@ def _bad_cursor(_: BadCursor) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid(error: RequestValidationError) -> Response[Any]:
-    errors = {}
+    errors: dict[str, str] = {}
     for item in error.errors():
         loc = [str(p) for p in item.get("loc", ()) if p not in ("query", "body")]
         errors.setdefault(loc[0] if loc else "request", str(item.get("msg")))

@@ -41,11 +41,21 @@ from shared.members.service import (
     SignupCommand,
 )
 from shared.observability import logger, metrics, tracer
-from shared.web import HTML_PAGE, error_response, errors_body, is_form_post, json_body, page, wants_html
+from shared.web import (
+    HTML_PAGE,
+    error_response,
+    errors_body,
+    html_page,
+    is_form_post,
+    json_body,
+    page,
+    wants_html,
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
-IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="lookup_id", expires_after_seconds=600,
-                                raise_on_no_idempotency_key=True)
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="lookup_id", expires_after_seconds=600, raise_on_no_idempotency_key=True
+)
 
 
 @cache
@@ -66,15 +76,22 @@ def membership() -> Membership:
 
 
 @cache
-def idempotent_sign_up() -> Callable[..., SignupAccepted]:
-    store = DynamoDBPersistenceLayer(table_name=public_env().idempotency_table, boto3_client=client("dynamodb"))
+def idempotent_sign_up() -> Callable[..., Any]:
+    store = DynamoDBPersistenceLayer(
+        table_name=public_env().idempotency_table, boto3_client=client("dynamodb")
+    )
 
-    @idempotent_function(data_keyword_argument="command", config=IDEMPOTENCY, persistence_store=store,
-                         output_serializer=PydanticSerializer(SignupAccepted), key_prefix=SIGNUP_IDEMPOTENCY_PREFIX)
+    @idempotent_function(
+        data_keyword_argument="command",
+        config=IDEMPOTENCY,
+        persistence_store=store,
+        output_serializer=PydanticSerializer(SignupAccepted),
+        key_prefix=SIGNUP_IDEMPOTENCY_PREFIX,
+    )
     def sign_up(command: SignupCommand) -> SignupAccepted:
         return membership().sign_up(command, utc_now())
 
-    return sign_up
+    return sign_up  # type: ignore[no-any-return]
 
 
 def _page_context() -> dict[str, Any]:
@@ -84,10 +101,19 @@ def _page_context() -> dict[str, Any]:
 
 def _signup_page(status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
     env = public_env()
-    return page(status, "signup", **_page_context(), title="Join the partnership", action=f"{env.base_url}/members",
-                values=values, errors=errors, roles=[(r.value, label) for r, label in ROLE_LABELS.items()],
-                working_groups=[], privacy_notice_version=env.privacy_notice_version,
-                privacy_url=f"{env.base_url}/members/privacy")
+    return page(
+        status,
+        "signup",
+        **_page_context(),
+        title="Join the partnership",
+        action=f"{env.base_url}/members",
+        values=values,
+        errors=errors,
+        roles=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        working_groups=[],
+        privacy_notice_version=env.privacy_notice_version,
+        privacy_url=f"{env.base_url}/members/privacy",
+    )
 
 
 @app.get("/members/signup", summary="The sign-up form", responses={200: HTML_PAGE})
@@ -97,34 +123,57 @@ def signup_form() -> Response[str]:
 
 @app.get("/members/privacy", summary="The privacy notice", responses={200: HTML_PAGE})
 def privacy_notice() -> Response[str]:
-    return page(200, "privacy", **_page_context(), title="Privacy notice",
-                version=public_env().privacy_notice_version)
+    return page(
+        200, "privacy", **_page_context(), title="Privacy notice", version=public_env().privacy_notice_version
+    )
 
 
-@app.post("/members", summary="Sign up (double opt-in)", status_code=202,
-          responses={202: {"description": "The same answer for a new or a known address (no enumeration); "
-                                "an HTML page for a browser's form post",
-                                "content": {"application/json": {"model": SignupAccepted},
-                                            "text/html": {"schema": {"type": "string"}}}},
-                     400: error_response("Bad input, naming each bad field (the form again, for a browser)"),
-                     503: error_response("The email could not be sent; nothing was stored as sent")})
+@app.post(
+    "/members",
+    summary="Sign up (double opt-in)",
+    status_code=202,
+    responses={
+        202: {
+            "description": "The same answer for a new or a known address (no enumeration); "
+            "an HTML page for a browser's form post",
+            "content": {
+                "application/json": {"model": SignupAccepted},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        400: error_response("Bad input, naming each bad field (the form again, for a browser)"),
+        503: error_response("The email could not be sent; nothing was stored as sent"),
+    },
+)
 def sign_up(form: Annotated[SignupForm, Body()]) -> Response[Any]:
     headers = app.current_event.headers
     if form.is_bot:
         logger.info("honeypot filled: nothing stored or sent")
         metrics.add_metric(name="HoneypotTripped", unit="Count", value=1)
     else:
-        command = SignupCommand(form=form, lookup_id=keys().email_lookup_id(form.email),
-                                channel="web_form" if is_form_post(headers) else "api")
+        command = SignupCommand(
+            form=form,
+            lookup_id=keys().email_lookup_id(form.email),
+            channel="web_form" if is_form_post(headers) else "api",
+        )
         idempotent_sign_up()(command=command)
     if wants_html(headers):
-        return page(202, "signup_sent", **_page_context(), title="Check your email", hours=72,
-                    signup_url=f"{public_env().base_url}/members/signup")
+        return page(
+            202,
+            "signup_sent",
+            **_page_context(),
+            title="Check your email",
+            hours=72,
+            signup_url=f"{public_env().base_url}/members/signup",
+        )
     return json_body(202, SignupAccepted())
 
 
-@app.get("/members/confirm", summary="Confirm a sign-up from the emailed link",
-         responses={200: HTML_PAGE, 400: {**HTML_PAGE, "description": "Expired, forged or used-up link"}})
+@app.get(
+    "/members/confirm",
+    summary="Confirm a sign-up from the emailed link",
+    responses={200: HTML_PAGE, 400: html_page("Expired, forged or used-up link")},
+)
 def confirm(token: Annotated[str, Query(max_length=512)] = "") -> Response[str]:
     outcome = membership().confirm(token, utc_now())
     title = "You are now a member" if outcome is ConfirmOutcome.CONFIRMED else "You are already a member"
@@ -134,10 +183,18 @@ def confirm(token: Annotated[str, Query(max_length=512)] = "") -> Response[str]:
 def _link_problem(expired: bool) -> Response[str]:
     env = public_env()
     title = "This link has expired" if expired else "This link does not work"
-    return page(400, "message", **_page_context(), title=title,
-                paragraphs=["Confirmation links work once, for 72 hours.",
-                            "To get a new link, fill in the sign-up form again with the same email address."],
-                link_url=f"{env.base_url}/members/signup", link_text="Go to the sign-up form")
+    return page(
+        400,
+        "message",
+        **_page_context(),
+        title=title,
+        paragraphs=[
+            "Confirmation links work once, for 72 hours.",
+            "To get a new link, fill in the sign-up form again with the same email address.",
+        ],
+        link_url=f"{env.base_url}/members/signup",
+        link_text="Go to the sign-up form",
+    )
 
 
 @app.exception_handler(tokens.TokenError)
@@ -154,12 +211,15 @@ def _gone(_: LinkNoLongerValid) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)
 def _invalid(error: RequestValidationError) -> Response[Any]:
-    errors = field_errors(SignupForm, error.errors())
+    errors = field_errors(SignupForm, list(error.errors()))
     logger.info("request refused", extra={"bad_fields": sorted(errors)})
     event = app.current_event
     if event.path.endswith("/members") and wants_html(event.headers):
-        values = {k: (v if k == "working_groups" else v[-1])
-                  for k, v in parse_qs(event.decoded_body or "").items() if k not in ("website",)}
+        values = {
+            k: (v if k == "working_groups" else v[-1])
+            for k, v in parse_qs(event.decoded_body or "").items()
+            if k not in ("website",)
+        }
         return _signup_page(400, values, errors)
     if event.path.endswith("/confirm"):
         return _link_problem(expired=False)
@@ -170,8 +230,15 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
 def _not_sent(_: EmailNotSent) -> Response[Any]:
     message = "We could not send the email just now. Please try again in a few minutes."
     if wants_html(app.current_event.headers):
-        return page(503, "message", **_page_context(), title="Please try again", paragraphs=[message],
-                    link_url=None, link_text=None)
+        return page(
+            503,
+            "message",
+            **_page_context(),
+            title="Please try again",
+            paragraphs=[message],
+            link_url=None,
+            link_text=None,
+        )
     return errors_body(503, {}, message)
 
 

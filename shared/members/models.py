@@ -150,27 +150,48 @@ class Preferences(BaseModel):
     newsletters: bool = False
 
 
+class Rejoin(BaseModel):
+    """What an unsubscribed member sent when signing up again, held until they confirm it."""
+
+    name: str
+    phone: str | None = None
+    role: Role
+    organisation: str | None = None
+    working_groups: list[str] = Field(default_factory=list)
+    consents: list[Consent] = Field(default_factory=list)
+
+
 class Member(BaseModel):
-    """A member as stored. `lookup_id` is the keyed hash of the email address."""
+    """A member as stored. `lookup_id` is the keyed hash of the email address; a member who takes
+    part by phone or post has no email, no lookup id, and a postal address or phone instead."""
 
     id: str
     name: str
     email: str | None
     phone: str | None = None
+    postal_address: str | None = None
     role: Role
     organisation: str | None = None
     working_groups: list[str] = Field(default_factory=list)
     status: MemberStatus
     created_at: str
     confirmed_at: str | None = None
+    unsubscribed_at: str | None = None
     consents: list[Consent] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
     lookup_id: str | None = None
     confirm_nonce: str | None = None
+    rejoin: Rejoin | None = None
+    status_before_suppression: MemberStatus | None = None
     confirmation_sent_at: str | None = None
     notice_sent_at: str | None = None
     welcome_sent_at: str | None = None
+    link_sent_at: dict[str, str] = Field(default_factory=dict)  # per self-service link kind
     expires_at: int | None = None
+
+    @property
+    def by_email(self) -> bool:
+        return self.email is not None
 
 
 class MemberSummary(BaseModel):
@@ -180,10 +201,12 @@ class MemberSummary(BaseModel):
     name: str
     email: str | None
     phone: str | None
+    postal_address: str | None = None
     role: Role
     status: MemberStatus
     organisation: str | None
     working_groups: list[str]
+    preferences: Preferences
     created_at: str
     confirmed_at: str | None
 

@@ -72,13 +72,14 @@ class MemberRepository:
             return None
         return self.get(pointer["member_id"], now)
 
-    def list(
+    def page(
         self,
         *,
         status: MemberStatus | None,
         role: Role | None,
         limit: int,
         cursor: str | None,
+        name_contains: str | None = None,
     ) -> tuple[list[Member], str | None]:
         """One page of members, newest first. Never scans: each filter is an index query."""
         state = decode_cursor(cursor) if cursor else {}
@@ -105,10 +106,17 @@ class MemberRepository:
                 "ScanIndexForward": False,
                 "Limit": limit - len(members),
             }
+            filters = []
             if role is not None and status is not None:
-                query["FilterExpression"] = "#s = :s"
+                filters.append("#s = :s")
                 query["ExpressionAttributeNames"]["#s"] = "status"
                 query["ExpressionAttributeValues"][":s"] = v(status.value)
+            if name_contains:
+                # a name search reads the index partitions and filters; fine for hundreds of members
+                filters.append("contains(name_search, :q)")
+                query["ExpressionAttributeValues"][":q"] = v(name_contains)
+            if filters:
+                query["FilterExpression"] = " AND ".join(filters)
             if start_key:
                 query["ExclusiveStartKey"] = start_key
             try:
@@ -128,7 +136,7 @@ class MemberRepository:
     def iter_all(self, status: MemberStatus) -> Iterator[Member]:
         cursor = None
         while True:
-            page, cursor = self.list(status=status, role=None, limit=100, cursor=cursor)
+            page, cursor = self.page(status=status, role=None, limit=100, cursor=cursor)
             yield from page
             if cursor is None:
                 return
@@ -252,6 +260,155 @@ class MemberRepository:
                 raise StaleMember from exc
             raise
 
+    # --- lifecycle (issue: preferences, unsubscribe, suppression, erasure) ----------------------
+
+    def save(self, member: Member, expected_status: MemberStatus | None = None) -> None:
+        """Write the whole profile back, if it still exists (and still has `expected_status`)."""
+        condition = "attribute_exists(pk)"
+        kwargs: dict[str, Any] = {}
+        if expected_status is not None:
+            condition += " AND #s = :expected"
+            kwargs = {
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":expected": v(expected_status.value)},
+            }
+        self._conditional(
+            self._db.put_item,
+            TableName=self._table,
+            Item={**member_key(member.id), **to_item(_attributes(member))},
+            ConditionExpression=condition,
+            **kwargs,
+        )
+
+    def create_active(self, member: Member) -> None:
+        """An active member added by an administrator (in person, perhaps without email)."""
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**member_key(member.id), **to_item(_attributes(member))},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if member.lookup_id:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**pointer_key(member.lookup_id), **to_item({"member_id": member.id})},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        items += [
+            {"Put": {"TableName": self._table, "Item": _membership(member, g)}} for g in member.working_groups
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise AlreadyRegistered from exc
+            raise
+
+    def set_groups(self, member: Member, groups: list[str], changes: dict[str, Any] | None = None) -> Member:
+        """Change a member's working groups (and other profile fields) in one transaction; active
+        members also get the membership items the by_group index lists."""
+        updated = member.model_copy(update={**(changes or {}), "working_groups": sorted(set(groups))})
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**member_key(member.id), **to_item(_attributes(updated))},
+                    "ConditionExpression": "attribute_exists(pk) AND #s = :s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":s": v(member.status.value)},
+                }
+            }
+        ]
+        listed = set(member.working_groups) if member.status is MemberStatus.ACTIVE else set()
+        wanted = set(updated.working_groups) if updated.status is MemberStatus.ACTIVE else set()
+        items += [
+            {"Put": {"TableName": self._table, "Item": _membership(updated, g)}}
+            for g in sorted(wanted - listed)
+        ]
+        items += [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": {"pk": v(f"MEMBER#{member.id}"), "sk": v(f"GROUP#{g}")},
+                }
+            }
+            for g in sorted(listed - wanted)
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise StaleMember from exc
+            raise
+        return updated
+
+    def group_member_ids(self, group_id: str) -> list[str]:
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_group",
+            "KeyConditionExpression": "group_id = :g",
+            "ExpressionAttributeValues": {":g": v(group_id)},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            ids += [from_item(i)["member_id"] for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return ids
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_many(self, member_ids: list[str], now: datetime) -> list[Member]:
+        members: list[Member] = []
+        for start in range(0, len(member_ids), 100):
+            keys = [member_key(i) for i in member_ids[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            while request:
+                page = self._db.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self._table, []):
+                    data = from_item(item)
+                    if not _expired(data, now):
+                        members.append(_member(data))
+                request = page.get("UnprocessedKeys") or {}
+        order = {member_id: n for n, member_id in enumerate(member_ids)}
+        return sorted(members, key=lambda m: order.get(m.id, 0))
+
+    def partition(self, member_id: str) -> list[dict[str, Any]]:
+        """Every item stored under the member (profile, group memberships, notification records)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": v(f"MEMBER#{member_id}")},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            items += [from_item(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def erase(self, member: Member) -> int:
+        """Delete every item of the member and their address pointer. Returns the items deleted."""
+        keys = [{"pk": v(item["pk"]), "sk": v(item["sk"])} for item in self.partition(member.id)]
+        if member.lookup_id:
+            keys.append(pointer_key(member.lookup_id))
+        for start in range(0, len(keys), 25):
+            request: dict[str, Any] = {
+                self._table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+            }
+            while request:
+                page = self._db.batch_write_item(RequestItems=request)
+                request = page.get("UnprocessedItems") or {}
+        return len(keys)
+
     def _conditional(self, call: Any, **kwargs: Any) -> None:
         try:
             call(**kwargs)
@@ -264,8 +421,21 @@ class MemberRepository:
 def _attributes(member: Member) -> dict[str, Any]:
     data = member.model_dump(mode="json")
     data["entity"] = "member"
+    data["name_search"] = member.name.casefold()
     data["listed_at"] = f"{member.created_at}#{member.id}"
     return data
+
+
+def _membership(member: Member, group_id: str) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": f"MEMBER#{member.id}",
+            "sk": f"GROUP#{group_id}",
+            "entity": "group_membership",
+            "group_id": group_id,
+            "member_id": member.id,
+        }
+    )
 
 
 def _member(item: dict[str, Any]) -> Member:

@@ -12,6 +12,7 @@ Rules that protect people:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -19,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
@@ -105,6 +107,10 @@ class Links:
         nonce = secrets.token_urlsafe(8)
         return self._url("/members/unsubscribe", tokens.Purpose.UNSUBSCRIBE, member_id, nonce, now)
 
+    def self_service(self, purpose: tokens.Purpose, member_id: str, now: datetime) -> str:
+        path = {tokens.Purpose.EXPORT: "/members/export", tokens.Purpose.ERASE: "/members/erase"}[purpose]
+        return self._url(path, purpose, member_id, secrets.token_urlsafe(8), now)
+
     def signup(self) -> str:
         return f"{self._base}/members/signup"
 
@@ -142,17 +148,27 @@ class Membership:
         metrics.add_metric(name="SignupAccepted", unit="Count", value=1)
         return SignupAccepted()
 
-    def _details(self, command: SignupCommand, now: datetime) -> dict[str, object]:
+    def _details(self, command: SignupCommand, now: datetime) -> dict[str, Any]:
         form = command.form
         at = iso(now)
         consents = [
-            Consent(kind="contact", given=True, notice_version=form.privacy_notice_version, at=at,
-                    channel=command.channel)
+            Consent(
+                kind="contact",
+                given=True,
+                notice_version=form.privacy_notice_version,
+                at=at,
+                channel=command.channel,
+            )
         ]
         if form.role in HEALTH_DATA_ROLES:
             consents.append(
-                Consent(kind="health_data", given=True, notice_version=form.privacy_notice_version, at=at,
-                        channel=command.channel)
+                Consent(
+                    kind="health_data",
+                    given=True,
+                    notice_version=form.privacy_notice_version,
+                    at=at,
+                    channel=command.channel,
+                )
             )
         return {
             "name": form.name,
@@ -173,7 +189,7 @@ class Membership:
             confirm_nonce=secrets.token_urlsafe(16),
             confirmation_sent_at=iso(now),  # claimed now; released below if SES fails
             expires_at=epoch(now + PENDING_LIFETIME),
-            **self._details(command, now),  # type: ignore[arg-type]
+            **self._details(command, now),
         )
         try:
             self._repo.create_pending(member, now)
@@ -197,9 +213,13 @@ class Membership:
             logger.info("pending sign-up changed concurrently; leaving it to the other request")
             return
         if due:
-            self._send_claimed(updated, "confirmation_sent_at", previous, now, self._confirmation(updated, now))
+            self._send_claimed(
+                updated, "confirmation_sent_at", previous, now, self._confirmation(updated, now)
+            )
         else:
-            logger.info("confirmation not re-sent: sent less than 10 minutes ago", extra={"member_id": member.id})
+            logger.info(
+                "confirmation not re-sent: sent less than 10 minutes ago", extra={"member_id": member.id}
+            )
 
     def _tell_already_member(self, member: Member, now: datetime) -> None:
         previous = member.notice_sent_at
@@ -217,7 +237,9 @@ class Membership:
             preferences_url=self.links.preferences(member.id, now),
             signup_url=self.links.signup(),
         )
-        email = OutgoingEmail(member.email or "", content, "already_member", self.links.unsubscribe(member.id, now))
+        email = OutgoingEmail(
+            member.email or "", content, "already_member", self.links.unsubscribe(member.id, now)
+        )
         self._send_claimed(member, "notice_sent_at", previous, now, email)
 
     def _confirmation(self, member: Member, now: datetime) -> OutgoingEmail:
@@ -237,10 +259,8 @@ class Membership:
         try:
             self._mailer.send(email)
         except EmailNotSent:
-            try:
+            with contextlib.suppress(StaleMember):
                 self._repo.set_timestamp(member.id, field, previous, expected=iso(now))
-            except StaleMember:
-                pass
             raise
         metrics.add_metric(name=f"EmailSent_{email.kind}", unit="Count", value=1)
 
@@ -292,7 +312,11 @@ class Membership:
 
 
 def member_page(
-    repository: MemberRepository, status: MemberStatus | None, role: Role | None, limit: int, cursor: str | None
+    repository: MemberRepository,
+    status: MemberStatus | None,
+    role: Role | None,
+    limit: int,
+    cursor: str | None,
 ) -> MemberPage:
-    members, next_cursor = repository.list(status=status, role=role, limit=limit, cursor=cursor)
+    members, next_cursor = repository.page(status=status, role=role, limit=limit, cursor=cursor)
     return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)

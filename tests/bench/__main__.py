@@ -40,8 +40,9 @@ HANDLER = "import functions.members.public\n"
 
 def timed(code: str) -> float:
     script = f"import time\nt = time.perf_counter()\n{code}print(time.perf_counter() - t)\n"
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -53,8 +54,11 @@ def cold_start() -> dict[str, float]:
         baseline.append(timed(BASELINE))
         handler.append(timed(HANDLER))
     b, h = statistics.median(baseline), statistics.median(handler)
-    return {"boto3_and_clients_ms": round(b * 1000), "signup_handler_ms": round(h * 1000),
-            "ratio": round(h / b, 2)}
+    return {
+        "boto3_and_clients_ms": round(b * 1000),
+        "signup_handler_ms": round(h * 1000),
+        "ratio": round(h / b, 2),
+    }
 
 
 def aws_calls() -> dict[str, object]:
@@ -77,17 +81,28 @@ def aws_calls() -> dict[str, object]:
     results: dict[str, object] = {}
     env = {}
     for spec in support.FUNCTIONS:
-        env.update(support.support_env.function_environment(spec.name, support.BASE_URL, support.SECRET_ID,
-                                                            support.CONFIGURATION_SET))
-    os.environ.update({**env, "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "x",
-                       "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_TRACE_DISABLED": "true",
-                       "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+        env.update(
+            support.support_env.function_environment(
+                spec.name, support.BASE_URL, support.SECRET_ID, support.CONFIGURATION_SET
+            )
+        )
+    os.environ.update(
+        {
+            **env,
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
     import boto3
 
     with mock_aws():
         ddb = boto3.client("dynamodb")
-        for spec in support.TABLES:
-            ddb.create_table(**spec.create_table_kwargs(spec.local_name))
+        for table in support.TABLES:
+            ddb.create_table(**table.create_table_kwargs(table.local_name))
         boto3.client("secretsmanager").create_secret(Name=support.SECRET_ID, SecretString="s" * 64)
         boto3.client("ses").verify_email_identity(EmailAddress="no-reply@mkcpp.org.uk")
         support.reset_function_state()

@@ -37,7 +37,9 @@ def wheel_tags() -> dict[str, list[str]]:
     tags = {}
     for wheel in LAYER.glob("*.dist-info/WHEEL"):
         tags[wheel.parent.name] = [
-            line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")
+            line.split(":", 1)[1].strip()
+            for line in wheel.read_text().splitlines()
+            if line.startswith("Tag:")
         ]
     return tags
 
@@ -45,8 +47,11 @@ def wheel_tags() -> dict[str, list[str]]:
 def test_layer_holds_only_aarch64_or_pure_python_wheels():
     tags = wheel_tags()
     assert tags, "the layer is empty"
-    wrong = {name: t for name, t in tags.items()
-             if not all(tag.endswith("-none-any") or "aarch64" in tag for tag in t)}
+    wrong = {
+        name: t
+        for name, t in tags.items()
+        if not all(tag.endswith("-none-any") or "aarch64" in tag for tag in t)
+    }
     assert wrong == {}
     # and every compiled extension really is an AArch64 ELF binary
     for library in LAYER.rglob("*.so"):
@@ -64,7 +69,9 @@ def test_layer_leaves_boto3_to_the_runtime():
 def test_function_asset_is_exactly_the_code():
     asset = build.FUNCTION_ASSET
     assert sorted(p.name for p in asset.iterdir()) == ["functions", "shared"]
-    assert (asset / "functions/members/public.py").read_bytes() == (ROOT / "functions/members/public.py").read_bytes()
+    assert (asset / "functions/members/public.py").read_bytes() == (
+        ROOT / "functions/members/public.py"
+    ).read_bytes()
     assert (asset / "shared/templates/pages/signup.html").exists()
     assert not list(asset.rglob("__pycache__"))
 
@@ -75,8 +82,12 @@ def python313() -> str | None:
     candidates = [str(p) for p in sorted(pyenv.glob("3.13*/bin/python3.13"), reverse=True)]
     candidates += [found] if (found := shutil.which("python3.13")) else []
     for candidate in candidates:
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
-                               capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if probe.stdout.strip() == "True":
             return candidate
     return None
@@ -107,13 +118,18 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
         build.install_dependencies(deps, requirements, f"{machine}-manylinux2014", "3.13")
         stamp.write_text(requirements)
     # And an AWS account (moto server) with the tables, secret and a verified sender
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "eu-west-2"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }.items():
         monkeypatch.setenv(key, value)
     ddb = boto3.client("dynamodb", endpoint_url=moto_server)
     for spec in TABLES:
         ddb.create_table(**spec.create_table_kwargs(spec.local_name))
-    boto3.client("secretsmanager", endpoint_url=moto_server).create_secret(Name="py313/key", SecretString="k" * 64)
+    boto3.client("secretsmanager", endpoint_url=moto_server).create_secret(
+        Name="py313/key", SecretString="k" * 64
+    )
     boto3.client("ses", endpoint_url=moto_server).verify_email_identity(EmailAddress="no-reply@mkcpp.org.uk")
 
     # When the bundled handler is invoked by Python 3.13 with the sample browser sign-up
@@ -121,9 +137,12 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
         **function_environment("members_public", "https://api.mkcpp.test", "py313/key", "mkcpp-test"),
         "PATH": os.environ["PATH"],
         "PYTHONPATH": f"{build.FUNCTION_ASSET}:{deps}",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ENDPOINT_URL": moto_server,
-        "AWS_LAMBDA_FUNCTION_NAME": "members_public", "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_LAMBDA_FUNCTION_NAME": "members_public",
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     script = (
         "import json, sys\n"
@@ -138,7 +157,12 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
     )
     run = subprocess.run(
         [interpreter, "-c", script, str(ROOT / "events/members/post_signup_form.json")],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.split("RESULT ", 1)[1])

@@ -33,14 +33,8 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def table_definitions(request) -> dict[str, dict[str, Any]]:
+def table_definitions() -> dict[str, dict[str, Any]]:
     """create_table arguments read from the synthesized CloudFormation template."""
-    import os
-
-    if os.environ.get("SHIM_TABLES"):
-        from infra.declaration import TABLES as specs
-
-        return {t.key: t.create_table_kwargs(t.local_name) for t in specs}
     from tests.support.cdk import synth_template, table_definitions
 
     return table_definitions(synth_template())
@@ -59,7 +53,7 @@ def reset_function_state() -> None:
     from aws_lambda_powertools.utilities.parameters import base
 
     base.clear_caches()
-    base.DEFAULT_PROVIDERS.clear()
+    base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
     for name, module in list(sys.modules.items()):
         if name.startswith(("functions.", "shared.")):
             for attribute in list(vars(module).values()):
@@ -115,8 +109,18 @@ class World:
 
         self.ddb.put_item(
             TableName=next(t.local_name for t in TABLES if t.key == "meetings"),
-            Item=to_item({"pk": "MEETING#m1", "sk": "MEETING", "id": "m1", "title": title, "starts_at": starts_at,
-                          "ends_at": ends_at, "location": location, "listing": "public"}),
+            Item=to_item(
+                {
+                    "pk": "MEETING#m1",
+                    "sk": "MEETING",
+                    "id": "m1",
+                    "title": title,
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                    "location": location,
+                    "listing": "public",
+                }
+            ),
         )
 
 
@@ -144,7 +148,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock):
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:
             ddb.create_table(**table_definitions[spec.key])
-        boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET_ID, SecretString="s" * 64)
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=SECRET_ID, SecretString="s" * 64
+        )
         sender = json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"]["sender"]
         boto3.client("ses", region_name=REGION).verify_email_identity(
             EmailAddress=sender.split("<")[-1].rstrip(">")

@@ -70,8 +70,14 @@ def test_pages_walk_every_member_exactly_once(three_members):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"status": "deleted"}, "status"), ({"role": "king"}, "role"), ({"limit": 0}, "limit"),
-     ({"limit": 1000}, "limit"), ({"cursor": "not-a-cursor"}, "cursor"), ({"cursor": "eyJwYXJ0Ijo5OX0"}, "cursor")],
+    [
+        ({"status": "deleted"}, "status"),
+        ({"role": "king"}, "role"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 1000}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "eyJwYXJ0Ijo5OX0"}, "cursor"),
+    ],
 )
 def test_bad_filters_get_a_400_naming_the_parameter(aws, query, field):
     status, body = members(aws, **query)

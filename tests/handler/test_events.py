@@ -20,7 +20,9 @@ def test_every_declared_route_has_a_sample_event():
 
 
 def test_every_declared_schedule_has_a_sample_event():
-    names = {p.stem for p in (EVENTS / "schedules").glob("*.json")} if (EVENTS / "schedules").exists() else set()
+    names = (
+        {p.stem for p in (EVENTS / "schedules").glob("*.json")} if (EVENTS / "schedules").exists() else set()
+    )
     assert [s.name for s, _ in all_schedules() if s.name not in names] == []
 
 
@@ -38,4 +40,6 @@ def test_openapi_document_is_served_as_committed(aws):
     assert response["statusCode"] == 200
     document = json.loads(response["body"])
     assert document["paths"]["/members"]["post"]["requestBody"]["content"].keys() >= {
-        "application/json", "application/x-www-form-urlencoded"}
+        "application/json",
+        "application/x-www-form-urlencoded",
+    }

@@ -20,13 +20,19 @@ def form_event(**fields):
     """The sample browser form post, with some fields changed."""
     event = load_event(FORM_EVENT)
     data = {
-        "name": "Ann Example", "email": ANN, "phone": "01908 660033", "role": "patient",
-        "consent_contact": "true", "consent_health_data": "true", "privacy_notice_version": "2026-11",
+        "name": "Ann Example",
+        "email": ANN,
+        "phone": "01908 660033",
+        "role": "patient",
+        "consent_contact": "true",
+        "consent_health_data": "true",
+        "privacy_notice_version": "2026-11",
         "website": "",
     }
     data.update(fields)
-    event["body"] = base64.b64encode(urlencode({k: v for k, v in data.items() if v is not None},
-                                               doseq=True).encode()).decode()
+    event["body"] = base64.b64encode(
+        urlencode({k: v for k, v in data.items() if v is not None}, doseq=True).encode()
+    ).decode()
     return event
 
 
@@ -75,12 +81,18 @@ def test_a_browser_sign_up_stores_a_pending_member_and_sends_one_confirmation(aw
     # And she is stored as pending, expiring in 7 days, with what she agreed to
     (member,) = aws.members()
     assert (member["name"], member["email"], member["status"], member["role"]) == (
-        "Ann Example", ANN, "pending", "patient")
+        "Ann Example",
+        ANN,
+        "pending",
+        "patient",
+    )
     assert member["expires_at"] - int(aws.clock.now.timestamp()) == 7 * 24 * 3600
     consents = {c["kind"]: c for c in member["consents"]}
     assert set(consents) == {"contact", "health_data"}
-    assert all(c["given"] and c["notice_version"] == "2026-11" and c["channel"] == "web_form"
-               for c in consents.values())
+    assert all(
+        c["given"] and c["notice_version"] == "2026-11" and c["channel"] == "web_form"
+        for c in consents.values()
+    )
     # And no IP address was stored anywhere
     assert "203.0.113.24" not in json.dumps(aws.items("members"))
 
@@ -183,8 +195,11 @@ def test_a_known_address_gets_the_same_answer_and_an_already_a_member_email(aws)
     assert notice.subject.startswith("You are already a member")
     assert notice.link("/members/preferences")
     after = next(m for m in aws.members() if m["id"] == before["id"])
-    assert (after["status"], after["name"], after["confirmed_at"]) == ("active", "Ann Example",
-                                                                        before["confirmed_at"])
+    assert (after["status"], after["name"], after["confirmed_at"]) == (
+        "active",
+        "Ann Example",
+        before["confirmed_at"],
+    )
 
 
 def test_the_already_a_member_email_is_not_repeated_within_ten_minutes(aws):
@@ -201,8 +216,12 @@ def test_the_already_a_member_email_is_not_repeated_within_ten_minutes(aws):
 
 
 def test_confirming_makes_an_active_member_and_sends_a_welcome_with_the_next_meeting(aws):
-    aws.put_meeting("Plenary meeting", "2027-01-12T12:30:00Z", "2027-01-12T14:00:00Z",
-                    "Seminar room 2, Milton Keynes University Hospital")
+    aws.put_meeting(
+        "Plenary meeting",
+        "2027-01-12T12:30:00Z",
+        "2027-01-12T14:00:00Z",
+        "Seminar room 2, Milton Keynes University Hospital",
+    )
     aws.clock.now = aws.clock.now.replace(year=2026, month=11, day=28)
     sign_up(aws)
 
@@ -267,8 +286,10 @@ def test_a_token_signed_with_another_key_or_for_another_purpose_is_refused(aws):
     mail = aws.sent()[0]
     unsubscribe_token = mail.headers["List-Unsubscribe"].split("token=")[1].rstrip(">")
     assert confirm(aws, unsubscribe_token)["statusCode"] == 400
-    assert confirm(aws, load_event("members/get_confirm.json")["queryStringParameters"]["token"])[
-        "statusCode"] == 400
+    assert (
+        confirm(aws, load_event("members/get_confirm.json")["queryStringParameters"]["token"])["statusCode"]
+        == 400
+    )
     assert aws.members()[0]["status"] == "pending"
 
 
@@ -332,7 +353,9 @@ def test_each_bad_json_field_gets_a_400_naming_it(aws, change, field):
 
 
 def test_a_bad_browser_form_comes_back_with_the_errors_and_what_was_typed(aws):
-    response = sign_up(aws, form_event(email="ann@", consent_contact=None, role="carer", consent_health_data=None))
+    response = sign_up(
+        aws, form_event(email="ann@", consent_contact=None, role="carer", consent_health_data=None)
+    )
 
     assert response["statusCode"] == 400
     page = response["body"]
@@ -345,7 +368,12 @@ def test_a_bad_browser_form_comes_back_with_the_errors_and_what_was_typed(aws):
 
 @pytest.mark.parametrize(
     ("content_type", "body"),
-    [("application/json", "{not json"), ("application/json", "[]"), ("text/csv", "a,b"), ("application/json", "")],
+    [
+        ("application/json", "{not json"),
+        ("application/json", "[]"),
+        ("text/csv", "a,b"),
+        ("application/json", ""),
+    ],
 )
 def test_unreadable_bodies_are_4xx_not_5xx(aws, content_type, body):
     event = load_event(JSON_EVENT)

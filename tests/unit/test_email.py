@@ -8,7 +8,11 @@ from shared.timefmt import meeting_when
 
 def test_confirmation_email_has_text_and_html_and_escapes_names():
     content = render_email(
-        "confirm", group_name="MKCPP", name="<script>alert(1)</script>", confirm_url="https://x/c?token=a.b", hours=72
+        "confirm",
+        group_name="MKCPP",
+        name="<script>alert(1)</script>",
+        confirm_url="https://x/c?token=a.b",
+        hours=72,
     )
     assert content.subject == "Confirm your email address to join MKCPP"
     assert "https://x/c?token=a.b" in content.text
@@ -18,7 +22,9 @@ def test_confirmation_email_has_text_and_html_and_escapes_names():
 def test_mime_carries_one_click_unsubscribe_headers_unfolded():
     url = "https://api.example.org/members/unsubscribe?token=" + "a" * 300
     content = render_email("confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72)
-    mime = build_mime(OutgoingEmail("ann@example.org", content, "confirm", url), "G <no-reply@g.org>", "sec@g.org")
+    mime = build_mime(
+        OutgoingEmail("ann@example.org", content, "confirm", url), "G <no-reply@g.org>", "sec@g.org"
+    )
     parsed = email.message_from_bytes(mime.as_bytes(), policy=policy.default)
     assert parsed["List-Unsubscribe"] == f"<{url}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -30,10 +36,19 @@ def test_mime_carries_one_click_unsubscribe_headers_unfolded():
 def test_attachments_keep_their_content_type_parameters():
     content = render_email("confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72)
     mail = OutgoingEmail(
-        "a@example.org", content, "invite", None,
-        (Attachment("meeting.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),),
+        "a@example.org",
+        content,
+        "invite",
+        None,
+        (
+            Attachment(
+                "meeting.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+            ),
+        ),
     )
-    parsed = email.message_from_bytes(build_mime(mail, "no-reply@g.org", "s@g.org").as_bytes(), policy=policy.default)
+    parsed = email.message_from_bytes(
+        build_mime(mail, "no-reply@g.org", "s@g.org").as_bytes(), policy=policy.default
+    )
     (attachment,) = list(parsed.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
     assert attachment.get_param("method") == "REQUEST"
@@ -49,9 +64,17 @@ def test_meeting_times_read_in_uk_time_across_summer_time():
 
 def test_signup_page_is_accessible_html():
     html = render_page(
-        "signup", group_name="G", base_url="", title="Join", action="/members", values={"name": "Ann"},
-        errors={"email": "Enter an email address"}, roles=[("patient", "Patient")], working_groups=[],
-        privacy_notice_version="2026-11", privacy_url="/members/privacy",
+        "signup",
+        group_name="G",
+        base_url="",
+        title="Join",
+        action="/members",
+        values={"name": "Ann"},
+        errors={"email": "Enter an email address"},
+        roles=[("patient", "Patient")],
+        working_groups=[],
+        privacy_notice_version="2026-11",
+        privacy_url="/members/privacy",
     )
     assert '<html lang="en-GB">' in html
     assert 'name="viewport"' in html

@@ -28,11 +28,19 @@ def test_a_valid_form_normalises_the_address():
 
 def test_a_browser_form_post_reads_like_json():
     # Given what Powertools hands over for a form post: lists, "on" checkboxes, empty boxes
-    form = SignupForm.model_validate({
-        "name": ["Ann Example"], "email": ["ann@example.org"], "phone": [""], "role": ["observer"],
-        "organisation": [""], "working_groups": ["research", "journal"], "consent_contact": ["on"],
-        "privacy_notice_version": ["2026-11"], "website": [""],
-    })
+    form = SignupForm.model_validate(
+        {
+            "name": ["Ann Example"],
+            "email": ["ann@example.org"],
+            "phone": [""],
+            "role": ["observer"],
+            "organisation": [""],
+            "working_groups": ["research", "journal"],
+            "consent_contact": ["on"],
+            "privacy_notice_version": ["2026-11"],
+            "website": [""],
+        }
+    )
     assert form.phone is None and form.organisation is None
     assert form.working_groups == ["journal", "research"]
     assert form.consent_contact is True

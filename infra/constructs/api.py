@@ -1,0 +1,200 @@
+"""The HTTP API (payload v2) and the Cognito user pool that guards its `/admin/...` routes.
+
+Routes come from the declaration: `add_function_routes` binds every `Route` of a `FunctionSpec` to
+its function. `auth="admin"` routes carry a JWT authorizer on the user pool; the handlers check the
+`admins` group claim again (`shared.web.require_admin`). Public routes are unauthenticated by design:
+they are the HTML forms and links in emails, guarded by signed tokens and the stage throttle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import nag
+from infra.config import DeploymentConfig
+from infra.constructs.function import new_log_group
+from infra.declaration import FunctionSpec, Route
+
+if TYPE_CHECKING:
+    from infra.constructs.function import DeclaredFunction
+
+# The Cognito group whose members may call /admin/... (shared.web.ADMIN_GROUP checks the same name;
+# tests/infra compare the two, because infra/ does not import handler-side code).
+ADMIN_GROUP = "admins"
+
+# Access log fields: what happened to which route, never who (no source IP, no user agent, no path
+# values: a path like /feedback/{reference} is logged as its route key, a ?token= never appears).
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "error": "$context.error.message",
+}
+
+PUBLIC_ROUTE = (
+    "Public by design (PRODUCT.md public HTTP contract): plain HTML forms, links in emails and the "
+    "OpenAPI document, for people without accounts. Sign-up is double opt-in, personal data is only "
+    "shown or changed with a valid signed single-use token, and the stage throttle bounds abuse."
+)
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    def __init__(self, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+class ApiConstruct(Construct):
+    """HTTP API with a throttled, access-logged `$default` stage, and the administrators' user pool."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.http_api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            description=f"{config.group_name}: public forms and the admin API",
+            create_default_stage=False,
+        )
+        self.access_logs = new_log_group(self, "AccessLogs", config)
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
+            ),
+            access_log_settings=_AccessLogSettings(
+                apigwv2.LogGroupLogDestination(self.access_logs),
+                apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            ),
+        )
+        self.user_pool = self._user_pool()
+        self.admin_client = self.user_pool.add_client(
+            "AdminToolClient",
+            user_pool_client_name="mkcpp-admin-tool",
+            generate_secret=False,  # a command-line tool cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
+            disable_o_auth=True,  # no hosted UI, no redirects: the admin tool signs in directly
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=Duration.minutes(30),
+            id_token_validity=Duration.minutes(30),
+            refresh_token_validity=Duration.hours(8),
+        )
+        self.admin_group = cognito.CfnUserPoolGroup(
+            self,
+            "AdminsGroup",
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=ADMIN_GROUP,
+            description="May call /admin/... routes (members, meetings, feedback, directory).",
+        )
+        self.admin_authorizer = authorizers.HttpUserPoolAuthorizer(
+            "AdminAuthorizer",
+            self.user_pool,
+            user_pool_clients=[self.admin_client],
+            identity_source=["$request.header.Authorization"],
+        )
+        self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
+        self.routes: dict[str, apigwv2.HttpRoute] = {}
+
+    @property
+    def url(self) -> str:
+        """The API's own https endpoint, no trailing slash (the `$default` stage serves at the root)."""
+        return self.http_api.api_endpoint
+
+    def _user_pool(self) -> cognito.UserPool:
+        return cognito.UserPool(
+            self,
+            "AdminUserPool",
+            self_sign_up_enabled=False,  # administrators are invited, never self-registered
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            sign_in_case_sensitive=False,
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            # TOTP only: SMS would need an SNS role and is open to SIM swapping.
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            # Plus plan: threat protection blocks compromised credentials and risky sign-ins. A few
+            # administrators cost cents a month.
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def add_function_routes(self, declared: DeclaredFunction) -> list[apigwv2.HttpRoute]:
+        """Bind every route `declared.spec` declares to its function."""
+        integration = self._integration(declared.spec, declared.function)
+        return [self._route(route, declared.spec, integration) for route in declared.spec.routes]
+
+    def _integration(
+        self, spec: FunctionSpec, function: lambda_.IFunction
+    ) -> integrations.HttpLambdaIntegration:
+        if spec.name not in self._integrations:
+            self._integrations[spec.name] = integrations.HttpLambdaIntegration(
+                f"{spec.name}-integration",
+                function,
+                payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+            )
+        return self._integrations[spec.name]
+
+    def _route(
+        self, route: Route, spec: FunctionSpec, integration: integrations.HttpLambdaIntegration
+    ) -> apigwv2.HttpRoute:
+        if route.route_key in self.routes:
+            raise ValueError(f"route {route.route_key} is declared twice (again by {spec.name})")
+        admin = route.auth == "admin"
+        created = apigwv2.HttpRoute(
+            self,
+            "Route" + re.sub(r"[^A-Za-z0-9]+", "-", route.route_key),
+            http_api=self.http_api,
+            route_key=apigwv2.HttpRouteKey.with_(route.path, apigwv2.HttpMethod(route.method)),
+            integration=integration,
+            authorizer=self.admin_authorizer if admin else None,
+        )
+        if not admin:
+            nag.acknowledge(created, "AwsSolutions-APIG4", PUBLIC_ROUTE)
+        self.routes[route.route_key] = created
+        return created

@@ -1,0 +1,347 @@
+"""The one helper that turns a `FunctionSpec` into a Lambda function, the same way for every function.
+
+Each function gets:
+- its own IAM role, with no AWS managed policy: logs only to its own log group, DynamoDB actions
+  from `actions_for(access)` only on the tables it declares (and their indexes), the signing-key
+  secret only if `spec.signing_key`, SES sending only from the configured sender, through the
+  configuration set, only if `spec.sends_email`;
+- Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
+  configured retention, X-Ray tracing, memory and timeout from the spec;
+- the environment `infra.declaration.environment` computes (the same one the local runtime uses);
+- if it is invoked asynchronously (`spec.schedules`): an encrypted SQS dead-letter queue as its
+  on-failure destination, an alarm on that queue, and one EventBridge Scheduler schedule per
+  `Schedule`, in the configured time zone, with a retry policy, the same DLQ and a role that may
+  invoke this function and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import build, nag
+from infra.config import DeploymentConfig
+from infra.constructs.platform import PlatformConstruct
+from infra.declaration import (
+    IDEMPOTENCY,
+    READ_ACTIONS,
+    Access,
+    FunctionSpec,
+    Schedule,
+    actions_for,
+    environment,
+    table,
+)
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_LEVEL = "INFO"
+
+# Lambda's asynchronous retries, then the failure goes to the DLQ.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+# EventBridge Scheduler's retries when it cannot invoke the function at all (throttling, outage).
+SCHEDULE_RETRY_ATTEMPTS = 3
+SCHEDULE_MAX_EVENT_AGE = Duration.hours(6)
+DLQ_RETENTION = Duration.days(14)
+
+RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+}
+
+SYNC_NO_DLQ = (
+    "Invoked synchronously by API Gateway only: a failure is returned to the caller as an HTTP error "
+    "and nothing is queued, so there is no asynchronous event to dead-letter."
+)
+PINNED_RUNTIME = (
+    "Pinned to Python 3.13 on purpose: the dependency layer is built for cp313/arm64 (infra/build.py) "
+    "and the code is tested on 3.13; moving to a newer runtime is a deliberate, tested upgrade."
+)
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The CloudWatch retention for `log_retention_days` (the config only allows CloudWatch's values)."""
+    return RETENTION[days]
+
+
+def new_log_group(scope: Construct, construct_id: str, config: DeploymentConfig) -> logs.LogGroup:
+    # RETAIN: logs outlive a stack deletion for incident review; retention still expires every event.
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        retention=log_retention(config.log_retention_days),
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+@dataclass(frozen=True)
+class FunctionRuntime:
+    """What every function shares: the deployment config, the platform, the code and the layer."""
+
+    config: DeploymentConfig
+    platform: PlatformConstruct
+    code: lambda_.Code
+    layer: lambda_.ILayerVersion
+    base_url: str
+
+
+class AssetsMissing(FileNotFoundError):
+    """The Lambda assets have not been built."""
+
+
+class FunctionAssets(Construct):
+    """The code asset and the arm64 dependency layer, built by `make build` (no Docker)."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        missing = [p for p in (build.FUNCTION_ASSET, build.LAYER_ASSET) if not p.is_dir()]
+        if missing:
+            names = ", ".join(str(p) for p in missing)
+            raise AssetsMissing(f"Lambda assets not built ({names}): run `make build` first")
+        super().__init__(scope, construct_id)
+        self.code = lambda_.Code.from_asset(str(build.FUNCTION_ASSET))
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(build.LAYER_ASSET), exclude=[".requirements.sha256"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="MKCPP runtime dependencies (uv.lock, cp313 arm64, without boto3).",
+        )
+
+
+def table_grants(spec: FunctionSpec) -> dict[str, Access]:
+    """The access `spec` has to each table, the idempotency table included when it is idempotent."""
+    grants = dict(spec.tables)
+    if spec.idempotency:
+        grants[IDEMPOTENCY.key] = Access.READ_WRITE
+    return grants
+
+
+class DeclaredFunction(Construct):
+    """A Lambda function built from its declaration, with a role that can do what it declares and no more."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, spec: FunctionSpec, runtime: FunctionRuntime
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        config = runtime.config
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"MKCPP {spec.name}: only what infra/declaration.py declares",
+        )
+        self.log_group = new_log_group(self, "Logs", config)
+        self._grant_logs()
+        self._grant_tables(runtime.platform)
+        if spec.signing_key:
+            runtime.platform.signing_key.grant_read(self.role)
+        if spec.sends_email:
+            self._grant_email(runtime)
+
+        self.dead_letter_queue = self._dead_letter_queue() if spec.asynchronous else None
+        self.environment = env = environment(
+            spec, runtime.platform.resources, config.as_environment(runtime.base_url)
+        )
+        env.update(
+            {
+                "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+                "LOG_LEVEL": LOG_LEVEL,
+                # Responses can hold personal data (a member export): keep them out of X-Ray.
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            }
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            code=runtime.code,
+            handler=spec.handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            layers=[runtime.layer],
+            role=self.role,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment=env,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            on_failure=destinations.SqsDestination(self.dead_letter_queue)
+            if self.dead_letter_queue
+            else None,
+            retry_attempts=ASYNC_RETRY_ATTEMPTS if spec.asynchronous else None,
+            max_event_age=ASYNC_MAX_EVENT_AGE if spec.asynchronous else None,
+        )
+        self.schedules = self._schedules(config) if spec.schedules else []
+        self._acknowledge()
+
+    # --- permissions -----------------------------------------------------------------------------
+
+    def _grant_logs(self) -> None:
+        # The log group's `Arn` attribute ends in `:*`, which covers its log streams and nothing else.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+
+    def _grant_tables(self, platform: PlatformConstruct) -> None:
+        for key, access in table_grants(self.spec).items():
+            target = platform.tables[key]
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(actions_for(access)), resources=[target.table_arn])
+            )
+            read_on_indexes = [action for action in actions_for(access) if action in READ_ACTIONS]
+            if table(key).indexes and read_on_indexes:
+                self.role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=read_on_indexes, resources=[f"{target.table_arn}/index/*"])
+                )
+                logical_id = Stack.of(target).get_logical_id(target.node.default_child)  # type: ignore[arg-type]
+                nag.acknowledge(
+                    self.role,
+                    f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
+                    f"Queries on the {key} table's declared GSIs "
+                    f"({', '.join(i.name for i in table(key).indexes)}): "
+                    "index ARNs only exist as <table ARN>/index/<name>; `/index/*` is scoped to this one "
+                    "table and grants read actions only.",
+                )
+
+    def _grant_email(self, runtime: FunctionRuntime) -> None:
+        config = runtime.config
+        stack = Stack.of(self)
+        identity = stack.format_arn(service="ses", resource="identity", resource_name=config.sender_domain)
+        configuration_set = stack.format_arn(
+            service="ses",
+            resource="configuration-set",
+            resource_name=runtime.platform.configuration_set.configuration_set_name,
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[identity, configuration_set],
+                conditions={"StringEquals": {"ses:FromAddress": config.sender_address}},
+            )
+        )
+
+    # --- asynchronous invocation -----------------------------------------------------------------
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        cloudwatch.Alarm(
+            self,
+            "DeadLetterAlarm",
+            alarm_description=f"{self.spec.name}: an asynchronous invocation failed for good; see its DLQ.",
+            metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        reason = (
+            "This queue is itself the dead-letter queue: the function's on-failure destination and "
+            "the schedules' DLQ. Redriving a DLQ into another DLQ would only move the problem."
+        )
+        nag.acknowledge(queue, "AwsSolutions-SQS3", reason)
+        nag.acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
+        return queue
+
+    def _schedules(self, config: DeploymentConfig) -> list[scheduler.CfnSchedule]:
+        assert self.dead_letter_queue is not None
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+            description=f"EventBridge Scheduler: may invoke MKCPP {self.spec.name} and nothing else",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
+        )
+        self.dead_letter_queue.grant_send_messages(role)
+        return [self._schedule(schedule, role, config) for schedule in self.spec.schedules]
+
+    def _schedule(
+        self, schedule: Schedule, role: iam.IRole, config: DeploymentConfig
+    ) -> scheduler.CfnSchedule:
+        assert self.dead_letter_queue is not None
+        return scheduler.CfnSchedule(
+            self,
+            f"Schedule{schedule.name.title().replace('_', '').replace('-', '')}",
+            description=schedule.description,
+            schedule_expression=schedule.expression,
+            schedule_expression_timezone=config.time_zone,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.function.function_arn,
+                role_arn=role.role_arn,
+                input=json.dumps(dict(schedule.payload), sort_keys=True),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=SCHEDULE_RETRY_ATTEMPTS,
+                    maximum_event_age_in_seconds=int(SCHEDULE_MAX_EVENT_AGE.to_seconds()),
+                ),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+            ),
+        )
+
+    # --- cdk-nag ---------------------------------------------------------------------------------
+
+    def _acknowledge(self) -> None:
+        nag.acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Added by Lambda's active tracing only: xray:PutTraceSegments and xray:PutTelemetryRecords "
+            "do not support resource-level permissions (AWS service authorization reference). Tests "
+            "assert that no other statement in this role has a `*` resource.",
+        )
+        nag.acknowledge(self.function, "AwsSolutions-L1", PINNED_RUNTIME)
+        nag.acknowledge(self.function, "Serverless-LambdaLatestVersion", PINNED_RUNTIME)
+        if self.spec.asynchronous:
+            nag.acknowledge(
+                self.function,
+                "Serverless-LambdaDLQ",
+                "Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig), "
+                "which AWS recommends over the legacy DeadLetterConfig: it also records the error and "
+                "request context. Configuring both would deliver every failure twice.",
+            )
+        else:
+            nag.acknowledge(self.function, "Serverless-LambdaDLQ", SYNC_NO_DLQ)

@@ -1,0 +1,102 @@
+"""The shared platform every capability builds on: the tables, the signing-key secret and the SES
+configuration set. Nothing here knows about a particular function; functions get access to these
+resources through `infra.constructs.function.DeclaredFunction`, from what their spec declares.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
+from constructs import Construct
+
+from infra import nag
+from infra.declaration import TABLES, Resources, TableSpec
+
+# The tag that maps a table in the synthesized template back to its `TableSpec.key`
+# (tests/support/cdk.py builds moto and DynamoDB Local tables from the template through it).
+TABLE_TAG = "mkcpp:table"
+
+SIGNING_KEY_LENGTH = 64
+
+
+class PlatformConstruct(Construct):
+    """Tables from `infra.declaration.TABLES`, the token-signing secret and the SES configuration set."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.tables: dict[str, dynamodb.Table] = {spec.key: self._table(spec) for spec in TABLES}
+        self.signing_key = self._signing_key()
+        self.configuration_set = ses.ConfigurationSet(
+            self,
+            "EmailConfigurationSet",
+            reputation_metrics=True,
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
+            # Never mail an address that bounced or complained again, account-wide list included.
+            suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+            sending_enabled=True,
+        )
+
+    @property
+    def resources(self) -> Resources:
+        """The `Resources` the declaration turns into function environment variables."""
+        return Resources(
+            table_names={key: table.table_name for key, table in self.tables.items()},
+            signing_key_secret=self.signing_key.secret_arn,
+            configuration_set=self.configuration_set.configuration_set_name,
+        )
+
+    def _table(self, spec: TableSpec) -> dynamodb.Table:
+        string = dynamodb.AttributeType.STRING
+        table = dynamodb.Table(
+            self,
+            f"{spec.key.title().replace('_', '')}Table",
+            partition_key=dynamodb.Attribute(name=spec.partition_key, type=string),
+            sort_key=dynamodb.Attribute(name=spec.sort_key, type=string) if spec.sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True, recovery_period_in_days=35
+            ),
+            # AWS-managed KMS key (aws/dynamodb), not the default AWS-owned key: every use of the key is
+            # in CloudTrail, at no key cost and with no key policy to get wrong. A customer-managed key
+            # would add a key policy to maintain and a way to lose all data (a scheduled key deletion)
+            # for a small volunteer-run group, while access is already bounded by the per-function
+            # IAM grants on each table. Revisit if a separate key administrator is ever needed.
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=spec.ttl_attribute,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index in spec.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
+                sort_key=dynamodb.Attribute(name=index.sort_key, type=string) if index.sort_key else None,
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        Tags.of(table).add(TABLE_TAG, spec.key)
+        return table
+
+    def _signing_key(self) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            self,
+            "SigningKey",
+            description="MKCPP root key for signed email links and email-lookup ids (shared/keys.py).",
+            # A plain random string (no JSON template): shared/keys.py reads it as is.
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=SIGNING_KEY_LENGTH,
+                exclude_punctuation=True,
+                include_space=False,
+            ),
+            # Losing the key breaks every outstanding link and every email-lookup id in the members table.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Not rotated on a schedule by design: the key also derives the email-lookup ids stored as "
+            "keys in the members table (shared/keys.py), so rotation would orphan every member record "
+            "and void every link in flight. Rotation is a planned migration, not a timer.",
+        )
+        return secret

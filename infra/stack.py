@@ -1,0 +1,99 @@
+"""The MKCPP backend stack: thin, composed of one construct per capability on a shared platform.
+
+PlatformConstruct  tables, signing-key secret, SES configuration set
+ApiConstruct       HTTP API (throttled, access-logged) and the admins' Cognito user pool
+MembersConstruct   functions/members/...   } every function built by the one helper,
+DocsConstruct      functions/docs/...      } infra.constructs.function.DeclaredFunction
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.config import DeploymentConfig
+from infra.constructs.api import ApiConstruct
+from infra.constructs.capability import CapabilityConstruct, capability_of
+from infra.constructs.docs import DocsConstruct
+from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
+from infra.constructs.members import MembersConstruct
+from infra.constructs.platform import PlatformConstruct
+from infra.declaration import FUNCTIONS, FunctionSpec
+
+CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct)
+
+
+class MkcppStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        functions: Sequence[FunctionSpec] = FUNCTIONS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{config.group_name}: member sign-up, meetings, feedback and directory backend",
+            **kwargs,
+        )
+        Tags.of(self).add("mkcpp:stack", construct_id)
+        self.config = config
+        self.platform = PlatformConstruct(self, "Platform")
+        self.api = ApiConstruct(self, "Api", config=config)
+        assets = FunctionAssets(self, "FunctionAssets")
+        runtime = FunctionRuntime(
+            config=config,
+            platform=self.platform,
+            code=assets.code,
+            layer=assets.layer,
+            base_url=config.base_url or self.api.url,
+        )
+        self.capabilities = [
+            capability(
+                self,
+                capability.__name__.removesuffix("Construct"),
+                runtime=runtime,
+                api=self.api,
+                functions=functions,
+            )
+            for capability in CAPABILITIES
+        ]
+        self.functions: dict[str, DeclaredFunction] = {
+            name: declared for built in self.capabilities for name, declared in built.functions.items()
+        }
+        unowned = [spec for spec in functions if spec.name not in self.functions]
+        if unowned:
+            owned = ", ".join(sorted(c.capability for c in CAPABILITIES))
+            raise ValueError(
+                "no capability construct builds "
+                + ", ".join(f"{spec.name} ({capability_of(spec)})" for spec in unowned)
+                + f"; capabilities with a construct: {owned} "
+                "(add one in infra/constructs/ and to CAPABILITIES in infra/stack.py)"
+            )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        api = self.api
+        CfnOutput(self, "ApiUrl", value=api.url, description="HTTP API endpoint ($default stage)")
+        CfnOutput(
+            self, "UserPoolId", value=api.user_pool.user_pool_id, description="Administrators' user pool"
+        )
+        CfnOutput(
+            self,
+            "AdminClientId",
+            value=api.admin_client.user_pool_client_id,
+            description="App client for the admin tool (no secret)",
+        )
+        CfnOutput(self, "AdminGroupName", value=api.admin_group.ref, description="Cognito group for /admin")
+        CfnOutput(
+            self,
+            "SigningKeySecretArn",
+            value=self.platform.signing_key.secret_arn,
+            description="Secrets Manager secret holding the token-signing root key",
+        )

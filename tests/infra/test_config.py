@@ -1,0 +1,87 @@
+"""The app and its configuration: cdk.json runs it, and a bad setting stops the synth with its name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import app as infra_app
+from infra.app import build_app, cdk_json_context
+from infra.config import ConfigError
+from infra.declaration import FunctionSpec
+from tests.support.cdk import ROOT, new_outdir
+
+pytestmark = pytest.mark.infra
+
+
+def mkcpp(**changes):
+    return {"mkcpp": {**cdk_json_context()["mkcpp"], **changes}}
+
+
+def test_cdk_json_runs_the_app_module():
+    assert json.loads((ROOT / "cdk.json").read_text())["app"] == ".venv/bin/python -m infra.app"
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"sender": "not an address"}, "mkcpp.sender"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "mkcpp.time_zone"),
+        ({"log_retention_days": 42}, "mkcpp.log_retention_days"),
+        ({"base_url": "http://api.example.org/"}, "mkcpp.base_url"),
+        ({"surprise": True}, "mkcpp.surprise"),
+    ],
+)
+def test_bad_setting_is_named(changes, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        build_app(mkcpp(**changes), outdir=new_outdir())
+
+
+def test_missing_config_is_explained(monkeypatch):
+    context = {k: v for k, v in cdk_json_context().items() if k != "mkcpp"}
+    monkeypatch.setattr(infra_app, "cdk_json_context", lambda: context)
+    with pytest.raises(ConfigError, match="no 'mkcpp' object"):
+        build_app(outdir=new_outdir())
+
+
+def test_main_prints_the_message_and_exits_non_zero(monkeypatch, capsys):
+    monkeypatch.setattr(infra_app, "cdk_json_context", lambda: mkcpp(time_zone="Nowhere/Special"))
+    with pytest.raises(SystemExit) as exited:
+        infra_app.main()
+    assert exited.value.code != 0
+    err = capsys.readouterr().err
+    assert "mkcpp.time_zone" in err
+    assert "Traceback" not in err
+
+
+def test_base_url_from_config_reaches_the_functions():
+    # The stack is built (not synthesized): cheap, and enough to read the environment it computes
+    _app, stack = build_app(mkcpp(base_url="https://api.mkcpp.example"), outdir=new_outdir())
+    for declared in stack.functions.values():
+        assert declared.environment["BASE_URL"] == "https://api.mkcpp.example"
+
+
+def test_a_function_without_a_capability_construct_stops_the_synth():
+    import aws_cdk as cdk
+
+    from infra.config import load_config
+    from infra.stack import MkcppStack
+
+    stray = FunctionSpec(
+        name="stray", handler="functions.nowhere.handler.lambda_handler", description="No owner"
+    )
+    app = cdk.App(context=cdk_json_context(), outdir=new_outdir())
+    config = load_config(app.node.try_get_context("mkcpp"))
+    with pytest.raises(ValueError, match=r"stray \(nowhere\)"):
+        MkcppStack(app, "Stray", config=config, functions=(stray,))
+
+
+def test_missing_assets_are_explained(monkeypatch, tmp_path, capsys):
+    from infra import build
+
+    monkeypatch.setattr(build, "LAYER_ASSET", tmp_path / "layer")
+    with pytest.raises(SystemExit) as exited:
+        infra_app.main()
+    assert exited.value.code != 0
+    assert "make build" in capsys.readouterr().err

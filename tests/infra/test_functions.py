@@ -1,0 +1,219 @@
+"""Every declared function is built the same way, with a role that allows what it declares and no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import load_config
+from infra.declaration import (
+    FUNCTIONS,
+    IDEMPOTENCY,
+    READ_ACTIONS,
+    WRITE_ACTIONS,
+    Access,
+    FunctionSpec,
+    actions_for,
+    all_schedules,
+    table,
+)
+from tests.infra.template import as_list, functions_by_name, ref, resource_key, resources, role_statements
+from tests.support.cdk import tables_by_key
+
+pytestmark = pytest.mark.infra
+
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+SECRET_ACTIONS = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+SES_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
+SQS_SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+
+
+def config() -> Any:
+    from infra.app import cdk_json_context
+
+    return load_config(cdk_json_context()["mkcpp"])
+
+
+def expected_table_grants(spec: FunctionSpec) -> dict[str, Access]:
+    grants = dict(spec.tables)
+    if spec.idempotency:
+        grants[IDEMPOTENCY.key] = Access.READ_WRITE
+    return grants
+
+
+def granted(template: dict[str, Any], spec: FunctionSpec) -> set[tuple[str, tuple[str, str]]]:
+    """(action, resource) pairs the function's role allows."""
+    _logical_id, function = functions_by_name(template)[spec.name]
+    pairs = set()
+    for statement in role_statements(template, ref(function["Properties"]["Role"])):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                pairs.add((action, resource_key(resource)))
+    return pairs
+
+
+def test_every_declared_function_is_deployed_once(template):
+    # Given the declaration, When the stack is synthesized, Then each function exists exactly once
+    assert sorted(functions_by_name(template)) == sorted(spec.name for spec in FUNCTIONS)
+    assert len(resources(template, "AWS::Lambda::Function")) == len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_function_runtime_logging_and_tracing(template, spec):
+    _logical_id, function = functions_by_name(template)[spec.name]
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == spec.handler
+    assert props["MemorySize"] == spec.memory_mb
+    assert props["Timeout"] == spec.timeout_seconds
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    assert len(props["Layers"]) == 1
+    # an explicit log group of its own, with the configured retention
+    log_group = template["Resources"][ref(props["LoggingConfig"]["LogGroup"])]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == config().log_retention_days
+    assert log_group["DeletionPolicy"] == "Retain"
+
+
+def test_log_groups_are_not_shared(template):
+    groups = [
+        ref(f["Properties"]["LoggingConfig"]["LogGroup"]) for _, f in functions_by_name(template).values()
+    ]
+    assert len(set(groups)) == len(groups)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_function_environment_comes_from_the_declaration(template, spec):
+    _logical_id, function = functions_by_name(template)[spec.name]
+    env = function["Properties"]["Environment"]["Variables"]
+    settings = config().as_environment("https://unused.example")
+    for key, value in settings.items():
+        if key != "BASE_URL":
+            assert env[key] == value
+    # without a base_url in the config, links point at the API's own endpoint
+    assert env["BASE_URL"] == {
+        "Fn::GetAtt": [next(iter(resources(template, "AWS::ApiGatewayV2::Api"))), "ApiEndpoint"]
+    }
+    assert env["POWERTOOLS_SERVICE_NAME"] == spec.service_name
+    assert env["POWERTOOLS_LOG_LEVEL"] == env["LOG_LEVEL"] == "INFO"
+    tables = tables_by_key(template)
+    for key in expected_table_grants(spec):
+        assert env[table(key).env_var] == {"Ref": tables[key][0]}
+    assert ("SIGNING_KEY_SECRET_ID" in env) == spec.signing_key
+    assert ("SES_CONFIGURATION_SET" in env) == spec.sends_email
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_role_has_no_managed_policies_and_is_its_own(template, spec):
+    _logical_id, function = functions_by_name(template)[spec.name]
+    role_id = ref(function["Properties"]["Role"])
+    role = template["Resources"][role_id]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    users = [
+        k
+        for k, f in resources(template, "AWS::Lambda::Function").items()
+        if ref(f["Properties"]["Role"]) == role_id
+    ]
+    assert len(users) == 1
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_role_grants_exactly_the_declared_table_actions(template, spec):
+    # Given the tables the spec declares (and the idempotency table if it is idempotent)
+    tables = {logical_id: key for key, (logical_id, _) in tables_by_key(template).items()}
+    expected = set()
+    for key, access in expected_table_grants(spec).items():
+        logical_id = tables_by_key(template)[key][0]
+        expected |= {(action, ("arn", logical_id)) for action in actions_for(access)}
+        if table(key).indexes:
+            expected |= {(a, ("index", logical_id)) for a in actions_for(access) if a in READ_ACTIONS}
+    # When we read the role's DynamoDB grants
+    actual = {(a, r) for a, r in granted(template, spec) if a.startswith("dynamodb:")}
+    # Then they are exactly those, on those tables only
+    assert actual == expected
+    assert {r[1] for _, r in actual} <= set(tables)
+
+
+def test_no_function_may_scan_or_use_wildcard_dynamodb_actions(template):
+    for spec in FUNCTIONS:
+        actions = {a for a, _ in granted(template, spec)}
+        assert "dynamodb:Scan" not in actions
+        assert not any(a.endswith("*") for a in actions), spec.name
+
+
+def test_read_only_and_no_table_functions(template):
+    admin = {a for a, _ in granted(template, next(s for s in FUNCTIONS if s.name == "members_admin"))}
+    assert not admin & (set(WRITE_ACTIONS) - set(READ_ACTIONS))
+    docs = {a for a, _ in granted(template, next(s for s in FUNCTIONS if s.name == "docs"))}
+    assert not any(a.startswith("dynamodb:") for a in docs)
+    assert not docs & (SECRET_ACTIONS | SES_ACTIONS)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_role_grants_nothing_undeclared(template, spec):
+    _logical_id, function = functions_by_name(template)[spec.name]
+    own_log_group = ref(function["Properties"]["LoggingConfig"]["LogGroup"])
+    secret_id = next(iter(resources(template, "AWS::SecretsManager::Secret")))
+    (configuration_set_id,) = resources(template, "AWS::SES::ConfigurationSet")
+    role_id = ref(function["Properties"]["Role"])
+    for statement in role_statements(template, role_id):
+        actions = set(as_list(statement["Action"]))
+        targets = [resource_key(r) for r in as_list(statement["Resource"])]
+        if actions <= LOG_ACTIONS:
+            assert targets == [("arn", own_log_group)]
+        elif actions <= XRAY_ACTIONS:
+            assert targets == [("*", "*")]
+        elif all(a.startswith("dynamodb:") for a in actions):
+            pass  # checked exactly above
+        elif actions <= SECRET_ACTIONS:
+            assert spec.signing_key
+            assert targets == [("arn", secret_id)]
+        elif actions <= SQS_SEND_ACTIONS:
+            assert spec.asynchronous  # its own on-failure queue
+            (invoke_config,) = [
+                c
+                for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+                if ref(c["Properties"]["FunctionName"]) == _logical_id
+            ]
+            assert targets == [
+                ("arn", ref(invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]))
+            ]
+        elif actions <= SES_ACTIONS:
+            assert spec.sends_email
+            sender = config()
+            assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender.sender_address}}
+            assert sorted(t[1].split(":ses:")[-1] for t in targets) == sorted(
+                [
+                    "{AWS::Region}:{AWS::AccountId}:configuration-set/{" + configuration_set_id + "}",
+                    "{AWS::Region}:{AWS::AccountId}:identity/" + sender.sender_domain,
+                ]
+            )
+        else:
+            raise AssertionError(f"{spec.name}: unexpected statement {statement}")
+        if ("*", "*") in targets:
+            assert actions <= XRAY_ACTIONS, f"{spec.name}: wildcard resource for {actions}"
+    granted_actions = {a for a, _ in granted(template, spec)}
+    assert granted_actions >= LOG_ACTIONS
+    assert bool(granted_actions & SECRET_ACTIONS) == spec.signing_key
+    assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
+
+
+def test_only_asynchronous_functions_get_failure_handling_and_schedules(template):
+    # Given which functions the declaration invokes asynchronously (the schedule path itself is
+    # exercised with a test-only spec in test_schedules.py)
+    by_name = functions_by_name(template)
+    configured = {
+        ref(c["Properties"]["FunctionName"])
+        for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    # Then exactly those have an on-failure configuration, and every schedule is deployed
+    assert configured == {by_name[s.name][0] for s in FUNCTIONS if s.asynchronous}
+    assert len(resources(template, "AWS::Scheduler::Schedule")) == len(all_schedules())

@@ -1,0 +1,70 @@
+"""Tables, the signing-key secret and the SES configuration set, as the declaration and PRODUCT ask."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.declaration import TABLES
+from tests.infra.template import resources
+from tests.support.cdk import table_definitions, tables_by_key
+
+pytestmark = pytest.mark.infra
+
+
+def test_every_declared_table_exists_once(template):
+    assert sorted(tables_by_key(template)) == sorted(spec.key for spec in TABLES)
+    assert len(resources(template, "AWS::DynamoDB::Table")) == len(TABLES)
+
+
+@pytest.mark.parametrize("spec", TABLES, ids=lambda s: s.key)
+def test_table_keys_and_indexes_match_the_declaration(template, spec):
+    # Given the template, When we derive create_table arguments from it, Then they equal the spec's
+    assert table_definitions(template)[spec.key] == spec.create_table_kwargs(spec.local_name)
+
+
+@pytest.mark.parametrize("spec", TABLES, ids=lambda s: s.key)
+def test_table_is_protected(template, spec):
+    _logical_id, resource = tables_by_key(template)[spec.key]
+    props = resource["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"] == {"SSEEnabled": True}  # AWS-managed KMS key (aws/dynamodb)
+    assert props["DeletionProtectionEnabled"] is True
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    assert "TableName" not in props  # generated, so a replacement never collides
+    if spec.ttl_attribute:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in props
+
+
+def test_table_definitions_are_valid_create_table_arguments(template):
+    definitions = table_definitions(template)
+    for spec in TABLES:
+        kwargs = definitions[spec.key]
+        assert kwargs["TableName"] == spec.local_name
+        assert 3 <= len(kwargs["TableName"]) <= 255  # DynamoDB Local enforces this; moto does not
+        names = {a["AttributeName"] for a in kwargs["AttributeDefinitions"]}
+        used = {k["AttributeName"] for k in kwargs["KeySchema"]} | {
+            k["AttributeName"]
+            for index in kwargs.get("GlobalSecondaryIndexes", [])
+            for k in index["KeySchema"]
+        }
+        assert names == used
+
+
+def test_signing_key_secret_is_a_long_random_plain_string(template):
+    (secret,) = resources(template, "AWS::SecretsManager::Secret").values()
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 64
+    assert generated["ExcludePunctuation"] is True
+    assert "SecretStringTemplate" not in generated  # shared/keys.py reads the value as it is
+    assert secret["DeletionPolicy"] == "Retain"
+
+
+def test_ses_configuration_set_requires_tls_and_tracks_reputation(template):
+    (configuration_set,) = resources(template, "AWS::SES::ConfigurationSet").values()
+    props = configuration_set["Properties"]
+    assert props["DeliveryOptions"]["TlsPolicy"] == "REQUIRE"
+    assert props["ReputationOptions"]["ReputationMetricsEnabled"] is True
+    assert sorted(props["SuppressionOptions"]["SuppressedReasons"]) == ["BOUNCE", "COMPLAINT"]

@@ -1,0 +1,185 @@
+"""The synthesized CDK app, for tests: one synth per test session, shared by every test that needs it.
+
+- `synth_template()`: the stack's CloudFormation template (a fresh copy each call).
+- `table_definitions(template)`: `dynamodb.create_table` kwargs for every table, read from the
+  template, so moto and DynamoDB Local tables cannot drift from what is deployed.
+- `synth_nag_report()`: every cdk-nag finding that is not acknowledged (empty when clean).
+- `synthesize(app)`: synthesize any app (e.g. a test-only stack) the same way.
+
+A synth that cdk-nag rejects still writes its templates, so template and handler tests keep working
+while the nag test reports the findings.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE_TAG = "mkcpp:table"
+REPORT_FILE = "validation-report.json"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One unacknowledged validation finding (a cdk-nag rule id and where it fired)."""
+
+    plugin: str
+    rule: str
+    severity: str
+    paths: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"[{self.plugin}] {self.rule} ({self.severity}):\n" + "\n".join(f"    {p}" for p in self.paths)
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """A synthesized cloud assembly on disk: its templates and its validation report."""
+
+    outdir: Path
+    templates: Mapping[str, dict[str, Any]]  # stack artifact id -> template
+    violations: tuple[Violation, ...]
+    error: str | None  # the ValidationFailed message, if validation failed
+
+    @property
+    def template_paths(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+def ensure_assets() -> None:
+    """Build the Lambda assets (`make build`) only if they are missing: `Code.from_asset` needs them."""
+    from infra import build
+
+    if not build.FUNCTION_ASSET.is_dir():
+        build.build_function_asset()
+    if not build.LAYER_ASSET.is_dir():
+        build.build_layer_asset()
+
+
+def new_outdir(prefix: str = "mkcpp-cdk-") -> str:
+    outdir = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, outdir, ignore_errors=True)
+    return outdir
+
+
+def _violations(outdir: Path) -> tuple[Violation, ...]:
+    report_path = outdir / REPORT_FILE
+    if not report_path.exists():
+        return ()
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    found = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            resources = violation.get("violatingConstructs") or violation.get("violatingResources") or []
+            found.append(
+                Violation(
+                    plugin=str(plugin.get("pluginName", "?")),
+                    rule=str(violation.get("ruleName", "?")),
+                    severity=str(violation.get("severity", "?")),
+                    paths=tuple(str(r.get("constructPath") or r.get("resourceLogicalId")) for r in resources),
+                )
+            )
+    return tuple(found)
+
+
+def synthesize(app: cdk.App) -> Synthesis:
+    """Synthesize `app` (which must have an outdir), keeping the templates even if validation fails."""
+    error = None
+    try:
+        assembly = app.synth()
+        outdir = Path(assembly.directory)
+    except RuntimeError as exc:
+        if "ValidationFailed" not in str(exc):
+            raise
+        error = str(exc)
+        outdir = Path(app.outdir)
+    templates = {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(outdir.glob("*.template.json"))
+    }
+    return Synthesis(outdir=outdir, templates=templates, violations=_violations(outdir), error=error)
+
+
+@cache
+def synth_app() -> Synthesis:
+    """The real app, built by `infra.app.build_app` with cdk.json's context, synthesized once."""
+    from infra.app import build_app
+
+    ensure_assets()
+    app, _stack = build_app(outdir=new_outdir())
+    return synthesize(app)
+
+
+def synth_template() -> dict[str, Any]:
+    """The stack's CloudFormation template (a copy: change it freely)."""
+    synthesis = synth_app()
+    (template,) = synthesis.templates.values()
+    return copy.deepcopy(template)
+
+
+def synth_nag_report() -> list[Violation]:
+    """Every unacknowledged cdk-nag (or other validation plugin) finding of the real app."""
+    return list(synth_app().violations)
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+def tables_by_key(template: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Table key (from the `mkcpp:table` tag) -> (logical id, resource)."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::DynamoDB::Table":
+            continue
+        tags = {tag["Key"]: tag["Value"] for tag in resource.get("Properties", {}).get("Tags", [])}
+        key = tags.get(TABLE_TAG)
+        if key is None:
+            raise AssertionError(f"table {logical_id} has no {TABLE_TAG} tag")
+        if key in found:
+            raise AssertionError(f"two tables tagged {TABLE_TAG}={key}: {found[key][0]}, {logical_id}")
+        found[key] = (logical_id, resource)
+    return found
+
+
+def table_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`dynamodb.create_table(**kwargs)` for each table key, derived from the template.
+
+    TableName is the declaration's `local_name` (the deployed name is generated by CloudFormation);
+    keys, attribute definitions, GSIs and billing mode are exactly the template's.
+    """
+    from infra.declaration import table
+
+    definitions = {}
+    for key, (_logical_id, resource) in tables_by_key(template).items():
+        props = resource["Properties"]
+        kwargs: dict[str, Any] = {
+            "TableName": table(key).local_name,
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+            "AttributeDefinitions": sorted(
+                (dict(a) for a in props["AttributeDefinitions"]), key=lambda a: a["AttributeName"]
+            ),
+            "KeySchema": [dict(k) for k in props["KeySchema"]],
+        }
+        indexes = [
+            {
+                "IndexName": index["IndexName"],
+                "KeySchema": [dict(k) for k in index["KeySchema"]],
+                "Projection": dict(index["Projection"]),
+            }
+            for index in props.get("GlobalSecondaryIndexes", [])
+        ]
+        if indexes:
+            kwargs["GlobalSecondaryIndexes"] = indexes
+        definitions[key] = kwargs
+    return definitions
