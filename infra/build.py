@@ -39,9 +39,22 @@ def _uv() -> str:
 def locked_requirements(include_runtime_provided: bool = False) -> str:
     """The pinned runtime dependency closure from uv.lock, as requirements text."""
     exported = subprocess.run(
-        [_uv(), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header",
-         "--no-annotate", "--python", LAMBDA_PYTHON],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            _uv(),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+            "--python",
+            LAMBDA_PYTHON,
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     kept = []
     for line in exported.splitlines():
@@ -60,10 +73,25 @@ def install_dependencies(target: Path, requirements: str, platform: str, python_
     req_file = target.parent / f"{target.name}.requirements.txt"
     req_file.write_text(requirements)
     subprocess.run(
-        [_uv(), "pip", "install", "--quiet", "--target", str(target), "--python-platform", platform,
-         "--python-version", python_version, "--only-binary=:all:", "--no-deps", "--no-compile",
-         "-r", str(req_file)],
-        cwd=ROOT, check=True,
+        [
+            _uv(),
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            str(target),
+            "--python-platform",
+            platform,
+            "--python-version",
+            python_version,
+            "--only-binary=:all:",
+            "--no-deps",
+            "--no-compile",
+            "-r",
+            str(req_file),
+        ],
+        cwd=ROOT,
+        check=True,
     )
 
 
@@ -94,8 +122,11 @@ def main() -> None:
     code = build_function_asset()
     layer = build_layer_asset()
     size = sum(f.stat().st_size for f in layer.rglob("*") if f.is_file()) / 1e6
-    print(f"build: function code -> {code.relative_to(ROOT)}; "
-          f"arm64 layer ({size:.1f} MB) -> {layer.relative_to(ROOT)}", file=sys.stderr)
+    print(
+        f"build: function code -> {code.relative_to(ROOT)}; "
+        f"arm64 layer ({size:.1f} MB) -> {layer.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

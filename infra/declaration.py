@@ -87,9 +87,7 @@ class TableSpec:
         kwargs: dict[str, object] = {
             "TableName": name,
             "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
-            ],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
             "KeySchema": schema,
         }
         if indexes:

@@ -56,7 +56,9 @@ def build_document() -> dict[str, Any]:
         "get": {
             "summary": "This document",
             "operationId": "openapi_document",
-            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {}}}},
+            "responses": {
+                "200": {"description": "The OpenAPI document", "content": {"application/json": {}}}
+            },
         }
     }
     auth = {(route.method.lower(), route.path): route.auth for route, _ in all_routes()}
