@@ -1,0 +1,89 @@
+"""The environment each function gets locally: what the cloud gives it, plus where the services are.
+
+The function's own variables come from `infra.declaration.environment`, exactly as the CDK stack
+renders them, with local resource names and the deployment settings of `cdk.json`. Added on top,
+and only locally: the endpoints of DynamoDB Local and moto, fake credentials, and the variables
+the Lambda runtime sets itself. Nothing else leaks in from the developer's shell (no AWS profile,
+no real credentials): local mode can never reach a real AWS account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
+from infra.declaration import TABLES, FunctionSpec, Resources, environment
+from infra.local import ACCOUNT_ID, CONFIGURATION_SET, REGION, ROOT, SIGNING_KEY_SECRET
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    dynamodb: str  # DynamoDB Local, e.g. http://127.0.0.1:8000
+    moto: str  # moto server: SES, S3, Scheduler, SQS, Secrets Manager, EventBridge
+
+
+def deployment_config(root: Path = ROOT) -> DeploymentConfig:
+    context = json.loads((root / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    return load_config(context.get(CONTEXT_KEY))
+
+
+def local_resources() -> Resources:
+    names = {t.key: t.local_name for t in TABLES}
+    return Resources(
+        table_names=names, signing_key_secret=SIGNING_KEY_SECRET, configuration_set=CONFIGURATION_SET
+    )
+
+
+def aws_client_environment(endpoints: Endpoints) -> dict[str, str]:
+    """What any local AWS client needs: the local endpoints, fake credentials, the region."""
+    return {
+        "AWS_ENDPOINT_URL": endpoints.moto,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoints.dynamodb,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def function_arn(spec: FunctionSpec) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec.name}"
+
+
+def function_environment(
+    spec: FunctionSpec, config: DeploymentConfig, endpoints: Endpoints, base_url: str
+) -> dict[str, str]:
+    """The complete environment of one function's worker process."""
+    env = {
+        # the process itself
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",  # Lambda runs in UTC
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "1"),
+        # what the Lambda runtime sets
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "_HANDLER": spec.handler,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "LOCAL_FUNCTION_ARN": function_arn(spec),
+        **aws_client_environment(endpoints),
+        # no X-Ray daemon here (an empty value would raise); metrics would only flood the console
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    # what the CDK stack gives the function, with local names and the local base URL
+    env.update(environment(spec, local_resources(), config.as_environment(base_url=base_url)))
+    return env

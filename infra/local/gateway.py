@@ -1,0 +1,259 @@
+"""The local HTTP API: API Gateway (HTTP API, payload 2.0, JWT authorizer) in front of the workers.
+
+Routes come from `infra.declaration.all_routes()`. Besides them, and only locally:
+- `/` is the sign-up form (the real `GET /members/signup`, rendered by its handler);
+- `GET /_local/outbox` lists the emails sent, `DELETE /_local/outbox` clears that list;
+- `GET /_local/schedules` lists the schedules, `POST /_local/schedules/{name}/run` runs one now;
+- `POST /_local/email-events[/bounce|/complaint]` queues an SES event (see `infra.local.queues`);
+- `/site/...` serves the published site from its S3 bucket, as CloudFront would.
+
+The access log shows the method, the route (never the query string, which carries tokens), the
+status and the time taken; request bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from infra.declaration import FunctionSpec, Route, Schedule
+from infra.local import SITE_BUCKET
+from infra.local.auth import Authorizer, Unauthorized
+from infra.local.events import (
+    BadResult,
+    HttpRequest,
+    HttpResponse,
+    RoutePattern,
+    RouteTable,
+    gateway_error,
+    http_event,
+    http_response,
+    request_id,
+)
+from infra.local.functions import Console, Functions
+from infra.local.outbox import Outbox
+from infra.local.queues import EmailEvents
+
+FORM_ROUTE = ("GET", "/members/signup")
+
+NOT_FOUND_PAGE = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Page not found</title>"
+    b"<h1>Page not found</h1><p>There is nothing published at this address.</p></html>"
+)
+
+
+def json_response(status: int, data: Any) -> HttpResponse:
+    body = json.dumps(data, indent=2, default=str).encode()
+    return HttpResponse(status, [("content-type", "application/json")], body)
+
+
+class Site:
+    """The published site: objects of the site bucket, as CloudFront serves them."""
+
+    def __init__(self, s3: Any, bucket: str = SITE_BUCKET) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def _get(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            found = self._s3.get_object(Bucket=self._bucket, Key=key)
+        except self._s3.exceptions.NoSuchKey:
+            return None
+        return found["Body"].read(), found.get("ContentType") or "application/octet-stream"
+
+    def serve(self, method: str, path: str) -> HttpResponse:
+        if method not in ("GET", "HEAD"):
+            return gateway_error(405, "Method Not Allowed")
+        if path == "/site":
+            return HttpResponse(301, [("location", "/site/")], b"")
+        key = path[len("/site/") :]
+        if key == "" or key.endswith("/"):
+            key += "index.html"
+        found = self._get(key)
+        if found is None and not key.endswith("index.html") and self._get(f"{key}/index.html") is not None:
+            return HttpResponse(301, [("location", f"{path}/")], b"")
+        if found is None:
+            page = self._get("404.html")
+            body, content_type = page if page is not None else (NOT_FOUND_PAGE, "text/html; charset=utf-8")
+            return HttpResponse(404, [("content-type", content_type)], body)
+        body, content_type = found
+        return HttpResponse(200, [("content-type", content_type)], body)
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        routes: Iterable[tuple[Route, FunctionSpec]],
+        functions: Functions,
+        authorizer: Authorizer,
+        outbox: Outbox,
+        site: Site,
+        schedules: Mapping[str, tuple[Schedule, FunctionSpec]],
+        run_schedule: Callable[[str], Any],
+        email_events: EmailEvents | None = None,
+        port: int,
+        console: Console,
+    ) -> None:
+        self._routes = RouteTable(RoutePattern(r.method, r.path, target=(r, spec)) for r, spec in routes)
+        self._functions = functions
+        self._authorizer = authorizer
+        self._outbox = outbox
+        self._site = site
+        self._schedules = schedules
+        self._run_schedule = run_schedule
+        self._email_events = email_events
+        self._port = port
+        self._console = console
+
+    # --- WSGI ------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request = Request(environ)
+        label = request.path
+        api_request_id = request_id()
+        try:
+            answer, label = self.handle(self._http_request(request), api_request_id)
+        except Exception:
+            self._console.line("gateway | " + traceback.format_exc().rstrip().replace("\n", "\ngateway | "))
+            answer = gateway_error(500, "Internal Server Error")
+        response = Response(answer.body, status=answer.status, headers=answer.headers)
+        if not any(name.lower() == "content-type" for name, _ in answer.headers):
+            del response.headers["Content-Type"]
+        response.headers["apigw-requestid"] = api_request_id
+        elapsed = (time.perf_counter() - started) * 1000
+        self._console.line(f"{request.method} {label} {answer.status} {elapsed:.0f} ms")
+        return response(environ, start_response)
+
+    def _http_request(self, request: Request) -> HttpRequest:
+        return HttpRequest(
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string.decode("utf-8", "replace"),
+            headers=list(request.headers.items()),
+            body=request.get_data(cache=True, as_text=False, parse_form_data=False),
+            source_ip=request.remote_addr or "127.0.0.1",
+            protocol=request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            port=self._port,
+        )
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest, api_request_id: str) -> tuple[HttpResponse, str]:
+        """The response, and how to name the request in the access log: the route's path pattern
+        (`/admin/members/{id}`), so ids and references in paths stay out of the log."""
+        path = request.path
+        if path.startswith("/_local/") or path == "/_local":
+            return self._local(request), path
+        if path == "/site" or path.startswith("/site/"):
+            return self._site.serve(request.method, path), path
+        if path == "/" and request.method == "GET":
+            matched = self._routes.match(*FORM_ROUTE)
+            if matched is not None:
+                route, _ = matched
+                form = replace(request, path=FORM_ROUTE[1], query_string="")
+                return self._api(form, route, {}, api_request_id), f"/ ({route.route_key})"
+        matched = self._routes.match(request.method, path)
+        if matched is None:
+            return gateway_error(404, "Not Found"), path
+        route, parameters = matched
+        return self._api(request, route, parameters, api_request_id), route.path
+
+    def _api(
+        self, request: HttpRequest, route: RoutePattern, parameters: dict[str, str], api_request_id: str
+    ) -> HttpResponse:
+        declared, spec = route.target
+        claims: dict[str, str] | None = None
+        scopes: list[str] | None = None
+        if declared.auth == "admin":
+            authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
+            try:
+                claims, scopes = self._authorizer.authorize(authorization)
+            except Unauthorized:
+                return gateway_error(401, "Unauthorized")
+        event = http_event(
+            request,
+            route.route_key,
+            parameters,
+            jwt_claims=claims,
+            jwt_scopes=scopes,
+            api_request_id=api_request_id,
+        )
+        outcome = self._functions.invoke(spec.name, event, request_id=str(uuid.uuid4()))
+        if not outcome.ok:
+            return gateway_error(500, "Internal Server Error")
+        try:
+            return http_response(outcome.result)
+        except BadResult as exc:
+            self._console.line(f"gateway | {spec.name} returned a result API Gateway refuses: {exc}")
+            return gateway_error(500, "Internal Server Error")
+
+    # --- /_local ---------------------------------------------------------------------------------
+
+    def _local(self, request: HttpRequest) -> HttpResponse:
+        method, parts = request.method, [p for p in request.path.split("/") if p][1:]
+        if parts == ["outbox"]:
+            if method == "GET":
+                return json_response(200, self._outbox.emails())
+            if method == "DELETE":
+                return json_response(200, {"cleared": self._outbox.clear()})
+            return gateway_error(405, "Method Not Allowed")
+        if parts == ["schedules"] and method == "GET":
+            listed = [
+                {"name": name, "function": fn.name, "expression": s.expression, "description": s.description}
+                for name, (s, fn) in self._schedules.items()
+            ]
+            return json_response(200, listed)
+        if len(parts) == 3 and parts[0] == "schedules" and parts[2] == "run":
+            if method != "POST":
+                return gateway_error(405, "Method Not Allowed")
+            name = parts[1]
+            if name not in self._schedules:
+                known = ", ".join(sorted(self._schedules)) or "none are declared"
+                return json_response(404, {"message": f"no schedule named {name!r}; known: {known}"})
+            outcome = self._run_schedule(name)
+            if outcome.ok:
+                return json_response(200, outcome.result)
+            return json_response(500, outcome.error)
+        if parts[:1] == ["email-events"] and len(parts) <= 2:
+            return self._email_event(request, parts[1:])
+        return gateway_error(404, "Not Found")
+
+    def _email_event(self, request: HttpRequest, kind: list[str]) -> HttpResponse:
+        """Queue an SES bounce or complaint event, as SES -> SNS -> SQS would deliver it."""
+        if request.method != "POST":
+            return gateway_error(405, "Method Not Allowed")
+        if self._email_events is None or not self._email_events.pollers:
+            return json_response(404, {"message": "no function is declared with ses_events"})
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return json_response(400, {"message": "send a JSON object"})
+        if not isinstance(data, dict):
+            return json_response(400, {"message": "send a JSON object"})
+        if kind == []:
+            if "eventType" not in data:
+                return json_response(400, {"message": "send an SES event notification (with eventType)"})
+            queued = self._email_events.publish(data)
+        elif kind in (["bounce"], ["complaint"]) and isinstance(data.get("to"), str):
+            bounce_type = str(data.get("type", "Permanent"))
+            if kind == ["bounce"] and bounce_type not in ("Permanent", "Transient", "Undetermined"):
+                return json_response(400, {"message": "type is Permanent, Transient or Undetermined"})
+            queued = (
+                self._email_events.bounce(data["to"], bounce_type)
+                if kind == ["bounce"]
+                else self._email_events.complaint(data["to"])
+            )
+        elif kind in (["bounce"], ["complaint"]):
+            return json_response(400, {"message": 'send {"to": "address"}'})
+        else:
+            return gateway_error(404, "Not Found")
+        return json_response(202, {"queued": queued})

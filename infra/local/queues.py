@@ -1,0 +1,244 @@
+"""SQS event sources, emulated: SES bounce and complaint events reach the functions that want them.
+
+In AWS, the SES configuration set publishes bounces and complaints to an SNS topic, which feeds an
+SQS queue, which Lambda polls for each function declared with `ses_events=True`. Locally, moto
+sends no such events, so the queue is made in moto and filled on request:
+`POST /_local/email-events` (any SES event notification), or the shortcuts
+`POST /_local/email-events/bounce` `{"to": ..., "type": "Permanent" | "Transient"}` and
+`POST /_local/email-events/complaint` `{"to": ...}`.
+
+A poller then does what Lambda's SQS event source does: receive up to 10 messages, invoke the
+function with an SQS event, delete the messages it handled (all but the `batchItemFailures` it
+reports), and leave the rest to come back after the visibility timeout and, after 3 receives, go
+to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.local import ACCOUNT_ID, REGION
+from infra.local.functions import Console, Invocation
+
+EMAIL_EVENTS_QUEUE = "mkcpp-local-email-events"
+EMAIL_EVENTS_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:mkcpp-local-email-events"
+MAX_RECEIVE_COUNT = 3
+BATCH_SIZE = 10
+
+
+def provision_queue(sqs: Any, name: str, visibility_seconds: int) -> tuple[str, str]:
+    """The queue and its dead-letter queue; returns (url, arn)."""
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_letters = _arn(sqs, dlq_url)
+    redrive = json.dumps({"deadLetterTargetArn": dead_letters, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={"VisibilityTimeout": str(visibility_seconds), "RedrivePolicy": redrive},
+    )["QueueUrl"]
+    return str(url), _arn(sqs, url)
+
+
+def _arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
+
+
+def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands the function."""
+    records = []
+    for message in messages:
+        attributes = message.get("Attributes", {})
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": attributes.get("SentTimestamp", ""),
+                    "SenderId": attributes.get("SenderId", ACCOUNT_ID),
+                    "ApproximateFirstReceiveTimestamp": attributes.get(
+                        "ApproximateFirstReceiveTimestamp", ""
+                    ),
+                },
+                "messageAttributes": {},
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
+def sns_notification(message: Mapping[str, Any], topic_arn: str = EMAIL_EVENTS_TOPIC) -> str:
+    """An SNS notification as SNS delivers it to an SQS queue (raw delivery off)."""
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic_arn,
+            "Message": json.dumps(message),
+            "Timestamp": _now(),
+            "SignatureVersion": "1",
+            "Signature": "local",
+            "SigningCertURL": "https://sns.invalid/local.pem",
+            "UnsubscribeURL": "https://sns.invalid/unsubscribe",
+        }
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _mail(to: str, source: str) -> dict[str, Any]:
+    return {
+        "timestamp": _now(),
+        "source": source,
+        "sendingAccountId": ACCOUNT_ID,
+        "messageId": f"local-{uuid.uuid4()}",
+        "destination": [to],
+        "headersTruncated": False,
+        "headers": [],
+        "commonHeaders": {"from": [source], "to": [to]},
+    }
+
+
+def ses_bounce(to: str, bounce_type: str, source: str) -> dict[str, Any]:
+    permanent = bounce_type == "Permanent"
+    return {
+        "eventType": "Bounce",
+        "bounce": {
+            "feedbackId": f"local-{uuid.uuid4()}",
+            "bounceType": bounce_type,
+            "bounceSubType": "General" if permanent else "MailboxFull",
+            "bouncedRecipients": [
+                {
+                    "emailAddress": to,
+                    "action": "failed",
+                    "status": "5.1.1" if permanent else "4.2.2",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown"
+                    if permanent
+                    else "smtp; 452 4.2.2 mailbox full",
+                }
+            ],
+            "timestamp": _now(),
+            "reportingMTA": "dns; local",
+        },
+        "mail": _mail(to, source),
+    }
+
+
+def ses_complaint(to: str, source: str) -> dict[str, Any]:
+    return {
+        "eventType": "Complaint",
+        "complaint": {
+            "feedbackId": f"local-{uuid.uuid4()}",
+            "complainedRecipients": [{"emailAddress": to}],
+            "timestamp": _now(),
+            "complaintFeedbackType": "abuse",
+        },
+        "mail": _mail(to, source),
+    }
+
+
+class QueuePoller:
+    """Lambda's SQS event source for one function and one queue."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        function: str,
+        invoke: Callable[[str, Any], Invocation],
+        console: Console,
+    ) -> None:
+        self._sqs = sqs
+        self.queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._function = function
+        self._invoke = invoke
+        self._console = console
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send(self, body: str) -> str:
+        return str(self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)["MessageId"])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{self._function}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception as exc:  # moto stopping, or a bug: say so, keep polling
+                if self._stop.is_set():
+                    return
+                self._console.line(f"sqs | polling for {self._function} failed: {exc!r}")
+                self._stop.wait(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch and hand it to the function; returns how many messages it held."""
+        messages = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=BATCH_SIZE,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        outcome = self._invoke(self._function, sqs_event(messages, self._queue_arn))
+        if not outcome.ok:
+            self._console.line(f"sqs | {self._function} failed; {len(messages)} message(s) will be retried")
+            return len(messages)
+        result = outcome.result if isinstance(outcome.result, dict) else {}
+        failed = {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        retried = f", {len(failed)} to retry" if failed else ""
+        self._console.line(f"sqs | {self._function} handled {len(done)} message(s){retried}")
+        return len(messages)
+
+
+class EmailEvents:
+    """The SNS topic of SES events, fanned out to the queue of each function that wants them."""
+
+    def __init__(self, pollers: Sequence[QueuePoller], sender: str) -> None:
+        self.pollers = list(pollers)
+        self._sender = sender
+
+    def publish(self, message: Mapping[str, Any]) -> list[str]:
+        body = sns_notification(message)
+        return [poller.send(body) for poller in self.pollers]
+
+    def bounce(self, to: str, bounce_type: str = "Permanent") -> list[str]:
+        return self.publish(ses_bounce(to, bounce_type, self._sender))
+
+    def complaint(self, to: str) -> list[str]:
+        return self.publish(ses_complaint(to, self._sender))
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()

@@ -1,0 +1,85 @@
+"""The SQS event source: the event's shape, and which messages are deleted after a batch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.local.functions import Console, Invocation
+from infra.local.queues import QueuePoller, ses_bounce, sns_notification, sqs_event
+
+ARN = "arn:aws:sqs:eu-west-2:123456789012:q"
+
+
+def message(n: int) -> dict[str, Any]:
+    return {
+        "MessageId": f"m-{n}",
+        "ReceiptHandle": f"r-{n}",
+        "Body": f"body {n}",
+        "MD5OfBody": "x",
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795860930000"},
+    }
+
+
+def test_the_sqs_event_has_lambdas_shape() -> None:
+    [record] = sqs_event([message(1)], ARN)["Records"]
+
+    assert record["messageId"] == "m-1"
+    assert record["receiptHandle"] == "r-1"
+    assert record["body"] == "body 1"
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == ARN
+    assert record["awsRegion"] == "eu-west-2"
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_an_ses_event_travels_inside_an_sns_notification() -> None:
+    event = ses_bounce("ann@example.org", "Permanent", "MKCPP <no-reply@mkcpp.org.uk>")
+
+    notification = json.loads(sns_notification(event))
+
+    assert notification["Type"] == "Notification"
+    inner = json.loads(notification["Message"])
+    assert inner["eventType"] == "Bounce"
+    assert inner["bounce"]["bouncedRecipients"][0]["emailAddress"] == "ann@example.org"
+    assert inner["mail"]["destination"] == ["ann@example.org"]
+
+
+class FakeSqs:
+    def __init__(self, messages: list[dict[str, Any]]) -> None:
+        self.messages = messages
+        self.deleted: list[str] = []
+
+    def receive_message(self, **_: Any) -> dict[str, Any]:
+        batch, self.messages = self.messages, []
+        return {"Messages": batch} if batch else {}
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> None:
+        self.deleted.extend(e["ReceiptHandle"] for e in Entries)
+
+    def send_message(self, **_: Any) -> dict[str, str]:
+        return {"MessageId": "new"}
+
+
+def test_only_the_messages_the_function_handled_are_deleted() -> None:
+    sqs = FakeSqs([message(1), message(2), message(3)])
+    seen: list[Any] = []
+
+    def invoke(name: str, event: Any) -> Invocation:
+        seen.append(event)
+        return Invocation(True, result={"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+
+    poller = QueuePoller(sqs, "url", ARN, "bounces", invoke, Console())
+
+    assert poller.poll_once() == 3
+    assert [r["messageId"] for r in seen[0]["Records"]] == ["m-1", "m-2", "m-3"]
+    assert sqs.deleted == ["r-1", "r-3"]
+    assert poller.poll_once() == 0
+
+
+def test_a_failed_invocation_deletes_nothing() -> None:
+    sqs = FakeSqs([message(1)])
+    poller = QueuePoller(sqs, "url", ARN, "bounces", lambda name, event: Invocation(False), Console())
+
+    assert poller.poll_once() == 1
+    assert sqs.deleted == []

@@ -1,0 +1,92 @@
+"""The local helpers (`/_local/...`, `/site/...`) and the gateway's own answers."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from infra.declaration import all_schedules
+from infra.local import SITE_BUCKET
+from tests.support.local import LocalMode
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_unknown_schedule_is_a_404_naming_the_known_ones(local: LocalMode) -> None:
+    reply = local.post("/_local/schedules/nope/run")
+
+    assert reply.status == 404
+    message = reply.json()["message"]
+    assert "nope" in message
+    for schedule, _ in all_schedules():
+        assert schedule.name in message
+
+
+def test_the_schedules_listed_are_the_declared_ones(local: LocalMode) -> None:
+    listed = local.get("/_local/schedules").json()
+
+    assert [s["name"] for s in listed] == [s.name for s, _ in all_schedules()]
+
+
+def test_delete_empties_the_outbox(local: LocalMode, address: str) -> None:
+    body = {
+        "name": "Cy",
+        "email": address,
+        "role": "observer",
+        "consent_contact": True,
+        "privacy_notice_version": "2026-11",
+    }
+    assert local.post("/members", json_body=body).status == 202
+    assert len(local.outbox()) == 1
+
+    assert local.clear_outbox() == 1
+
+    assert local.outbox() == []
+    assert local.clear_outbox() == 0
+
+
+def test_an_unknown_route_is_api_gateways_404(local: LocalMode) -> None:
+    for method, path in [("GET", "/nope"), ("DELETE", "/members"), ("GET", "/members/")]:
+        reply = local.request(method, path)
+        assert reply.status == 404, (method, path)
+        assert reply.json() == {"message": "Not Found"}
+
+
+def test_each_answer_carries_a_request_id(local: LocalMode) -> None:
+    first, second = local.get("/members/privacy"), local.get("/members/privacy")
+
+    assert first.status == 200
+    assert first.headers["apigw-requestid"] != second.headers["apigw-requestid"]
+
+
+def test_the_site_bucket_is_served_under_site(local: LocalMode) -> None:
+    # Given a published page in the site bucket
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=local.endpoints["moto"],
+        region_name="eu-west-2",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    s3.put_object(
+        Bucket=SITE_BUCKET,
+        Key="directory/index.html",
+        Body=b"<h1>Directory</h1>",
+        ContentType="text/html; charset=utf-8",
+    )
+
+    # Then a directory serves its index.html, and a missing page is a 404 page
+    page = local.get("/site/directory/")
+    assert (page.status, page.text) == (200, "<h1>Directory</h1>")
+    assert page.content_type.startswith("text/html")
+    assert local.get("/site/directory").status == 301
+    missing = local.get("/site/nothing-here.html")
+    assert missing.status == 404
+    assert missing.content_type.startswith("text/html")
+
+
+def test_the_openapi_document_is_served(local: LocalMode) -> None:
+    reply = local.get("/openapi.json")
+
+    assert reply.status == 200, reply.text
+    assert "/members" in reply.json()["paths"]
