@@ -128,12 +128,14 @@ class FunctionSpec:
     signing_key: bool = False  # may read the token-signing secret
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
+    ses_events: bool = False  # consumes the SES bounce/complaint events (SNS topic -> SQS queue)
     memory_mb: int = 512
     timeout_seconds: int = 10
 
     @property
     def asynchronous(self) -> bool:
-        """Invoked asynchronously (schedules, events): needs a DLQ / on-failure destination."""
+        """Invoked asynchronously (schedules): needs an on-failure destination. (SQS-fed functions
+        keep failed messages in their queue's own DLQ instead.)"""
         return bool(self.schedules)
 
     @property
@@ -145,13 +147,15 @@ class FunctionSpec:
 
 MEMBERS = TableSpec(
     key="members",
-    description="Members: profile, consents and preferences (MEMBER#id), plus email-lookup pointers "
-    "(EMAIL#hmac). Pending sign-ups expire by TTL.",
+    description="Members: profile, consents and preferences (MEMBER#id), their working-group memberships "
+    "(MEMBER#id/GROUP#gid), email-lookup pointers (EMAIL#hmac), suppressions (SUPPRESSION#hmac) and "
+    "working groups (GROUPS/GROUP#gid). Pending sign-ups and soft-bounce counts expire by TTL.",
     partition_key="pk",
     sort_key="sk",
     indexes=(
         Index("by_status", "status", "listed_at"),
         Index("by_role", "role", "listed_at"),
+        Index("by_group", "group_id", "member_id"),
     ),
     ttl_attribute="expires_at",
 )
@@ -172,7 +176,17 @@ IDEMPOTENCY = TableSpec(
     ttl_attribute="expiration",
 )
 
-TABLES: tuple[TableSpec, ...] = (MEMBERS, MEETINGS, IDEMPOTENCY)
+AUDIT = TableSpec(
+    key="audit",
+    description="Administrators' changes: who (Cognito sub), what (action, target id, field names), when. "
+    "No personal data. Kept two years by TTL.",
+    partition_key="target",
+    sort_key="sk",
+    indexes=(Index("by_month", "month", "sk"),),
+    ttl_attribute="expires_at",
+)
+
+TABLES: tuple[TableSpec, ...] = (MEMBERS, MEETINGS, IDEMPOTENCY, AUDIT)
 
 # --- functions ----------------------------------------------------------------------------------
 
@@ -180,14 +194,23 @@ MEMBERS_PUBLIC = FunctionSpec(
     name="members_public",
     handler="functions.members.public.lambda_handler",
     resolver="functions.members.public.app",
-    description="Member sign-up with double opt-in, and confirmation.",
+    description="Member sign-up with double opt-in, confirmation, and what members do from email links: "
+    "preferences, one-click unsubscribe, a copy of their data, erasure.",
     routes=(
         Route("GET", "/members/signup"),
         Route("GET", "/members/privacy"),
         Route("POST", "/members"),
         Route("GET", "/members/confirm"),
+        Route("GET", "/members/preferences"),
+        Route("POST", "/members/preferences"),
+        Route("GET", "/members/unsubscribe"),
+        Route("POST", "/members/unsubscribe"),
+        Route("POST", "/members/data-requests"),
+        Route("GET", "/members/export"),
+        Route("GET", "/members/erase"),
+        Route("POST", "/members/erase"),
     ),
-    tables={"members": Access.READ_WRITE, "meetings": Access.READ},
+    tables={"members": Access.READ_WRITE, "meetings": Access.READ, "audit": Access.WRITE},
     idempotency=True,
     signing_key=True,
     sends_email=True,
@@ -197,9 +220,48 @@ MEMBERS_ADMIN = FunctionSpec(
     name="members_admin",
     handler="functions.members.admin.lambda_handler",
     resolver="functions.members.admin.app",
-    description="Administrators' member list.",
-    routes=(Route("GET", "/admin/members", auth="admin"),),
-    tables={"members": Access.READ},
+    description="Administrators' member and working-group management, GDPR export and erasure.",
+    routes=tuple(
+        Route(method, path, auth="admin")  # type: ignore[arg-type]
+        for method, path in (
+            ("GET", "/admin/members"),
+            ("POST", "/admin/members"),
+            ("GET", "/admin/members.csv"),
+            ("GET", "/admin/offline-members"),
+            ("GET", "/admin/members/{id}"),
+            ("PATCH", "/admin/members/{id}"),
+            ("DELETE", "/admin/members/{id}"),
+            ("GET", "/admin/members/{id}/export"),
+            ("POST", "/admin/members/{id}/resend-confirmation"),
+            ("POST", "/admin/members/{id}/preferences-link"),
+            ("DELETE", "/admin/members/{id}/suppression"),
+            ("GET", "/admin/groups"),
+            ("POST", "/admin/groups"),
+            ("PATCH", "/admin/groups/{id}"),
+            ("POST", "/admin/groups/{id}/close"),
+            ("POST", "/admin/groups/{id}/members"),
+            ("DELETE", "/admin/groups/{id}/members/{member_id}"),
+            ("GET", "/admin/audit"),
+        )
+    ),
+    tables={
+        "members": Access.READ_WRITE,
+        "meetings": Access.READ,
+        "audit": Access.READ_WRITE,
+        "idempotency": Access.WRITE,  # erasure deletes a member's sign-up idempotency record
+    },
+    signing_key=True,
+    sends_email=True,
+)
+
+MEMBER_BOUNCES = FunctionSpec(
+    name="member_bounces",
+    handler="functions.members.bounces.lambda_handler",
+    description="Suppresses addresses that hard-bounce or complain, and counts soft bounces (3 in 30 days).",
+    tables={"members": Access.READ_WRITE},
+    signing_key=True,
+    ses_events=True,
+    timeout_seconds=30,
 )
 
 DOCS = FunctionSpec(
@@ -211,7 +273,7 @@ DOCS = FunctionSpec(
     timeout_seconds=5,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, DOCS)
+FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOUNCES, DOCS)
 
 
 def table(key: str) -> TableSpec:

@@ -6,12 +6,10 @@ A browser's form post (Accept: text/html) gets a readable page; a JSON client ge
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
@@ -102,16 +100,23 @@ def admin_groups(claims: Mapping[str, Any] | None) -> set[str]:
     return {g for g in str(raw).strip("[]").replace(",", " ").split() if g}
 
 
-def require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Defence in depth behind API Gateway's JWT authorizer: the token must be in `admins`."""
-    authorizer = app.current_event.request_context.authorizer
-    claims = authorizer.jwt_claim if authorizer else None
+def admin_refusal(event: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """Defence in depth behind API Gateway's JWT authorizer, checked before anything else reads the
+    request: the token's `cognito:groups` must hold `admins`. Returns (a 401/403 response or None,
+    the administrator's id for the audit trail)."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims")
     if not claims:
-        return errors_body(401, {}, "Sign in as an administrator.")
+        return _refuse(401, "Sign in as an administrator."), ""
     if ADMIN_GROUP not in admin_groups(claims):
-        return errors_body(403, {}, "This needs an administrator account.")
-    app.append_context(admin_id=str(claims.get("sub", "unknown")))  # type: ignore[no-untyped-call]
-    return next_middleware(app)
+        return _refuse(403, "This needs an administrator account."), ""
+    return None, str(claims.get("sub", "unknown"))
 
 
-Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
+def _refuse(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **JSON_HEADERS},
+        "body": ErrorBody(message=message, errors=[]).model_dump_json(),
+        "isBase64Encoded": False,
+    }

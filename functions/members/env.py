@@ -12,14 +12,17 @@ class _Env(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-class AdminEnv(_Env):
+class BouncesEnv(_Env):
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
+    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
 
 
-class PublicEnv(AdminEnv):
+class MembersEnv(BouncesEnv):
+    """members_public and members_admin: both send email and keep the audit trail."""
+
     meetings_table: str = Field(alias="MEETINGS_TABLE_NAME")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
-    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    audit_table: str = Field(alias="AUDIT_TABLE_NAME")
     configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
     group_name: str = Field(alias="GROUP_NAME")
     sender: str = Field(alias="SENDER")
@@ -30,10 +33,10 @@ class PublicEnv(AdminEnv):
 
 
 @cache
-def public_env() -> PublicEnv:
-    return PublicEnv.model_validate(dict(os.environ))
+def members_env() -> MembersEnv:
+    return MembersEnv.model_validate(dict(os.environ))
 
 
 @cache
-def admin_env() -> AdminEnv:
-    return AdminEnv.model_validate(dict(os.environ))
+def bounces_env() -> BouncesEnv:
+    return BouncesEnv.model_validate(dict(os.environ))

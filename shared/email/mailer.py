@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -70,14 +70,30 @@ def build_mime(email: OutgoingEmail, sender: str, reply_to: str) -> EmailMessage
     return message
 
 
+class SuppressionCheck(Protocol):
+    def is_suppressed(self, address: str) -> bool: ...
+
+
 class Mailer:
-    def __init__(self, client: Any, sender: str, reply_to: str, configuration_set: str) -> None:
+    """The only way email leaves the system. It refuses suppressed addresses, whatever the email."""
+
+    def __init__(
+        self, client: Any, sender: str, reply_to: str, configuration_set: str, suppressions: SuppressionCheck
+    ) -> None:
         self._ses = client
         self._sender = sender
         self._reply_to = reply_to
         self._configuration_set = configuration_set
+        self._suppressions = suppressions
 
-    def send(self, email: OutgoingEmail) -> str:
+    def send(self, email: OutgoingEmail) -> str | None:
+        """The SES message id, or None when the address is suppressed and nothing was sent."""
+        if not email.to:
+            logger.warning("email not sent: no address", extra={"kind": email.kind})
+            return None
+        if self._suppressions.is_suppressed(email.to):
+            logger.info("email not sent: address suppressed", extra={"kind": email.kind})
+            return None
         message = build_mime(email, self._sender, self._reply_to)
         try:
             response = self._ses.send_email(

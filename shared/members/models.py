@@ -167,7 +167,7 @@ class Member(BaseModel):
 
     id: str
     name: str
-    email: str | None
+    email: str | None = None
     phone: str | None = None
     postal_address: str | None = None
     role: Role

@@ -253,6 +253,11 @@ class MemberRepository:
                             "ExpressionAttributeValues": {":id": v(member.id)},
                         }
                     },
+                    # active members are listed in their working groups
+                    *[
+                        {"Put": {"TableName": self._table, "Item": _membership(member, g)}}
+                        for g in member.working_groups
+                    ],
                 ]
             )
         except ClientError as exc:
@@ -348,6 +353,22 @@ class MemberRepository:
                 raise StaleMember from exc
             raise
         return updated
+
+    def mark_suppressed(self, lookup_id: str, now: datetime) -> bool:
+        """The member holding a suppressed address (if any) becomes `suppressed`; lifting the
+        suppression restores their previous status."""
+        member = self.find_by_lookup_id(lookup_id, now)
+        if member is None or member.status is MemberStatus.SUPPRESSED:
+            return False
+        try:
+            self.set_groups(
+                member,
+                member.working_groups,
+                changes={"status": MemberStatus.SUPPRESSED, "status_before_suppression": member.status},
+            )
+        except StaleMember:
+            return False
+        return True
 
     def group_member_ids(self, group_id: str) -> list[str]:
         ids: list[str] = []

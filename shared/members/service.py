@@ -31,6 +31,7 @@ from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.keys import Keys
 from shared.meetings.repository import MeetingReader
+from shared.members.groups import GroupRepository, check_groups
 from shared.members.models import (
     HEALTH_DATA_ROLES,
     Channel,
@@ -39,6 +40,8 @@ from shared.members.models import (
     MemberPage,
     MemberStatus,
     MemberSummary,
+    Preferences,
+    Rejoin,
     Role,
     SignupAccepted,
     SignupForm,
@@ -119,13 +122,15 @@ class Membership:
     def __init__(
         self,
         repository: MemberRepository,
+        groups: GroupRepository,
         mailer: Mailer,
         meetings: MeetingReader,
         keys: Keys,
         settings: MembershipSettings,
     ) -> None:
         self._repo = repository
-        self._mailer = mailer
+        self._groups = groups
+        self._mailer = self.mailer = mailer
         self._meetings = meetings
         self._keys = keys
         self._settings = settings
@@ -134,6 +139,8 @@ class Membership:
     # --- sign-up ----------------------------------------------------------------------------
 
     def sign_up(self, command: SignupCommand, now: datetime) -> SignupAccepted:
+        if command.form.working_groups:
+            check_groups(command.form.working_groups, self._groups.open())
         existing = self._repo.find_by_lookup_id(command.lookup_id, now)
         if existing is None:
             self._create(command, now)
@@ -141,56 +148,37 @@ class Membership:
             self._resubmit(existing, command, now)
         elif existing.status is MemberStatus.ACTIVE:
             self._tell_already_member(existing, now)
+        elif existing.status is MemberStatus.UNSUBSCRIBED:
+            self._request_rejoin(existing, command, now)
         else:
-            # Unsubscribed or suppressed: a form someone else can fill in must not change that,
-            # and must not email an address that asked for no email.
-            logger.info("sign-up for an address that receives no email", extra={"status": existing.status})
+            # Suppressed: the address bounced or complained, so it gets no email of any kind.
+            logger.info("sign-up for a suppressed address: nothing sent")
         metrics.add_metric(name="SignupAccepted", unit="Count", value=1)
         return SignupAccepted()
 
+    @staticmethod
+    def consents(role: Role, notice_version: str, channel: Channel, now: datetime) -> list[Consent]:
+        at = iso(now)
+        given = [Consent(kind="contact", given=True, notice_version=notice_version, at=at, channel=channel)]
+        if role in HEALTH_DATA_ROLES:
+            given.append(
+                Consent(kind="health_data", given=True, notice_version=notice_version, at=at, channel=channel)
+            )
+        return given
+
     def _details(self, command: SignupCommand, now: datetime) -> dict[str, Any]:
         form = command.form
-        at = iso(now)
-        consents = [
-            Consent(
-                kind="contact",
-                given=True,
-                notice_version=form.privacy_notice_version,
-                at=at,
-                channel=command.channel,
-            )
-        ]
-        if form.role in HEALTH_DATA_ROLES:
-            consents.append(
-                Consent(
-                    kind="health_data",
-                    given=True,
-                    notice_version=form.privacy_notice_version,
-                    at=at,
-                    channel=command.channel,
-                )
-            )
         return {
             "name": form.name,
-            "email": form.email,
             "phone": form.phone,
             "role": form.role,
             "organisation": form.organisation,
             "working_groups": form.working_groups,
-            "consents": consents,
+            "consents": self.consents(form.role, form.privacy_notice_version, command.channel, now),
         }
 
     def _create(self, command: SignupCommand, now: datetime) -> None:
-        member = Member(
-            id=str(uuid.uuid4()),
-            status=MemberStatus.PENDING,
-            created_at=iso(now),
-            lookup_id=command.lookup_id,
-            confirm_nonce=secrets.token_urlsafe(16),
-            confirmation_sent_at=iso(now),  # claimed now; released below if SES fails
-            expires_at=epoch(now + PENDING_LIFETIME),
-            **self._details(command, now),
-        )
+        member = self._new_pending(command.lookup_id, command.form.email, self._details(command, now), now)
         try:
             self._repo.create_pending(member, now)
         except AlreadyRegistered:
@@ -199,11 +187,42 @@ class Membership:
         logger.info("pending member created", extra={"member_id": member.id, "role": member.role})
         self._send_claimed(member, "confirmation_sent_at", None, now, self._confirmation(member, now))
 
+    @staticmethod
+    def _new_pending(lookup_id: str, email: str, details: dict[str, Any], now: datetime) -> Member:
+        return Member(
+            id=str(uuid.uuid4()),
+            email=email,
+            status=MemberStatus.PENDING,
+            created_at=iso(now),
+            lookup_id=lookup_id,
+            confirm_nonce=secrets.token_urlsafe(16),
+            confirmation_sent_at=iso(now),  # claimed now; released if SES fails
+            expires_at=epoch(now + PENDING_LIFETIME),
+            **details,
+        )
+
+    def add_pending(self, form: Any, consents: list[Consent], now: datetime) -> Member:
+        """An administrator adds someone with an email address: they still confirm it themselves."""
+        lookup_id = self._keys.email_lookup_id(form.email)
+        details = {
+            "name": form.name,
+            "phone": form.phone,
+            "postal_address": form.postal_address,
+            "role": form.role,
+            "organisation": form.organisation,
+            "working_groups": sorted(set(form.working_groups)),
+            "consents": consents,
+        }
+        member = self._new_pending(lookup_id, form.email, details, now)
+        self._repo.create_pending(member, now)  # AlreadyRegistered: the caller says who holds it
+        self._send_claimed(member, "confirmation_sent_at", None, now, self._confirmation(member, now))
+        return member
+
     def _resubmit(self, member: Member, command: SignupCommand, now: datetime) -> None:
         """The same address again, still unconfirmed: keep the newest details, and re-send the
         confirmation if the last one went out more than 10 minutes ago."""
         previous = member.confirmation_sent_at
-        due = previous is None or previous <= iso(now - RESEND_INTERVAL)
+        due = _due(previous, now)
         updated = member.model_copy(update=self._details(command, now))
         if due:
             updated = updated.model_copy(update={"confirmation_sent_at": iso(now)})
@@ -221,10 +240,74 @@ class Membership:
                 "confirmation not re-sent: sent less than 10 minutes ago", extra={"member_id": member.id}
             )
 
+    def _request_rejoin(self, member: Member, command: SignupCommand, now: datetime) -> None:
+        """An unsubscribed address signs up again. Their status does not change: the new details wait
+        beside it until the address's owner confirms from the email (a fresh opt-in)."""
+        previous = member.confirmation_sent_at
+        if not _due(previous, now):
+            logger.info("rejoin confirmation not re-sent: sent recently", extra={"member_id": member.id})
+            return
+        details = self._details(command, now)
+        claimed = member.model_copy(
+            update={
+                "rejoin": Rejoin(**details),
+                "confirm_nonce": secrets.token_urlsafe(16),
+                "confirmation_sent_at": iso(now),
+            }
+        )
+        try:
+            self._repo.save(claimed, expected_status=MemberStatus.UNSUBSCRIBED)
+        except StaleMember:
+            return
+        logger.info("rejoin requested", extra={"member_id": member.id})
+        self._send_claimed(claimed, "confirmation_sent_at", previous, now, self._confirmation(claimed, now))
+
+    def resend_confirmation(self, member: Member, now: datetime) -> bool:
+        """For an administrator: send the pending confirmation again (at most every 10 minutes)."""
+        previous = member.confirmation_sent_at
+        if not _due(previous, now) or not member.confirm_nonce:
+            return False
+        try:
+            self._repo.set_timestamp(member.id, "confirmation_sent_at", iso(now), expected=previous)
+        except StaleMember:
+            return False
+        return self._send_claimed(
+            member, "confirmation_sent_at", previous, now, self._confirmation(member, now)
+        )
+
+    def send_preferences_link(self, member: Member, now: datetime) -> bool:
+        """Email a fresh preferences link (at most every 10 minutes)."""
+        previous = member.link_sent_at.get("preferences")
+        if not _due(previous, now) or not member.email:
+            return False
+        claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, "preferences": iso(now)}})
+        try:
+            self._repo.save(claimed, expected_status=member.status)
+        except StaleMember:
+            return False
+        content = render_email(
+            "preferences_link",
+            group_name=self._settings.group_name,
+            name=member.name,
+            preferences_url=self.links.preferences(member.id, now),
+            days=tokens.LIFETIMES[tokens.Purpose.PREFERENCES].days,
+        )
+        email = OutgoingEmail(
+            member.email, content, "preferences_link", self.links.unsubscribe(member.id, now)
+        )
+        try:
+            return self._mailer.send(email) is not None
+        except EmailNotSent:
+            with contextlib.suppress(StaleMember):
+                self._repo.save(member, expected_status=member.status)
+            raise
+
     def _tell_already_member(self, member: Member, now: datetime) -> None:
         previous = member.notice_sent_at
-        if previous is not None and previous > iso(now - RESEND_INTERVAL):
+        if not _due(previous, now):
             logger.info("already-a-member notice not re-sent: sent recently", extra={"member_id": member.id})
+            return
+        if not member.email:
             return
         try:
             self._repo.set_timestamp(member.id, "notice_sent_at", iso(now), expected=previous)
@@ -237,16 +320,15 @@ class Membership:
             preferences_url=self.links.preferences(member.id, now),
             signup_url=self.links.signup(),
         )
-        email = OutgoingEmail(
-            member.email or "", content, "already_member", self.links.unsubscribe(member.id, now)
-        )
+        email = OutgoingEmail(member.email, content, "already_member", self.links.unsubscribe(member.id, now))
         self._send_claimed(member, "notice_sent_at", previous, now, email)
 
     def _confirmation(self, member: Member, now: datetime) -> OutgoingEmail:
         content = render_email(
             "confirm",
             group_name=self._settings.group_name,
-            name=member.name,
+            name=member.rejoin.name if member.rejoin else member.name,
+            rejoin=member.rejoin is not None,
             confirm_url=self.links.confirm(member, now),
             hours=int(tokens.LIFETIMES[tokens.Purpose.CONFIRM].total_seconds() // 3600),
         )
@@ -254,15 +336,18 @@ class Membership:
 
     def _send_claimed(
         self, member: Member, field: str, previous: str | None, now: datetime, email: OutgoingEmail
-    ) -> None:
-        """Send an email whose `field` timestamp was already claimed; release the claim on failure."""
+    ) -> bool:
+        """Send an email whose `field` timestamp was already claimed; release the claim on failure.
+        Returns False when the address is suppressed (nothing sent, and nothing to retry)."""
         try:
-            self._mailer.send(email)
+            sent = self._mailer.send(email)
         except EmailNotSent:
             with contextlib.suppress(StaleMember):
                 self._repo.set_timestamp(member.id, field, previous, expected=iso(now))
             raise
-        metrics.add_metric(name=f"EmailSent_{email.kind}", unit="Count", value=1)
+        if sent is not None:
+            metrics.add_metric(name=f"EmailSent_{email.kind}", unit="Count", value=1)
+        return sent is not None
 
     # --- confirmation -----------------------------------------------------------------------
 
@@ -283,6 +368,12 @@ class Membership:
             metrics.add_metric(name="MemberConfirmed", unit="Count", value=1)
             self._welcome(member, previous=None, now=now)
             return ConfirmOutcome.CONFIRMED
+        if (
+            member.status is MemberStatus.UNSUBSCRIBED
+            and member.rejoin
+            and member.confirm_nonce == claims.nonce
+        ):
+            return self._rejoin(member, now)
         if member.status is MemberStatus.ACTIVE:
             if member.welcome_sent_at is None:
                 # confirmed earlier but the welcome email failed: this replay sends it
@@ -293,6 +384,29 @@ class Membership:
                 self._welcome(member, previous=None, now=now)
             return ConfirmOutcome.ALREADY_CONFIRMED
         raise LinkNoLongerValid
+
+    def _rejoin(self, member: Member, now: datetime) -> ConfirmOutcome:
+        assert member.rejoin
+        rejoin = member.rejoin
+        changes = {
+            **rejoin.model_dump(exclude={"consents", "working_groups"}),
+            "consents": [*member.consents, *rejoin.consents],
+            "status": MemberStatus.ACTIVE,
+            "confirmed_at": iso(now),
+            "unsubscribed_at": None,
+            "rejoin": None,
+            "confirm_nonce": None,
+            "preferences": Preferences(),
+            "welcome_sent_at": iso(now),
+        }
+        try:
+            rejoined = self._repo.set_groups(member, rejoin.working_groups, changes=changes)
+        except StaleMember:
+            return ConfirmOutcome.ALREADY_CONFIRMED
+        logger.info("member rejoined", extra={"member_id": member.id})
+        metrics.add_metric(name="MemberRejoined", unit="Count", value=1)
+        self._welcome(rejoined, previous=None, now=now)
+        return ConfirmOutcome.CONFIRMED
 
     def _welcome(self, member: Member, previous: str | None, now: datetime) -> None:
         meeting = self._meetings.next_public(now)
@@ -309,6 +423,11 @@ class Membership:
         )
         email = OutgoingEmail(member.email or "", content, "welcome", self.links.unsubscribe(member.id, now))
         self._send_claimed(member, "welcome_sent_at", previous, now, email)
+
+
+def _due(previous: str | None, now: datetime) -> bool:
+    """At most one email of a kind every 10 minutes."""
+    return previous is None or previous <= iso(now - RESEND_INTERVAL)
 
 
 def member_page(

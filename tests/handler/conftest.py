@@ -61,6 +61,19 @@ def reset_function_state() -> None:
                     attribute.cache_clear()
 
 
+class Response:
+    def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.body[:300]}>"
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = datetime.now(UTC).replace(microsecond=0)
@@ -80,9 +93,20 @@ class World:
         spec = function(function_name)
         module_path, _, attribute = spec.handler.rpartition(".")
         module = importlib.import_module(module_path)
-        if hasattr(module, "utc_now"):
-            module.utc_now = lambda: self.clock.now  # type: ignore[attr-defined]
         return getattr(module, attribute)(copy.deepcopy(event), FakeContext(function_name=spec.name))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Response:
+        """Send an HTTP request through the declared route's real handler, as API Gateway would."""
+        from tests.support.events import http_event
+
+        name, event = http_event(method, path, **kwargs)
+        result = self.invoke(name, event)
+        return Response(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Response:
+        from tests.support.events import ADMIN
+
+        return self.request(method, path, claims=ADMIN, **kwargs)
 
     def sent(self) -> list[Received]:
         backend = get_backend("ses")[ACCOUNT][REGION]
@@ -144,6 +168,7 @@ def aws(monkeypatch, table_definitions, function_environment, clock):
         monkeypatch.setenv(key, value)
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr("shared.clock.utc_now", lambda: clock.now)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:

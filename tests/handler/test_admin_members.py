@@ -11,7 +11,7 @@ from tests.handler.test_signup import confirm, json_event, sign_up
 
 
 def list_event(claims="admin", **query):
-    event = load_event("members/get_admin_members.json")
+    event = load_event("admin/get_members.json")
     event["queryStringParameters"] = {k: str(v) for k, v in query.items()} or None
     event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
     if claims is None:

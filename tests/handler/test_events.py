@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.declaration import all_routes, all_schedules
+from infra.declaration import FUNCTIONS, all_routes, all_schedules
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.rglob("*.json"))
@@ -26,9 +26,18 @@ def test_every_declared_schedule_has_a_sample_event():
     assert [s.name for s, _ in all_schedules() if s.name not in names] == []
 
 
+def test_every_ses_event_consumer_has_sample_events():
+    consumers = [f for f in FUNCTIONS if f.ses_events]
+    assert consumers and len(list((EVENTS / "ses").glob("*.json"))) >= 3
+
+
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(EVENTS)))
 def test_each_sample_event_is_answered_without_a_server_error(aws, path):
     event = json.loads(path.read_text())
+    if "Records" in event:
+        consumer = next(f for f in FUNCTIONS if f.ses_events)
+        assert aws.invoke(consumer.name, event) == {"batchItemFailures": []}
+        return
     spec = next((s for r, s in all_routes() if r.route_key == event.get("routeKey")), None)
     assert spec is not None, f"{path.name} matches no declared route"
     response = aws.invoke(spec.name, event)

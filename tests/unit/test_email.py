@@ -13,6 +13,7 @@ def test_confirmation_email_has_text_and_html_and_escapes_names():
         name="<script>alert(1)</script>",
         confirm_url="https://x/c?token=a.b",
         hours=72,
+        rejoin=False,
     )
     assert content.subject == "Confirm your email address to join MKCPP"
     assert "https://x/c?token=a.b" in content.text
@@ -21,7 +22,9 @@ def test_confirmation_email_has_text_and_html_and_escapes_names():
 
 def test_mime_carries_one_click_unsubscribe_headers_unfolded():
     url = "https://api.example.org/members/unsubscribe?token=" + "a" * 300
-    content = render_email("confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72)
+    content = render_email(
+        "confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72, rejoin=False
+    )
     mime = build_mime(
         OutgoingEmail("ann@example.org", content, "confirm", url), "G <no-reply@g.org>", "sec@g.org"
     )
@@ -34,7 +37,9 @@ def test_mime_carries_one_click_unsubscribe_headers_unfolded():
 
 
 def test_attachments_keep_their_content_type_parameters():
-    content = render_email("confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72)
+    content = render_email(
+        "confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72, rejoin=False
+    )
     mail = OutgoingEmail(
         "a@example.org",
         content,

@@ -1,0 +1,183 @@
+"""Administrators' member routes: list, search, add, change, export, erase, and email links."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel
+
+from functions.members.services import member_admin
+from shared import clock
+from shared.members.admin import InPersonMember, MemberDetail, MemberPatch
+from shared.members.gdpr import ErasureReceipt, MemberExport
+from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
+from shared.web import error_response, json_response
+
+router = Router()
+MemberId = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f-]{36}$")]
+COMMON = {401: error_response("No token"), 403: error_response("Not an administrator")}
+NOT_FOUND = {404: error_response("No such member"), **COMMON}
+
+
+class Sent(BaseModel):
+    sent: bool
+
+
+class OfflineMembers(BaseModel):
+    """Members without email: the Secretary phones or posts to them."""
+
+    items: list[MemberSummary]
+
+
+def _actor() -> str:
+    return str(router.context.get("admin_id", "unknown"))
+
+
+SearchText = Annotated[
+    str | None, Query(max_length=100, description="Part of a name, or a whole email address")
+]
+GroupFilter = Annotated[str | None, Query(max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+@router.get(
+    "/admin/members",
+    summary="List and search members, newest first",
+    responses={
+        200: json_response("One page of members", MemberPage),
+        400: error_response("Bad filter or cursor"),
+        **COMMON,
+    },
+)
+def list_members(
+    q: SearchText = None,
+    status: Annotated[MemberStatus | None, Query()] = None,
+    role: Annotated[Role | None, Query()] = None,
+    group: GroupFilter = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> MemberPage:
+    return member_admin().search(
+        q=q, status=status, role=role, group=group, limit=limit, cursor=cursor, now=clock.utc_now()
+    )
+
+
+@router.get(
+    "/admin/members.csv",
+    summary="Download the membership list as CSV (same filters)",
+    responses={
+        200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **COMMON,
+    },
+)
+def members_csv(
+    q: SearchText = None,
+    status: Annotated[MemberStatus | None, Query()] = None,
+    role: Annotated[Role | None, Query()] = None,
+    group: GroupFilter = None,
+) -> Response[str]:
+    body = member_admin().csv(_actor(), clock.utc_now(), q=q, status=status, role=role, group=group)
+    return Response(
+        200,
+        "text/csv; charset=utf-8",
+        body,
+        headers={"Content-Disposition": 'attachment; filename="members.csv"', "Cache-Control": "no-store"},
+    )
+
+
+@router.post(
+    "/admin/members",
+    summary="Add a member who joined in person, by phone or by post",
+    status_code=201,
+    responses={
+        201: json_response("The member", MemberDetail),
+        400: error_response("Bad input"),
+        409: error_response("Address already registered"),
+        **COMMON,
+    },
+)
+def add_member(form: Annotated[InPersonMember, Body()]) -> Response[Any]:
+    detail = member_admin().add(form, _actor(), clock.utc_now())
+    return Response(201, "application/json", detail.model_dump_json())
+
+
+@router.get(
+    "/admin/offline-members",
+    summary="Active members without email, to phone or post",
+    responses={200: json_response("Members to contact by phone or post", OfflineMembers), **COMMON},
+)
+def offline_members() -> OfflineMembers:
+    return OfflineMembers(items=member_admin().offline(clock.utc_now()))
+
+
+@router.get(
+    "/admin/members/<id>",
+    summary="One member, with consents and any suppression",
+    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+)
+def get_member(id: MemberId) -> MemberDetail:
+    return member_admin().detail(id, clock.utc_now())
+
+
+@router.patch(
+    "/admin/members/<id>",
+    summary="Change a member's role, groups or contact details",
+    responses={200: json_response("The member", MemberDetail), 400: error_response("Bad input"), **NOT_FOUND},
+)
+def update_member(id: MemberId, patch: Annotated[MemberPatch, Body()]) -> MemberDetail:
+    return member_admin().update(id, patch, _actor(), clock.utc_now())
+
+
+@router.delete(
+    "/admin/members/<id>",
+    summary="Erase a member from every table (GDPR)",
+    responses={200: json_response("What was deleted and what was kept", ErasureReceipt), **NOT_FOUND},
+)
+def erase_member(id: MemberId) -> ErasureReceipt:
+    return member_admin().erase(id, _actor(), clock.utc_now())
+
+
+@router.get(
+    "/admin/members/<id>/export",
+    summary="Everything held about a member (GDPR subject access)",
+    responses={200: json_response("The export", MemberExport), **NOT_FOUND},
+)
+def export_member(id: MemberId) -> MemberExport:
+    return member_admin().export(id, _actor(), clock.utc_now())
+
+
+@router.post(
+    "/admin/members/<id>/resend-confirmation",
+    summary="Send the confirmation email again",
+    responses={
+        200: json_response("Whether it was sent (at most every 10 minutes)", Sent),
+        409: error_response("Not pending"),
+        **NOT_FOUND,
+    },
+)
+def resend_confirmation(id: MemberId) -> Sent:
+    return Sent(sent=member_admin().resend_confirmation(id, _actor(), clock.utc_now()))
+
+
+@router.post(
+    "/admin/members/<id>/preferences-link",
+    summary="Email the member a fresh preferences link",
+    responses={
+        200: json_response("Whether it was sent (at most every 10 minutes)", Sent),
+        409: error_response("No email address"),
+        **NOT_FOUND,
+    },
+)
+def preferences_link(id: MemberId) -> Sent:
+    return Sent(sent=member_admin().send_preferences_link(id, _actor(), clock.utc_now()))
+
+
+@router.delete(
+    "/admin/members/<id>/suppression",
+    summary="Lift a bounce or complaint suppression",
+    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+)
+def lift_suppression(id: MemberId) -> MemberDetail:
+    return member_admin().lift_suppression(id, _actor(), clock.utc_now())

@@ -1,0 +1,70 @@
+"""Pages shared by the public member routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from functions.members.env import members_env
+from functions.members.services import groups
+from shared.members.models import ROLE_LABELS
+from shared.web import page
+
+
+def page_context() -> dict[str, Any]:
+    env = members_env()
+    return {"group_name": env.group_name, "base_url": env.base_url}
+
+
+def signup_page(status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
+    env = members_env()
+    return page(
+        status,
+        "signup",
+        **page_context(),
+        title="Join the partnership",
+        action=f"{env.base_url}/members",
+        values=values,
+        errors=errors,
+        roles=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        working_groups=groups().open(),
+        privacy_notice_version=env.privacy_notice_version,
+        privacy_url=f"{env.base_url}/members/privacy",
+    )
+
+
+_HELP = {
+    "/members/confirm": [
+        "Confirmation links work once, for 72 hours.",
+        "To get a new link, fill in the sign-up form again with the same email address.",
+    ],
+    "/members/preferences": [
+        "Preferences links work for 30 days.",
+        "To get a fresh link, fill in the sign-up form with your email address: as you are "
+        "already a member, we will email you a new link to your preferences.",
+    ],
+    "/members/unsubscribe": [
+        "To stop our emails, use the link in a more recent email from us, or reply to any "
+        "of our emails and the Secretary will do it for you."
+    ],
+}
+_DATA_HELP = [
+    "Links to download or delete your data work once, for 24 hours.",
+    "Ask for a new one from your preferences page.",
+]
+
+
+def link_problem(path: str, expired: bool) -> Response[str]:
+    env = members_env()
+    title = "This link has expired" if expired else "This link does not work"
+    paragraphs = next((text for prefix, text in _HELP.items() if path.endswith(prefix)), _DATA_HELP)
+    return page(
+        400,
+        "message",
+        **page_context(),
+        title=title,
+        paragraphs=paragraphs,
+        link_url=f"{env.base_url}/members/signup",
+        link_text="Go to the sign-up form",
+    )

@@ -1,0 +1,100 @@
+"""The member services a handler needs, built lazily once per warm Lambda (so importing a handler
+costs no AWS client, and tests can swap the environment)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from functions.members.env import members_env
+from shared.audit import AuditTrail
+from shared.aws import client
+from shared.email.mailer import Mailer
+from shared.keys import Keys, load_keys
+from shared.meetings.repository import MeetingReader
+from shared.members.admin import MemberAdmin
+from shared.members.gdpr import Gdpr
+from shared.members.groups import GroupRepository
+from shared.members.repository import MemberRepository
+from shared.members.selfservice import SelfService
+from shared.members.service import Membership, MembershipSettings
+from shared.members.suppression import SuppressionList
+
+
+@cache
+def keys() -> Keys:
+    return load_keys(members_env().signing_key_secret)
+
+
+@cache
+def members() -> MemberRepository:
+    return MemberRepository(client("dynamodb"), members_env().members_table)
+
+
+@cache
+def groups() -> GroupRepository:
+    return GroupRepository(client("dynamodb"), members_env().members_table)
+
+
+@cache
+def suppressions() -> SuppressionList:
+    return SuppressionList(client("dynamodb"), members_env().members_table, keys())
+
+
+@cache
+def audit() -> AuditTrail:
+    return AuditTrail(client("dynamodb"), members_env().audit_table)
+
+
+@cache
+def settings() -> MembershipSettings:
+    env = members_env()
+    return MembershipSettings(env.group_name, env.base_url, env.privacy_notice_version, env.time_zone)
+
+
+@cache
+def membership() -> Membership:
+    env = members_env()
+    return Membership(
+        repository=members(),
+        groups=groups(),
+        mailer=Mailer(client("sesv2"), env.sender, env.reply_to, env.configuration_set, suppressions()),
+        meetings=MeetingReader(client("dynamodb"), env.meetings_table),
+        keys=keys(),
+        settings=settings(),
+    )
+
+
+@cache
+def gdpr() -> Gdpr:
+    env = members_env()
+    return Gdpr(
+        members(),
+        groups(),
+        suppressions(),
+        audit(),
+        client("dynamodb"),
+        env.idempotency_table,
+        env.members_table,
+    )
+
+
+@cache
+def self_service() -> SelfService:
+    service = membership()
+    return SelfService(
+        members(), groups(), service.mailer, service.links, [keys().token], gdpr(), audit(), settings()
+    )
+
+
+@cache
+def member_admin() -> MemberAdmin:
+    return MemberAdmin(
+        members(),
+        groups(),
+        suppressions(),
+        audit(),
+        gdpr(),
+        membership(),
+        keys(),
+        members_env().privacy_notice_version,
+    )

@@ -1,0 +1,461 @@
+"""What administrators do with members and working groups. Every change is audited (who, what,
+when, and the names of the fields changed, never their values)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from shared.audit import AuditTrail
+from shared.clock import iso
+from shared.dynamo import BadCursor, decode_cursor, encode_cursor
+from shared.forms import FormModel
+from shared.keys import Keys
+from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport, MemberNotFound
+from shared.members.groups import (
+    GroupInput,
+    GroupPatch,
+    GroupRepository,
+    GroupStatus,
+    WorkingGroup,
+    check_groups,
+)
+from shared.members.models import (
+    HEALTH_DATA_ROLES,
+    Consent,
+    Member,
+    MemberPage,
+    MemberStatus,
+    MemberSummary,
+    Role,
+    normalise_email,
+)
+from shared.members.repository import MemberRepository
+from shared.members.service import Membership
+from shared.members.suppression import Suppression, SuppressionList
+
+_PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "postal_address",
+    "role",
+    "status",
+    "organisation",
+    "working_groups",
+    "meeting_reminders",
+    "newsletters",
+    "created_at",
+    "confirmed_at",
+)
+
+
+class InPersonMember(FormModel):
+    """`POST /admin/members`: a member who joined in person, by phone or by post.
+
+    With an email address they still confirm it (double opt-in); without one they are active at
+    once, and notification runs list them for the Secretary to phone or post."""
+
+    name: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=20, pattern=_PHONE_PATTERN)
+    postal_address: str | None = Field(None, max_length=300, validate_default=True)
+    role: Role
+    organisation: str | None = Field(None, max_length=120)
+    working_groups: list[str] = Field(default_factory=list, max_length=20)
+    consent_contact_in_person: bool = Field(False, validate_default=True)
+    consent_health_data_in_person: bool = Field(False, validate_default=True)
+    privacy_notice_version: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+
+    messages: ClassVar[dict[str, str]] = {
+        "name": "Enter the member's name (up to 100 characters)",
+        "email": "Enter an email address in the correct format, or leave it out",
+        "phone": "Enter a phone number using digits, spaces and + ( ) - only",
+        "postal_address": "Give an email address, a phone number or a postal address (of 300 characters or "
+        "fewer)",
+        "role": "Choose the member's role",
+        "working_groups": "Choose open working groups only",
+        "consent_contact_in_person": "Confirm that the member agreed in person to be contacted",
+        "consent_health_data_in_person": "A patient or carer role needs their explicit agreement, "
+        "given in person",
+        "privacy_notice_version": "Give the version of the privacy notice the member was shown",
+    }
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("consent_contact_in_person")
+    @classmethod
+    def _contact(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("consent is required")
+        return value
+
+    @field_validator("consent_health_data_in_person")
+    @classmethod
+    def _health(cls, value: bool, info: ValidationInfo) -> bool:
+        if info.data.get("role") in HEALTH_DATA_ROLES and not value:
+            raise ValueError("explicit consent is required for a patient or carer role")
+        return value
+
+    @field_validator("postal_address")
+    @classmethod
+    def _reachable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not (value or info.data.get("email") or info.data.get("phone")):
+            raise ValueError("no way to reach the member")
+        return value
+
+
+class MemberPatch(FormModel):
+    """`PATCH /admin/members/{id}`: only the fields given change."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, max_length=20, pattern=_PHONE_PATTERN)
+    postal_address: str | None = Field(None, max_length=300)
+    organisation: str | None = Field(None, max_length=120)
+    role: Role | None = None
+    working_groups: list[str] | None = Field(None, max_length=20)
+    consent_health_data_in_person: bool = False
+
+    messages: ClassVar[dict[str, str]] = {
+        **InPersonMember.messages,
+        "consent_health_data_in_person": "A patient or carer role needs their explicit agreement: "
+        "record it as given in person, or ask them to choose it themselves",
+    }
+
+
+class MemberDetail(MemberSummary):
+    consents: list[Consent]
+    unsubscribed_at: str | None = None
+    suppression: Suppression | None = None
+
+
+class HealthConsentMissing(ValueError):
+    pass
+
+
+class NotPending(Exception):
+    pass
+
+
+class NoEmail(Exception):
+    pass
+
+
+class NotSubscribed(Exception):
+    """Unsubscribed or suppressed: nothing more is sent to them."""
+
+
+def _csv_cell(value: Any) -> str:
+    """Spreadsheet-safe: a cell that starts like a formula is shown as text, not run."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class MemberAdmin:
+    def __init__(
+        self,
+        members: MemberRepository,
+        groups: GroupRepository,
+        suppressions: SuppressionList,
+        audit: AuditTrail,
+        gdpr: Gdpr,
+        membership: Membership,
+        keys: Keys,
+        privacy_notice_version: str,
+    ) -> None:
+        self._members = members
+        self._groups = groups
+        self._suppressions = suppressions
+        self._audit = audit
+        self._gdpr = gdpr
+        self._membership = membership
+        self._keys = keys
+        self._notice = privacy_notice_version
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, member_id: str, now: datetime) -> Member:
+        member = self._members.get(member_id, now)
+        if member is None:
+            raise MemberNotFound(member_id)
+        return member
+
+    def detail(self, member_id: str, now: datetime) -> MemberDetail:
+        member = self.get(member_id, now)
+        suppression = self._suppressions.get(member.lookup_id) if member.lookup_id else None
+        return MemberDetail.model_validate({**member.model_dump(), "suppression": suppression})
+
+    def search(
+        self,
+        *,
+        q: str | None,
+        status: MemberStatus | None,
+        role: Role | None,
+        group: str | None,
+        limit: int,
+        cursor: str | None,
+        now: datetime,
+    ) -> MemberPage:
+        if q and "@" in q:
+            # an address: one keyed look-up, never a scan
+            try:
+                lookup_id = self._keys.email_lookup_id(normalise_email(q))
+            except ValueError:
+                return MemberPage(items=[], next=None)
+            found = self._members.find_by_lookup_id(lookup_id, now)
+            matches = [found] if found and self._keep(found, status, role, None) else []
+            return MemberPage(items=[MemberSummary.of(m) for m in matches], next=None)
+        if group:
+            ids = self._members.group_member_ids(group)
+            found_members = [m for m in self._members.get_many(ids, now) if self._keep(m, status, role, q)]
+            offset = int(decode_cursor(cursor).get("offset", 0)) if cursor else 0
+            if offset < 0:
+                raise BadCursor("cursor is not valid")
+            page = found_members[offset : offset + limit]
+            more = offset + limit < len(found_members)
+            return MemberPage(
+                items=[MemberSummary.of(m) for m in page],
+                next=encode_cursor({"offset": offset + limit}) if more else None,
+            )
+        members, next_cursor = self._members.page(
+            status=status, role=role, limit=limit, cursor=cursor, name_contains=q.casefold() if q else None
+        )
+        return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)
+
+    @staticmethod
+    def _keep(member: Member, status: MemberStatus | None, role: Role | None, q: str | None) -> bool:
+        return (
+            (status is None or member.status is status)
+            and (role is None or member.role is role)
+            and (not q or q.casefold() in member.name.casefold())
+        )
+
+    def iter_search(self, **filters: Any) -> Iterator[MemberSummary]:
+        cursor = None
+        while True:
+            page = self.search(limit=100, cursor=cursor, **filters)
+            yield from page.items
+            cursor = page.next
+            if cursor is None:
+                return
+
+    def csv(self, actor: str, now: datetime, **filters: Any) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in self.iter_search(now=now, **filters):
+            data = row.model_dump(mode="json")
+            data["working_groups"] = " ".join(row.working_groups)
+            data["meeting_reminders"] = "yes" if row.preferences.meeting_reminders else "no"
+            data["newsletters"] = "yes" if row.preferences.newsletters else "no"
+            writer.writerow([_csv_cell(data.get(column)) for column in CSV_COLUMNS])
+        self._audit.record(
+            actor=actor,
+            action="members.download",
+            target="MEMBERS",
+            now=now,
+            fields=sorted(k for k, val in filters.items() if val),
+        )
+        return out.getvalue()
+
+    def offline(self, now: datetime) -> list[MemberSummary]:
+        """Active members without email, for the Secretary to phone or post."""
+        return [
+            m
+            for m in self.iter_search(q=None, status=MemberStatus.ACTIVE, role=None, group=None, now=now)
+            if m.email is None
+        ]
+
+    # --- changing ---------------------------------------------------------------------------
+
+    def add(self, form: InPersonMember, actor: str, now: datetime) -> MemberDetail:
+        check_groups(form.working_groups, self._groups.open())
+        consents = [
+            Consent(
+                kind="contact",
+                given=True,
+                notice_version=form.privacy_notice_version,
+                at=iso(now),
+                channel="in_person",
+            )
+        ]
+        if form.role in HEALTH_DATA_ROLES:
+            consents.append(
+                Consent(
+                    kind="health_data",
+                    given=True,
+                    notice_version=form.privacy_notice_version,
+                    at=iso(now),
+                    channel="in_person",
+                )
+            )
+        if form.email:
+            member = self._membership.add_pending(form, consents, now)
+        else:
+            member = Member(
+                id=str(uuid.uuid4()),
+                name=form.name,
+                email=None,
+                phone=form.phone,
+                postal_address=form.postal_address,
+                role=form.role,
+                organisation=form.organisation,
+                working_groups=sorted(set(form.working_groups)),
+                status=MemberStatus.ACTIVE,
+                created_at=iso(now),
+                confirmed_at=iso(now),
+                consents=consents,
+            )
+            self._members.create_active(member)
+        self._audit.record(
+            actor=actor,
+            action="member.add",
+            target=f"MEMBER#{member.id}",
+            now=now,
+            fields=[k for k, val in form.model_dump().items() if val not in (None, [], False)],
+        )
+        return self.detail(member.id, now)
+
+    def update(self, member_id: str, patch: MemberPatch, actor: str, now: datetime) -> MemberDetail:
+        member = self.get(member_id, now)
+        changes = patch.model_dump(
+            exclude_unset=True, exclude={"consent_health_data_in_person", "working_groups"}
+        )
+        consents = list(member.consents)
+        if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
+            has_consent = any(c.kind == "health_data" and c.given for c in member.consents)
+            if patch.consent_health_data_in_person:
+                consents.append(
+                    Consent(
+                        kind="health_data",
+                        given=True,
+                        notice_version=self._notice,
+                        at=iso(now),
+                        channel="in_person",
+                    )
+                )
+            elif not has_consent:
+                raise HealthConsentMissing("consent_health_data_in_person")
+        changes["consents"] = consents
+        groups = patch.working_groups if patch.working_groups is not None else member.working_groups
+        if patch.working_groups is not None:
+            check_groups(
+                [g for g in patch.working_groups if g not in member.working_groups], self._groups.open()
+            )
+        self._members.set_groups(member, groups, changes=changes)
+        self._audit.record(
+            actor=actor,
+            action="member.update",
+            target=f"MEMBER#{member.id}",
+            now=now,
+            fields=sorted(patch.model_dump(exclude_unset=True)),
+        )
+        return self.detail(member.id, now)
+
+    def resend_confirmation(self, member_id: str, actor: str, now: datetime) -> bool:
+        member = self.get(member_id, now)
+        if member.status is not MemberStatus.PENDING and member.rejoin is None:
+            raise NotPending(member.status)
+        sent = self._membership.resend_confirmation(member, now)
+        self._audit.record(
+            actor=actor, action="member.resend_confirmation", target=f"MEMBER#{member.id}", now=now
+        )
+        return sent
+
+    def send_preferences_link(self, member_id: str, actor: str, now: datetime) -> bool:
+        member = self.get(member_id, now)
+        if not member.email:
+            raise NoEmail(member_id)
+        if member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
+            raise NotSubscribed(member.status)
+        sent = self._membership.send_preferences_link(member, now)
+        self._audit.record(
+            actor=actor, action="member.preferences_link", target=f"MEMBER#{member.id}", now=now
+        )
+        return sent
+
+    def lift_suppression(self, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        member = self.get(member_id, now)
+        if member.lookup_id:
+            self._suppressions.lift(member.lookup_id)
+        if member.status is MemberStatus.SUPPRESSED:
+            restored = member.status_before_suppression or MemberStatus.ACTIVE
+            self._members.set_groups(
+                member, member.working_groups, changes={"status": restored, "status_before_suppression": None}
+            )
+        self._audit.record(
+            actor=actor, action="member.lift_suppression", target=f"MEMBER#{member.id}", now=now
+        )
+        return self.detail(member.id, now)
+
+    def export(self, member_id: str, actor: str, now: datetime) -> MemberExport:
+        export = self._gdpr.export(member_id, now)
+        self._audit.record(actor=actor, action="member.export", target=f"MEMBER#{member_id}", now=now)
+        return export
+
+    def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
+        return self._gdpr.erase(member_id, actor=actor, now=now)
+
+    # --- working groups -----------------------------------------------------------------------
+
+    def groups(self) -> list[WorkingGroup]:
+        return self._groups.all()
+
+    def create_group(self, data: GroupInput, actor: str, now: datetime) -> WorkingGroup:
+        group = self._groups.create(data, now)
+        self._audit.record(actor=actor, action="group.create", target=f"GROUP#{group.id}", now=now)
+        return group
+
+    def update_group(self, group_id: str, patch: GroupPatch, actor: str, now: datetime) -> WorkingGroup:
+        changes = patch.model_dump(exclude_unset=True)
+        group = self._groups.update(group_id, changes, now)
+        self._audit.record(
+            actor=actor, action="group.update", target=f"GROUP#{group_id}", now=now, fields=sorted(changes)
+        )
+        return group
+
+    def close_group(self, group_id: str, actor: str, now: datetime) -> WorkingGroup:
+        group = self._groups.update(group_id, {"status": GroupStatus.CLOSED}, now)
+        self._audit.record(actor=actor, action="group.close", target=f"GROUP#{group_id}", now=now)
+        return group
+
+    def add_to_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        check_groups([group_id], self._groups.open())
+        member = self.get(member_id, now)
+        self._members.set_groups(member, [*member.working_groups, group_id])
+        self._audit.record(
+            actor=actor,
+            action="group.add_member",
+            target=f"MEMBER#{member_id}",
+            now=now,
+            fields=["working_groups"],
+        )
+        return self.detail(member_id, now)
+
+    def remove_from_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        self._groups.get(group_id)
+        member = self.get(member_id, now)
+        self._members.set_groups(member, [g for g in member.working_groups if g != group_id])
+        self._audit.record(
+            actor=actor,
+            action="group.remove_member",
+            target=f"MEMBER#{member_id}",
+            now=now,
+            fields=["working_groups"],
+        )
+        return self.detail(member_id, now)
+
+
+class Counts(BaseModel):
+    erased_members: int = 0

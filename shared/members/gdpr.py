@@ -1,0 +1,135 @@
+"""UK GDPR rights: a copy of everything held about a member, and erasure from every table.
+
+Neither needs a scan: a member's own items are one partition (`MEMBER#<id>`), their address pointer
+and sign-up idempotency record are found from the lookup id on their profile, and the audit trail
+is keyed by target.
+
+What erasure keeps, and why:
+- anonymous counts (`STATS`/`MEMBERSHIP`: how many members were erased), no identifiers at all;
+- audit entries about the member: an opaque id, an action and field *names*; once the profile is
+  gone the id points at nobody;
+- a suppression entry, if the address bounced or complained: a keyed hash of the address with no
+  member id, so the address is never emailed again. Soft-bounce counting for an address that is not
+  suppressed is deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.audit import AuditEntry, AuditTrail
+from shared.clock import iso
+from shared.dynamo import value as v
+from shared.members.groups import GroupRepository, WorkingGroup
+from shared.members.models import Consent, Member, Preferences
+from shared.members.repository import MemberRepository
+from shared.members.service import signup_idempotency_key
+from shared.members.suppression import Suppression, SuppressionList, suppression_key
+
+# Internal fields that are not information about the person (a single-use secret, index keys).
+_NOT_EXPORTED = {"confirm_nonce", "consents", "preferences", "working_groups", "rejoin"}
+
+
+class GroupMembership(BaseModel):
+    id: str
+    name: str | None
+
+
+class MemberExport(BaseModel):
+    """Everything held about one member, for a subject access request."""
+
+    exported_at: str
+    profile: dict[str, Any]
+    consents: list[Consent]
+    preferences: Preferences
+    working_groups: list[GroupMembership]
+    pending_rejoin: dict[str, Any] | None
+    suppression: Suppression | None
+    notifications: list[dict[str, Any]] = Field(description="Meetings and other notices sent to them")
+    audit: list[AuditEntry] = Field(description="Administrators' changes to their record")
+
+
+class ErasureReceipt(BaseModel):
+    member_id: str
+    erased_at: str
+    items_deleted: int
+    kept: list[str]
+
+
+class MemberNotFound(Exception):
+    pass
+
+
+class Gdpr:
+    def __init__(
+        self,
+        members: MemberRepository,
+        groups: GroupRepository,
+        suppressions: SuppressionList,
+        audit: AuditTrail,
+        client: Any,
+        idempotency_table: str,
+        members_table: str,
+    ) -> None:
+        self._members = members
+        self._groups = groups
+        self._suppressions = suppressions
+        self._audit = audit
+        self._db = client
+        self._idempotency_table = idempotency_table
+        self._members_table = members_table
+
+    def _member(self, member_id: str, now: datetime) -> Member:
+        member = self._members.get(member_id, now)
+        if member is None:
+            raise MemberNotFound(member_id)
+        return member
+
+    def export(self, member_id: str, now: datetime) -> MemberExport:
+        member = self._member(member_id, now)
+        names = {g.id: g.name for g in self._groups_safe()}
+        others = [item for item in self._members.partition(member.id) if item["sk"] != "PROFILE"]
+        notifications = [
+            {k: val for k, val in item.items() if k not in ("pk",)}
+            for item in others
+            if not str(item["sk"]).startswith("GROUP#")
+        ]
+        return MemberExport(
+            exported_at=iso(now),
+            profile=member.model_dump(mode="json", exclude=_NOT_EXPORTED),
+            consents=member.consents,
+            preferences=member.preferences,
+            working_groups=[GroupMembership(id=g, name=names.get(g)) for g in member.working_groups],
+            pending_rejoin=member.rejoin.model_dump(mode="json") if member.rejoin else None,
+            suppression=self._suppressions.get(member.lookup_id) if member.lookup_id else None,
+            notifications=notifications,
+            audit=self._audit.for_target(f"MEMBER#{member.id}"),
+        )
+
+    def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
+        member = self._member(member_id, now)
+        deleted = self._members.erase(member)
+        kept = ["anonymous count of erased members", "audit entries naming no one (ids and field names)"]
+        if member.lookup_id:
+            self._db.delete_item(
+                TableName=self._idempotency_table, Key={"id": v(signup_idempotency_key(member.lookup_id))}
+            )
+            suppression = self._suppressions.get(member.lookup_id)
+            if suppression and suppression.suppressed:
+                kept.append("suppression of the address (a keyed hash), so it is never emailed again")
+            elif suppression:
+                self._db.delete_item(TableName=self._members_table, Key=suppression_key(member.lookup_id))
+        self._db.update_item(
+            TableName=self._members_table,
+            Key={"pk": v("STATS"), "sk": v("MEMBERSHIP")},
+            UpdateExpression="ADD erased_members :one",
+            ExpressionAttributeValues={":one": v(1)},
+        )
+        self._audit.record(actor=actor, action="member.erase", target=f"MEMBER#{member.id}", now=now)
+        return ErasureReceipt(member_id=member.id, erased_at=iso(now), items_deleted=deleted, kept=kept)
+
+    def _groups_safe(self) -> list[WorkingGroup]:
+        return self._groups.all()

@@ -1,0 +1,175 @@
+"""Working groups: small, autonomous groups that meet in various places and report to the plenary.
+
+Groups live in the members table under one partition (`GROUPS` / `GROUP#<id>`), so listing them is
+one query. Who belongs to a group is kept on the member's profile (`working_groups`) and, for active
+members, as membership items (`MEMBER#<id>` / `GROUP#<gid>`) that the `by_group` index lists — so a
+group's members are found without a scan, and erasing a member's partition removes them from every
+group.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field, field_validator
+
+from shared.clock import iso
+from shared.dynamo import from_item, is_condition_failure, to_item
+from shared.dynamo import value as v
+from shared.forms import FormModel
+
+PARTITION = "GROUPS"
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class GroupStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class WorkingGroup(BaseModel):
+    id: str
+    name: str
+    purpose: str
+    meeting_place: str | None = None
+    lead_contact: str | None = None
+    status: GroupStatus = GroupStatus.OPEN
+    created_at: str
+    updated_at: str
+
+
+class GroupInput(FormModel):
+    """`POST /admin/groups`."""
+
+    name: str = Field(min_length=1, max_length=80)
+    purpose: str = Field(min_length=1, max_length=500)
+    meeting_place: str | None = Field(None, max_length=200)
+    lead_contact: str | None = Field(None, max_length=200, description="Who leads it and how to reach them")
+    id: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="Defaults to one made from the name"
+    )
+
+    messages: ClassVar[dict[str, str]] = {
+        "name": "Enter the group's name (up to 80 characters)",
+        "purpose": "Say what the group is for (up to 500 characters)",
+        "meeting_place": "Enter where it meets in 200 characters or fewer",
+        "lead_contact": "Enter the lead contact in 200 characters or fewer",
+        "id": "Use lower-case letters, digits and hyphens only",
+    }
+
+    def slug(self) -> str:
+        return self.id or _SLUG.sub("-", self.name.lower()).strip("-")[:60] or "group"
+
+
+class GroupPatch(FormModel):
+    """`PATCH /admin/groups/{id}`: only the fields given change."""
+
+    name: str | None = Field(None, min_length=1, max_length=80)
+    purpose: str | None = Field(None, min_length=1, max_length=500)
+    meeting_place: str | None = Field(None, max_length=200)
+    lead_contact: str | None = Field(None, max_length=200)
+
+    messages: ClassVar[dict[str, str]] = GroupInput.messages
+
+    @field_validator("name", "purpose")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class UnknownGroups(ValueError):
+    """Some chosen working groups do not exist or are closed."""
+
+    def __init__(self, groups: list[str]) -> None:
+        super().__init__(", ".join(groups))
+        self.groups = groups
+
+
+def check_groups(chosen: list[str], open_groups: list[WorkingGroup]) -> None:
+    unknown = sorted(set(chosen) - {g.id for g in open_groups})
+    if unknown:
+        raise UnknownGroups(unknown)
+
+
+class GroupExists(Exception):
+    pass
+
+
+class GroupNotFound(Exception):
+    pass
+
+
+def group_key(group_id: str) -> dict[str, Any]:
+    return {"pk": v(PARTITION), "sk": v(f"GROUP#{group_id}")}
+
+
+class GroupRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def all(self) -> list[WorkingGroup]:
+        groups: list[WorkingGroup] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": v(PARTITION)},
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            groups += [WorkingGroup.model_validate(from_item(i)) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return sorted(groups, key=lambda g: g.name.lower())
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def open(self) -> list[WorkingGroup]:
+        return [g for g in self.all() if g.status is GroupStatus.OPEN]
+
+    def get(self, group_id: str) -> WorkingGroup:
+        found = self._db.get_item(TableName=self._table, Key=group_key(group_id))
+        if "Item" not in found:
+            raise GroupNotFound(group_id)
+        return WorkingGroup.model_validate(from_item(found["Item"]))
+
+    def create(self, data: GroupInput, now: datetime) -> WorkingGroup:
+        group = WorkingGroup(
+            id=data.slug(),
+            name=data.name,
+            purpose=data.purpose,
+            meeting_place=data.meeting_place,
+            lead_contact=data.lead_contact,
+            created_at=iso(now),
+            updated_at=iso(now),
+        )
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={**group_key(group.id), **to_item(group.model_dump(mode="json"))},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise GroupExists(group.id) from exc
+            raise
+        return group
+
+    def update(self, group_id: str, changes: dict[str, Any], now: datetime) -> WorkingGroup:
+        group = self.get(group_id)
+        updated = group.model_copy(update={**changes, "updated_at": iso(now)})
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise GroupNotFound(group_id) from exc
+            raise
+        return updated

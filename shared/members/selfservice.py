@@ -1,0 +1,170 @@
+"""What a member does from the links in their emails: preferences, unsubscribe, a copy of their
+data, erasure. Every link is a signed, expiring token naming only the member's opaque id.
+
+- Preferences: meeting reminders, newsletters, working groups (open ones only).
+- Unsubscribe (RFC 8058): one POST, no login. After it nothing more is sent; signing up again needs
+  a fresh opt-in that only the address's owner can confirm.
+- A copy of their data, or erasure: asked for from the preferences page, confirmed from a link sent
+  to their address (so nobody else can do it with a forwarded preferences link alone).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared import tokens
+from shared.audit import AuditTrail
+from shared.clock import iso
+from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
+from shared.email.render import render_email
+from shared.forms import FormModel
+from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
+from shared.members.groups import GroupRepository, WorkingGroup, check_groups
+from shared.members.models import Member, MemberStatus, Preferences
+from shared.members.repository import MemberRepository, StaleMember
+from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings
+from shared.observability import logger, metrics
+
+LinkKind = Literal["export", "erase"]
+
+
+class PreferencesForm(FormModel):
+    """`POST /members/preferences`: an unticked box is simply absent from a form post."""
+
+    meeting_reminders: bool = False
+    newsletters: bool = False
+    working_groups: list[str] = Field(default_factory=list, max_length=50)
+
+    messages: ClassVar[dict[str, str]] = {
+        "working_groups": "Choose working groups from the list",
+    }
+
+
+class NotActive(Exception):
+    """The member is not active (unsubscribed, suppressed, still pending)."""
+
+    def __init__(self, status: MemberStatus) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+class SelfService:
+    def __init__(
+        self,
+        members: MemberRepository,
+        groups: GroupRepository,
+        mailer: Mailer,
+        links: Links,
+        token_keys: list[bytes],
+        gdpr: Gdpr,
+        audit: AuditTrail,
+        settings: MembershipSettings,
+    ) -> None:
+        self._members = members
+        self._groups = groups
+        self._mailer = mailer
+        self._links = links
+        self._keys = token_keys
+        self._gdpr = gdpr
+        self._audit = audit
+        self._settings = settings
+
+    def member_for(self, token: str, purpose: tokens.Purpose, now: datetime) -> Member:
+        claims = tokens.verify(token, purpose, self._keys, now)
+        member = self._members.get(claims.subject, now)
+        if member is None:
+            raise LinkNoLongerValid
+        return member
+
+    # --- preferences --------------------------------------------------------------------------
+
+    def preferences(self, token: str, now: datetime) -> tuple[Member, list[WorkingGroup]]:
+        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        return member, self._groups.open()
+
+    def save_preferences(self, token: str, form: PreferencesForm, now: datetime) -> Member:
+        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        if member.status is not MemberStatus.ACTIVE:
+            raise NotActive(member.status)
+        open_groups = self._groups.open()
+        check_groups(form.working_groups, open_groups)
+        # groups that have since closed stay as they were: a member cannot see them to untick them
+        closed_kept = [g for g in member.working_groups if g not in {o.id for o in open_groups}]
+        preferences = Preferences(meeting_reminders=form.meeting_reminders, newsletters=form.newsletters)
+        updated = self._members.set_groups(
+            member, [*form.working_groups, *closed_kept], changes={"preferences": preferences}
+        )
+        logger.info("preferences saved", extra={"member_id": member.id})
+        return updated
+
+    # --- unsubscribe --------------------------------------------------------------------------
+
+    def unsubscribe(self, token: str, now: datetime) -> bool:
+        """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
+        member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)
+        if member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
+            return False
+        try:
+            self._members.set_groups(
+                member,
+                member.working_groups,
+                changes={
+                    "status": MemberStatus.UNSUBSCRIBED,
+                    "unsubscribed_at": iso(now),
+                    "confirm_nonce": None,
+                    "rejoin": None,
+                },
+            )
+        except StaleMember:
+            return False
+        logger.info("member unsubscribed", extra={"member_id": member.id, "was": member.status})
+        metrics.add_metric(name="MemberUnsubscribed", unit="Count", value=1)
+        return True
+
+    # --- a copy of their data, erasure ------------------------------------------------------
+
+    def request_link(self, token: str, kind: LinkKind, now: datetime) -> None:
+        """Email the member a link to download their data, or to confirm erasure (at most one
+        per kind every 10 minutes)."""
+        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        if not member.email:
+            return
+        previous = member.link_sent_at.get(kind)
+        if previous is not None and previous > iso(now - RESEND_INTERVAL):
+            logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
+            return
+        claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, kind: iso(now)}})
+        try:
+            self._members.save(claimed, expected_status=member.status)
+        except StaleMember:
+            return
+        purpose = tokens.Purpose.EXPORT if kind == "export" else tokens.Purpose.ERASE
+        url = self._links.self_service(purpose, member.id, now)
+        content = render_email(
+            f"{kind}_link",
+            group_name=self._settings.group_name,
+            name=member.name,
+            url=url,
+            hours=int(tokens.LIFETIMES[purpose].total_seconds() // 3600),
+        )
+        email = OutgoingEmail(member.email, content, f"{kind}_link", self._links.unsubscribe(member.id, now))
+        try:
+            self._mailer.send(email)
+        except EmailNotSent:
+            self._members.save(member, expected_status=member.status)  # release the claim
+            raise
+
+    def export(self, token: str, now: datetime) -> MemberExport:
+        member = self.member_for(token, tokens.Purpose.EXPORT, now)
+        self._audit.record(actor="member", action="member.export", target=f"MEMBER#{member.id}", now=now)
+        return self._gdpr.export(member.id, now)
+
+    def check_erase_link(self, token: str, now: datetime) -> Member:
+        return self.member_for(token, tokens.Purpose.ERASE, now)
+
+    def erase(self, token: str, now: datetime) -> ErasureReceipt:
+        member = self.member_for(token, tokens.Purpose.ERASE, now)
+        return self._gdpr.erase(member.id, actor="member", now=now)

@@ -1,0 +1,139 @@
+"""The suppression list: addresses that must never be emailed again.
+
+A hard bounce or a complaint suppresses an address at once; soft bounces are counted and suppress
+it after 3 within 30 days. Entries are keyed by the address's lookup id (a keyed hash), never the
+address, and carry no member id, so they can outlive an erased member: an address that complained
+must not be emailed because someone re-entered it.
+
+Every email goes through the `Mailer`, which asks `is_suppressed` first: no email of any kind goes
+to a suppressed address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from shared.clock import epoch, iso
+from shared.dynamo import from_item, is_condition_failure, to_item
+from shared.dynamo import value as v
+from shared.keys import Keys
+from shared.members.models import normalise_email
+
+SOFT_BOUNCE_LIMIT = 3
+SOFT_BOUNCE_WINDOW = timedelta(days=30)
+SK = "SUPPRESSION"
+
+Reason = Literal["hard_bounce", "complaint", "soft_bounces"]
+
+
+class SoftBounce(BaseModel):
+    at: str
+    message_id: str
+
+
+class Suppression(BaseModel):
+    lookup_id: str
+    suppressed: bool = False
+    reason: Reason | None = None
+    suppressed_at: str | None = None
+    soft_bounces: list[SoftBounce] = Field(default_factory=list)
+    version: int = 0
+
+
+def suppression_key(lookup_id: str) -> dict[str, Any]:
+    return {"pk": v(f"SUPPRESSION#{lookup_id}"), "sk": v(SK)}
+
+
+class SuppressionList:
+    def __init__(self, client: Any, table_name: str, keys: Keys) -> None:
+        self._db = client
+        self._table = table_name
+        self._keys = keys
+
+    def lookup_id(self, address: str) -> str:
+        try:
+            return self._keys.email_lookup_id(normalise_email(address))
+        except ValueError:
+            return self._keys.email_lookup_id(address.strip().lower())
+
+    def get(self, lookup_id: str) -> Suppression | None:
+        found = self._db.get_item(TableName=self._table, Key=suppression_key(lookup_id), ConsistentRead=True)
+        return Suppression.model_validate(from_item(found["Item"])) if "Item" in found else None
+
+    def is_suppressed(self, address: str) -> bool:
+        entry = self.get(self.lookup_id(address))
+        return bool(entry and entry.suppressed)
+
+    def suppress(self, lookup_id: str, reason: Reason, now: datetime) -> bool:
+        """Suppress at once. Returns True if this call changed the address to suppressed."""
+        for _ in range(5):
+            entry = self.get(lookup_id) or Suppression(lookup_id=lookup_id)
+            if entry.suppressed:
+                return False
+            updated = entry.model_copy(
+                update={"suppressed": True, "reason": reason, "suppressed_at": iso(now)}
+            )
+            if self._save(updated, entry.version, expires_at=None):
+                return True
+        raise RuntimeError("suppression kept changing concurrently")
+
+    def soft_bounce(self, lookup_id: str, message_id: str, now: datetime) -> bool:
+        """Count a soft bounce (once per message). Returns True if it tipped the address into
+        suppression."""
+        for _ in range(5):
+            entry = self.get(lookup_id) or Suppression(lookup_id=lookup_id)
+            if entry.suppressed or any(b.message_id == message_id for b in entry.soft_bounces):
+                return False
+            window_start = iso(now - SOFT_BOUNCE_WINDOW)
+            recent = [b for b in entry.soft_bounces if b.at > window_start]
+            recent.append(SoftBounce(at=iso(now), message_id=message_id))
+            tipped = len(recent) >= SOFT_BOUNCE_LIMIT
+            updated = entry.model_copy(
+                update={
+                    "soft_bounces": recent,
+                    "suppressed": tipped,
+                    "reason": "soft_bounces" if tipped else None,
+                    "suppressed_at": iso(now) if tipped else None,
+                }
+            )
+            # an address that is only being counted forgets its bounces 30 days after the last one
+            expires = None if tipped else epoch(now + SOFT_BOUNCE_WINDOW)
+            if self._save(updated, entry.version, expires_at=expires):
+                return tipped
+        raise RuntimeError("suppression kept changing concurrently")
+
+    def lift(self, lookup_id: str) -> bool:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=suppression_key(lookup_id),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def _save(self, entry: Suppression, expected_version: int, expires_at: int | None) -> bool:
+        item = {
+            **suppression_key(entry.lookup_id),
+            **to_item(
+                {**entry.model_dump(mode="json"), "version": expected_version + 1, "expires_at": expires_at}
+            ),
+        }
+        condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
+        kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        if expected_version:
+            kwargs["ExpressionAttributeValues"] = {":v": v(expected_version)}
+        try:
+            self._db.put_item(**kwargs)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True

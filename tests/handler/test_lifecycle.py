@@ -1,0 +1,637 @@
+"""The membership lifecycle: preferences, unsubscribe, rejoining, bounces and complaints, working
+groups, members without email, GDPR export and erasure, and the admin tools around them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from infra.declaration import TABLES, all_routes
+from tests.handler.conftest import load_event
+from tests.support.events import NOT_ADMIN
+
+ANN = "ann.member@example.org"
+
+
+def join(aws, email=ANN, name="Ann Member", role="carer", groups=()):
+    """Sign up and confirm; returns the member id."""
+    before = len(aws.sent())
+    body = {
+        "name": name,
+        "email": email,
+        "role": role,
+        "consent_contact": True,
+        "consent_health_data": True,
+        "privacy_notice_version": "2026-11",
+        "working_groups": list(groups),
+        "phone": "07700 900123",
+    }
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    confirm = aws.sent()[before]
+    assert (
+        aws.request(
+            "GET", "/members/confirm", query={"token": confirm.token("/members/confirm")}, accept="text/html"
+        ).status
+        == 200
+    )
+    return next(m["id"] for m in aws.members() if m.get("email") == email)
+
+
+def token_of(url):
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def last_to(aws, address):
+    return [m for m in aws.sent() if m.to == address][-1]
+
+
+def make_group(aws, name="Patient Journal", **extra):
+    response = aws.admin(
+        "POST", "/admin/groups", json_body={"name": name, "purpose": "Fast feedback", **extra}
+    )
+    assert response.status == 201, response
+    return response.json()["id"]
+
+
+def ses_event(name, address):
+    event = load_event(f"ses/{name}.json")
+    record = event["Records"][0]
+    sns = json.loads(record["body"])
+    message = json.loads(sns["Message"])
+    for part in ("bounce", "complaint"):
+        if part in message:
+            key = "bouncedRecipients" if part == "bounce" else "complainedRecipients"
+            message[part][key][0]["emailAddress"] = address
+    sns["Message"] = json.dumps(message)
+    record["body"] = json.dumps(sns)
+    return event, message
+
+
+# --- preferences ----------------------------------------------------------------------------------
+
+
+def test_a_member_changes_preferences_and_groups_from_the_emailed_link(aws):
+    journal = make_group(aws, "Patient Journal")
+    make_group(aws, "Research")
+    member_id = join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+
+    page = aws.request("GET", "/members/preferences", query={"token": token}, accept="text/html")
+    assert page.status == 200
+    assert 'name="meeting_reminders" value="true" checked' in page.body
+    assert "Patient Journal" in page.body and "Research" in page.body
+
+    saved = aws.request(
+        "POST",
+        "/members/preferences",
+        query={"token": token},
+        accept="text/html",
+        form={"newsletters": "true", "working_groups": [journal]},
+    )
+    assert saved.status == 200 and "Your preferences are saved" in saved.body
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert detail["preferences"] == {"meeting_reminders": False, "newsletters": True}
+    assert detail["working_groups"] == [journal]
+    listed = aws.admin("GET", "/admin/members", query={"group": journal}).json()["items"]
+    assert [m["id"] for m in listed] == [member_id]
+
+    # leaving the group through preferences takes them out of the group's list
+    aws.request("POST", "/members/preferences", query={"token": token}, form={"meeting_reminders": "true"})
+    assert aws.admin("GET", "/admin/members", query={"group": journal}).json()["items"] == []
+
+
+def test_a_stale_preferences_link_says_how_to_get_a_fresh_one(aws):
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    aws.clock.advance(days=31)
+    page = aws.request("GET", "/members/preferences", query={"token": token}, accept="text/html")
+    assert page.status == 400
+    assert "This link has expired" in page.body and "fill in the sign-up form" in page.body
+
+
+def test_choosing_a_closed_or_unknown_group_is_a_400(aws):
+    group = make_group(aws)
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    assert aws.admin("POST", f"/admin/groups/{group}/close").status == 200
+    response = aws.request(
+        "POST", "/members/preferences", query={"token": token}, json_body={"working_groups": [group]}
+    )
+    assert response.status == 400
+    assert response.json()["errors"][0]["field"] == "working_groups"
+    signup = aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Bo",
+            "email": "bo@example.org",
+            "role": "observer",
+            "consent_contact": True,
+            "privacy_notice_version": "2026-11",
+            "working_groups": ["no-such-group"],
+        },
+    )
+    assert signup.status == 400
+
+
+def test_an_admin_can_email_a_fresh_preferences_link_once_per_ten_minutes(aws):
+    member_id = join(aws)
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").json() == {"sent": True}
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").json() == {"sent": False}
+    mail = last_to(aws, ANN)
+    assert mail.subject.startswith("Your link to change what you hear")
+    assert (
+        aws.request("GET", "/members/preferences", query={"token": mail.token("/members/preferences")}).status
+        == 200
+    )
+
+
+# --- unsubscribe ----------------------------------------------------------------------------------
+
+
+def test_opening_the_unsubscribe_link_only_shows_a_button(aws):
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+    page = aws.request("GET", "/members/unsubscribe", query={"token": token_of(url)}, accept="text/html")
+    assert page.status == 200
+    assert '<button type="submit">Unsubscribe</button>' in page.body
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "active"
+
+
+def test_one_click_unsubscribe_stops_every_email_and_a_signup_cannot_undo_it(aws):
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+
+    # When Gmail sends the RFC 8058 one-click POST
+    event = load_event("members/post_unsubscribe_one_click.json")
+    event["queryStringParameters"] = {"token": token_of(url)}
+    event["rawQueryString"] = f"token={token_of(url)}"
+    result = aws.invoke("members_public", event)
+
+    # Then she is unsubscribed at once, and it is harmless to repeat
+    assert result["statusCode"] == 200
+    assert aws.invoke("members_public", event)["statusCode"] == 200
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
+    sent_before = len(aws.sent())
+    # And nothing more is sent: no preferences link from an admin
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
+    # And when someone re-enters her address later, her status does not change
+    aws.clear_idempotency()
+    aws.clock.advance(minutes=11)
+    aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Mallory",
+            "email": ANN,
+            "role": "observer",
+            "consent_contact": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert detail["status"] == "unsubscribed" and detail["name"] == "Ann Member"
+    # only a rejoin confirmation went to her own address
+    (rejoin,) = aws.sent()[sent_before:]
+    assert rejoin.to == ANN and "rejoin" in rejoin.subject
+
+
+def test_rejoining_needs_a_fresh_opt_in_from_the_address_owner(aws):
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+    aws.request(
+        "POST", "/members/unsubscribe", query={"token": token_of(url)}, form={"List-Unsubscribe": "One-Click"}
+    )
+    aws.clear_idempotency()
+    aws.clock.advance(minutes=30)
+    aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Ann Rejoined",
+            "email": ANN,
+            "role": "patient",
+            "consent_contact": True,
+            "consent_health_data": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    confirm = last_to(aws, ANN)
+
+    assert (
+        aws.request("GET", "/members/confirm", query={"token": confirm.token("/members/confirm")}).status
+        == 200
+    )
+
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert (detail["status"], detail["name"], detail["role"]) == ("active", "Ann Rejoined", "patient")
+    assert len([c for c in detail["consents"] if c["kind"] == "contact"]) == 2
+    assert last_to(aws, ANN).subject.startswith("Welcome")
+
+
+# --- bounces and complaints -----------------------------------------------------------------------
+
+
+def test_a_hard_bounce_suppresses_the_address_and_nothing_is_sent_to_it_again(aws):
+    member_id = join(aws)
+    event, _message = ses_event("sqs_bounce_permanent", ANN)
+
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}
+
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert detail["status"] == "suppressed"
+    assert detail["suppression"]["reason"] == "hard_bounce" and detail["suppression"]["suppressed_at"]
+    before = len(aws.sent())
+    aws.clear_idempotency()
+    aws.clock.advance(hours=1)
+    aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Ann",
+            "email": ANN.upper(),
+            "role": "observer",
+            "consent_contact": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
+    assert len(aws.sent()) == before
+    # and the same event delivered twice changes nothing more
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}
+
+
+def test_an_admin_lifts_a_suppression_and_the_member_is_restored(aws):
+    member_id = join(aws)
+    aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["suppression"]["reason"] == "complaint"
+
+    lifted = aws.admin("DELETE", f"/admin/members/{member_id}/suppression").json()
+
+    assert lifted["status"] == "active" and lifted["suppression"] is None
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").json() == {"sent": True}
+
+
+def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):
+    member_id = join(aws)
+    for n in range(2):
+        event, _ = ses_event("sqs_bounce_transient", ANN)
+        body = json.loads(event["Records"][0]["body"])
+        message = json.loads(body["Message"])
+        message["mail"]["messageId"] = f"soft-{n}"
+        body["Message"] = json.dumps(message)
+        event["Records"][0]["body"] = json.dumps(body)
+        aws.invoke("member_bounces", event)
+        aws.invoke("member_bounces", event)  # SQS delivers the same message again
+        aws.clock.advance(days=10)
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "active"
+
+    third, _ = ses_event("sqs_bounce_transient", ANN)
+    aws.invoke("member_bounces", third)
+
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert detail["status"] == "suppressed" and detail["suppression"]["reason"] == "soft_bounces"
+
+
+def test_soft_bounces_more_than_thirty_days_apart_do_not_add_up(aws):
+    member_id = join(aws)
+    for n in range(3):
+        event, _ = ses_event("sqs_bounce_transient", ANN)
+        body = json.loads(event["Records"][0]["body"])
+        message = json.loads(body["Message"])
+        message["mail"]["messageId"] = f"soft-{n}"
+        body["Message"] = json.dumps(message)
+        event["Records"][0]["body"] = json.dumps(body)
+        aws.invoke("member_bounces", event)
+        aws.clock.advance(days=16)
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "active"
+
+
+def test_a_malformed_ses_message_is_reported_as_failed_and_the_rest_succeed(aws):
+    join(aws)
+    good, _ = ses_event("sqs_complaint", ANN)
+    bad = json.loads(json.dumps(good["Records"][0]))
+    bad["messageId"] = "broken"
+    bad["body"] = "not json"
+    event = {"Records": [bad, good["Records"][0]]}
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
+    assert aws.members()[0]["status"] == "suppressed"
+
+
+# --- members without email ------------------------------------------------------------------------
+
+
+def test_an_admin_adds_a_member_who_takes_part_by_phone(aws):
+    response = aws.admin(
+        "POST",
+        "/admin/members",
+        json_body={
+            "name": "Doris Phone",
+            "phone": "01908 660044",
+            "postal_address": "12 Example Road, MK9 1AA",
+            "role": "patient",
+            "consent_contact_in_person": True,
+            "consent_health_data_in_person": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    assert response.status == 201, response
+    member = response.json()
+    assert member["status"] == "active" and member["email"] is None
+    assert {c["channel"] for c in member["consents"]} == {"in_person"}
+    offline = aws.admin("GET", "/admin/offline-members").json()["items"]
+    assert [m["name"] for m in offline] == ["Doris Phone"]
+    assert aws.admin("POST", f"/admin/members/{member['id']}/preferences-link").status == 409
+    assert aws.sent() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "X", "role": "observer", "consent_contact_in_person": True}, "postal_address"),
+        (
+            {"name": "X", "role": "carer", "phone": "01908 111111", "consent_contact_in_person": True},
+            "consent_health_data_in_person",
+        ),
+        ({"name": "X", "role": "observer", "phone": "01908 111111"}, "consent_contact_in_person"),
+        ({"name": "X", "role": "observer", "phone": "call me", "consent_contact_in_person": True}, "phone"),
+        (
+            {"name": "", "role": "observer", "phone": "01908 111111", "consent_contact_in_person": True},
+            "name",
+        ),
+    ],
+)
+def test_adding_a_member_names_each_bad_field(aws, body, field):
+    response = aws.admin("POST", "/admin/members", json_body={"privacy_notice_version": "2026-11", **body})
+    assert response.status == 400
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_an_admin_added_email_still_needs_the_owner_to_confirm(aws):
+    response = aws.admin(
+        "POST",
+        "/admin/members",
+        json_body={
+            "name": "Eve Added",
+            "email": "eve@example.org",
+            "role": "observer",
+            "consent_contact_in_person": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    assert response.json()["status"] == "pending"
+    assert last_to(aws, "eve@example.org").subject.startswith("Confirm")
+    again = aws.admin(
+        "POST",
+        "/admin/members",
+        json_body={
+            "name": "Eve Again",
+            "email": "eve@example.org",
+            "role": "observer",
+            "consent_contact_in_person": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    assert again.status == 409
+
+
+# --- admin member management ----------------------------------------------------------------------
+
+
+def test_search_by_name_and_by_email(aws):
+    join(aws, email="ann@example.org", name="Ann Smith")
+    join(aws, email="bob@example.org", name="Bob Jones", role="observer")
+    assert [m["name"] for m in aws.admin("GET", "/admin/members", query={"q": "smi"}).json()["items"]] == [
+        "Ann Smith"
+    ]
+    assert [
+        m["name"] for m in aws.admin("GET", "/admin/members", query={"q": "BOB@example.org"}).json()["items"]
+    ] == ["Bob Jones"]
+    assert aws.admin("GET", "/admin/members", query={"q": "nobody@example.org"}).json()["items"] == []
+
+
+def test_changing_a_role_to_patient_needs_recorded_health_consent(aws):
+    member_id = join(aws, role="observer")
+    refused = aws.admin("PATCH", f"/admin/members/{member_id}", json_body={"role": "patient"})
+    assert refused.status == 400
+    assert refused.json()["errors"][0]["field"] == "consent_health_data_in_person"
+    changed = aws.admin(
+        "PATCH",
+        f"/admin/members/{member_id}",
+        json_body={"role": "patient", "consent_health_data_in_person": True},
+    ).json()
+    assert changed["role"] == "patient"
+    assert any(c["kind"] == "health_data" and c["channel"] == "in_person" for c in changed["consents"])
+
+
+def test_resend_confirmation_for_a_pending_member(aws):
+    aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Pat",
+            "email": "pat@example.org",
+            "role": "observer",
+            "consent_contact": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    member_id = aws.members()[0]["id"]
+    assert aws.admin("POST", f"/admin/members/{member_id}/resend-confirmation").json() == {"sent": False}
+    aws.clock.advance(minutes=11)
+    assert aws.admin("POST", f"/admin/members/{member_id}/resend-confirmation").json() == {"sent": True}
+    assert [m.subject.split()[0] for m in aws.sent()] == ["Confirm", "Confirm"]
+    active_id = join(aws)
+    assert aws.admin("POST", f"/admin/members/{active_id}/resend-confirmation").status == 409
+
+
+def test_the_membership_list_downloads_as_spreadsheet_safe_csv(aws):
+    join(aws, name='=HYPERLINK("http://evil")', email="formula@example.org")
+    join(aws, name="Ann Smith", email="ann@example.org")
+    response = aws.admin("GET", "/admin/members.csv", accept="text/csv")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.body)))
+    assert {r["name"] for r in rows} == {'\'=HYPERLINK("http://evil")', "Ann Smith"}
+    assert {r["status"] for r in rows} == {"active"}
+
+
+def test_every_admin_change_is_audited_without_personal_data(aws):
+    group = make_group(aws)
+    member_id = join(aws)
+    aws.admin(
+        "PATCH", f"/admin/members/{member_id}", json_body={"name": "Ann Renamed", "phone": "07700 900999"}
+    )
+    aws.admin("POST", f"/admin/groups/{group}/members", json_body={"member_id": member_id})
+    aws.admin("GET", f"/admin/members/{member_id}/export")
+
+    entries = aws.admin("GET", "/admin/audit").json()["items"]
+
+    actions = [e["action"] for e in entries]
+    assert {"group.create", "member.update", "group.add_member", "member.export"} <= set(actions)
+    update = next(e for e in entries if e["action"] == "member.update")
+    assert update["fields"] == ["name", "phone"] and update["actor"] == "5f1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+    text = json.dumps(aws.items("audit"))
+    for personal in ("Ann", "Renamed", "07700", ANN):
+        assert personal not in text
+
+
+def test_working_groups_are_created_changed_closed_and_staffed(aws):
+    group = make_group(aws, "Research Group", meeting_place="GP practice", lead_contact="Dr Example")
+    member_id = join(aws)
+    assert (
+        aws.admin("PATCH", f"/admin/groups/{group}", json_body={"meeting_place": "Hospital"}).json()[
+            "meeting_place"
+        ]
+        == "Hospital"
+    )
+    assert aws.admin("POST", f"/admin/groups/{group}/members", json_body={"member_id": member_id}).json()[
+        "working_groups"
+    ] == [group]
+    assert aws.admin("DELETE", f"/admin/groups/{group}/members/{member_id}").json()["working_groups"] == []
+    assert aws.admin("POST", f"/admin/groups/{group}/close").json()["status"] == "closed"
+    assert (
+        aws.admin("POST", f"/admin/groups/{group}/members", json_body={"member_id": member_id}).status == 400
+    )
+    assert (
+        aws.admin("POST", "/admin/groups", json_body={"name": "Research Group", "purpose": "x"}).status == 409
+    )
+    assert aws.admin("PATCH", "/admin/groups/nope", json_body={"name": "x"}).status == 404
+
+
+# --- GDPR: export and erasure ---------------------------------------------------------------------
+
+
+def test_an_export_holds_every_item_about_the_member(aws):
+    group = make_group(aws)
+    member_id = join(aws, groups=[group])
+    aws.invoke("member_bounces", ses_event("sqs_bounce_transient", ANN)[0])
+
+    export = aws.admin("GET", f"/admin/members/{member_id}/export").json()
+
+    assert export["profile"]["email"] == ANN and export["profile"]["phone"] == "07700 900123"
+    assert {c["kind"] for c in export["consents"]} == {"contact", "health_data"}
+    assert all(c["notice_version"] == "2026-11" for c in export["consents"])
+    assert export["preferences"] == {"meeting_reminders": True, "newsletters": False}
+    assert export["working_groups"] == [{"id": group, "name": "Patient Journal"}]
+    assert len(export["suppression"]["soft_bounces"]) == 1
+    assert "notifications" in export and "audit" in export
+
+
+def test_a_member_downloads_their_own_data_from_a_link_sent_to_them(aws):
+    member_id = join(aws)
+    preferences = aws.sent()[-1].token("/members/preferences")
+    requested = aws.request(
+        "POST",
+        "/members/data-requests",
+        query={"token": preferences},
+        form={"kind": "export"},
+        accept="text/html",
+    )
+    assert requested.status == 202
+    mail = last_to(aws, ANN)
+    download = aws.request("GET", "/members/export", query={"token": token_of(mail.link("/members/export"))})
+    assert download.status == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.json()["profile"]["id"] == member_id
+    # the preferences token itself cannot download the data
+    assert aws.request("GET", "/members/export", query={"token": preferences}).status == 400
+
+
+def assert_gone(aws, *personal):
+    for spec in TABLES:
+        text = json.dumps(aws.items(spec.key)).lower()
+        for value in personal:
+            assert value.lower() not in text, f"{value!r} is still in the {spec.key} table"
+
+
+def test_erasure_removes_the_person_from_every_table(aws):
+    # Given Ann, in a group, with a soft bounce, an idempotency record, and audit entries
+    group = make_group(aws)
+    member_id = join(aws, name="Ann Erasable", groups=[group])
+    aws.invoke("member_bounces", ses_event("sqs_bounce_transient", ANN)[0])
+    aws.admin("PATCH", f"/admin/members/{member_id}", json_body={"organisation": "MK Hospice"})
+    assert aws.items("idempotency")
+
+    receipt = aws.admin("DELETE", f"/admin/members/{member_id}").json()
+
+    assert receipt["member_id"] == member_id and receipt["items_deleted"] >= 3
+    assert_gone(aws, ANN, "Ann Erasable", "07700 900123", "900123", "MK Hospice")
+    assert aws.items("idempotency") == []
+    assert not [i for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")]
+    assert aws.admin("GET", f"/admin/members/{member_id}").status == 404
+    assert aws.admin("GET", "/admin/members", query={"group": group}).json()["items"] == []
+    stats = next(i for i in aws.items("members") if i["pk"] == "STATS")
+    assert stats["erased_members"] == 1
+    # the address can join again as a brand-new member
+    aws.clock.advance(minutes=11)
+    assert join(aws) != member_id
+
+
+def test_erasure_keeps_a_suppression_so_a_complainer_is_never_emailed(aws):
+    member_id = join(aws, name="Ann Complainer")
+    aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
+    aws.admin("DELETE", f"/admin/members/{member_id}")
+    assert_gone(aws, ANN, "Ann Complainer", "900123")
+    before = len(aws.sent())
+    aws.clear_idempotency()
+    aws.request(
+        "POST",
+        "/members",
+        json_body={
+            "name": "Someone",
+            "email": ANN,
+            "role": "observer",
+            "consent_contact": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    assert len(aws.sent()) == before
+
+
+def test_a_member_erases_themselves_after_confirming_from_their_address(aws):
+    member_id = join(aws, name="Ann Selferase")
+    preferences = aws.sent()[-1].token("/members/preferences")
+    aws.request("POST", "/members/data-requests", query={"token": preferences}, form={"kind": "erase"})
+    link = last_to(aws, ANN).link("/members/erase")
+
+    confirm_page = aws.request("GET", "/members/erase", query={"token": token_of(link)}, accept="text/html")
+    assert confirm_page.status == 200 and "Yes, delete my details" in confirm_page.body
+    assert aws.admin("GET", f"/admin/members/{member_id}").status == 200  # the GET erased nothing
+
+    done = aws.request("POST", "/members/erase", query={"token": token_of(link)}, accept="text/html")
+    again = aws.request("POST", "/members/erase", query={"token": token_of(link)}, accept="text/html")
+
+    assert done.status == again.status == 200
+    assert "Your details have been deleted" in done.body
+    assert_gone(aws, ANN, "Ann Selferase", "900123")
+    assert {e["actor"] for e in aws.items("audit") if e["action"] == "member.erase"} == {"member"}
+
+
+def test_data_request_links_are_sent_at_most_every_ten_minutes(aws):
+    join(aws)
+    preferences = aws.sent()[-1].token("/members/preferences")
+    for _ in range(3):
+        aws.request("POST", "/members/data-requests", query={"token": preferences}, form={"kind": "export"})
+    assert len([m for m in aws.sent() if "copy of the data" in m.subject]) == 1
+
+
+# --- admin routes are admin-only ------------------------------------------------------------------
+
+ADMIN_ROUTES = [(r.method, r.path) for r, _ in all_routes() if r.auth == "admin"]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p in ADMIN_ROUTES])
+def test_admin_routes_reject_a_missing_or_non_admin_token(aws, method, path):
+    concrete = path.replace("{id}", "3f8e2a6c-1b4d-4c2e-9a7f-5d6e7f8a9b0c").replace(
+        "{member_id}", "3f8e2a6c-1b4d-4c2e-9a7f-5d6e7f8a9b0c"
+    )
+    if "/groups/" in path:
+        concrete = concrete.replace("/groups/3f8e2a6c-1b4d-4c2e-9a7f-5d6e7f8a9b0c", "/groups/patient-journal")
+    assert aws.request(method, concrete, json_body={}).status == 401
+    assert aws.request(method, concrete, json_body={}, claims=NOT_ADMIN).status == 403
