@@ -1,6 +1,7 @@
 """The MKCPP backend stack: thin, composed of one construct per capability on a shared platform.
 
-PlatformConstruct  tables, signing-key secret, SES configuration set
+PlatformConstruct  tables, signing-key secret, SES configuration set and its bounce/complaint
+                   event path (KMS-encrypted SNS topic -> SQS queue with a DLQ)
 ApiConstruct       HTTP API (throttled, access-logged) and the admins' Cognito user pool
 MembersConstruct   functions/members/...   } every function built by the one helper,
 DocsConstruct      functions/docs/...      } infra.constructs.function.DeclaredFunction
@@ -44,7 +45,7 @@ class MkcppStack(Stack):
         )
         Tags.of(self).add("mkcpp:stack", construct_id)
         self.config = config
-        self.platform = PlatformConstruct(self, "Platform")
+        self.platform = PlatformConstruct(self, "Platform", functions=functions)
         self.api = ApiConstruct(self, "Api", config=config)
         assets = FunctionAssets(self, "FunctionAssets")
         runtime = FunctionRuntime(

@@ -15,8 +15,7 @@ from functions.members.pages import page_context
 from functions.members.services import membership, self_service
 from shared import clock, tokens
 from shared.forms import FormModel
-from shared.members.models import Member, MemberStatus
-from shared.members.selfservice import PreferencesForm
+from shared.members.models import Member, MemberStatus, PreferencesForm
 from shared.members.service import LinkNoLongerValid
 from shared.web import HTML_PAGE, html_page, json_body, page
 

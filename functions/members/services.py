@@ -4,20 +4,23 @@ costs no AWS client, and tests can swap the environment)."""
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from functions.members.env import members_env
-from shared.audit import AuditTrail
 from shared.aws import client
 from shared.email.mailer import Mailer
 from shared.keys import Keys, load_keys
 from shared.meetings.repository import MeetingReader
-from shared.members.admin import MemberAdmin
-from shared.members.gdpr import Gdpr
 from shared.members.groups import GroupRepository
 from shared.members.repository import MemberRepository
-from shared.members.selfservice import SelfService
 from shared.members.service import Membership, MembershipSettings
 from shared.members.suppression import SuppressionList
+
+if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up path's cold start
+    from shared.audit import AuditTrail
+    from shared.members.admin import MemberAdmin
+    from shared.members.gdpr import Gdpr
+    from shared.members.selfservice import SelfService
 
 
 @cache
@@ -42,6 +45,8 @@ def suppressions() -> SuppressionList:
 
 @cache
 def audit() -> AuditTrail:
+    from shared.audit import AuditTrail
+
     return AuditTrail(client("dynamodb"), members_env().audit_table)
 
 
@@ -66,6 +71,8 @@ def membership() -> Membership:
 
 @cache
 def gdpr() -> Gdpr:
+    from shared.members.gdpr import Gdpr
+
     env = members_env()
     return Gdpr(
         members(),
@@ -80,6 +87,8 @@ def gdpr() -> Gdpr:
 
 @cache
 def self_service() -> SelfService:
+    from shared.members.selfservice import SelfService
+
     service = membership()
     return SelfService(
         members(), groups(), service.mailer, service.links, [keys().token], gdpr(), audit(), settings()
@@ -88,6 +97,8 @@ def self_service() -> SelfService:
 
 @cache
 def member_admin() -> MemberAdmin:
+    from shared.members.admin import MemberAdmin
+
     return MemberAdmin(
         members(),
         groups(),

@@ -49,5 +49,6 @@ class CapabilityConstruct(Construct):
             if capability_of(spec) != self.capability:
                 continue
             declared = DeclaredFunction(self, construct_id(spec.name), spec=spec, runtime=runtime)
-            api.add_function_routes(declared)
+            if spec.routes:
+                api.add_function_routes(declared)
             self.functions[spec.name] = declared

@@ -2,12 +2,16 @@
 
 Each function gets:
 - its own IAM role, with no AWS managed policy: logs only to its own log group, DynamoDB actions
-  from `actions_for(access)` only on the tables it declares (and their indexes), the signing-key
+  from `actions_for(access)` only on the tables it declares (and only Query on their indexes, when
+  its access reads; never Scan), the signing-key
   secret only if `spec.signing_key`, SES sending only from the configured sender, through the
   configuration set, only if `spec.sends_email`;
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
   configured retention, X-Ray tracing, memory and timeout from the spec;
 - the environment `infra.declaration.environment` computes (the same one the local runtime uses);
+- if it consumes the SES events (`spec.ses_events`): an SQS event source mapping on the platform's
+  bounce/complaint queue, with partial batch failures, and only the permissions to consume that
+  queue (`infra.constructs.email_events`); failed messages go to that queue's own DLQ;
 - if it is invoked asynchronously (`spec.schedules`): an encrypted SQS dead-letter queue as its
   on-failure destination, an alarm on that queue, and one EventBridge Scheduler schedule per
   `Schedule`, in the configured time zone, with a retry policy, the same DLQ and a role that may
@@ -20,7 +24,6 @@ import json
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -32,9 +35,9 @@ from constructs import Construct
 from infra import build, nag
 from infra.config import DeploymentConfig
 from infra.constructs.platform import PlatformConstruct
+from infra.constructs.queues import dead_letter_queue
 from infra.declaration import (
     IDEMPOTENCY,
-    READ_ACTIONS,
     Access,
     FunctionSpec,
     Schedule,
@@ -46,6 +49,7 @@ from infra.declaration import (
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_LEVEL = "INFO"
+INDEX_ACTIONS = ("dynamodb:Query",)
 
 # Lambda's asynchronous retries, then the failure goes to the DLQ.
 ASYNC_RETRY_ATTEMPTS = 2
@@ -53,7 +57,6 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 # EventBridge Scheduler's retries when it cannot invoke the function at all (throttling, outage).
 SCHEDULE_RETRY_ATTEMPTS = 3
 SCHEDULE_MAX_EVENT_AGE = Duration.hours(6)
-DLQ_RETENTION = Duration.days(14)
 
 RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -74,8 +77,18 @@ RETENTION = {
 }
 
 SYNC_NO_DLQ = (
-    "Invoked synchronously by API Gateway only: a failure is returned to the caller as an HTTP error "
+    "Invoked synchronously by API Gateway: a failure is returned to the caller as an HTTP error "
     "and nothing is queued, so there is no asynchronous event to dead-letter."
+)
+ASYNC_DESTINATION = (
+    "Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig), "
+    "which AWS recommends over the legacy DeadLetterConfig: it also records the error and "
+    "request context. Configuring both would deliver every failure twice."
+)
+SQS_FED = (
+    "Invoked by an SQS event source mapping, which is synchronous: a Lambda DLQ would never receive "
+    "anything. Failed messages are retried by SQS and moved to the source queue's own dead-letter "
+    "queue (redrive policy, alarmed) after their last receive."
 )
 PINNED_RUNTIME = (
     "Pinned to Python 3.13 on purpose: the dependency layer is built for cp313/arm64 (infra/build.py) "
@@ -131,6 +144,12 @@ class FunctionAssets(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="MKCPP runtime dependencies (uv.lock, cp313 arm64, without boto3).",
         )
+
+
+def index_actions(access: Access) -> tuple[str, ...]:
+    """What a function may do on a table's GSIs: Query, if its access reads. GetItem, BatchGetItem and
+    ConditionCheckItem act on table items only, and there is deliberately no Scan."""
+    return tuple(action for action in actions_for(access) if action in INDEX_ACTIONS)
 
 
 def table_grants(spec: FunctionSpec) -> dict[str, Access]:
@@ -201,6 +220,8 @@ class DeclaredFunction(Construct):
             max_event_age=ASYNC_MAX_EVENT_AGE if spec.asynchronous else None,
         )
         self.schedules = self._schedules(config) if spec.schedules else []
+        if spec.ses_events:
+            self._consume_email_events(runtime.platform)
         self._acknowledge()
 
     # --- permissions -----------------------------------------------------------------------------
@@ -220,10 +241,10 @@ class DeclaredFunction(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=list(actions_for(access)), resources=[target.table_arn])
             )
-            read_on_indexes = [action for action in actions_for(access) if action in READ_ACTIONS]
-            if table(key).indexes and read_on_indexes:
+            on_indexes = index_actions(access)
+            if table(key).indexes and on_indexes:
                 self.role.add_to_principal_policy(
-                    iam.PolicyStatement(actions=read_on_indexes, resources=[f"{target.table_arn}/index/*"])
+                    iam.PolicyStatement(actions=list(on_indexes), resources=[f"{target.table_arn}/index/*"])
                 )
                 logical_id = Stack.of(target).get_logical_id(target.node.default_child)  # type: ignore[arg-type]
                 nag.acknowledge(
@@ -232,7 +253,7 @@ class DeclaredFunction(Construct):
                     f"Queries on the {key} table's declared GSIs "
                     f"({', '.join(i.name for i in table(key).indexes)}): "
                     "index ARNs only exist as <table ARN>/index/<name>; `/index/*` is scoped to this one "
-                    "table and grants read actions only.",
+                    "table and grants dynamodb:Query only (no Scan).",
                 )
 
     def _grant_email(self, runtime: FunctionRuntime) -> None:
@@ -252,33 +273,25 @@ class DeclaredFunction(Construct):
             )
         )
 
+    def _consume_email_events(self, platform: PlatformConstruct) -> None:
+        if platform.email_events is None:
+            raise ValueError(
+                f"{self.spec.name} declares ses_events, but the platform was built without the SES "
+                "event path (build PlatformConstruct with the same functions as the stack)"
+            )
+        platform.email_events.add_consumer(self.function, self.spec.timeout_seconds)
+
     # --- asynchronous invocation -----------------------------------------------------------------
 
     def _dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        return dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        cloudwatch.Alarm(
-            self,
-            "DeadLetterAlarm",
+            alarm_id="DeadLetterAlarm",
             alarm_description=f"{self.spec.name}: an asynchronous invocation failed for good; see its DLQ.",
-            metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            reason="This queue is itself the dead-letter queue: the function's on-failure destination and "
+            "the schedules' DLQ. Redriving a DLQ into another DLQ would only move the problem.",
         )
-        reason = (
-            "This queue is itself the dead-letter queue: the function's on-failure destination and "
-            "the schedules' DLQ. Redriving a DLQ into another DLQ would only move the problem."
-        )
-        nag.acknowledge(queue, "AwsSolutions-SQS3", reason)
-        nag.acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
-        return queue
 
     def _schedules(self, config: DeploymentConfig) -> list[scheduler.CfnSchedule]:
         assert self.dead_letter_queue is not None
@@ -335,13 +348,15 @@ class DeclaredFunction(Construct):
         )
         nag.acknowledge(self.function, "AwsSolutions-L1", PINNED_RUNTIME)
         nag.acknowledge(self.function, "Serverless-LambdaLatestVersion", PINNED_RUNTIME)
+        nag.acknowledge(self.function, "Serverless-LambdaDLQ", self._no_dlq_reason())
+
+    def _no_dlq_reason(self) -> str:
+        """Why this function has no Lambda DeadLetterConfig, for each way it is invoked."""
+        reasons = []
+        if self.spec.routes or not (self.spec.asynchronous or self.spec.ses_events):
+            reasons.append(SYNC_NO_DLQ)
         if self.spec.asynchronous:
-            nag.acknowledge(
-                self.function,
-                "Serverless-LambdaDLQ",
-                "Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig), "
-                "which AWS recommends over the legacy DeadLetterConfig: it also records the error and "
-                "request context. Configuring both would deliver every failure twice.",
-            )
-        else:
-            nag.acknowledge(self.function, "Serverless-LambdaDLQ", SYNC_NO_DLQ)
+            reasons.append(ASYNC_DESTINATION)
+        if self.spec.ses_events:
+            reasons.append(SQS_FED)
+        return " ".join(reasons)

@@ -1,9 +1,12 @@
-"""The shared platform every capability builds on: the tables, the signing-key secret and the SES
-configuration set. Nothing here knows about a particular function; functions get access to these
-resources through `infra.constructs.function.DeclaredFunction`, from what their spec declares.
+"""The shared platform every capability builds on: the tables, the signing-key secret, the SES
+configuration set and its bounce/complaint event path (`infra.constructs.email_events`). Nothing here
+knows about a particular function; functions get access to these resources through
+`infra.constructs.function.DeclaredFunction`, from what their spec declares.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import RemovalPolicy, Tags
 from aws_cdk import aws_dynamodb as dynamodb
@@ -12,7 +15,8 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra import nag
-from infra.declaration import TABLES, Resources, TableSpec
+from infra.constructs.email_events import EmailEvents
+from infra.declaration import FUNCTIONS, TABLES, FunctionSpec, Resources, TableSpec
 
 # The tag that maps a table in the synthesized template back to its `TableSpec.key`
 # (tests/support/cdk.py builds moto and DynamoDB Local tables from the template through it).
@@ -22,9 +26,13 @@ SIGNING_KEY_LENGTH = 64
 
 
 class PlatformConstruct(Construct):
-    """Tables from `infra.declaration.TABLES`, the token-signing secret and the SES configuration set."""
+    """Tables from `infra.declaration.TABLES`, the token-signing secret, the SES configuration set and,
+    when a function in `functions` declares `ses_events`, the queue its bounces and complaints go to.
+    """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, functions: Sequence[FunctionSpec] = FUNCTIONS
+    ) -> None:
         super().__init__(scope, construct_id)
         self.tables: dict[str, dynamodb.Table] = {spec.key: self._table(spec) for spec in TABLES}
         self.signing_key = self._signing_key()
@@ -37,6 +45,7 @@ class PlatformConstruct(Construct):
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
             sending_enabled=True,
         )
+        self.email_events = self._email_events(functions)
 
     @property
     def resources(self) -> Resources:
@@ -45,6 +54,24 @@ class PlatformConstruct(Construct):
             table_names={key: table.table_name for key, table in self.tables.items()},
             signing_key_secret=self.signing_key.secret_arn,
             configuration_set=self.configuration_set.configuration_set_name,
+        )
+
+    def _email_events(self, functions: Sequence[FunctionSpec]) -> EmailEvents | None:
+        """The bounce/complaint event path, sized for its consumer; none if nothing would consume it
+        (the configuration set's suppression options still stop sends to those addresses)."""
+        consumers = [spec for spec in functions if spec.ses_events]
+        if not consumers:
+            return None
+        if len(consumers) > 1:
+            raise ValueError(
+                "SES events go to one queue, which hands each message to one consumer; "
+                f"declare ses_events on one function, not on {', '.join(s.name for s in consumers)}"
+            )
+        return EmailEvents(
+            self,
+            "EmailEvents",
+            configuration_set=self.configuration_set,
+            consumer_timeout_seconds=consumers[0].timeout_seconds,
         )
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:

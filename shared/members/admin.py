@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from shared.audit import AuditTrail
 from shared.clock import iso
@@ -455,7 +455,3 @@ class MemberAdmin:
             fields=["working_groups"],
         )
         return self.detail(member_id, now)
-
-
-class Counts(BaseModel):
-    erased_members: int = 0

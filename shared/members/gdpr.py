@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from shared.audit import AuditEntry, AuditTrail
 from shared.clock import iso
 from shared.dynamo import value as v
-from shared.members.groups import GroupRepository, WorkingGroup
+from shared.members.groups import GroupRepository
 from shared.members.models import Consent, Member, Preferences
 from shared.members.repository import MemberRepository
 from shared.members.service import signup_idempotency_key
@@ -90,7 +90,7 @@ class Gdpr:
 
     def export(self, member_id: str, now: datetime) -> MemberExport:
         member = self._member(member_id, now)
-        names = {g.id: g.name for g in self._groups_safe()}
+        names = {g.id: g.name for g in self._groups.all()}
         others = [item for item in self._members.partition(member.id) if item["sk"] != "PROFILE"]
         notifications = [
             {k: val for k, val in item.items() if k not in ("pk",)}
@@ -130,6 +130,3 @@ class Gdpr:
         )
         self._audit.record(actor=actor, action="member.erase", target=f"MEMBER#{member.id}", now=now)
         return ErasureReceipt(member_id=member.id, erased_at=iso(now), items_deleted=deleted, kept=kept)
-
-    def _groups_safe(self) -> list[WorkingGroup]:
-        return self._groups.all()

@@ -145,6 +145,18 @@ class Consent(BaseModel):
     channel: Channel
 
 
+class PreferencesForm(FormModel):
+    """`POST /members/preferences`: an unticked box is simply absent from a form post."""
+
+    meeting_reminders: bool = False
+    newsletters: bool = False
+    working_groups: list[str] = Field(default_factory=list, max_length=50)
+
+    messages: ClassVar[dict[str, str]] = {
+        "working_groups": "Choose working groups from the list",
+    }
+
+
 class Preferences(BaseModel):
     meeting_reminders: bool = True
     newsletters: bool = False

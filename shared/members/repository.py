@@ -12,7 +12,6 @@ TTL deletion can lag by days, so reads also treat an expired item as absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -132,14 +131,6 @@ class MemberRepository:
         if part >= len(partitions):
             return members, None
         return members, encode_cursor({"part": part, "key": start_key} if start_key else {"part": part})
-
-    def iter_all(self, status: MemberStatus) -> Iterator[Member]:
-        cursor = None
-        while True:
-            page, cursor = self.page(status=status, role=None, limit=100, cursor=cursor)
-            yield from page
-            if cursor is None:
-                return
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -346,6 +337,20 @@ class MemberRepository:
             }
             for g in sorted(listed - wanted)
         ]
+        if member.lookup_id and updated.expires_at != member.expires_at:
+            # the address pointer expires (or stops expiring) together with the profile
+            pointer: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": pointer_key(member.lookup_id),
+                "ConditionExpression": "member_id = :id",
+                "ExpressionAttributeValues": {":id": v(member.id)},
+            }
+            if updated.expires_at is None:
+                pointer["UpdateExpression"] = "REMOVE expires_at"
+            else:
+                pointer["UpdateExpression"] = "SET expires_at = :e"
+                pointer["ExpressionAttributeValues"][":e"] = v(updated.expires_at)
+            items.append({"Update": pointer})
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:

@@ -10,37 +10,23 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar, Literal
-
-from pydantic import Field
+from datetime import datetime, timedelta
+from typing import Literal
 
 from shared import tokens
 from shared.audit import AuditTrail
-from shared.clock import iso
+from shared.clock import epoch, iso
 from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.forms import FormModel
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
-from shared.members.models import Member, MemberStatus, Preferences
+from shared.members.models import Member, MemberStatus, Preferences, PreferencesForm
 from shared.members.repository import MemberRepository, StaleMember
 from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings
 from shared.observability import logger, metrics
 
 LinkKind = Literal["export", "erase"]
-
-
-class PreferencesForm(FormModel):
-    """`POST /members/preferences`: an unticked box is simply absent from a form post."""
-
-    meeting_reminders: bool = False
-    newsletters: bool = False
-    working_groups: list[str] = Field(default_factory=list, max_length=50)
-
-    messages: ClassVar[dict[str, str]] = {
-        "working_groups": "Choose working groups from the list",
-    }
+UNSUBSCRIBED_RETENTION = timedelta(days=365)
 
 
 class NotActive(Exception):
@@ -114,6 +100,11 @@ class SelfService:
                 changes={
                     "status": MemberStatus.UNSUBSCRIBED,
                     "unsubscribed_at": iso(now),
+                    # kept a year (so an unsubscribe is remembered and can be undone), then purged;
+                    # an unconfirmed sign-up keeps its 7-day expiry
+                    "expires_at": epoch(now + UNSUBSCRIBED_RETENTION)
+                    if member.status is MemberStatus.ACTIVE
+                    else member.expires_at,
                     "confirm_nonce": None,
                     "rejoin": None,
                 },

@@ -37,9 +37,7 @@ from shared.members.models import (
     Channel,
     Consent,
     Member,
-    MemberPage,
     MemberStatus,
-    MemberSummary,
     Preferences,
     Rejoin,
     Role,
@@ -394,6 +392,7 @@ class Membership:
             "status": MemberStatus.ACTIVE,
             "confirmed_at": iso(now),
             "unsubscribed_at": None,
+            "expires_at": None,
             "rejoin": None,
             "confirm_nonce": None,
             "preferences": Preferences(),
@@ -428,14 +427,3 @@ class Membership:
 def _due(previous: str | None, now: datetime) -> bool:
     """At most one email of a kind every 10 minutes."""
     return previous is None or previous <= iso(now - RESEND_INTERVAL)
-
-
-def member_page(
-    repository: MemberRepository,
-    status: MemberStatus | None,
-    role: Role | None,
-    limit: int,
-    cursor: str | None,
-) -> MemberPage:
-    members, next_cursor = repository.page(status=status, role=role, limit=limit, cursor=cursor)
-    return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)

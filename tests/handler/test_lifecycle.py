@@ -176,6 +176,10 @@ def test_one_click_unsubscribe_stops_every_email_and_a_signup_cannot_undo_it(aws
     assert result["statusCode"] == 200
     assert aws.invoke("members_public", event)["statusCode"] == 200
     assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
+    # And her record is kept for a year (profile and address pointer alike), then purged by TTL
+    year = int(aws.clock.now.timestamp()) + 365 * 24 * 3600
+    assert {i["sk"]: i.get("expires_at") for i in aws.items("members") if i["sk"] in ("PROFILE", "EMAIL")} == {
+        "PROFILE": year, "EMAIL": year}
     sent_before = len(aws.sent())
     # And nothing more is sent: no preferences link from an admin
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
@@ -229,6 +233,7 @@ def test_rejoining_needs_a_fresh_opt_in_from_the_address_owner(aws):
 
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (detail["status"], detail["name"], detail["role"]) == ("active", "Ann Rejoined", "patient")
+    assert not [i for i in aws.items("members") if i["sk"] in ("PROFILE", "EMAIL") and "expires_at" in i]
     assert len([c for c in detail["consents"] if c["kind"] == "contact"]) == 2
     assert last_to(aws, ANN).subject.startswith("Welcome")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from infra.declaration import FUNCTIONS, FunctionSpec
@@ -69,3 +71,15 @@ def resource_key(value: Any) -> tuple[str, str]:
         )
         return ("join", text)
     return ("literal", str(value))
+
+
+def acknowledgements(outdir: Path) -> list[tuple[str, str, str]]:
+    """(construct path, rule id, reason) of every cdk-nag acknowledgement in a cloud assembly."""
+    found = []
+    for metadata_file in sorted(outdir.glob("*.metadata.json")):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:acknowledged-rules":
+                    for rule, reason in entry["data"].items():
+                        found.append((path, rule.split("::", 1)[-1], reason))
+    return found

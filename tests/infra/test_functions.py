@@ -10,13 +10,14 @@ from infra.config import load_config
 from infra.declaration import (
     FUNCTIONS,
     IDEMPOTENCY,
-    READ_ACTIONS,
-    WRITE_ACTIONS,
     Access,
     FunctionSpec,
     actions_for,
     all_schedules,
     table,
+)
+from infra.declaration import (
+    function as declared_function,
 )
 from tests.infra.template import as_list, functions_by_name, ref, resource_key, resources, role_statements
 from tests.support.cdk import tables_by_key
@@ -28,6 +29,13 @@ LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 SES_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
 SQS_SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+SQS_CONSUME_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
 
 
 def config() -> Any:
@@ -133,8 +141,9 @@ def test_role_grants_exactly_the_declared_table_actions(template, spec):
     for key, access in expected_table_grants(spec).items():
         logical_id = tables_by_key(template)[key][0]
         expected |= {(action, ("arn", logical_id)) for action in actions_for(access)}
-        if table(key).indexes:
-            expected |= {(a, ("index", logical_id)) for a in actions_for(access) if a in READ_ACTIONS}
+        # GSIs are only ever queried: Query on `<table>/index/*` if the access reads, nothing else
+        if table(key).indexes and "dynamodb:Query" in actions_for(access):
+            expected.add(("dynamodb:Query", ("index", logical_id)))
     # When we read the role's DynamoDB grants
     actual = {(a, r) for a, r in granted(template, spec) if a.startswith("dynamodb:")}
     # Then they are exactly those, on those tables only
@@ -149,12 +158,44 @@ def test_no_function_may_scan_or_use_wildcard_dynamodb_actions(template):
         assert not any(a.endswith("*") for a in actions), spec.name
 
 
-def test_read_only_and_no_table_functions(template):
-    admin = {a for a, _ in granted(template, next(s for s in FUNCTIONS if s.name == "members_admin"))}
-    assert not admin & (set(WRITE_ACTIONS) - set(READ_ACTIONS))
-    docs = {a for a, _ in granted(template, next(s for s in FUNCTIONS if s.name == "docs"))}
-    assert not any(a.startswith("dynamodb:") for a in docs)
+def test_members_admin_may_delete_idempotency_records_but_never_scan(template):
+    # Given members_admin, which erases a member's sign-up idempotency record (write-only access)
+    tables = tables_by_key(template)
+    idempotency_id = tables[IDEMPOTENCY.key][0]
+    pairs = granted(template, declared_function("members_admin"))
+    # Then it may delete that record, but not read the idempotency table
+    assert ("dynamodb:DeleteItem", ("arn", idempotency_id)) in pairs
+    assert (
+        not {("dynamodb:GetItem", ("arn", idempotency_id)), ("dynamodb:Query", ("arn", idempotency_id))}
+        & pairs
+    )
+    # And it cannot Scan anything, tables or indexes, nor use a wildcard action or resource
+    assert not any(action == "dynamodb:Scan" or action.endswith("*") for action, _ in pairs)
+    assert all(
+        resource[0] in {"arn", "index"} for action, resource in pairs if action.startswith("dynamodb:")
+    )
+    # And its audit and members access includes what the admin routes need
+    assert ("dynamodb:PutItem", ("arn", tables["audit"][0])) in pairs
+    assert ("dynamodb:Query", ("index", tables["audit"][0])) in pairs  # by_month
+    assert ("dynamodb:Query", ("index", tables["members"][0])) in pairs  # by_group, by_status, by_role
+
+
+def test_write_only_access_grants_nothing_on_indexes(template):
+    # members_public appends to the audit table but never reads it
+    pairs = granted(template, declared_function("members_public"))
+    audit_id = tables_by_key(template)["audit"][0]
+    assert ("dynamodb:PutItem", ("arn", audit_id)) in pairs
+    assert not {p for p in pairs if p[1] == ("index", audit_id)}
+    assert ("dynamodb:GetItem", ("arn", audit_id)) not in pairs
+
+
+def test_functions_without_tables_or_email(template):
+    docs = {a for a, _ in granted(template, declared_function("docs"))}
+    assert not any(a.startswith(("dynamodb:", "sqs:", "kms:")) for a in docs)
     assert not docs & (SECRET_ACTIONS | SES_ACTIONS)
+    # the bounce consumer suppresses addresses; it never sends mail
+    bounces = {a for a, _ in granted(template, declared_function("member_bounces"))}
+    assert not bounces & SES_ACTIONS
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
@@ -186,6 +227,14 @@ def test_role_grants_nothing_undeclared(template, spec):
             assert targets == [
                 ("arn", ref(invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]))
             ]
+        elif actions <= SQS_CONSUME_ACTIONS:
+            assert spec.ses_events  # the SES events queue, and only through its event source mapping
+            (mapping,) = [
+                m
+                for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+                if ref(m["Properties"]["FunctionName"]) == _logical_id
+            ]
+            assert targets == [("arn", ref(mapping["Properties"]["EventSourceArn"]))]
         elif actions <= SES_ACTIONS:
             assert spec.sends_email
             sender = config()
@@ -204,6 +253,8 @@ def test_role_grants_nothing_undeclared(template, spec):
     assert granted_actions >= LOG_ACTIONS
     assert bool(granted_actions & SECRET_ACTIONS) == spec.signing_key
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
+    assert bool(granted_actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == spec.ses_events
+    assert not any(a.startswith("kms:") for a in granted_actions)  # every queue here is SSE-SQS
 
 
 def test_only_asynchronous_functions_get_failure_handling_and_schedules(template):
@@ -217,3 +268,5 @@ def test_only_asynchronous_functions_get_failure_handling_and_schedules(template
     # Then exactly those have an on-failure configuration, and every schedule is deployed
     assert configured == {by_name[s.name][0] for s in FUNCTIONS if s.asynchronous}
     assert len(resources(template, "AWS::Scheduler::Schedule")) == len(all_schedules())
+    # And no function has a legacy Lambda DLQ (SQS-fed ones use their queue's DLQ)
+    assert not any("DeadLetterConfig" in f["Properties"] for _, f in by_name.values())

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+
+from infra.constructs.capability import construct_id
+from infra.constructs.function import index_actions, table_grants
+from infra.declaration import FUNCTIONS, table
+from tests.infra.template import acknowledgements
+from tests.support.cdk import tables_by_key
 
 pytestmark = pytest.mark.infra
 
@@ -19,21 +23,9 @@ def test_no_unacknowledged_nag_findings(synthesis):
     assert synthesis.error is None, synthesis.error
 
 
-def acknowledgements(synthesis) -> list[tuple[str, str, str]]:
-    """(construct path, rule id, reason) of every acknowledgement, from the assembly's metadata."""
-    found = []
-    for metadata_file in synthesis.outdir.glob("*.metadata.json"):
-        for path, entries in json.loads(metadata_file.read_text()).items():
-            for entry in entries:
-                if entry["type"] == "aws:cdk:acknowledged-rules":
-                    for rule, reason in entry["data"].items():
-                        found.append((path, rule.split("::", 1)[-1], reason))
-    return found
-
-
 def test_acknowledgements_sit_next_to_resources_with_reasons(synthesis, scheduled):
     # Given every acknowledgement in the app and in the test-only scheduled stack
-    found = acknowledgements(synthesis) + acknowledgements(scheduled)
+    found = acknowledgements(synthesis.outdir) + acknowledgements(scheduled.outdir)
     assert found
     for path, rule, reason in found:
         # Then none is on the app, a stack or a whole capability: at least stack/construct/resource
@@ -41,3 +33,38 @@ def test_acknowledgements_sit_next_to_resources_with_reasons(synthesis, schedule
         assert depth >= 3, f"{rule} acknowledged on {path}: move it next to the resource"
         # And each says why, in words a reviewer can check
         assert len(reason) >= 60, f"{rule} on {path}: reason too thin: {reason!r}"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_index_wildcards_are_acknowledged_per_table_naming_its_indexes(synthesis, template, spec):
+    # Given the tables whose GSIs the function may query (members' by_group, audit's by_month, ...)
+    tables = tables_by_key(template)
+    queried = {
+        key for key, access in table_grants(spec).items() if table(key).indexes and index_actions(access)
+    }
+    # When we read the IAM5 `/index/*` acknowledgements on the function's own role
+    role_path = f"/{construct_id(spec.name)}/Role"
+    acknowledged = {
+        rule: reason
+        for path, rule, reason in acknowledgements(synthesis.outdir)
+        if path.endswith(role_path) and rule.endswith("/index/*]")
+    }
+    # Then there is exactly one per queried table, on that table's `/index/*` only, naming every index
+    expected = {f"AwsSolutions-IAM5[Resource::<{tables[key][0]}.Arn>/index/*]": key for key in queried}
+    assert set(acknowledged) == set(expected)
+    for rule, key in expected.items():
+        assert all(index.name in acknowledged[rule] for index in table(key).indexes), acknowledged[rule]
+
+
+def test_sqs_fed_function_says_why_it_has_no_lambda_dlq(synthesis):
+    # Given the functions fed by the SES events queue
+    for spec in (s for s in FUNCTIONS if s.ses_events):
+        (reason,) = [
+            reason
+            for path, rule, reason in acknowledgements(synthesis.outdir)
+            if path.endswith(f"/{construct_id(spec.name)}/Function") and rule == "Serverless-LambdaDLQ"
+        ]
+        # Then the acknowledgement points at the queue's own dead-letter queue, not at API Gateway
+        assert "SQS event source mapping" in reason
+        assert "dead-letter queue" in reason
+        assert "API Gateway" not in reason

@@ -68,3 +68,44 @@ def test_ses_configuration_set_requires_tls_and_tracks_reputation(template):
     assert props["DeliveryOptions"]["TlsPolicy"] == "REQUIRE"
     assert props["ReputationOptions"]["ReputationMetricsEnabled"] is True
     assert sorted(props["SuppressionOptions"]["SuppressedReasons"]) == ["BOUNCE", "COMPLAINT"]
+
+
+def test_table_definitions_match_every_declared_table(template):
+    # Given the four declared tables (members, meetings, idempotency, audit)
+    assert sorted(spec.key for spec in TABLES) == ["audit", "idempotency", "meetings", "members"]
+    # When moto / DynamoDB Local tables are derived from the template
+    definitions = table_definitions(template)
+    # Then there is one per TableSpec, equal to what the spec itself would create
+    assert sorted(definitions) == sorted(spec.key for spec in TABLES)
+    for spec in TABLES:
+        assert definitions[spec.key] == spec.create_table_kwargs(spec.local_name), spec.key
+
+
+def test_audit_table_expires_entries_and_is_queryable_by_month(template):
+    _logical_id, resource = tables_by_key(template)["audit"]
+    props = resource["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "target", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "by_month",
+            "KeySchema": [
+                {"AttributeName": "month", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+
+
+def test_members_table_has_the_by_group_index(template):
+    _logical_id, resource = tables_by_key(template)["members"]
+    indexes = {i["IndexName"]: i for i in resource["Properties"]["GlobalSecondaryIndexes"]}
+    assert sorted(indexes) == ["by_group", "by_role", "by_status"]
+    assert indexes["by_group"]["KeySchema"] == [
+        {"AttributeName": "group_id", "KeyType": "HASH"},
+        {"AttributeName": "member_id", "KeyType": "RANGE"},
+    ]

@@ -1,0 +1,302 @@
+"""The SES event path: configuration set -> SNS topic (customer-managed KMS key, TLS only) -> SQS
+queue (SSE, TLS only, redrive to an alarmed DLQ) -> the one function that declares `ses_events`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.app import cdk_json_context
+from infra.config import CONTEXT_KEY, load_config
+from infra.constructs.email_events import VISIBILITY_TIMEOUT_FACTOR
+from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
+from infra.constructs.platform import PlatformConstruct
+from infra.declaration import FUNCTIONS, FunctionSpec
+from infra.declaration import function as declared_function
+from tests.infra.template import as_list, functions_by_name, ref, resources, role_statements
+from tests.support.cdk import ensure_assets, new_outdir
+
+pytestmark = pytest.mark.infra
+
+CONSUMERS = [spec for spec in FUNCTIONS if spec.ses_events]
+SQS_CONSUME_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+}
+DENY_WITHOUT_TLS = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@dataclass(frozen=True)
+class Path:
+    """Logical ids of the SES event path's resources."""
+
+    configuration_set: str
+    destination: str
+    key: str
+    topic: str
+    queue: str
+    dead_letter_queue: str
+
+
+@pytest.fixture(scope="module")
+def path(template) -> Path:
+    (configuration_set,) = resources(template, "AWS::SES::ConfigurationSet")
+    (destination,) = resources(template, "AWS::SES::ConfigurationSetEventDestination")
+    (topic_id, topic) = next(iter(resources(template, "AWS::SNS::Topic").items()))
+    assert len(resources(template, "AWS::SNS::Topic")) == 1
+    (subscription,) = resources(template, "AWS::SNS::Subscription").values()
+    queue = ref(subscription["Properties"]["Endpoint"])
+    dlq = ref(template["Resources"][queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+    return Path(
+        configuration_set=configuration_set,
+        destination=destination,
+        key=ref(topic["Properties"]["KmsMasterKeyId"]),
+        topic=topic_id,
+        queue=queue,
+        dead_letter_queue=dlq,
+    )
+
+
+def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return dict(template["Resources"][logical_id]["Properties"])
+
+
+def policy_statements(template: dict[str, Any], policy_type: str, target_key: str, target: str) -> list[Any]:
+    """Statements of the resource policies (SNS topic / SQS queue policies) attached to `target`."""
+    return [
+        statement
+        for policy in resources(template, policy_type).values()
+        if target in [ref(t) for t in policy["Properties"][target_key]]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def configuration_set_arn(path: Path) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":ses:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":configuration-set/",
+                {"Ref": path.configuration_set},
+            ],
+        ]
+    }
+
+
+def test_configuration_set_publishes_only_bounces_and_complaints_to_the_topic(template, path):
+    destination = props(template, path.destination)
+    assert destination["ConfigurationSetName"] == {"Ref": path.configuration_set}
+    event_destination = destination["EventDestination"]
+    assert event_destination["Enabled"] is True
+    assert sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert event_destination["SnsDestination"] == {"TopicARN": {"Ref": path.topic}}
+    assert set(event_destination) == {"Enabled", "MatchingEventTypes", "SnsDestination"}
+
+
+def test_topic_is_encrypted_with_a_rotated_customer_managed_key(template, path):
+    topic = props(template, path.topic)
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [path.key, "Arn"]}
+    key = template["Resources"][path.key]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+
+
+def test_topic_is_ssl_only_and_only_ses_for_this_configuration_set_may_publish(template, path):
+    statements = policy_statements(template, "AWS::SNS::TopicPolicy", "Topics", path.topic)
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    # SSL only: every publish without TLS is denied, whoever makes it
+    assert any(s["Condition"] == DENY_WITHOUT_TLS and s["Principal"] in ("*", {"AWS": "*"}) for s in denies)
+    # and the one allowed publisher is SES, for our account and our configuration set
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": path.topic}
+    conditions = {k.lower(): v for k, v in allow["Condition"]["StringEquals"].items()}
+    assert conditions == {
+        "aws:sourceaccount": {"Ref": "AWS::AccountId"},
+        "aws:sourcearn": configuration_set_arn(path),
+    }
+
+
+def test_key_policy_lets_ses_use_the_key_only_for_this_configuration_set(template, path):
+    statements = props(template, path.key)["KeyPolicy"]["Statement"]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    # the account keeps administering the key through IAM (CDK's default key policy) ...
+    (root,) = [s for s in statements if "AWS" in s["Principal"]]
+    assert ":root" in json.dumps(root["Principal"]) and "AWS::AccountId" in json.dumps(root["Principal"])
+    # ... and SES may generate data keys and decrypt, with confused-deputy conditions
+    (ses,) = [s for s in statements if s["Principal"] == {"Service": "ses.amazonaws.com"}]
+    assert set(as_list(ses["Action"])) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert ses["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+            "aws:SourceArn": configuration_set_arn(path),
+        }
+    }
+    # and no other principal is in the key policy
+    assert len(statements) == 2
+
+
+def test_queue_is_encrypted_ssl_only_and_redrives_to_a_dlq(template, path):
+    queue = props(template, path.queue)
+    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [path.dead_letter_queue, "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    # long enough for a batch to be retried without being received twice (AWS: >= 6x the timeout)
+    for spec in CONSUMERS:
+        assert queue["VisibilityTimeout"] >= VISIBILITY_TIMEOUT_FACTOR * spec.timeout_seconds
+    for queue_id in (path.queue, path.dead_letter_queue):
+        statements = policy_statements(template, "AWS::SQS::QueuePolicy", "Queues", queue_id)
+        assert any(
+            s["Effect"] == "Deny" and s["Action"] == "sqs:*" and s["Condition"] == DENY_WITHOUT_TLS
+            for s in statements
+        ), queue_id
+
+
+def test_dead_letter_queue_keeps_messages_14_days_and_is_alarmed(template, path):
+    dlq = props(template, path.dead_letter_queue)
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dlq.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in dlq
+    (alarm,) = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if path.dead_letter_queue in json.dumps(a["Properties"].get("Dimensions"))
+    ]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+def test_queue_is_subscribed_to_the_topic_with_the_sns_envelope(template, path):
+    (subscription,) = resources(template, "AWS::SNS::Subscription").values()
+    sub = subscription["Properties"]
+    assert sub["Protocol"] == "sqs"
+    assert sub["TopicArn"] == {"Ref": path.topic}
+    assert sub["Endpoint"] == {"Fn::GetAtt": [path.queue, "Arn"]}
+    assert sub.get("RawMessageDelivery", False) is False  # the handler parses the SNS envelope
+    # undeliverable messages are not lost either
+    assert ref(sub["RedrivePolicy"]["deadLetterTargetArn"]) == path.dead_letter_queue
+    # and only this topic may send to the queue
+    allows = [
+        s
+        for s in policy_statements(template, "AWS::SQS::QueuePolicy", "Queues", path.queue)
+        if s["Effect"] == "Allow"
+    ]
+    assert allows == [
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": path.topic}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Resource": {"Fn::GetAtt": [path.queue, "Arn"]},
+        }
+    ]
+
+
+def test_member_bounces_consumes_the_queue_with_partial_batch_failures(template, path):
+    assert [spec.name for spec in CONSUMERS] == ["member_bounces"]
+    function_id, function = functions_by_name(template)["member_bounces"]
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    mapping_props = mapping["Properties"]
+    assert ref(mapping_props["FunctionName"]) == function_id
+    assert mapping_props["EventSourceArn"] == {"Fn::GetAtt": [path.queue, "Arn"]}
+    assert mapping_props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= mapping_props["BatchSize"] <= 10
+    assert mapping_props.get("Enabled", True) is True
+    # an SQS-fed function keeps failures in the queue's DLQ: no Lambda DLQ, no async config
+    assert "DeadLetterConfig" not in function["Properties"]
+    assert not [
+        c
+        for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+        if ref(c["Properties"]["FunctionName"]) == function_id
+    ]
+
+
+def test_member_bounces_role_can_only_consume_that_queue(template, path):
+    _function_id, function = functions_by_name(template)["member_bounces"]
+    statements = list(role_statements(template, ref(function["Properties"]["Role"])))
+    queue_statements = [s for s in statements if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    (statement,) = queue_statements
+    assert set(as_list(statement["Action"])) == SQS_CONSUME_ACTIONS
+    assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [path.queue, "Arn"]}]
+    assert "Condition" not in statement
+    # nothing on the topic, the key or the dead-letter queue
+    text = json.dumps(statements)
+    assert path.topic not in text and path.key not in text and path.dead_letter_queue not in text
+    assert not any(a.startswith(("sns:", "kms:")) for s in statements for a in as_list(s["Action"]))
+
+
+def test_no_other_function_touches_the_ses_event_path(template, path):
+    for name, (_function_id, function) in functions_by_name(template).items():
+        if declared_function(name).ses_events:
+            continue
+        text = json.dumps(list(role_statements(template, ref(function["Properties"]["Role"]))))
+        for logical_id in (path.queue, path.dead_letter_queue, path.topic, path.key):
+            assert logical_id not in text, (name, logical_id)
+
+
+# --- guard rails, without a synth -----------------------------------------------------------------
+
+
+def consumer(name: str, timeout_seconds: int = 30) -> FunctionSpec:
+    return FunctionSpec(
+        name=name,
+        handler="functions.members.bounces.lambda_handler",
+        description="Test-only SES events consumer.",
+        ses_events=True,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def test_only_one_function_may_consume_the_ses_events():
+    stack = cdk.Stack(cdk.App(outdir=new_outdir()), "TwoConsumers")
+    with pytest.raises(ValueError, match=r"one consumer.*first_consumer, second_consumer"):
+        PlatformConstruct(
+            stack, "Platform", functions=(consumer("first_consumer"), consumer("second_consumer"))
+        )
+
+
+def test_no_platform_event_path_without_a_consumer():
+    stack = cdk.Stack(cdk.App(outdir=new_outdir()), "NoConsumer")
+    platform = PlatformConstruct(stack, "Platform", functions=(declared_function("docs"),))
+    assert platform.email_events is None
+
+
+def test_a_consumer_needs_the_platform_event_path_sized_for_its_timeout():
+    ensure_assets()
+    app = cdk.App(context=cdk_json_context(), outdir=new_outdir())
+    config = load_config(app.node.try_get_context(CONTEXT_KEY))
+    stack = cdk.Stack(app, "Mismatch")
+    assets = FunctionAssets(stack, "Assets")
+
+    def runtime(platform: PlatformConstruct) -> FunctionRuntime:
+        return FunctionRuntime(
+            config=config, platform=platform, code=assets.code, layer=assets.layer, base_url="https://x.test"
+        )
+
+    # a platform built without any consumer has no queue to wire
+    bare = PlatformConstruct(stack, "Bare", functions=())
+    with pytest.raises(ValueError, match="without the SES event path"):
+        DeclaredFunction(stack, "Unwired", spec=consumer("unwired"), runtime=runtime(bare))
+    # a queue sized for a 30 s consumer is too short for a 60 s one
+    sized = PlatformConstruct(stack, "Sized", functions=(consumer("short", 30),))
+    with pytest.raises(ValueError, match="visibility timeout of at least 360 s"):
+        DeclaredFunction(stack, "Slow", spec=consumer("slow", 60), runtime=runtime(sized))
