@@ -178,8 +178,9 @@ def test_one_click_unsubscribe_stops_every_email_and_a_signup_cannot_undo_it(aws
     assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
     # And her record is kept for a year (profile and address pointer alike), then purged by TTL
     year = int(aws.clock.now.timestamp()) + 365 * 24 * 3600
-    assert {i["sk"]: i.get("expires_at") for i in aws.items("members") if i["sk"] in ("PROFILE", "EMAIL")} == {
-        "PROFILE": year, "EMAIL": year}
+    assert {
+        i["sk"]: i.get("expires_at") for i in aws.items("members") if i["sk"] in ("PROFILE", "EMAIL")
+    } == {"PROFILE": year, "EMAIL": year}
     sent_before = len(aws.sent())
     # And nothing more is sent: no preferences link from an admin
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
@@ -640,3 +641,57 @@ def test_admin_routes_reject_a_missing_or_non_admin_token(aws, method, path):
         concrete = concrete.replace("/groups/3f8e2a6c-1b4d-4c2e-9a7f-5d6e7f8a9b0c", "/groups/patient-journal")
     assert aws.request(method, concrete, json_body={}).status == 401
     assert aws.request(method, concrete, json_body={}, claims=NOT_ADMIN).status == 403
+
+
+# --- bad input on every new route -----------------------------------------------------------------
+
+MID = "3f8e2a6c-1b4d-4c2e-9a7f-5d6e7f8a9b0c"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/members/preferences", {}, 400),
+        ("POST", "/members/preferences", {"json_body": {"working_groups": "Not A Slug!"}}, 400),
+        ("POST", "/members/preferences", {"query": {"token": "forged.token"}, "json_body": {}}, 400),
+        ("GET", "/members/unsubscribe", {"query": {"token": "x" * 600}}, 400),
+        ("POST", "/members/unsubscribe", {"query": {"token": "forged.token"}}, 400),
+        ("POST", "/members/data-requests", {"query": {"token": "a.b"}, "form": {"kind": "everything"}}, 400),
+        ("GET", "/members/export", {}, 400),
+        ("GET", "/members/erase", {"query": {"token": "a.b"}}, 400),
+        ("POST", "/members/erase", {"query": {"token": "a.b"}}, 400),
+    ],
+)
+def test_public_lifecycle_routes_answer_bad_input_with_a_4xx(aws, method, path, kwargs, status):
+    assert aws.request(method, path, **kwargs).status == status
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "field"),
+    [
+        ("GET", "/admin/members/not-a-uuid", {}, 400, "id"),
+        ("GET", f"/admin/members/{MID}", {}, 404, None),
+        ("PATCH", f"/admin/members/{MID}", {"json_body": {"phone": "ring me"}}, 400, "phone"),
+        ("PATCH", f"/admin/members/{MID}", {"json_body": {"role": "king"}}, 400, "role"),
+        ("DELETE", f"/admin/members/{MID}", {}, 404, None),
+        ("GET", f"/admin/members/{MID}/export", {}, 404, None),
+        ("POST", f"/admin/members/{MID}/resend-confirmation", {}, 404, None),
+        ("POST", f"/admin/members/{MID}/preferences-link", {}, 404, None),
+        ("DELETE", f"/admin/members/{MID}/suppression", {}, 404, None),
+        ("GET", "/admin/members.csv", {"query": {"status": "gone"}}, 400, "status"),
+        ("GET", "/admin/members", {"query": {"group": "Bad Group"}}, 400, "group"),
+        ("POST", "/admin/groups", {"json_body": {"name": "", "purpose": "x"}}, 400, "name"),
+        ("POST", "/admin/groups", {"json_body": {"name": "x", "purpose": "y", "id": "Bad Id"}}, 400, "id"),
+        ("PATCH", "/admin/groups/research", {"json_body": {"name": "x" * 81}}, 400, "name"),
+        ("POST", "/admin/groups/research/close", {}, 404, None),
+        ("POST", "/admin/groups/research/members", {"json_body": {"member_id": "x"}}, 400, "member_id"),
+        ("DELETE", f"/admin/groups/research/members/{MID}", {}, 404, None),
+        ("GET", "/admin/audit", {"query": {"month": "November"}}, 400, "month"),
+        ("GET", "/admin/audit", {"query": {"cursor": "%%%"}}, 400, "cursor"),
+    ],
+)
+def test_admin_routes_answer_bad_input_with_a_4xx_naming_the_field(aws, method, path, kwargs, status, field):
+    response = aws.admin(method, path, **kwargs)
+    assert response.status == status, response
+    if field:
+        assert field in [e["field"] for e in response.json()["errors"]]
