@@ -57,11 +57,14 @@ def make_group(aws, name="Patient Journal", **extra):
     return response.json()["id"]
 
 
-def ses_event(name, address):
+def ses_event(name, address, message_id=None):
+    """A sample SES event (SQS <- SNS <- SES) about `address`, optionally for another sent message."""
     event = load_event(f"ses/{name}.json")
     record = event["Records"][0]
     sns = json.loads(record["body"])
     message = json.loads(sns["Message"])
+    if message_id:
+        message["mail"]["messageId"] = message_id
     for part in ("bounce", "complaint"):
         if part in message:
             key = "bouncedRecipients" if part == "bounce" else "complainedRecipients"
@@ -285,12 +288,7 @@ def test_an_admin_lifts_a_suppression_and_the_member_is_restored(aws):
 def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):
     member_id = join(aws)
     for n in range(2):
-        event, _ = ses_event("sqs_bounce_transient", ANN)
-        body = json.loads(event["Records"][0]["body"])
-        message = json.loads(body["Message"])
-        message["mail"]["messageId"] = f"soft-{n}"
-        body["Message"] = json.dumps(message)
-        event["Records"][0]["body"] = json.dumps(body)
+        event, _ = ses_event("sqs_bounce_transient", ANN, message_id=f"soft-{n}")
         aws.invoke("member_bounces", event)
         aws.invoke("member_bounces", event)  # SQS delivers the same message again
         aws.clock.advance(days=10)
@@ -306,12 +304,7 @@ def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(
 def test_soft_bounces_more_than_thirty_days_apart_do_not_add_up(aws):
     member_id = join(aws)
     for n in range(3):
-        event, _ = ses_event("sqs_bounce_transient", ANN)
-        body = json.loads(event["Records"][0]["body"])
-        message = json.loads(body["Message"])
-        message["mail"]["messageId"] = f"soft-{n}"
-        body["Message"] = json.dumps(message)
-        event["Records"][0]["body"] = json.dumps(body)
+        event, _ = ses_event("sqs_bounce_transient", ANN, message_id=f"soft-{n}")
         aws.invoke("member_bounces", event)
         aws.clock.advance(days=16)
     assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "active"
