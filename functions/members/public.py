@@ -21,7 +21,7 @@ from shared.email.mailer import EmailNotSent
 from shared.forms import field_errors
 from shared.members.groups import UnknownGroups
 from shared.members.models import SignupForm
-from shared.members.service import LinkNoLongerValid
+from shared.members.service import LinkNoLongerValid, NotActive
 from shared.observability import logger, metrics, tracer
 from shared.web import errors_body, page, wants_html
 
@@ -40,6 +40,24 @@ def _bad_token(error: tokens.TokenError) -> Response[str]:
 def _gone(_: LinkNoLongerValid) -> Response[str]:
     logger.info("link refused", extra={"reason": "member gone or no longer in that state"})
     return link_problem(app.current_event.path, expired=True)
+
+
+@app.exception_handler(NotActive)
+def _not_active(error: NotActive) -> Response[Any]:
+    """Preferences sent from a page left open after unsubscribing (or a bounce): nothing changes."""
+    logger.info("preferences not saved: member not active", extra={"status": error.status.value})
+    message = "You are not receiving emails from us at the moment, so your preferences were not changed."
+    if wants_html(app.current_event.headers):
+        return page(
+            409,
+            "message",
+            **page_context(),
+            title="Nothing was changed",
+            paragraphs=[message, "To join again, fill in the sign-up form. We will email you to confirm."],
+            link_url=f"{page_context()['base_url']}/members/signup",
+            link_text="Go to the sign-up form",
+        )
+    return errors_body(409, {}, message)
 
 
 @app.exception_handler(UnknownGroups)

@@ -60,7 +60,13 @@ def show_preferences(token: Token = "") -> Response[str]:
 
 
 @router.post(
-    "/members/preferences", summary="Change your preferences", responses={200: HTML_PAGE, 400: LINK_PROBLEM}
+    "/members/preferences",
+    summary="Change your preferences",
+    responses={
+        200: HTML_PAGE,
+        400: LINK_PROBLEM,
+        409: html_page("Not receiving emails (unsubscribed or suppressed): nothing changed"),
+    },
 )
 def save_preferences(form: Annotated[PreferencesForm, Body()], token: Token = "") -> Response[str]:
     member = self_service().save_preferences(token, form, clock.utc_now())

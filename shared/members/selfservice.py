@@ -22,19 +22,11 @@ from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import Member, MemberStatus, Preferences, PreferencesForm
 from shared.members.repository import MemberRepository, StaleMember
-from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings
+from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings, NotActive
 from shared.observability import logger, metrics
 
 LinkKind = Literal["export", "erase"]
 UNSUBSCRIBED_RETENTION = timedelta(days=365)
-
-
-class NotActive(Exception):
-    """The member is not active (unsubscribed, suppressed, still pending)."""
-
-    def __init__(self, status: MemberStatus) -> None:
-        super().__init__(status.value)
-        self.status = status
 
 
 class SelfService:

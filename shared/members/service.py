@@ -77,6 +77,14 @@ class LinkNoLongerValid(Exception):
     """The link was genuine, but the sign-up it belonged to is gone (purged, or left)."""
 
 
+class NotActive(Exception):
+    """The member is not active (unsubscribed, suppressed, still pending)."""
+
+    def __init__(self, status: MemberStatus) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class MembershipSettings:
     group_name: str

@@ -3,7 +3,9 @@
 Machines here are shared and noisy, so figures are ratios taken in the same run (medians of fresh
 processes) and counts, which do not depend on the machine:
 - cold import of the sign-up handler, against `import boto3` plus creating the clients it uses;
-- AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm.
+- AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm;
+- GDPR export and erasure of one member among 10,000 in DynamoDB Local: AWS calls, median wall time,
+  and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def aws_calls() -> dict[str, object]:
     import botocore.client
     import pytest  # noqa: F401  (the handler test support imports it)
 
+    # before the handlers' Logger is made (at import): their INFO lines would go to stdout, before the JSON
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
     from tests.handler import conftest as support
     from tests.handler.test_signup import confirm_event, form_event
 
@@ -126,7 +130,14 @@ def aws_calls() -> dict[str, object]:
 
 
 def main() -> None:
-    report = {"cold_import": cold_start(), "aws_calls": aws_calls(), "runs": RUNS}
+    from tests.bench.gdpr_scale import gdpr_at_scale
+
+    report = {
+        "cold_import": cold_start(),
+        "aws_calls": aws_calls(),
+        "gdpr_at_scale": gdpr_at_scale(RUNS),
+        "runs": RUNS,
+    }
     print(json.dumps(report, indent=2))
 
 
