@@ -50,7 +50,7 @@ _HELP = {
     ],
 }
 _DATA_HELP = [
-    "Links to download or delete your data work once, for 24 hours.",
+    "Links to download or delete your data work for 24 hours.",
     "Ask for a new one from your preferences page.",
 ]
 
