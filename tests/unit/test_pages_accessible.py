@@ -8,6 +8,7 @@ scripts, and forms that submit with a real button.
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ GROUPS = [
     WorkingGroup(id="journal", name="Patient Journal", purpose="Feedback", created_at="x", updated_at="x")
 ]
 BASE = {"group_name": "MKCPP", "base_url": "https://api.example.org"}
-PAGES = {
+PAGES: dict[str, dict[str, Any]] = {
     "signup": {
         "title": "Join",
         "action": "/members",
