@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import decode_cursor, encode_cursor, from_item, to_item
+from shared.dynamo import decode_cursor, encode_cursor, from_item, query_all, to_item
 from shared.dynamo import value as v
 
 RETENTION = timedelta(days=730)
@@ -61,18 +61,13 @@ class AuditTrail:
         self._db.put_item(TableName=self._table, Item=to_item(item))
 
     def for_target(self, target: str) -> list[AuditEntry]:
-        entries: list[AuditEntry] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "target = :t",
-            "ExpressionAttributeValues": {":t": v(target)},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            entries += [AuditEntry.model_validate(from_item(i)) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return entries
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._db,
+            TableName=self._table,
+            KeyConditionExpression="target = :t",
+            ExpressionAttributeValues={":t": v(target)},
+        )
+        return [AuditEntry.model_validate(item) for item in items]
 
     def month(self, month: str, limit: int, cursor: str | None) -> AuditPage:
         """Newest first, for one calendar month ("2026-11")."""

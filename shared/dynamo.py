@@ -52,6 +52,17 @@ def is_condition_failure(error: ClientError) -> bool:
     return False
 
 
+def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**kwargs)
+        items += [from_item(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 class BadCursor(ValueError):
     """A pagination cursor that this API did not produce."""
 

@@ -18,9 +18,8 @@ from functions.members import admin_group_routes, admin_member_routes
 from shared.dynamo import BadCursor
 from shared.email.mailer import EmailNotSent
 from shared.members.admin import HealthConsentMissing, NoEmail, NotPending, NotSubscribed
-from shared.members.gdpr import MemberNotFound
 from shared.members.groups import GroupExists, GroupNotFound, UnknownGroups
-from shared.members.repository import AlreadyRegistered, StaleMember
+from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
 from shared.observability import logger, metrics, tracer
 from shared.web import admin_refusal, errors_body
 

@@ -17,7 +17,7 @@ from shared.clock import iso
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.forms import FormModel
 from shared.keys import Keys
-from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport, MemberNotFound
+from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import (
     GroupInput,
     GroupPatch,
@@ -186,10 +186,7 @@ class MemberAdmin:
     # --- reading ----------------------------------------------------------------------------
 
     def get(self, member_id: str, now: datetime) -> Member:
-        member = self._members.get(member_id, now)
-        if member is None:
-            raise MemberNotFound(member_id)
-        return member
+        return self._members.require(member_id, now)
 
     def detail(self, member_id: str, now: datetime) -> MemberDetail:
         member = self.get(member_id, now)

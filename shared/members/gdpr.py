@@ -24,7 +24,7 @@ from shared.audit import AuditEntry, AuditTrail
 from shared.clock import iso
 from shared.dynamo import value as v
 from shared.members.groups import GroupRepository
-from shared.members.models import Consent, Member, Preferences
+from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberRepository
 from shared.members.service import signup_idempotency_key
 from shared.members.suppression import Suppression, SuppressionList, suppression_key
@@ -59,10 +59,6 @@ class ErasureReceipt(BaseModel):
     kept: list[str]
 
 
-class MemberNotFound(Exception):
-    pass
-
-
 class Gdpr:
     def __init__(
         self,
@@ -82,14 +78,8 @@ class Gdpr:
         self._idempotency_table = idempotency_table
         self._members_table = members_table
 
-    def _member(self, member_id: str, now: datetime) -> Member:
-        member = self._members.get(member_id, now)
-        if member is None:
-            raise MemberNotFound(member_id)
-        return member
-
     def export(self, member_id: str, now: datetime) -> MemberExport:
-        member = self._member(member_id, now)
+        member = self._members.require(member_id, now)
         names = {g.id: g.name for g in self._groups.all()}
         others = [item for item in self._members.partition(member.id) if item["sk"] != "PROFILE"]
         notifications = [
@@ -110,7 +100,7 @@ class Gdpr:
         )
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
-        member = self._member(member_id, now)
+        member = self._members.require(member_id, now)
         deleted = self._members.erase(member)
         kept = ["anonymous count of erased members", "audit entries naming no one (ids and field names)"]
         if member.lookup_id:

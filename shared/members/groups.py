@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, field_validator
 
 from shared.clock import iso
-from shared.dynamo import from_item, is_condition_failure, to_item
+from shared.dynamo import from_item, is_condition_failure, query_all, to_item
 from shared.dynamo import value as v
 from shared.forms import FormModel
 
@@ -115,18 +115,13 @@ class GroupRepository:
         self._table = table_name
 
     def all(self) -> list[WorkingGroup]:
-        groups: list[WorkingGroup] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": {":p": v(PARTITION)},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            groups += [WorkingGroup.model_validate(from_item(i)) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return sorted(groups, key=lambda g: g.name.lower())
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._db,
+            TableName=self._table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": v(PARTITION)},
+        )
+        return sorted((WorkingGroup.model_validate(i) for i in items), key=lambda g: g.name.lower())
 
     def open(self) -> list[WorkingGroup]:
         return [g for g in self.all() if g.status is GroupStatus.OPEN]

@@ -18,7 +18,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.clock import epoch
-from shared.dynamo import BadCursor, decode_cursor, encode_cursor, from_item, is_condition_failure, to_item
+from shared.dynamo import (
+    BadCursor,
+    decode_cursor,
+    encode_cursor,
+    from_item,
+    is_condition_failure,
+    query_all,
+    to_item,
+)
 from shared.dynamo import value as v
 from shared.members.models import Member, MemberStatus, Role
 
@@ -29,6 +37,10 @@ STATUS_ORDER = (MemberStatus.ACTIVE, MemberStatus.PENDING, MemberStatus.UNSUBSCR
 
 class AlreadyRegistered(Exception):
     """Another sign-up holds this address (a race, or a double click)."""
+
+
+class MemberNotFound(Exception):
+    """No such member: erased, or an unconfirmed sign-up that expired."""
 
 
 class StaleMember(Exception):
@@ -61,6 +73,12 @@ class MemberRepository:
             return None
         item = from_item(found["Item"])
         return None if _expired(item, now) else _member(item)
+
+    def require(self, member_id: str, now: datetime) -> Member:
+        member = self.get(member_id, now)
+        if member is None:
+            raise MemberNotFound(member_id)
+        return member
 
     def find_by_lookup_id(self, lookup_id: str, now: datetime) -> Member | None:
         found = self._db.get_item(TableName=self._table, Key=pointer_key(lookup_id), ConsistentRead=True)
@@ -376,19 +394,14 @@ class MemberRepository:
         return True
 
     def group_member_ids(self, group_id: str) -> list[str]:
-        ids: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "by_group",
-            "KeyConditionExpression": "group_id = :g",
-            "ExpressionAttributeValues": {":g": v(group_id)},
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            ids += [from_item(i)["member_id"] for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return ids
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._db,
+            TableName=self._table,
+            IndexName="by_group",
+            KeyConditionExpression="group_id = :g",
+            ExpressionAttributeValues={":g": v(group_id)},
+        )
+        return [item["member_id"] for item in items]
 
     def get_many(self, member_ids: list[str], now: datetime) -> list[Member]:
         members: list[Member] = []
@@ -407,19 +420,13 @@ class MemberRepository:
 
     def partition(self, member_id: str) -> list[dict[str, Any]]:
         """Every item stored under the member (profile, group memberships, notification records)."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": {":p": v(f"MEMBER#{member_id}")},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._db.query(**kwargs)
-            items += [from_item(i) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(
+            self._db,
+            TableName=self._table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": v(f"MEMBER#{member_id}")},
+            ConsistentRead=True,
+        )
 
     def erase(self, member: Member) -> int:
         """Delete every item of the member and their address pointer. Returns the items deleted."""
@@ -468,4 +475,4 @@ def _member(item: dict[str, Any]) -> Member:
     return Member.model_validate(item)
 
 
-__all__ = ["AlreadyRegistered", "BadCursor", "MemberRepository", "StaleMember"]
+__all__ = ["AlreadyRegistered", "BadCursor", "MemberNotFound", "MemberRepository", "StaleMember"]
