@@ -55,16 +55,21 @@ _DATA_HELP = [
 ]
 
 
-def link_problem(path: str, expired: bool) -> Response[str]:
-    env = members_env()
-    title = "This link has expired" if expired else "This link does not work"
-    paragraphs = next((text for prefix, text in _HELP.items() if path.endswith(prefix)), _DATA_HELP)
+def message_page(status: int, title: str, paragraphs: list[str], to_signup: bool = False) -> Response[str]:
+    """A short page of text, with a way on to the sign-up form where that is the next step."""
+    link = f"{members_env().base_url}/members/signup" if to_signup else None
     return page(
-        400,
+        status,
         "message",
         **page_context(),
         title=title,
         paragraphs=paragraphs,
-        link_url=f"{env.base_url}/members/signup",
-        link_text="Go to the sign-up form",
+        link_url=link,
+        link_text="Go to the sign-up form" if to_signup else None,
     )
+
+
+def link_problem(path: str, expired: bool) -> Response[str]:
+    title = "This link has expired" if expired else "This link does not work"
+    paragraphs = next((text for prefix, text in _HELP.items() if path.endswith(prefix)), _DATA_HELP)
+    return message_page(400, title, paragraphs, to_signup=True)

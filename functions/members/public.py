@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.members import selfservice_routes, signup_routes
-from functions.members.pages import link_problem, page_context, signup_page
+from functions.members.pages import link_problem, message_page, signup_page
 from shared import tokens
 from shared.email.mailer import EmailNotSent
 from shared.forms import field_errors
@@ -23,7 +23,7 @@ from shared.members.groups import UnknownGroups
 from shared.members.models import SignupForm
 from shared.members.service import LinkNoLongerValid, NotActive
 from shared.observability import logger, metrics, tracer
-from shared.web import errors_body, page, wants_html
+from shared.web import errors_body, wants_html
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(signup_routes.router)
@@ -48,14 +48,11 @@ def _not_active(error: NotActive) -> Response[Any]:
     logger.info("preferences not saved: member not active", extra={"status": error.status.value})
     message = "You are not receiving emails from us at the moment, so your preferences were not changed."
     if wants_html(app.current_event.headers):
-        return page(
+        return message_page(
             409,
-            "message",
-            **page_context(),
-            title="Nothing was changed",
-            paragraphs=[message, "To join again, fill in the sign-up form. We will email you to confirm."],
-            link_url=f"{page_context()['base_url']}/members/signup",
-            link_text="Go to the sign-up form",
+            "Nothing was changed",
+            [message, "To join again, fill in the sign-up form. We will email you to confirm."],
+            to_signup=True,
         )
     return errors_body(409, {}, message)
 
@@ -92,15 +89,7 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
 def _not_sent(_: EmailNotSent) -> Response[Any]:
     message = "We could not send the email just now. Please try again in a few minutes."
     if wants_html(app.current_event.headers):
-        return page(
-            503,
-            "message",
-            **page_context(),
-            title="Please try again",
-            paragraphs=[message],
-            link_url=None,
-            link_text=None,
-        )
+        return message_page(503, "Please try again", [message])
     return errors_body(503, {}, message)
 
 

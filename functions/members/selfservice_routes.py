@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions.members.env import members_env
-from functions.members.pages import page_context
+from functions.members.pages import message_page, page_context
 from functions.members.services import membership, self_service
 from shared import clock, tokens
 from shared.forms import FormModel
+from shared.members.groups import WorkingGroup
 from shared.members.models import Member, MemberStatus, PreferencesForm
 from shared.members.service import LinkNoLongerValid
 from shared.web import HTML_PAGE, html_page, json_body, page
@@ -32,7 +33,9 @@ def _url(path: str, token: str) -> str:
     return f"{members_env().base_url}{path}?token={token}"
 
 
-def _preferences_page(status: int, member: Member, token: str, saved: bool) -> Response[str]:
+def _preferences_page(
+    status: int, member: Member, groups: list[WorkingGroup], token: str, saved: bool
+) -> Response[str]:
     now = clock.utc_now()
     links = membership().links
     return page(
@@ -42,7 +45,7 @@ def _preferences_page(status: int, member: Member, token: str, saved: bool) -> R
         title="Your preferences",
         member=member,
         active=member.status is MemberStatus.ACTIVE,
-        groups=self_service().preferences(token, now)[1],
+        groups=groups,
         action=_url("/members/preferences", token),
         data_action=_url("/members/data-requests", token),
         unsubscribe_url=links.unsubscribe(member.id, now),
@@ -55,8 +58,8 @@ def _preferences_page(status: int, member: Member, token: str, saved: bool) -> R
     "/members/preferences", summary="See your preferences", responses={200: HTML_PAGE, 400: LINK_PROBLEM}
 )
 def show_preferences(token: Token = "") -> Response[str]:
-    member, _groups = self_service().preferences(token, clock.utc_now())
-    return _preferences_page(200, member, token, saved=False)
+    member, groups = self_service().preferences(token, clock.utc_now())
+    return _preferences_page(200, member, groups, token, saved=False)
 
 
 @router.post(
@@ -69,8 +72,8 @@ def show_preferences(token: Token = "") -> Response[str]:
     },
 )
 def save_preferences(form: Annotated[PreferencesForm, Body()], token: Token = "") -> Response[str]:
-    member = self_service().save_preferences(token, form, clock.utc_now())
-    return _preferences_page(200, member, token, saved=True)
+    member, groups = self_service().save_preferences(token, form, clock.utc_now())
+    return _preferences_page(200, member, groups, token, saved=True)
 
 
 @router.get(
@@ -123,17 +126,13 @@ def data_request(form: Annotated[DataRequest, Body()], token: Token = "") -> Res
         if form.kind == "export"
         else "confirm that we should delete your details"
     )
-    return page(
+    return message_page(
         202,
-        "message",
-        **page_context(),
-        title="Check your email",
-        paragraphs=[
+        "Check your email",
+        [
             f"We have emailed you a link to {what}. It works for 24 hours.",
             "If nothing arrives within a few minutes, check your junk or spam folder.",
         ],
-        link_url=None,
-        link_text=None,
     )
 
 

@@ -160,31 +160,28 @@ class MemberRepository:
             **pointer_key(member.lookup_id),
             **to_item({"member_id": member.id, "expires_at": member.expires_at}),
         }
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": profile,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": pointer,
-                            # free, or held by a pending sign-up that has expired but not yet been purged
-                            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
-                            "ExpressionAttributeValues": {":now": v(epoch(now))},
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise AlreadyRegistered from exc
-            raise
+        self._conditional(
+            self._db.transact_write_items,
+            conflict=AlreadyRegistered,
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": profile,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": pointer,
+                        # free, or held by a pending sign-up that has expired but not yet been purged
+                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+                        "ExpressionAttributeValues": {":now": v(epoch(now))},
+                    }
+                },
+            ],
+        )
 
     def replace_pending(self, member: Member, expected_sent_at: str | None) -> None:
         """Overwrite a pending sign-up with newer details, if nobody else changed it meanwhile."""
@@ -233,46 +230,42 @@ class MemberRepository:
     def activate(self, member: Member, nonce: str, confirmed_at: str) -> None:
         """pending -> active, once: the nonce is consumed, and both items stop expiring."""
         assert member.lookup_id
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": member_key(member.id),
-                            # welcome_sent_at is claimed here too: exactly one welcome email
-                            "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at "
-                            "REMOVE expires_at, confirm_nonce",
-                            "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":active": v(MemberStatus.ACTIVE.value),
-                                ":pending": v(MemberStatus.PENDING.value),
-                                ":nonce": v(nonce),
-                                ":at": v(confirmed_at),
-                            },
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": pointer_key(member.lookup_id),
-                            "UpdateExpression": "REMOVE expires_at",
-                            "ConditionExpression": "member_id = :id",
-                            "ExpressionAttributeValues": {":id": v(member.id)},
-                        }
-                    },
-                    # active members are listed in their working groups
-                    *[
-                        {"Put": {"TableName": self._table, "Item": _membership(member, g)}}
-                        for g in member.working_groups
-                    ],
-                ]
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise StaleMember from exc
-            raise
+        self._conditional(
+            self._db.transact_write_items,
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": member_key(member.id),
+                        # welcome_sent_at is claimed here too: exactly one welcome email
+                        "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at "
+                        "REMOVE expires_at, confirm_nonce",
+                        "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":active": v(MemberStatus.ACTIVE.value),
+                            ":pending": v(MemberStatus.PENDING.value),
+                            ":nonce": v(nonce),
+                            ":at": v(confirmed_at),
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": pointer_key(member.lookup_id),
+                        "UpdateExpression": "REMOVE expires_at",
+                        "ConditionExpression": "member_id = :id",
+                        "ExpressionAttributeValues": {":id": v(member.id)},
+                    }
+                },
+                # active members are listed in their working groups
+                *[
+                    {"Put": {"TableName": self._table, "Item": _membership(member, g)}}
+                    for g in member.working_groups
+                ],
+            ],
+        )
 
     # --- lifecycle (issue: preferences, unsubscribe, suppression, erasure) ----------------------
 
@@ -318,12 +311,7 @@ class MemberRepository:
         items += [
             {"Put": {"TableName": self._table, "Item": _membership(member, g)}} for g in member.working_groups
         ]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise AlreadyRegistered from exc
-            raise
+        self._conditional(self._db.transact_write_items, conflict=AlreadyRegistered, TransactItems=items)
 
     def set_groups(self, member: Member, groups: list[str], changes: dict[str, Any] | None = None) -> Member:
         """Change a member's working groups (and other profile fields) in one transaction; active
@@ -369,12 +357,7 @@ class MemberRepository:
                 pointer["UpdateExpression"] = "SET expires_at = :e"
                 pointer["ExpressionAttributeValues"][":e"] = v(updated.expires_at)
             items.append({"Update": pointer})
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise StaleMember from exc
-            raise
+        self._conditional(self._db.transact_write_items, TransactItems=items)
         return updated
 
     def mark_suppressed(self, lookup_id: str, now: datetime) -> bool:
@@ -442,12 +425,13 @@ class MemberRepository:
                 request = page.get("UnprocessedItems") or {}
         return len(keys)
 
-    def _conditional(self, call: Any, **kwargs: Any) -> None:
+    def _conditional(self, call: Any, conflict: type[Exception] = StaleMember, **kwargs: Any) -> None:
+        """Make a conditional write; a failed condition raises `conflict` (the caller's meaning)."""
         try:
             call(**kwargs)
         except ClientError as exc:
             if is_condition_failure(exc):
-                raise StaleMember from exc
+                raise conflict from exc
             raise
 
 

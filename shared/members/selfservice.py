@@ -63,7 +63,10 @@ class SelfService:
         member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
         return member, self._groups.open()
 
-    def save_preferences(self, token: str, form: PreferencesForm, now: datetime) -> Member:
+    def save_preferences(
+        self, token: str, form: PreferencesForm, now: datetime
+    ) -> tuple[Member, list[WorkingGroup]]:
+        """Returns the member as saved and the open groups (the page shows both)."""
         member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
         if member.status is not MemberStatus.ACTIVE:
             raise NotActive(member.status)
@@ -76,7 +79,7 @@ class SelfService:
             member, [*form.working_groups, *closed_kept], changes={"preferences": preferences}
         )
         logger.info("preferences saved", extra={"member_id": member.id})
-        return updated
+        return updated, open_groups
 
     # --- unsubscribe --------------------------------------------------------------------------
 
