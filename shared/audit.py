@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import decode_cursor, encode_cursor, from_item, query_all, to_item
+from shared.dynamo import decode_cursor, encode_cursor, from_item, query_all, start_key, to_item
 from shared.dynamo import value as v
 
 RETENTION = timedelta(days=730)
@@ -58,7 +58,11 @@ class AuditTrail:
             **entry.model_dump(exclude={"target"}),
             "expires_at": epoch(now + RETENTION),
         }
-        self._db.put_item(TableName=self._table, Item=to_item(item))
+        # Append-only: an entry is written once and never replaced (the functions' roles hold no
+        # UpdateItem, DeleteItem or BatchWriteItem on this table either).
+        self._db.put_item(
+            TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(target)"
+        )
 
     def for_target(self, target: str) -> list[AuditEntry]:
         items = query_all(
@@ -81,7 +85,7 @@ class AuditTrail:
             "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
+            kwargs["ExclusiveStartKey"] = start_key(decode_cursor(cursor), ("target", "sk", "month"))
         page = self._db.query(**kwargs)
         last = page.get("LastEvaluatedKey")
         return AuditPage(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -63,8 +64,19 @@ def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def version_condition(expected: int) -> tuple[str, dict[str, Any]]:
+    """The condition of an optimistic-locking write: the item still has the version that was read
+    (records written before versions existed have none, and count as version 0)."""
+    if expected == 0:
+        return "attribute_not_exists(version) OR version = :expected_version", {":expected_version": value(0)}
+    return "version = :expected_version", {":expected_version": value(expected)}
+
+
 class BadCursor(ValueError):
     """A pagination cursor that this API did not produce."""
+
+
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,2048}$")
 
 
 def encode_cursor(state: Mapping[str, Any]) -> str:
@@ -72,10 +84,30 @@ def encode_cursor(state: Mapping[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
+    """The state a cursor carries; BadCursor (a 400 naming `cursor`) for anything else."""
+    if not _CURSOR.match(cursor):
+        raise BadCursor("cursor is not valid")
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadCursor("cursor is not valid") from exc
     if not isinstance(state, dict):
+        raise BadCursor("cursor is not valid")
+    return state
+
+
+def start_key(state: Any, key_names: Iterable[str]) -> dict[str, Any]:
+    """A DynamoDB `ExclusiveStartKey` from a decoded cursor, checked to be exactly what a query on
+    this table or index returns as `LastEvaluatedKey`: the named string attributes and nothing else.
+    A forged start key would otherwise reach DynamoDB (or botocore's own validation) and fail there."""
+    names = set(key_names)
+    if (
+        not isinstance(state, dict)
+        or set(state) != names
+        or not all(
+            isinstance(attr, dict) and set(attr) == {"S"} and isinstance(attr["S"], str) and attr["S"]
+            for attr in state.values()
+        )
+    ):
         raise BadCursor("cursor is not valid")
     return state

@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 
 def _is_list(annotation: Any) -> bool:
@@ -38,6 +38,8 @@ class FormModel(BaseModel):
         for key, value in data.items():
             field = cls.model_fields.get(key)
             if field is None:
+                if cls.model_config.get("extra") == "forbid":
+                    cleaned[key] = value  # reported as an unknown field, by name
                 continue
             wants_list = _is_list(field.annotation)
             if isinstance(value, list) and not wants_list:
@@ -47,9 +49,40 @@ class FormModel(BaseModel):
             if wants_list and isinstance(value, list):
                 value = [v for v in value if not (isinstance(v, str) and not v.strip())]
             if isinstance(value, str) and not value.strip() and not field.is_required():
+                if key in cls.clearable:
+                    cleaned[key] = ""  # an emptied box in a change means "clear it" (PatchModel)
                 continue  # an empty optional text box means "not given"
             cleaned[key] = value
         return cleaned
+
+    # Fields that a change may clear by sending "" (see PatchModel).
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+
+class PatchModel(FormModel):
+    """A change (`PATCH`): only the fields given change; nothing else can be sent.
+
+    - an unknown field is a 400 naming it (never silently ignored: `{"email": ...}` must not
+      answer 200 and change nothing);
+    - an explicit `null` is a 400 naming the field: a stored record never loses a field it needs;
+    - an optional field listed in `clearable` is cleared by sending `""`.
+    """
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Validators do not run on defaults, so only a value that was sent reaches this.
+        if value is None:
+            raise ValueError('send a value (null is not allowed; send "" to clear an optional field)')
+        if info.field_name in cls.clearable and isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def given(self) -> dict[str, Any]:
+        """The fields that were sent, with their (validated) values; None means "clear it"."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 def field_errors(model: type[FormModel], error: ValidationError | list[dict[str, Any]]) -> dict[str, str]:
@@ -61,6 +94,9 @@ def field_errors(model: type[FormModel], error: ValidationError | list[dict[str,
         name = str(loc[0]) if loc and not isinstance(loc[0], int) else "body"
         if name in found:
             continue
-        found[name] = model.messages.get(name) or str(item.get("msg", "is not valid"))
+        if item.get("type") == "extra_forbidden":
+            found[name] = model.messages.get(name) or "This is not a field you can send here"
+        else:
+            found[name] = model.messages.get(name) or str(item.get("msg", "is not valid"))
     order = list(model.model_fields)
     return dict(sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))

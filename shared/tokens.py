@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,8 +72,18 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict, canonical base64url: other characters, and encodings whose spare bits are not zero,
+    are refused (the lenient decoder would let many spellings of one signature verify)."""
+    if not _B64URL.match(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _mac(key: bytes, purpose: str, payload: str) -> bytes:

@@ -91,13 +91,20 @@ def json_response(description: str, model: type[BaseModel]) -> OpenAPIResponse:
 
 
 def admin_groups(claims: Mapping[str, Any] | None) -> set[str]:
-    """`cognito:groups` as API Gateway passes it: a list, or a string like "[admins editors]"."""
+    """`cognito:groups` as API Gateway passes it: a list, or a string like "[admins editors]".
+
+    Group names may contain commas and brackets but never white space (Cognito's rule), so the
+    string is split on white space only, after removing one pair of enclosing brackets: a group
+    named "x,admins" is not "admins"."""
     raw = (claims or {}).get("cognito:groups")
     if raw is None:
         return set()
     if isinstance(raw, list):
         return {str(g) for g in raw}
-    return {g for g in str(raw).strip("[]").replace(",", " ").split() if g}
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return set(text.split())
 
 
 def admin_refusal(event: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str]:

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.members import admin_group_routes, admin_member_routes
-from shared.dynamo import BadCursor
+from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
 from shared.members.admin import HealthConsentMissing, NoEmail, NotPending, NotSubscribed
-from shared.members.groups import GroupExists, GroupNotFound, UnknownGroups
+from shared.members.groups import GroupChanged, GroupExists, GroupNotFound, UnknownGroups
 from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
 from shared.observability import logger, metrics, tracer
 from shared.web import admin_refusal, errors_body
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = HttpApi()
 app.include_router(admin_member_routes.router)
 app.include_router(admin_group_routes.router)
 
@@ -35,11 +35,6 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
         loc = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
         errors.setdefault(loc[0] if loc else "body", str(item.get("msg")))
     return errors_body(400, errors, "Some fields need correcting.")
-
-
-@app.exception_handler(BadCursor)
-def _bad_cursor(_: BadCursor) -> Response[Any]:
-    return errors_body(400, {"cursor": "Use the `next` value from the previous page"}, "Bad cursor.")
 
 
 @app.exception_handler(HealthConsentMissing)
@@ -90,6 +85,11 @@ def _registered(_: AlreadyRegistered) -> Response[Any]:
 @app.exception_handler(StaleMember)
 def _stale(_: StaleMember) -> Response[Any]:
     return errors_body(409, {}, "The member changed while you were editing: reload and try again.")
+
+
+@app.exception_handler(GroupChanged)
+def _group_changed(_: GroupChanged) -> Response[Any]:
+    return errors_body(409, {}, "The group changed while you were editing: reload and try again.")
 
 
 @app.exception_handler(NotPending)

@@ -118,7 +118,7 @@ def offline_members() -> OfflineMembers:
     responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
 )
 def get_member(id: MemberId) -> MemberDetail:
-    return member_admin().detail(id, clock.utc_now())
+    return member_admin().view(id, _actor(), clock.utc_now())
 
 
 @router.patch(

@@ -18,7 +18,7 @@ from functions.members.env import bounces_env
 from shared import clock
 from shared.aws import client
 from shared.keys import load_keys
-from shared.members.bounces import apply_event, parse_sqs_body
+from shared.members.bounces import parse_sqs_body, record_event
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
 from shared.observability import logger, metrics, tracer
@@ -40,9 +40,7 @@ def members() -> MemberRepository:
 def handle(record: SQSRecord) -> None:
     event = parse_sqs_body(record.body)
     now = clock.utc_now()
-    outcome = apply_event(event, suppressions(), now)
-    for lookup_id in outcome.newly_suppressed:
-        members().mark_suppressed(lookup_id, now)
+    outcome = record_event(event, suppressions(), members(), now)
     logger.info(
         "SES event applied",
         extra={

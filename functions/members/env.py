@@ -21,7 +21,8 @@ class MembersEnv(BouncesEnv):
     """members_public and members_admin: both send email and keep the audit trail."""
 
     meetings_table: str = Field(alias="MEETINGS_TABLE_NAME")
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    # members_public only: sign-up is idempotent (members_admin has no access to the table at all)
+    idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE_NAME")
     audit_table: str = Field(alias="AUDIT_TABLE_NAME")
     configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
     group_name: str = Field(alias="GROUP_NAME")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,15 +17,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.members import selfservice_routes, signup_routes
 from functions.members.pages import link_problem, message_page, signup_page
 from shared import tokens
+from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
 from shared.forms import field_errors
 from shared.members.groups import UnknownGroups
 from shared.members.models import SignupForm
+from shared.members.repository import StaleMember
 from shared.members.service import LinkNoLongerValid, NotActive
 from shared.observability import logger, metrics, tracer
 from shared.web import errors_body, wants_html
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = HttpApi(problem_page=message_page)
 app.include_router(signup_routes.router)
 app.include_router(selfservice_routes.router)
 
@@ -54,6 +56,14 @@ def _not_active(error: NotActive) -> Response[Any]:
             [message, "To join again, fill in the sign-up form. We will email you to confirm."],
             to_signup=True,
         )
+    return errors_body(409, {}, message)
+
+
+@app.exception_handler(StaleMember)
+def _stale(_: StaleMember) -> Response[Any]:
+    message = "Your details changed while you were saving. Please open the page again and retry."
+    if wants_html(app.current_event.headers):
+        return message_page(409, "Please try again", [message])
     return errors_body(409, {}, message)
 
 

@@ -80,7 +80,6 @@ def gdpr() -> Gdpr:
         suppressions(),
         audit(),
         client("dynamodb"),
-        env.idempotency_table,
         env.members_table,
     )
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from functions.members.env import members_env
@@ -27,16 +28,18 @@ from shared.observability import logger, metrics
 from shared.web import HTML_PAGE, error_response, html_page, is_form_post, json_body, page, wants_html
 
 router = Router()
+# Keyed on the whole validated input (SignupCommand.idempotency_key), never on the raw event.
 IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="lookup_id", expires_after_seconds=600, raise_on_no_idempotency_key=True
+    event_key_jmespath="idempotency_key", expires_after_seconds=600, raise_on_no_idempotency_key=True
 )
 
 
 @cache
 def idempotent_sign_up() -> Callable[..., Any]:
-    store = DynamoDBPersistenceLayer(
-        table_name=members_env().idempotency_table, boto3_client=client("dynamodb")
-    )
+    table = members_env().idempotency_table
+    if table is None:
+        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set: declare idempotency=True for this function")
+    store = DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
 
     @idempotent_function(
         data_keyword_argument="command",
@@ -91,7 +94,12 @@ def sign_up(form: Annotated[SignupForm, Body()]) -> Response[Any]:
             lookup_id=keys().email_lookup_id(form.email),
             channel="web_form" if is_form_post(headers) else "api",
         )
-        idempotent_sign_up()(command=command)
+        try:
+            idempotent_sign_up()(command=command)
+        except IdempotencyAlreadyInProgressError:
+            # the same form, sent twice at once (a double click): the first request is handling it,
+            # so this one answers as that one will
+            logger.info("identical sign-up already in progress: answered as accepted")
     if wants_html(headers):
         return page(
             202,

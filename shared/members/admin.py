@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
-from shared.forms import FormModel
+from shared.forms import FormModel, PatchModel
 from shared.keys import Keys
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import (
@@ -29,6 +30,7 @@ from shared.members.groups import (
 from shared.members.models import (
     HEALTH_DATA_ROLES,
     Consent,
+    GroupId,
     Member,
     MemberPage,
     MemberStatus,
@@ -36,9 +38,10 @@ from shared.members.models import (
     Role,
     normalise_email,
 )
-from shared.members.repository import MemberRepository
+from shared.members.repository import Change, MemberRepository
 from shared.members.service import Membership
 from shared.members.suppression import Suppression, SuppressionList
+from shared.text import Paragraphs, SingleLine
 
 _PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 CSV_COLUMNS = (
@@ -64,12 +67,12 @@ class InPersonMember(FormModel):
     With an email address they still confirm it (double opt-in); without one they are active at
     once, and notification runs list them for the Secretary to phone or post."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=20, pattern=_PHONE_PATTERN)
-    postal_address: str | None = Field(None, max_length=300, validate_default=True)
+    postal_address: Paragraphs | None = Field(None, max_length=300, validate_default=True)
     role: Role
-    organisation: str | None = Field(None, max_length=120)
+    organisation: SingleLine | None = Field(None, max_length=120)
     working_groups: list[str] = Field(default_factory=list, max_length=20)
     consent_contact_in_person: bool = Field(False, validate_default=True)
     consent_health_data_in_person: bool = Field(False, validate_default=True)
@@ -116,21 +119,28 @@ class InPersonMember(FormModel):
         return value
 
 
-class MemberPatch(FormModel):
-    """`PATCH /admin/members/{id}`: only the fields given change."""
+class MemberPatch(PatchModel):
+    """`PATCH /admin/members/{id}`: only the fields given change; `""` clears phone, postal address
+    or organisation; null and unknown fields are refused, naming them."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: SingleLine | None = Field(None, min_length=1, max_length=100)
     phone: str | None = Field(None, max_length=20, pattern=_PHONE_PATTERN)
-    postal_address: str | None = Field(None, max_length=300)
-    organisation: str | None = Field(None, max_length=120)
+    postal_address: Paragraphs | None = Field(None, max_length=300)
+    organisation: SingleLine | None = Field(None, max_length=120)
     role: Role | None = None
-    working_groups: list[str] | None = Field(None, max_length=20)
+    working_groups: list[GroupId] | None = Field(None, max_length=20)
     consent_health_data_in_person: bool = False
 
+    clearable: ClassVar[frozenset[str]] = frozenset({"phone", "postal_address", "organisation"})
     messages: ClassVar[dict[str, str]] = {
         **InPersonMember.messages,
+        "name": "Enter the member's name on one line, in 100 characters or fewer",
         "consent_health_data_in_person": "A patient or carer role needs their explicit agreement: "
         "record it as given in person, or ask them to choose it themselves",
+        "email": "An email address cannot be changed here, because its owner must confirm it: add the "
+        "member again with the new address (they get a confirmation email), then erase the old record",
+        "preferences": "Members choose their own preferences: send them a preferences link instead",
+        "status": "A member's status changes by confirming, unsubscribing or erasure, not by editing",
     }
 
 
@@ -156,10 +166,15 @@ class NotSubscribed(Exception):
     """Unsubscribed or suppressed: nothing more is sent to them."""
 
 
+_FORMULA = re.compile(r"(^|[,;\t|])(\s*)(?=[=+\-@\t\r])")
+
+
 def _csv_cell(value: Any) -> str:
-    """Spreadsheet-safe: a cell that starts like a formula is shown as text, not run."""
+    """Spreadsheet-safe: anything that could start a formula is shown as text, not run. That is the
+    start of the cell, and also the start of any piece a spreadsheet may split it into on its own
+    list separator (`;` in much of Europe, `,`, tab or `|`): `Ann;=1+1` becomes `Ann;'=1+1`."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
 class MemberAdmin:
@@ -187,6 +202,12 @@ class MemberAdmin:
 
     def get(self, member_id: str, now: datetime) -> Member:
         return self._members.require(member_id, now)
+
+    def view(self, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        """An administrator opens a member's record: that read is audited too."""
+        detail = self.detail(member_id, now)
+        self._audit.record(actor=actor, action="member.view", target=f"MEMBER#{member_id}", now=now)
+        return detail
 
     def detail(self, member_id: str, now: datetime) -> MemberDetail:
         member = self.get(member_id, now)
@@ -216,8 +237,8 @@ class MemberAdmin:
         if group:
             ids = self._members.group_member_ids(group)
             found_members = [m for m in self._members.get_many(ids, now) if self._keep(m, status, role, q)]
-            offset = int(decode_cursor(cursor).get("offset", 0)) if cursor else 0
-            if offset < 0:
+            offset = decode_cursor(cursor).get("offset") if cursor else 0
+            if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= 100_000:
                 raise BadCursor("cursor is not valid")
             page = found_members[offset : offset + limit]
             more = offset + limit < len(found_members)
@@ -325,40 +346,39 @@ class MemberAdmin:
         return self.detail(member.id, now)
 
     def update(self, member_id: str, patch: MemberPatch, actor: str, now: datetime) -> MemberDetail:
-        member = self.get(member_id, now)
-        changes = patch.model_dump(
-            exclude_unset=True, exclude={"consent_health_data_in_person", "working_groups"}
-        )
-        consents = list(member.consents)
-        if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
-            has_consent = any(c.kind == "health_data" and c.given for c in member.consents)
-            if patch.consent_health_data_in_person:
-                consents.append(
-                    Consent(
-                        kind="health_data",
-                        given=True,
-                        notice_version=self._notice,
-                        at=iso(now),
-                        channel="in_person",
+        given = patch.given()
+        given.pop("consent_health_data_in_person", None)
+        open_groups = self._groups.open() if "working_groups" in given else []
+
+        def apply(member: Member) -> Change:
+            changes = {k: val for k, val in given.items() if k != "working_groups"}
+            consents = list(member.consents)
+            if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
+                has_consent = any(c.kind == "health_data" and c.given for c in member.consents)
+                if patch.consent_health_data_in_person:
+                    consents.append(
+                        Consent(
+                            kind="health_data",
+                            given=True,
+                            notice_version=self._notice,
+                            at=iso(now),
+                            channel="in_person",
+                        )
                     )
-                )
-            elif not has_consent:
-                raise HealthConsentMissing("consent_health_data_in_person")
-        changes["consents"] = consents
-        groups = patch.working_groups if patch.working_groups is not None else member.working_groups
-        if patch.working_groups is not None:
-            check_groups(
-                [g for g in patch.working_groups if g not in member.working_groups], self._groups.open()
-            )
-        self._members.set_groups(member, groups, changes=changes)
+                elif not has_consent:
+                    raise HealthConsentMissing("consent_health_data_in_person")
+            changes["consents"] = consents
+            groups = member.working_groups
+            if patch.working_groups is not None:
+                check_groups([g for g in patch.working_groups if g not in member.working_groups], open_groups)
+                groups = patch.working_groups
+            return Change(groups, changes)
+
+        self._members.change(member_id, now, apply)
         self._audit.record(
-            actor=actor,
-            action="member.update",
-            target=f"MEMBER#{member.id}",
-            now=now,
-            fields=sorted(patch.model_dump(exclude_unset=True)),
+            actor=actor, action="member.update", target=f"MEMBER#{member_id}", now=now, fields=sorted(given)
         )
-        return self.detail(member.id, now)
+        return self.detail(member_id, now)
 
     def resend_confirmation(self, member_id: str, actor: str, now: datetime) -> bool:
         member = self.get(member_id, now)
@@ -386,11 +406,14 @@ class MemberAdmin:
         member = self.get(member_id, now)
         if member.lookup_id:
             self._suppressions.lift(member.lookup_id)
-        if member.status is MemberStatus.SUPPRESSED:
-            restored = member.status_before_suppression or MemberStatus.ACTIVE
-            self._members.set_groups(
-                member, member.working_groups, changes={"status": restored, "status_before_suppression": None}
-            )
+
+        def restore(current: Member) -> Change | None:
+            if current.status is not MemberStatus.SUPPRESSED:
+                return None
+            restored = current.status_before_suppression or MemberStatus.ACTIVE
+            return Change(current.working_groups, {"status": restored, "status_before_suppression": None})
+
+        self._members.change(member.id, now, restore)
         self._audit.record(
             actor=actor, action="member.lift_suppression", target=f"MEMBER#{member.id}", now=now
         )
@@ -429,8 +452,7 @@ class MemberAdmin:
 
     def add_to_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
         check_groups([group_id], self._groups.open())
-        member = self.get(member_id, now)
-        self._members.set_groups(member, [*member.working_groups, group_id])
+        self._members.change(member_id, now, lambda m: Change([*m.working_groups, group_id]))
         self._audit.record(
             actor=actor,
             action="group.add_member",
@@ -442,8 +464,7 @@ class MemberAdmin:
 
     def remove_from_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
         self._groups.get(group_id)
-        member = self.get(member_id, now)
-        self._members.set_groups(member, [g for g in member.working_groups if g != group_id])
+        self._members.change(member_id, now, lambda m: Change([g for g in m.working_groups if g != group_id]))
         self._audit.record(
             actor=actor,
             action="group.remove_member",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
 from shared.observability import logger
 
@@ -68,6 +69,9 @@ def parse_sqs_body(body: str) -> SesEvent:
 
 class SuppressionOutcome(BaseModel):
     newly_suppressed: list[str] = Field(default_factory=list)  # lookup ids
+    # every recipient that is suppressed after this event, newly or already: a retried event whose
+    # first attempt suppressed the address but failed before marking the member must still mark it
+    suppressed: list[str] = Field(default_factory=list)
     counted: int = 0
 
 
@@ -79,9 +83,13 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
             lookup_id = suppressions.lookup_id(recipient.email_address)
             if event.bounce.bounce_type == "Permanent":
                 changed = suppressions.suppress(lookup_id, "hard_bounce", now)
+                outcome.suppressed.append(lookup_id)
             else:
                 changed = suppressions.soft_bounce(lookup_id, event.mail.message_id, now)
                 outcome.counted += 1
+                entry = suppressions.get(lookup_id)
+                if changed or (entry is not None and entry.suppressed):
+                    outcome.suppressed.append(lookup_id)
             if changed:
                 outcome.newly_suppressed.append(lookup_id)
     elif event.event_type == "Complaint" and event.complaint:
@@ -89,6 +97,18 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
             lookup_id = suppressions.lookup_id(recipient.email_address)
             if suppressions.suppress(lookup_id, "complaint", now):
                 outcome.newly_suppressed.append(lookup_id)
+            outcome.suppressed.append(lookup_id)
     else:
         logger.info("SES event ignored", extra={"event_type": event.event_type})
+    return outcome
+
+
+def record_event(
+    event: SesEvent, suppressions: SuppressionList, members: MemberRepository, now: datetime
+) -> SuppressionOutcome:
+    """Apply an SES event: suppress or count each recipient, then mark the member holding each
+    suppressed address (a repeat is harmless, so a retried or redelivered event finishes the job)."""
+    outcome = apply_event(event, suppressions, now)
+    for lookup_id in outcome.suppressed:
+        members.mark_suppressed(lookup_id, now)
     return outcome

@@ -25,8 +25,7 @@ from shared.clock import iso
 from shared.dynamo import value as v
 from shared.members.groups import GroupRepository
 from shared.members.models import Consent, Preferences
-from shared.members.repository import MemberRepository
-from shared.members.service import signup_idempotency_key
+from shared.members.repository import MemberNotFound, MemberRepository
 from shared.members.suppression import Suppression, SuppressionList, suppression_key
 
 # Internal fields that are not information about the person (a single-use secret, index keys).
@@ -67,7 +66,6 @@ class Gdpr:
         suppressions: SuppressionList,
         audit: AuditTrail,
         client: Any,
-        idempotency_table: str,
         members_table: str,
     ) -> None:
         self._members = members
@@ -75,7 +73,6 @@ class Gdpr:
         self._suppressions = suppressions
         self._audit = audit
         self._db = client
-        self._idempotency_table = idempotency_table
         self._members_table = members_table
 
     def export(self, member_id: str, now: datetime) -> MemberExport:
@@ -100,23 +97,24 @@ class Gdpr:
         )
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
-        member = self._members.require(member_id, now)
-        deleted = self._members.erase(member)
+        # The raw record, not the model: erasure must work on any stored record, valid or not.
+        raw = self._members.get_raw(member_id, now)
+        if raw is None:
+            raise MemberNotFound(member_id)
+        lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
+        deleted = self._members.erase(member_id, lookup_id)
         kept = ["anonymous count of erased members", "audit entries naming no one (ids and field names)"]
-        if member.lookup_id:
-            self._db.delete_item(
-                TableName=self._idempotency_table, Key={"id": v(signup_idempotency_key(member.lookup_id))}
-            )
-            suppression = self._suppressions.get(member.lookup_id)
+        if lookup_id:
+            suppression = self._suppressions.get(lookup_id)
             if suppression and suppression.suppressed:
                 kept.append("suppression of the address (a keyed hash), so it is never emailed again")
             elif suppression:
-                self._db.delete_item(TableName=self._members_table, Key=suppression_key(member.lookup_id))
+                self._db.delete_item(TableName=self._members_table, Key=suppression_key(lookup_id))
         self._db.update_item(
             TableName=self._members_table,
             Key={"pk": v("STATS"), "sk": v("MEMBERSHIP")},
             UpdateExpression="ADD erased_members :one",
             ExpressionAttributeValues={":one": v(1)},
         )
-        self._audit.record(actor=actor, action="member.erase", target=f"MEMBER#{member.id}", now=now)
-        return ErasureReceipt(member_id=member.id, erased_at=iso(now), items_deleted=deleted, kept=kept)
+        self._audit.record(actor=actor, action="member.erase", target=f"MEMBER#{member_id}", now=now)
+        return ErasureReceipt(member_id=member_id, erased_at=iso(now), items_deleted=deleted, kept=kept)

@@ -15,12 +15,15 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
 from shared.clock import iso
-from shared.dynamo import from_item, is_condition_failure, query_all, to_item
+from shared.dynamo import from_item, is_condition_failure, query_all, to_item, version_condition
 from shared.dynamo import value as v
-from shared.forms import FormModel
+from shared.forms import FormModel, PatchModel
+from shared.members.models import GroupId
+from shared.observability import logger, metrics
+from shared.text import Paragraphs, SingleLine
 
 PARTITION = "GROUPS"
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -32,32 +35,37 @@ class GroupStatus(StrEnum):
 
 
 class WorkingGroup(BaseModel):
-    id: str
-    name: str
-    purpose: str
-    meeting_place: str | None = None
-    lead_contact: str | None = None
+    """A working group as stored: every write validates it again, so it always renders."""
+
+    id: GroupId
+    name: SingleLine = Field(min_length=1, max_length=80)
+    purpose: Paragraphs = Field(min_length=1, max_length=500)
+    meeting_place: SingleLine | None = Field(None, max_length=200)
+    lead_contact: SingleLine | None = Field(None, max_length=200)
     status: GroupStatus = GroupStatus.OPEN
     created_at: str
     updated_at: str
+    version: int = 0
 
 
 class GroupInput(FormModel):
     """`POST /admin/groups`."""
 
-    name: str = Field(min_length=1, max_length=80)
-    purpose: str = Field(min_length=1, max_length=500)
-    meeting_place: str | None = Field(None, max_length=200)
-    lead_contact: str | None = Field(None, max_length=200, description="Who leads it and how to reach them")
+    name: SingleLine = Field(min_length=1, max_length=80)
+    purpose: Paragraphs = Field(min_length=1, max_length=500)
+    meeting_place: SingleLine | None = Field(None, max_length=200)
+    lead_contact: SingleLine | None = Field(
+        None, max_length=200, description="Who leads it and how to reach them"
+    )
     id: str | None = Field(
         None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="Defaults to one made from the name"
     )
 
     messages: ClassVar[dict[str, str]] = {
-        "name": "Enter the group's name (up to 80 characters)",
-        "purpose": "Say what the group is for (up to 500 characters)",
-        "meeting_place": "Enter where it meets in 200 characters or fewer",
-        "lead_contact": "Enter the lead contact in 200 characters or fewer",
+        "name": "Enter the group's name on one line, in 80 characters or fewer",
+        "purpose": "Say what the group is for, in 500 characters or fewer, without control characters",
+        "meeting_place": "Enter where it meets on one line, in 200 characters or fewer",
+        "lead_contact": "Enter the lead contact on one line, in 200 characters or fewer",
         "id": "Use lower-case letters, digits and hyphens only",
     }
 
@@ -65,22 +73,21 @@ class GroupInput(FormModel):
         return self.id or _SLUG.sub("-", self.name.lower()).strip("-")[:60] or "group"
 
 
-class GroupPatch(FormModel):
-    """`PATCH /admin/groups/{id}`: only the fields given change."""
+class GroupPatch(PatchModel):
+    """`PATCH /admin/groups/{id}`: only the fields given change; `""` clears the meeting place or
+    the lead contact; null, a blank name or purpose, and unknown fields are refused."""
 
-    name: str | None = Field(None, min_length=1, max_length=80)
-    purpose: str | None = Field(None, min_length=1, max_length=500)
-    meeting_place: str | None = Field(None, max_length=200)
-    lead_contact: str | None = Field(None, max_length=200)
+    name: SingleLine | None = Field(None, min_length=1, max_length=80)
+    purpose: Paragraphs | None = Field(None, min_length=1, max_length=500)
+    meeting_place: SingleLine | None = Field(None, max_length=200)
+    lead_contact: SingleLine | None = Field(None, max_length=200)
 
-    messages: ClassVar[dict[str, str]] = GroupInput.messages
-
-    @field_validator("name", "purpose")
-    @classmethod
-    def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be blank")
-        return value
+    clearable: ClassVar[frozenset[str]] = frozenset({"meeting_place", "lead_contact"})
+    messages: ClassVar[dict[str, str]] = {
+        **GroupInput.messages,
+        "id": "A group's id cannot change: create a new group and close this one",
+        "status": "Close a group with its close action; a closed group cannot be reopened by editing",
+    }
 
 
 class UnknownGroups(ValueError):
@@ -105,6 +112,13 @@ class GroupNotFound(Exception):
     pass
 
 
+class GroupChanged(Exception):
+    """The group kept changing while this change was applied; try again."""
+
+
+VERSION_RETRIES = 3
+
+
 def group_key(group_id: str) -> dict[str, Any]:
     return {"pk": v(PARTITION), "sk": v(f"GROUP#{group_id}")}
 
@@ -121,19 +135,28 @@ class GroupRepository:
             KeyConditionExpression="pk = :p",
             ExpressionAttributeValues={":p": v(PARTITION)},
         )
-        return sorted((WorkingGroup.model_validate(i) for i in items), key=lambda g: g.name.lower())
+        groups = []
+        for item in items:
+            try:
+                groups.append(WorkingGroup.model_validate(item))
+            except ValidationError:
+                # never let one bad record take down the sign-up form that lists the groups
+                logger.error("invalid working group skipped", extra={"group_key": str(item.get("sk"))})
+                metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+        return sorted(groups, key=lambda g: g.name.lower())
 
     def open(self) -> list[WorkingGroup]:
         return [g for g in self.all() if g.status is GroupStatus.OPEN]
 
     def get(self, group_id: str) -> WorkingGroup:
-        found = self._db.get_item(TableName=self._table, Key=group_key(group_id))
+        found = self._db.get_item(TableName=self._table, Key=group_key(group_id), ConsistentRead=True)
         if "Item" not in found:
             raise GroupNotFound(group_id)
         return WorkingGroup.model_validate(from_item(found["Item"]))
 
     def create(self, data: GroupInput, now: datetime) -> WorkingGroup:
         group = WorkingGroup(
+            version=1,
             id=data.slug(),
             name=data.name,
             purpose=data.purpose,
@@ -155,16 +178,24 @@ class GroupRepository:
         return group
 
     def update(self, group_id: str, changes: dict[str, Any], now: datetime) -> WorkingGroup:
-        group = self.get(group_id)
-        updated = group.model_copy(update={**changes, "updated_at": iso(now)})
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
-                ConditionExpression="attribute_exists(pk)",
+        """Apply `changes` to the group as it is now, validated, conditional on its version; a lost
+        race is retried on the fresh record (a change is a delta, so both land)."""
+        for _ in range(VERSION_RETRIES):
+            group = self.get(group_id)
+            updated = WorkingGroup.model_validate(
+                {**group.model_dump(), **changes, "updated_at": iso(now), "version": group.version + 1}
             )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise GroupNotFound(group_id) from exc
-            raise
-        return updated
+            condition, values = version_condition(group.version)
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
+                    ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    continue
+                raise
+            return updated
+        raise GroupChanged(group_id)

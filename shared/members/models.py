@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from shared.forms import FormModel
+from shared.text import Paragraphs, SingleLine
 
 
 class Role(StrEnum):
@@ -48,8 +49,11 @@ class MemberStatus(StrEnum):
 
 Channel = Literal["web_form", "api", "in_person"]
 
-_PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
-_GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
+GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
+_PHONE = re.compile(PHONE_PATTERN)
+_GROUP_ID = re.compile(GROUP_ID_PATTERN)
+GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 
 
 def normalise_email(value: str) -> str:
@@ -64,11 +68,11 @@ def normalise_email(value: str) -> str:
 class SignupForm(FormModel):
     """`POST /members`. Field order is the form's order; error lists follow it."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     email: str = Field(max_length=254)
     phone: str | None = Field(None, max_length=20)
     role: Role
-    organisation: str | None = Field(None, max_length=120)
+    organisation: SingleLine | None = Field(None, max_length=120)
     working_groups: list[str] = Field(default_factory=list, max_length=20)
     consent_contact: bool = Field(False, validate_default=True)
     consent_health_data: bool = Field(False, validate_default=True)
@@ -76,11 +80,11 @@ class SignupForm(FormModel):
     website: str | None = Field(None, max_length=200, description="Honeypot: leave empty.")
 
     messages: ClassVar[dict[str, str]] = {
-        "name": "Enter your name (up to 100 characters)",
+        "name": "Enter your name on one line, in 100 characters or fewer",
         "email": "Enter an email address in the correct format, like name@example.com",
         "phone": "Enter a phone number using digits, spaces and + ( ) - only, like 01908 123456",
         "role": "Choose the option that best describes you",
-        "organisation": "Enter your organisation in 120 characters or fewer",
+        "organisation": "Enter your organisation on one line, in 120 characters or fewer",
         "working_groups": "Choose working groups from the list",
         "consent_contact": "Tick the box to agree that we may contact you about the partnership",
         "consent_health_data": "To join as a patient or carer, tick the box to agree that we may store "
@@ -165,11 +169,11 @@ class Preferences(BaseModel):
 class Rejoin(BaseModel):
     """What an unsubscribed member sent when signing up again, held until they confirm it."""
 
-    name: str
-    phone: str | None = None
+    name: SingleLine = Field(min_length=1, max_length=100)
+    phone: str | None = Field(None, max_length=20, pattern=PHONE_PATTERN)
     role: Role
-    organisation: str | None = None
-    working_groups: list[str] = Field(default_factory=list)
+    organisation: SingleLine | None = Field(None, max_length=120)
+    working_groups: list[GroupId] = Field(default_factory=list)
     consents: list[Consent] = Field(default_factory=list)
 
 
@@ -177,14 +181,14 @@ class Member(BaseModel):
     """A member as stored. `lookup_id` is the keyed hash of the email address; a member who takes
     part by phone or post has no email, no lookup id, and a postal address or phone instead."""
 
-    id: str
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    postal_address: str | None = None
+    id: str = Field(min_length=1, max_length=64)
+    name: SingleLine = Field(min_length=1, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=20, pattern=PHONE_PATTERN)
+    postal_address: Paragraphs | None = Field(None, max_length=300)
     role: Role
-    organisation: str | None = None
-    working_groups: list[str] = Field(default_factory=list)
+    organisation: SingleLine | None = Field(None, max_length=120)
+    working_groups: list[GroupId] = Field(default_factory=list)
     status: MemberStatus
     created_at: str
     confirmed_at: str | None = None
@@ -200,6 +204,9 @@ class Member(BaseModel):
     welcome_sent_at: str | None = None
     link_sent_at: dict[str, str] = Field(default_factory=dict)  # per self-service link kind
     expires_at: int | None = None
+    # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
+    # that race never silently overwrite each other.
+    version: int = 0
 
     @property
     def by_email(self) -> bool:

@@ -12,10 +12,13 @@ TTL deletion can lag by days, so reads also treat an expired item as absent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from shared.clock import epoch
 from shared.dynamo import (
@@ -26,9 +29,12 @@ from shared.dynamo import (
     is_condition_failure,
     query_all,
     to_item,
+    version_condition,
 )
+from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
 from shared.members.models import Member, MemberStatus, Role
+from shared.observability import logger, metrics
 
 PROFILE = "PROFILE"
 POINTER = "EMAIL"
@@ -67,12 +73,18 @@ class MemberRepository:
 
     # --- reads ------------------------------------------------------------------------------
 
-    def get(self, member_id: str, now: datetime) -> Member | None:
+    def get_raw(self, member_id: str, now: datetime) -> dict[str, Any] | None:
+        """The stored profile as plain values, without validating it (erasure must work on any
+        record, even one that would not validate)."""
         found = self._db.get_item(TableName=self._table, Key=member_key(member_id), ConsistentRead=True)
         if "Item" not in found:
             return None
         item = from_item(found["Item"])
-        return None if _expired(item, now) else _member(item)
+        return None if _expired(item, now) else item
+
+    def get(self, member_id: str, now: datetime) -> Member | None:
+        item = self.get_raw(member_id, now)
+        return None if item is None else _member(item)
 
     def require(self, member_id: str, now: datetime) -> Member:
         member = self.get(member_id, now)
@@ -106,10 +118,13 @@ class MemberRepository:
             partitions = (("by_status", status.value),)
         else:
             partitions = tuple(("by_status", s.value) for s in STATUS_ORDER)
-        part = int(state.get("part", 0))
-        start_key = state.get("key")
-        if not 0 <= part < len(partitions) or (start_key is not None and not isinstance(start_key, dict)):
+        part = state.get("part", 0)
+        if not isinstance(part, int) or not 0 <= part < len(partitions) or set(state) - {"part", "key"}:
             raise BadCursor("cursor is not valid")
+        index_key = "role" if partitions[part][0] == "by_role" else "status"
+        start_key = (
+            checked_start_key(state["key"], ("pk", "sk", index_key, "listed_at")) if "key" in state else None
+        )
         members: list[Member] = []
         while part < len(partitions) and len(members) < limit:
             index, key_value = partitions[part]
@@ -142,7 +157,7 @@ class MemberRepository:
                 if exc.response["Error"]["Code"] == "ValidationException" and start_key:
                     raise BadCursor("cursor is not valid") from exc
                 raise
-            members.extend(_member(from_item(item)) for item in page.get("Items", []))
+            members.extend(valid_members(from_item(item) for item in page.get("Items", [])))
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
                 part += 1
@@ -155,7 +170,7 @@ class MemberRepository:
     def create_pending(self, member: Member, now: datetime) -> None:
         """Store a new pending member and claim its address, atomically."""
         assert member.lookup_id and member.expires_at
-        profile = {**member_key(member.id), **to_item(_attributes(member))}
+        profile = _item(member, version=1)
         pointer = {
             **pointer_key(member.lookup_id),
             **to_item({"member_id": member.id, "expires_at": member.expires_at}),
@@ -185,9 +200,10 @@ class MemberRepository:
 
     def replace_pending(self, member: Member, expected_sent_at: str | None) -> None:
         """Overwrite a pending sign-up with newer details, if nobody else changed it meanwhile."""
-        item = {**member_key(member.id), **to_item(_attributes(member))}
-        condition = "#s = :pending AND "
-        values: dict[str, Any] = {":pending": v(MemberStatus.PENDING.value)}
+        item = _item(member, version=member.version + 1)
+        locked, values = version_condition(member.version)
+        condition = f"({locked}) AND #s = :pending AND "
+        values[":pending"] = v(MemberStatus.PENDING.value)
         if expected_sent_at is None:
             condition += "attribute_not_exists(confirmation_sent_at)"
         else:
@@ -211,10 +227,11 @@ class MemberRepository:
         else:
             condition = "#f = :expected"
             values[":expected"] = v(expected)
+        values[":one"] = v(1)
         if at is None:
-            update = "REMOVE #f"
+            update = "REMOVE #f ADD version :one"
         else:
-            update = "SET #f = :at"
+            update = "SET #f = :at ADD version :one"
             values[":at"] = v(at)
         kwargs: dict[str, Any] = {
             "TableName": self._table,
@@ -223,8 +240,7 @@ class MemberRepository:
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
         }
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
+        kwargs["ExpressionAttributeValues"] = values
         self._conditional(self._db.update_item, **kwargs)
 
     def activate(self, member: Member, nonce: str, confirmed_at: str) -> None:
@@ -239,7 +255,7 @@ class MemberRepository:
                         "Key": member_key(member.id),
                         # welcome_sent_at is claimed here too: exactly one welcome email
                         "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at "
-                        "REMOVE expires_at, confirm_nonce",
+                        "REMOVE expires_at, confirm_nonce ADD version :one",
                         "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": {
@@ -247,6 +263,7 @@ class MemberRepository:
                             ":pending": v(MemberStatus.PENDING.value),
                             ":nonce": v(nonce),
                             ":at": v(confirmed_at),
+                            ":one": v(1),
                         },
                     }
                 },
@@ -269,23 +286,26 @@ class MemberRepository:
 
     # --- lifecycle (issue: preferences, unsubscribe, suppression, erasure) ----------------------
 
-    def save(self, member: Member, expected_status: MemberStatus | None = None) -> None:
-        """Write the whole profile back, if it still exists (and still has `expected_status`)."""
-        condition = "attribute_exists(pk)"
+    def save(self, member: Member, expected_status: MemberStatus | None = None) -> Member:
+        """Write the whole profile back, if nobody changed it since it was read (its version) and it
+        still has `expected_status`. Returns the member as stored (with its new version)."""
+        locked, values = version_condition(member.version)
+        condition = f"attribute_exists(pk) AND ({locked})"
         kwargs: dict[str, Any] = {}
         if expected_status is not None:
             condition += " AND #s = :expected"
-            kwargs = {
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":expected": v(expected_status.value)},
-            }
+            kwargs = {"ExpressionAttributeNames": {"#s": "status"}}
+            values[":expected"] = v(expected_status.value)
+        stored = _validated(member, version=member.version + 1)
         self._conditional(
             self._db.put_item,
             TableName=self._table,
-            Item={**member_key(member.id), **to_item(_attributes(member))},
+            Item=_item(stored, version=stored.version),
             ConditionExpression=condition,
+            ExpressionAttributeValues=values,
             **kwargs,
         )
+        return stored
 
     def create_active(self, member: Member) -> None:
         """An active member added by an administrator (in person, perhaps without email)."""
@@ -293,7 +313,7 @@ class MemberRepository:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {**member_key(member.id), **to_item(_attributes(member))},
+                    "Item": _item(member, version=1),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
@@ -316,15 +336,19 @@ class MemberRepository:
     def set_groups(self, member: Member, groups: list[str], changes: dict[str, Any] | None = None) -> Member:
         """Change a member's working groups (and other profile fields) in one transaction; active
         members also get the membership items the by_group index lists."""
-        updated = member.model_copy(update={**(changes or {}), "working_groups": sorted(set(groups))})
+        updated = _validated(
+            member,
+            version=member.version + 1,
+            **{**(changes or {}), "working_groups": sorted(set(groups))},
+        )
+        locked, values = version_condition(member.version)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {**member_key(member.id), **to_item(_attributes(updated))},
-                    "ConditionExpression": "attribute_exists(pk) AND #s = :s",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":s": v(member.status.value)},
+                    "Item": _item(updated, version=updated.version),
+                    "ConditionExpression": f"attribute_exists(pk) AND ({locked})",
+                    "ExpressionAttributeValues": values,
                 }
             }
         ]
@@ -360,21 +384,42 @@ class MemberRepository:
         self._conditional(self._db.transact_write_items, TransactItems=items)
         return updated
 
+    def change(self, member_id: str, now: datetime, mutate: Callable[[Member], Change | None]) -> Member:
+        """Read the member, let `mutate` decide the change from what is stored *now*, and write it,
+        conditional on the version read. A lost race is retried on the fresh record (so a member's
+        preference save and an administrator's edit both land), then answered with StaleMember (a
+        409). `mutate` returns None when there is nothing to do, or raises to refuse."""
+        for _ in range(VERSION_RETRIES):
+            member = self.require(member_id, now)
+            decided = mutate(member)
+            if decided is None:
+                return member
+            try:
+                return self.set_groups(member, decided.groups, changes=decided.fields)
+            except StaleMember:
+                continue
+        raise StaleMember(member_id)
+
     def mark_suppressed(self, lookup_id: str, now: datetime) -> bool:
         """The member holding a suppressed address (if any) becomes `suppressed`; lifting the
-        suppression restores their previous status."""
-        member = self.find_by_lookup_id(lookup_id, now)
-        if member is None or member.status is MemberStatus.SUPPRESSED:
+        suppression restores their previous status. Safe to repeat (a retried SES event)."""
+        pointer = self.find_by_lookup_id(lookup_id, now)
+        if pointer is None:
             return False
-        try:
-            self.set_groups(
-                member,
+        changed = False
+
+        def suppress(member: Member) -> Change | None:
+            nonlocal changed
+            if member.status is MemberStatus.SUPPRESSED:
+                return None
+            changed = True
+            return Change(
                 member.working_groups,
-                changes={"status": MemberStatus.SUPPRESSED, "status_before_suppression": member.status},
+                {"status": MemberStatus.SUPPRESSED, "status_before_suppression": member.status},
             )
-        except StaleMember:
-            return False
-        return True
+
+        self.change(pointer.id, now, suppress)
+        return changed
 
     def group_member_ids(self, group_id: str) -> list[str]:
         items = query_all(
@@ -393,10 +438,8 @@ class MemberRepository:
             request: dict[str, Any] = {self._table: {"Keys": keys}}
             while request:
                 page = self._db.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self._table, []):
-                    data = from_item(item)
-                    if not _expired(data, now):
-                        members.append(_member(data))
+                items = (from_item(item) for item in page.get("Responses", {}).get(self._table, []))
+                members.extend(valid_members(data for data in items if not _expired(data, now)))
                 request = page.get("UnprocessedKeys") or {}
         order = {member_id: n for n, member_id in enumerate(member_ids)}
         return sorted(members, key=lambda m: order.get(m.id, 0))
@@ -411,11 +454,11 @@ class MemberRepository:
             ConsistentRead=True,
         )
 
-    def erase(self, member: Member) -> int:
+    def erase(self, member_id: str, lookup_id: str | None) -> int:
         """Delete every item of the member and their address pointer. Returns the items deleted."""
-        keys = [{"pk": v(item["pk"]), "sk": v(item["sk"])} for item in self.partition(member.id)]
-        if member.lookup_id:
-            keys.append(pointer_key(member.lookup_id))
+        keys = [{"pk": v(item["pk"]), "sk": v(item["sk"])} for item in self.partition(member_id)]
+        if lookup_id:
+            keys.append(pointer_key(lookup_id))
         for start in range(0, len(keys), 25):
             request: dict[str, Any] = {
                 self._table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
@@ -433,6 +476,17 @@ class MemberRepository:
             if is_condition_failure(exc):
                 raise conflict from exc
             raise
+
+
+def _validated(member: Member, **changes: Any) -> Member:
+    """The member with `changes`, validated again: `model_copy(update=...)` does not validate, and
+    an unvalidated value (a null role, a name with a line break) must never reach the table."""
+    return Member.model_validate({**member.model_dump(), **changes})
+
+
+def _item(member: Member, version: int) -> dict[str, Any]:
+    """The profile item of `member` as it will be stored, validated, at `version`."""
+    return {**member_key(member.id), **to_item(_attributes(_validated(member, version=version)))}
 
 
 def _attributes(member: Member) -> dict[str, Any]:
@@ -459,4 +513,28 @@ def _member(item: dict[str, Any]) -> Member:
     return Member.model_validate(item)
 
 
-__all__ = ["AlreadyRegistered", "BadCursor", "MemberNotFound", "MemberRepository", "StaleMember"]
+def valid_members(items: Iterable[dict[str, Any]]) -> list[Member]:
+    """The items that validate; one that does not is logged by id, counted and skipped, so one bad
+    record can never take down a list, a CSV or a notification run."""
+    found = []
+    for item in items:
+        try:
+            found.append(_member(item))
+        except ValidationError:
+            logger.error("invalid member record skipped", extra={"member_id": str(item.get("id", "?"))})
+            metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+    return found
+
+
+@dataclass(frozen=True)
+class Change:
+    """What `MemberRepository.change` writes: the member's groups and the profile fields to set."""
+
+    groups: list[str]
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+VERSION_RETRIES = 3
+
+
+__all__ = ["AlreadyRegistered", "BadCursor", "Change", "MemberNotFound", "MemberRepository", "StaleMember"]

@@ -10,6 +10,7 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -21,7 +22,7 @@ from shared.email.render import render_email
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import Member, MemberStatus, Preferences, PreferencesForm
-from shared.members.repository import MemberRepository, StaleMember
+from shared.members.repository import Change, MemberNotFound, MemberRepository, StaleMember
 from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings, NotActive
 from shared.observability import logger, metrics
 
@@ -68,16 +69,18 @@ class SelfService:
     ) -> tuple[Member, list[WorkingGroup]]:
         """Returns the member as saved and the open groups (the page shows both)."""
         member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
-        if member.status is not MemberStatus.ACTIVE:
-            raise NotActive(member.status)
         open_groups = self._groups.open()
         check_groups(form.working_groups, open_groups)
-        # groups that have since closed stay as they were: a member cannot see them to untick them
-        closed_kept = [g for g in member.working_groups if g not in {o.id for o in open_groups}]
         preferences = Preferences(meeting_reminders=form.meeting_reminders, newsletters=form.newsletters)
-        updated = self._members.set_groups(
-            member, [*form.working_groups, *closed_kept], changes={"preferences": preferences}
-        )
+
+        def apply(current: Member) -> Change:
+            if current.status is not MemberStatus.ACTIVE:
+                raise NotActive(current.status)
+            # groups that have since closed stay as they were: a member cannot see them to untick them
+            closed_kept = [g for g in current.working_groups if g not in {o.id for o in open_groups}]
+            return Change([*form.working_groups, *closed_kept], {"preferences": preferences})
+
+        updated = self._members.change(member.id, now, apply)
         logger.info("preferences saved", extra={"member_id": member.id})
         return updated, open_groups
 
@@ -86,27 +89,34 @@ class SelfService:
     def unsubscribe(self, token: str, now: datetime) -> bool:
         """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
         member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)
-        if member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
-            return False
-        try:
-            self._members.set_groups(
-                member,
-                member.working_groups,
-                changes={
+        was: list[MemberStatus] = []
+
+        def apply(current: Member) -> Change | None:
+            if current.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
+                return None
+            was.append(current.status)
+            return Change(
+                current.working_groups,
+                {
                     "status": MemberStatus.UNSUBSCRIBED,
                     "unsubscribed_at": iso(now),
                     # kept a year (so an unsubscribe is remembered and can be undone), then purged;
                     # an unconfirmed sign-up keeps its 7-day expiry
                     "expires_at": epoch(now + UNSUBSCRIBED_RETENTION)
-                    if member.status is MemberStatus.ACTIVE
-                    else member.expires_at,
+                    if current.status is MemberStatus.ACTIVE
+                    else current.expires_at,
                     "confirm_nonce": None,
                     "rejoin": None,
                 },
             )
-        except StaleMember:
+
+        try:
+            self._members.change(member.id, now, apply)
+        except (StaleMember, MemberNotFound):
             return False
-        logger.info("member unsubscribed", extra={"member_id": member.id, "was": member.status})
+        if not was:
+            return False
+        logger.info("member unsubscribed", extra={"member_id": member.id, "was": was[-1]})
         metrics.add_metric(name="MemberUnsubscribed", unit="Count", value=1)
         return True
 
@@ -124,7 +134,7 @@ class SelfService:
             return
         claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, kind: iso(now)}})
         try:
-            self._members.save(claimed, expected_status=member.status)
+            stored = self._members.save(claimed, expected_status=member.status)
         except StaleMember:
             return
         purpose = tokens.Purpose.EXPORT if kind == "export" else tokens.Purpose.ERASE
@@ -140,7 +150,9 @@ class SelfService:
         try:
             self._mailer.send(email)
         except EmailNotSent:
-            self._members.save(member, expected_status=member.status)  # release the claim
+            # release the claim, so the member can simply ask again
+            with contextlib.suppress(StaleMember):
+                self._members.save(stored.model_copy(update={"link_sent_at": member.link_sent_at}))
             raise
 
     def export(self, token: str, now: datetime) -> MemberExport:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from shared import tokens
 from shared.clock import epoch, iso
@@ -53,19 +52,26 @@ PENDING_LIFETIME = timedelta(days=7)
 SIGNUP_IDEMPOTENCY_PREFIX = "member-signup"
 
 
-def signup_idempotency_key(lookup_id: str) -> str:
-    """The id Powertools gives the idempotency record of a sign-up (so erasure can delete it)."""
-    digest = hashlib.md5(json.dumps(lookup_id, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
-    return f"{SIGNUP_IDEMPOTENCY_PREFIX}#{digest}"
-
-
 class SignupCommand(BaseModel):
-    """The validated sign-up, as the idempotency layer sees it: a double submit of the same address
-    within the idempotency window is the same command."""
+    """The validated sign-up, as the idempotency layer sees it. Its key is the whole validated
+    input (`idempotency_key`): a double click (the same input) within the window is one sign-up;
+    a different submission (corrected details, a rejoin, "did it work?" with other details) runs
+    the rules, which rate-limit emails on their own. The key holds no personal data: the address
+    appears only as its keyed lookup id, the other fields only as a digest."""
 
     form: SignupForm
     lookup_id: str
     channel: Channel
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def idempotency_key(self) -> dict[str, str]:
+        rest = self.form.model_dump_json(exclude={"email"})
+        return {
+            "lookup_id": self.lookup_id,
+            "channel": self.channel,
+            "details": hashlib.sha256(rest.encode()).hexdigest(),
+        }
 
 
 class ConfirmOutcome(StrEnum):
@@ -288,7 +294,7 @@ class Membership:
             return False
         claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, "preferences": iso(now)}})
         try:
-            self._repo.save(claimed, expected_status=member.status)
+            stored = self._repo.save(claimed, expected_status=member.status)
         except StaleMember:
             return False
         content = render_email(
@@ -304,8 +310,8 @@ class Membership:
         try:
             return self._mailer.send(email) is not None
         except EmailNotSent:
-            with contextlib.suppress(StaleMember):
-                self._repo.save(member, expected_status=member.status)
+            with contextlib.suppress(StaleMember):  # release the claim: a retry can send it
+                self._repo.save(stored.model_copy(update={"link_sent_at": member.link_sent_at}))
             raise
 
     def _tell_already_member(self, member: Member, now: datetime) -> None:

@@ -26,7 +26,6 @@ import pytest
 
 from infra.declaration import IDEMPOTENCY, MEMBERS, TABLES
 from shared.clock import iso
-from shared.members.service import signup_idempotency_key
 from tests.support.local import FORM, LocalMode, Reply
 
 pytestmark = pytest.mark.integration
@@ -175,11 +174,12 @@ def create_group(local: LocalMode) -> tuple[str, str]:
 
 def let_ten_minutes_pass(dynamodb: Any, member_id: str) -> None:
     """Local mode has no clock to wind on, so age what the 10-minute rules read, as waiting would:
-    the sign-up's idempotency record expires, and the last confirmation email becomes 11 minutes old."""
+    the sign-up idempotency records expire, and the last confirmation email becomes 11 minutes old."""
     key = {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}}
     profile = dynamodb.get_item(TableName=MEMBERS.local_name, Key=key, ConsistentRead=True)["Item"]
-    record = signup_idempotency_key(profile["lookup_id"]["S"])
-    dynamodb.delete_item(TableName=IDEMPOTENCY.local_name, Key={"id": {"S": record}})
+    for page in dynamodb.get_paginator("scan").paginate(TableName=IDEMPOTENCY.local_name):
+        for record in page["Items"]:
+            dynamodb.delete_item(TableName=IDEMPOTENCY.local_name, Key={"id": record["id"]})
     dynamodb.update_item(
         TableName=MEMBERS.local_name,
         Key=key,

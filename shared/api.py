@@ -1,0 +1,266 @@
+"""The one HTTP front door of every function behind the API: bad requests become 4xx here, once.
+
+`HttpApi` is the Powertools HTTP resolver every handler uses. Before any route runs, it checks the
+request body (`check_body`): a body that is too large (413), of a type we do not read (415),
+not valid base64 or UTF-8, JSON that is malformed, nested too deep or holds an absurd number, or a
+form or multipart body that does not parse (400) is refused with the API's JSON error shape, or a
+readable page for a browser (`Accept: text/html`). What passes is handed on normalised: decoded
+text, and multipart form fields re-encoded as an ordinary form post, so no route, no validation
+error handler and no page ever meets raw bytes. The routes the next capabilities add get the same
+checks by being on an `HttpApi`.
+
+Every answer also gets the security headers a browser or proxy needs (`nosniff`, HSTS, and
+`Cache-Control: no-store` unless a route chose its own caching).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+
+from shared.dynamo import BadCursor
+from shared.web import ErrorBody, FieldError, errors_body
+
+MAX_BODY_BYTES = 32 * 1024  # every form and admin body we accept is a few hundred bytes
+MAX_JSON_DEPTH = 8
+MAX_INT_DIGITS = 15  # no field takes a number anywhere near this long
+MAX_FORM_FIELDS = 100
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+
+# (status, title, paragraphs) -> a page, for browsers
+ProblemPage = Callable[[int, str, list[str]], Response[str]]
+
+
+class BadRequestBody(Exception):
+    """The request cannot be read. Carries the status and what to tell the sender."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def _raw_bytes(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body")
+    if not body:
+        return b""
+    if not isinstance(body, str):
+        raise BadRequestBody(400, "The request body could not be read")
+    if event.get("isBase64Encoded"):
+        if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
+            raise BadRequestBody(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes)")
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequestBody(400, "The request body could not be read") from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        raise BadRequestBody(400, "The request body is not valid UTF-8 text") from None
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequestBody(400, "The request body is not valid UTF-8 text") from None
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth_ok(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return True
+
+
+def _check_json(text: str) -> None:
+    try:
+        data = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise BadRequestBody(400, "The request body is not valid JSON") from None
+    if not _depth_ok(data):
+        raise BadRequestBody(400, "The request body is nested too deeply")
+
+
+def _check_form(text: str) -> None:
+    try:
+        parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:
+        raise BadRequestBody(400, "The form holds text that is not valid UTF-8") from None
+    except ValueError:
+        raise BadRequestBody(400, "The form has too many fields") from None
+
+
+def _multipart_as_form(content_type: str, raw: bytes) -> str:
+    """The text fields of a multipart/form-data body, as an urlencoded form. Files are refused."""
+    if "boundary=" not in content_type.lower():
+        raise BadRequestBody(400, "A multipart/form-data body needs a boundary in its Content-Type")
+    try:
+        message = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + raw
+        )
+    except Exception:  # the stdlib parser is lenient; anything it cannot read is a bad body
+        raise BadRequestBody(400, "The multipart/form-data body could not be read") from None
+    if not message.is_multipart():
+        raise BadRequestBody(400, "The multipart/form-data body could not be read")
+    fields: list[tuple[str, str]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise BadRequestBody(400, "Each part of a multipart/form-data body needs a field name")
+        if part.get_filename() is not None:
+            raise BadRequestBody(415, "Files are not accepted: send the form's text fields only")
+        payload = part.get_payload(decode=True)
+        fields.append((name, _text(payload if isinstance(payload, bytes) else b"")))
+        if len(fields) > MAX_FORM_FIELDS:
+            raise BadRequestBody(400, "The form has too many fields")
+    return urlencode(fields)
+
+
+def check_body(event: dict[str, Any]) -> None:
+    """Refuse a body no route could read (BadRequestBody), or normalise it in place: decoded UTF-8
+    text, multipart fields as an urlencoded form. Bodies of GET, HEAD and DELETE are never read."""
+    method = str((event.get("requestContext") or {}).get("http", {}).get("method", "GET")).upper()
+    if method not in BODY_METHODS:
+        event["body"] = None
+        event["isBase64Encoded"] = False
+        return
+    raw = _raw_bytes(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequestBody(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes)")
+    headers = event.setdefault("headers", {}) or {}
+    content_type = _header(headers, "content-type").strip()
+    media = content_type.split(";", 1)[0].strip().lower()
+    if not raw:
+        event["body"], event["isBase64Encoded"] = None, False
+        return
+    if media in ("", JSON) or media.endswith("+json"):
+        text = _text(raw)
+        _check_json(text)
+    elif media == FORM:
+        text = _text(raw)
+        _check_form(text)
+    elif media == MULTIPART:
+        text = _multipart_as_form(content_type, raw)
+        _check_form(text)
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            del headers[key]
+        headers["content-type"] = FORM
+    else:
+        raise BadRequestBody(415, f"Send the body as {FORM} (a form) or {JSON}")
+    event["body"], event["isBase64Encoded"] = text, False
+
+
+def wants_html(event: Mapping[str, Any]) -> bool:
+    return "text/html" in _header(event.get("headers"), "accept")
+
+
+def _as_result(response: Response[Any]) -> dict[str, Any]:
+    headers = {str(k): str(v) for k, v in (response.headers or {}).items() if isinstance(v, str)}
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def secure(result: dict[str, Any]) -> dict[str, Any]:
+    headers = result.setdefault("headers", {}) or {}
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    if not any(key.lower() == "cache-control" for key in headers):
+        headers["Cache-Control"] = "no-store"
+    result["headers"] = headers
+    return result
+
+
+class HttpApi(APIGatewayHttpResolver):
+    """An `APIGatewayHttpResolver` with validation on, the body checks above, and the mappings every
+    function shares: a bad cursor is a 400 naming `cursor`, an unsupported content type a 415."""
+
+    def __init__(self, *, problem_page: ProblemPage | None = None) -> None:
+        super().__init__(enable_validation=True)
+        self._problem_page = problem_page
+        self.exception_handler(BadCursor)(self._bad_cursor)
+        self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
+
+    @staticmethod
+    def _bad_cursor(_: BadCursor) -> Response[Any]:
+        return errors_body(400, {"cursor": "Use the `next` value from the previous page"}, "Bad cursor.")
+
+    @staticmethod
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
+        return errors_body(415, {"body": f"Send {FORM} or {JSON}"}, "Unsupported content type.")
+
+    def problem(self, event: Mapping[str, Any], status: int, message: str) -> dict[str, Any]:
+        if self._problem_page is not None and wants_html(event):
+            titles = {413: "Too much was sent", 415: "This cannot be read"}
+            page = self._problem_page(
+                status,
+                titles.get(status, "Something was wrong with the form"),
+                [
+                    message,
+                    "Go back, check what you entered, and try again.",
+                ],
+            )
+            return _as_result(page)
+        body = ErrorBody(message=message, errors=[FieldError(field="body", message=message)])
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": JSON},
+            "body": body.model_dump_json(),
+            "isBase64Encoded": False,
+        }
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            check_body(event)
+        except BadRequestBody as refused:
+            return secure(self.problem(event, refused.status, refused.message))
+        try:
+            result = super().resolve(event, context)
+        except ServiceError as error:  # pragma: no cover - Powertools maps these itself
+            return secure(self.problem(event, error.status_code, error.msg))
+        return secure(result)

@@ -1,0 +1,58 @@
+"""Text that people type, made safe to store, show, print in an email and put in a CSV.
+
+Every free-text field of every model (public forms and admin input alike, and the stored records
+themselves) uses one of these two types, so no input can store a value that breaks a page, an email,
+an export or an erasure:
+
+- `SingleLine`: one line: no line breaks, no control characters (NUL, tab,
+  escape, ...), no text-direction controls (bidi overrides that make "gpj.exe" read as "exe.jpg"),
+  no unassigned or private-use code points.
+- `Paragraphs`: the same, but line breaks are allowed (normalised to `\\n`), for a postal
+  address or a group's purpose.
+
+The message says what to do, so a 400 can show it next to the field.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+# Unicode categories never allowed: controls, format characters (which include the bidi controls
+# and zero-width characters), line/paragraph separators, surrogates, private use, unassigned.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+# A zero-width joiner is a format character that real names use (emoji sequences, Indic scripts).
+_ALLOWED_FORMAT = frozenset({"\u200d"})
+
+LINE_MESSAGE = "must be one line of text, without line breaks, control characters or text-direction marks"
+TEXT_MESSAGE = "must be plain text, without control characters or text-direction marks"
+
+
+def _bad(char: str) -> bool:
+    return unicodedata.category(char) in _FORBIDDEN_CATEGORIES and char not in _ALLOWED_FORMAT
+
+
+def _normalise(value: Any) -> Any:
+    """NFC (so the same name typed on two devices compares equal), and CRLF/CR to LF."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return value
+
+
+def check_line(value: str) -> str:
+    if any(_bad(char) for char in value):
+        raise ValueError(LINE_MESSAGE)
+    return value
+
+
+def check_paragraphs(value: str) -> str:
+    if any(_bad(char) for char in value if char != "\n"):
+        raise ValueError(TEXT_MESSAGE)
+    return value
+
+
+# Use with `Field(min_length=..., max_length=...)`; forms strip surrounding spaces (FormModel).
+SingleLine = Annotated[str, BeforeValidator(_normalise), AfterValidator(check_line)]
+Paragraphs = Annotated[str, BeforeValidator(_normalise), AfterValidator(check_paragraphs)]
