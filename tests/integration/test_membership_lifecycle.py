@@ -176,7 +176,6 @@ def let_ten_minutes_pass(dynamodb: Any, member_id: str) -> None:
     """Local mode has no clock to wind on, so age what the 10-minute rules read, as waiting would:
     the sign-up idempotency records expire, and the last confirmation email becomes 11 minutes old."""
     key = {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}}
-    profile = dynamodb.get_item(TableName=MEMBERS.local_name, Key=key, ConsistentRead=True)["Item"]
     for page in dynamodb.get_paginator("scan").paginate(TableName=IDEMPOTENCY.local_name):
         for record in page["Items"]:
             dynamodb.delete_item(TableName=IDEMPOTENCY.local_name, Key={"id": record["id"]})
