@@ -11,34 +11,44 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Flag, auto
 from typing import Literal
 
 
-class Access(StrEnum):
-    """What a function may do to a table. There is deliberately no Scan."""
+class Access(Flag):
+    """What a function may do to a table, each flag one IAM action. There is deliberately no Scan.
 
-    READ = "read"
-    WRITE = "write"
-    READ_WRITE = "read_write"
+    Declare the least a function needs: `READ | APPEND` for the audit table (entries are added,
+    never changed or removed), `DELETE` alone where a function only removes records."""
+
+    GET = auto()  # GetItem
+    BATCH_GET = auto()  # BatchGetItem
+    QUERY = auto()  # Query, on the table and (if it has any) its indexes
+    PUT = auto()  # PutItem
+    UPDATE = auto()  # UpdateItem
+    DELETE = auto()  # DeleteItem
+    BATCH_WRITE = auto()  # BatchWriteItem
+
+    READ = GET | BATCH_GET | QUERY
+    APPEND = PUT
+    WRITE = PUT | UPDATE | DELETE | BATCH_WRITE
+    READ_WRITE = READ | WRITE
 
 
-READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
-WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-)
+_ACTIONS = {
+    Access.GET: "dynamodb:GetItem",
+    Access.BATCH_GET: "dynamodb:BatchGetItem",
+    Access.QUERY: "dynamodb:Query",
+    Access.PUT: "dynamodb:PutItem",
+    Access.UPDATE: "dynamodb:UpdateItem",
+    Access.DELETE: "dynamodb:DeleteItem",
+    Access.BATCH_WRITE: "dynamodb:BatchWriteItem",
+}
 
 
 def actions_for(access: Access) -> tuple[str, ...]:
-    if access is Access.READ:
-        return READ_ACTIONS
-    if access is Access.WRITE:
-        return WRITE_ACTIONS
-    return tuple(dict.fromkeys(READ_ACTIONS + WRITE_ACTIONS))
+    """The IAM actions of `access`, in a stable order."""
+    return tuple(action for flag, action in _ACTIONS.items() if flag in access)
 
 
 @dataclass(frozen=True)
@@ -210,7 +220,12 @@ MEMBERS_PUBLIC = FunctionSpec(
         Route("GET", "/members/erase"),
         Route("POST", "/members/erase"),
     ),
-    tables={"members": Access.READ_WRITE, "meetings": Access.READ, "audit": Access.WRITE},
+    # the audit trail: self-service export and erasure add entries; a member's export reads theirs
+    tables={
+        "members": Access.READ_WRITE,
+        "meetings": Access.QUERY,
+        "audit": Access.QUERY | Access.APPEND,
+    },
     idempotency=True,
     signing_key=True,
     sends_email=True,
@@ -246,9 +261,8 @@ MEMBERS_ADMIN = FunctionSpec(
     ),
     tables={
         "members": Access.READ_WRITE,
-        "meetings": Access.READ,
-        "audit": Access.READ_WRITE,
-        "idempotency": Access.WRITE,  # erasure deletes a member's sign-up idempotency record
+        "meetings": Access.QUERY,
+        "audit": Access.QUERY | Access.APPEND,
     },
     signing_key=True,
     sends_email=True,
@@ -258,7 +272,7 @@ MEMBER_BOUNCES = FunctionSpec(
     name="member_bounces",
     handler="functions.members.bounces.lambda_handler",
     description="Suppresses addresses that hard-bounce or complain, and counts soft bounces (3 in 30 days).",
-    tables={"members": Access.READ_WRITE},
+    tables={"members": Access.GET | Access.QUERY | Access.PUT | Access.UPDATE | Access.DELETE},
     signing_key=True,
     ses_events=True,
     timeout_seconds=30,

@@ -49,14 +49,16 @@ class FormModel(BaseModel):
             if wants_list and isinstance(value, list):
                 value = [v for v in value if not (isinstance(v, str) and not v.strip())]
             if isinstance(value, str) and not value.strip() and not field.is_required():
-                if key in cls.clearable:
-                    cleaned[key] = ""  # an emptied box in a change means "clear it" (PatchModel)
+                if key in cls.clearable or not cls.empty_means_not_given:
+                    cleaned[key] = ""  # a change: "" clears a clearable field, and is refused elsewhere
+                    continue
                 continue  # an empty optional text box means "not given"
             cleaned[key] = value
         return cleaned
 
     # Fields that a change may clear by sending "" (see PatchModel).
     clearable: ClassVar[frozenset[str]] = frozenset()
+    empty_means_not_given: ClassVar[bool] = True
 
 
 class PatchModel(FormModel):
@@ -69,6 +71,7 @@ class PatchModel(FormModel):
     """
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    empty_means_not_given: ClassVar[bool] = False
 
     @field_validator("*", mode="before")
     @classmethod

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.members import admin_group_routes, admin_member_routes
 from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
-from shared.members.admin import HealthConsentMissing, NoEmail, NotPending, NotSubscribed
-from shared.members.groups import GroupChanged, GroupExists, GroupNotFound, UnknownGroups
+from shared.members.admin import HealthConsentMissing, MemberPatch, NoEmail, NotPending, NotSubscribed
+from shared.members.groups import GroupChanged, GroupExists, GroupNotFound, GroupPatch, UnknownGroups
 from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
 from shared.observability import logger, metrics, tracer
 from shared.web import admin_refusal, errors_body
@@ -28,12 +28,21 @@ app.include_router(admin_member_routes.router)
 app.include_router(admin_group_routes.router)
 
 
+# Fields a change may not send, and what to do instead (every other unknown field is named too).
+REFUSED_FIELDS = {**MemberPatch.messages, **GroupPatch.messages}
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid(error: RequestValidationError) -> Response[Any]:
     errors: dict[str, str] = {}
     for item in error.errors():
         loc = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
-        errors.setdefault(loc[0] if loc else "body", str(item.get("msg")))
+        name = loc[0] if loc else "body"
+        if item.get("type") == "extra_forbidden":
+            message = REFUSED_FIELDS.get(name, "This is not a field you can send here")
+        else:
+            message = str(item.get("msg")).removeprefix("Value error, ")
+        errors.setdefault(name, message)
     return errors_body(400, errors, "Some fields need correcting.")
 
 

@@ -50,6 +50,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_LEVEL = "INFO"
 INDEX_ACTIONS = ("dynamodb:Query",)
+IDEMPOTENCY_ACCESS = Access.GET | Access.PUT | Access.UPDATE | Access.DELETE
 
 # Lambda's asynchronous retries, then the failure goes to the DLQ.
 ASYNC_RETRY_ATTEMPTS = 2
@@ -156,7 +157,8 @@ def table_grants(spec: FunctionSpec) -> dict[str, Access]:
     """The access `spec` has to each table, the idempotency table included when it is idempotent."""
     grants = dict(spec.tables)
     if spec.idempotency:
-        grants[IDEMPOTENCY.key] = Access.READ_WRITE
+        # Powertools' idempotency: GetItem, a conditional PutItem, UpdateItem, DeleteItem on failure
+        grants[IDEMPOTENCY.key] = IDEMPOTENCY_ACCESS
     return grants
 
 

@@ -338,8 +338,9 @@ class Membership:
     def _confirmation(self, member: Member, now: datetime) -> OutgoingEmail:
         content = render_email(
             "confirm",
+            # No name: the address has not been confirmed, so whoever typed the form chose the name,
+            # and it must never read as our words (or an instruction) to a stranger.
             group_name=self._settings.group_name,
-            name=member.rejoin.name if member.rejoin else member.name,
             rejoin=member.rejoin is not None,
             confirm_url=self.links.confirm(member, now),
             hours=int(tokens.LIFETIMES[tokens.Purpose.CONFIRM].total_seconds() // 3600),

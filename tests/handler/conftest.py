@@ -17,6 +17,7 @@ from moto.backends import get_backend
 
 from infra.declaration import FUNCTIONS, TABLES, function
 from tests.support import env as support_env
+from tests.support import permissions
 from tests.support.lambda_context import FakeContext
 from tests.support.mail import Received, parse
 
@@ -93,7 +94,8 @@ class World:
         spec = function(function_name)
         module_path, _, attribute = spec.handler.rpartition(".")
         module = importlib.import_module(module_path)
-        return getattr(module, attribute)(copy.deepcopy(event), FakeContext(function_name=spec.name))
+        with permissions.calls_of(spec.name):
+            return getattr(module, attribute)(copy.deepcopy(event), FakeContext(function_name=spec.name))
 
     def request(self, method: str, path: str, **kwargs: Any) -> Response:
         """Send an HTTP request through the declared route's real handler, as API Gateway would."""
@@ -153,8 +155,28 @@ def clock() -> Clock:
     return Clock()
 
 
+SEEN: list[permissions.Call] = []  # every call of the session, for the summary at the end
+
+
+@pytest.fixture(scope="session")
+def policy_check() -> permissions.PolicyCheck:
+    from tests.support.cdk import synth_template
+
+    permissions.install()
+    return permissions.policy_check(synth_template(), SECRET_ID, CONFIGURATION_SET)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The AWS operations each function was seen to make, checked against its policy."""
+    if not SEEN:
+        return
+    terminalreporter.section("AWS calls checked against each function's synthesized policy")
+    for name, used in permissions.summary(SEEN).items():
+        terminalreporter.write_line(f"{name}: {', '.join(used)}")
+
+
 @pytest.fixture
-def aws(monkeypatch, table_definitions, function_environment, clock):
+def aws(monkeypatch, table_definitions, function_environment, clock, policy_check):
     for key, value in {
         **function_environment,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -181,5 +203,13 @@ def aws(monkeypatch, table_definitions, function_environment, clock):
             EmailAddress=sender.split("<")[-1].rstrip(">")
         )
         reset_function_state()
+        permissions.drain()
         yield World(clock)
         reset_function_state()
+    # Then every AWS call each handler made is allowed by that function's own synthesized policy
+    calls = permissions.drain()
+    SEEN.extend(calls)
+    problems = policy_check.check(calls)
+    assert not problems, "calls the deployed roles would refuse (AccessDenied in AWS):\n" + "\n".join(
+        problems
+    )

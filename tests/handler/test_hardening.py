@@ -1,0 +1,388 @@
+"""Issue 6: what a fuzzer, an attacker and a double-clicking member did to membership, each reproduced.
+
+Every test here failed on the code before the fix (a 500, a stored record that no longer validated, a
+lost update, a relayed header), and passes now.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+import pytest
+
+from shared.dynamo import encode_cursor, to_item
+from tests.handler.test_lifecycle import ANN, join, make_group
+from tests.support.events import ADMIN, http_event
+
+PUBLIC_POSTS = ("/members", "/members/preferences", "/members/data-requests")
+
+
+def raw_request(
+    aws, method, path, *, body, content_type=None, base64_encoded=False, accept="application/json"
+):
+    """A request with exactly this body (bytes or text), as API Gateway would pass it on."""
+    name, event = http_event(
+        method, path, accept=accept, query={"token": "x"} if path != "/members" else None
+    )
+    if content_type is None:
+        event["headers"].pop("content-type", None)
+    else:
+        event["headers"]["content-type"] = content_type
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = body
+        event["isBase64Encoded"] = base64_encoded
+    return aws.invoke(name, event)
+
+
+def signup_page_works(aws):
+    return aws.request("GET", "/members/signup", accept="text/html").status == 200
+
+
+# --- 1. one bad admin request must not brick the public sign-up page -------------------------------
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"purpose": None},
+        {"name": None},
+        {"name": ""},
+        {"name": "\u0010Journal"},
+        {"name": "Line\r\nBreak"},
+        {"meeting_place": "Room 1\nBcc: x@example.org"},
+        {"name": "\u202egpj.exe"},
+        {"colour": "red"},
+        {"id": "renamed"},
+    ],
+)
+def test_a_bad_group_change_is_a_400_naming_the_field_and_the_form_still_works(aws, patch):
+    # Given an open working group the sign-up form lists
+    group = make_group(aws)
+    # When an administrator sends a change that would not leave a valid record
+    response = aws.admin("PATCH", f"/admin/groups/{group}", json_body=patch)
+    # Then it is refused, naming the field, and nothing changed
+    assert response.status == 400, response
+    assert [e["field"] for e in response.json()["errors"]] == list(patch)
+    (stored,) = [i for i in aws.items("members") if i["pk"] == "GROUPS"]
+    assert stored["name"] == "Patient Journal" and stored["purpose"] == "Fast feedback"
+    # And the public form, and closing the group, still work
+    assert signup_page_works(aws)
+    assert aws.admin("POST", f"/admin/groups/{group}/close").status == 200
+
+
+def test_a_group_can_still_clear_its_optional_fields_and_an_unknown_group_is_404(aws):
+    group = make_group(aws, meeting_place="Room 1")
+    cleared = aws.admin("PATCH", f"/admin/groups/{group}", json_body={"meeting_place": ""})
+    assert cleared.status == 200 and cleared.json()["meeting_place"] is None
+    assert aws.admin("PATCH", "/admin/groups/no-such-group", json_body={"name": "X"}).status == 404
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"role": None}, "role"),
+        ({"working_groups": None}, "working_groups"),
+        ({"name": None}, "name"),
+        ({"name": "Eve\r\nBcc: victim@example.org"}, "name"),
+        ({"email": "new@example.org"}, "email"),
+        ({"preferences": {"newsletters": True}}, "preferences"),
+        ({"status": "active"}, "status"),
+        ({"postal_address": "1 High St\u0000"}, "postal_address"),
+    ],
+)
+def test_a_bad_member_change_is_a_400_and_the_member_stays_readable_exportable_and_erasable(
+    aws, patch, field
+):
+    member_id = join(aws)
+    response = aws.admin("PATCH", f"/admin/members/{member_id}", json_body=patch)
+    assert response.status == 400, response
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert list(errors) == [field]
+    if field == "email":
+        assert "confirm" in errors["email"]  # says how an address is changed instead
+    # The member can still be read, listed, downloaded, exported and erased
+    assert aws.admin("GET", f"/admin/members/{member_id}").status == 200
+    assert aws.admin("GET", "/admin/members").status == 200
+    assert aws.admin("GET", "/admin/members.csv").status == 200
+    assert aws.admin("GET", f"/admin/members/{member_id}/export").status == 200
+    assert aws.admin("DELETE", f"/admin/members/{member_id}").status == 200
+
+
+def test_patch_on_an_unknown_member_is_404(aws):
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert aws.admin("PATCH", f"/admin/members/{missing}", json_body={"name": "X"}).status == 404
+
+
+def test_a_record_that_somehow_does_not_validate_is_skipped_not_fatal(aws):
+    # Given a group and a member written straight into the table, bypassing the model
+    members = next(t for t in aws.ddb.list_tables()["TableNames"] if "members" in t)
+    aws.ddb.put_item(
+        TableName=members,
+        Item=to_item({"pk": "GROUPS", "sk": "GROUP#broken", "id": "broken", "name": "No purpose"}),
+    )
+    member_id = join(aws)
+    aws.ddb.update_item(
+        TableName=members,
+        Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="REMOVE #r",
+        ExpressionAttributeNames={"#r": "role"},
+    )
+    # Then the public form and the admin lists still answer, without the broken records
+    assert signup_page_works(aws)
+    assert aws.admin("GET", "/admin/groups").status == 200
+    listed = aws.admin("GET", "/admin/members")
+    assert listed.status == 200 and member_id not in listed.body
+    # And the broken member can still be erased
+    assert aws.admin("DELETE", f"/admin/members/{member_id}").status == 200
+    assert not [i for i in aws.items("members") if i["pk"] == f"MEMBER#{member_id}"]
+
+
+# --- 2. malformed bodies are 4xx for anyone --------------------------------------------------------
+
+BAD_BODIES = [
+    pytest.param(b"\xff\xfe{bad", "application/json", id="invalid-utf8-json"),
+    pytest.param(b"name=\xff\xfe", "application/x-www-form-urlencoded", id="invalid-utf8-form"),
+    pytest.param(b"\xc3\x28", None, id="invalid-utf8-no-content-type"),
+    pytest.param("name=%FF%FE", "application/x-www-form-urlencoded", id="percent-encoded-invalid-utf8"),
+    pytest.param("[" * 100_000 + "]" * 100_000, "application/json", id="json-100000-deep"),
+    pytest.param('{"name": ' + "9" * 5000 + "}", "application/json", id="5000-digit-integer"),
+    pytest.param("name=Ann", "multipart/form-data", id="multipart-without-boundary"),
+    pytest.param("a,b", "text/csv", id="unknown-content-type"),
+    pytest.param("x" * 40_000, "application/json", id="too-large"),
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_POSTS)
+@pytest.mark.parametrize(("body", "content_type"), BAD_BODIES)
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_an_unreadable_body_is_a_4xx_for_json_clients_and_browsers(aws, path, body, content_type, accept):
+    response = raw_request(aws, "POST", path, body=body, content_type=content_type, accept=accept)
+    assert 400 <= response["statusCode"] < 500, response["body"][:300]
+    if accept == "text/html":
+        assert response["headers"]["Content-Type"].startswith("text/html")
+    else:
+        assert json.loads(response["body"])["errors"][0]["field"] == "body"
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_multipart_form_with_a_boundary_is_read_like_a_form(aws):
+    body = b'--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n'
+    response = raw_request(
+        aws, "POST", "/members/preferences", body=body, content_type="multipart/form-data; boundary=XyZ"
+    )
+    # read as a form: the (forged) token is what is refused, not the body
+    assert response["statusCode"] == 400 and "text/html" in response["headers"]["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!!",
+        encode_cursor({"part": "x"}),
+        encode_cursor({"part": 0, "key": {"pk": {"S": "x"}}}),
+        encode_cursor({"part": 0, "key": {"pk": {"N": "1"}, "sk": 1, "status": {}, "listed_at": []}}),
+        encode_cursor({"target": {"B": "eA=="}, "sk": {"S": "x"}, "month": {"S": "2026-11"}}),
+        encode_cursor({"offset": "ten"}),
+        encode_cursor({"offset": -5}),
+        base64.urlsafe_b64encode(b"[" * 5000).decode(),
+    ],
+)
+@pytest.mark.parametrize("path", ["/admin/audit", "/admin/members", "/admin/members?group=patient-journal"])
+def test_a_crafted_cursor_is_a_400_naming_it(aws, path, cursor):
+    make_group(aws)
+    path, _, query = path.partition("?")
+    params = dict(item.split("=") for item in query.split("&") if item)
+    response = aws.admin("GET", path, query={**params, "cursor": cursor})
+    assert response.status == 400, response
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
+
+
+# --- 3, 4, 5. concurrency and idempotency ----------------------------------------------------------
+
+
+def test_an_identical_sign_up_still_in_progress_answers_202(aws, monkeypatch):
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    from functions.members import signup_routes
+
+    def in_progress(**_):
+        raise IdempotencyAlreadyInProgressError("the first click is still being handled")
+
+    monkeypatch.setattr(signup_routes, "idempotent_sign_up", lambda: in_progress)
+    response = aws.request("POST", "/members", json_body={"name": "Ann"} | SIGNUP)
+    assert response.status == 202 and response.json() == {"status": "pending_confirmation"}
+
+
+SIGNUP = {
+    "email": ANN,
+    "role": "observer",
+    "consent_contact": True,
+    "privacy_notice_version": "2026-11",
+}
+
+
+def test_an_admin_edit_racing_a_preference_save_is_not_lost(aws, monkeypatch):
+    # Given Ann, and her preferences page open
+    member_id = join(aws)
+    token = next(m for m in aws.sent() if m.to == ANN and "/members/preferences" in m.text).token(
+        "/members/preferences"
+    )
+    # When an administrator's edit lands between her save's read and its write
+    from shared.members.repository import MemberRepository
+
+    original = MemberRepository.require
+    raced = []
+
+    def require_then_race(self, member_id_, now):
+        member = original(self, member_id_, now)
+        if not raced:
+            raced.append(True)
+            assert (
+                aws.admin(
+                    "PATCH", f"/admin/members/{member_id}", json_body={"organisation": "MK Hospice"}
+                ).status
+                == 200
+            )
+        return member
+
+    monkeypatch.setattr(MemberRepository, "require", require_then_race)
+    saved = aws.request(
+        "POST",
+        "/members/preferences",
+        query={"token": token},
+        form={"newsletters": "true"},
+        accept="text/html",
+    )
+    # Then both changes are kept
+    assert saved.status == 200
+    (profile,) = [m for m in aws.members() if m["id"] == member_id]
+    assert profile["organisation"] == "MK Hospice"
+    assert profile["preferences"]["newsletters"] is True
+
+
+def test_a_confirmed_member_signing_up_again_with_other_details_is_told_so(aws):
+    # Given Ann, confirmed a moment ago
+    join(aws, role="observer")
+    before = len(aws.sent())
+    # When she fills in the form again within 10 minutes, with different details
+    again = aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann M", "role": "observer"})
+    # Then the rules run (not the first answer replayed): she gets the already-a-member email
+    assert again.status == 202
+    assert [m.to for m in aws.sent()[before:]] == [ANN]
+    # And a double click of that same form sends nothing more
+    assert aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann M"}).status == 202
+    assert len(aws.sent()) == before + 1
+
+
+# --- 6. the name field cannot relay our email ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Eve\r\nBcc: victim@example.org\r\nSubject: hi", "Eve\u0000", "\u202eEve", "Eve\tTab", "Eve\u2028Adams"],
+)
+def test_a_name_with_line_breaks_or_controls_is_refused(aws, name):
+    response = aws.request("POST", "/members", json_body={**SIGNUP, "name": name})
+    assert response.status == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    assert aws.sent() == [] and aws.members() == []
+
+
+def test_the_email_to_an_unconfirmed_address_does_not_carry_the_submitted_name(aws):
+    aws.request("POST", "/members", json_body={**SIGNUP, "name": "Visit evil.example now"})
+    (confirmation,) = aws.sent()
+    assert "evil" not in confirmation.text and "evil" not in confirmation.html
+    assert confirmation.text.startswith("Hello,")
+
+
+# --- 10. the smaller ones --------------------------------------------------------------------------
+
+
+def test_a_token_with_extra_characters_in_its_signature_is_refused(aws):
+    aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann"})
+    token = aws.sent()[0].token("/members/confirm")
+    payload, signature = token.split(".")
+    for forged in (
+        f"{payload}.{signature[:10]}!!{signature[10:]}",
+        f"{payload}.{signature}=",
+        f"{payload}!.{signature}",
+    ):
+        response = aws.request("GET", "/members/confirm", query={"token": forged}, accept="text/html")
+        assert response.status == 400, forged
+    assert aws.members()[0]["status"] == "pending"
+
+
+@pytest.mark.parametrize("groups", ["[x,admins]", "[admins,x]", "x,admins", "[editors]"])
+def test_a_group_named_like_admins_is_not_admins(aws, groups):
+    response = aws.request("GET", "/admin/members", claims={**ADMIN, "cognito:groups": groups})
+    assert response.status == 403
+
+
+def test_admin_json_is_never_cached_and_pages_ask_for_https(aws):
+    listed = aws.admin("GET", "/admin/members")
+    assert listed.headers["Cache-Control"] == "no-store"
+    assert listed.headers["X-Content-Type-Options"] == "nosniff"
+    page = aws.request("GET", "/members/signup", accept="text/html")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_csv_guards_formulas_after_a_separator_too(aws):
+    aws.admin(
+        "POST",
+        "/admin/members",
+        json_body={
+            "name": "Ann;=1+1",
+            "phone": "01908 123456",
+            "role": "observer",
+            "organisation": "x,@SUM(A1)",
+            "consent_contact_in_person": True,
+            "privacy_notice_version": "2026-11",
+        },
+    )
+    rows = list(csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body)))
+    (row,) = rows
+    for cell in (row["name"], row["organisation"]):
+        for separator in (";", ","):
+            for piece in cell.split(separator):
+                assert piece.strip()[:1] not in ("=", "+", "-", "@"), cell
+
+
+def test_an_admin_reading_a_member_is_audited(aws):
+    member_id = join(aws)
+    aws.admin("GET", f"/admin/members/{member_id}")
+    actions = [e["action"] for e in aws.items("audit") if e["target"] == f"MEMBER#{member_id}"]
+    assert "member.view" in actions
+
+
+def test_a_bounce_retried_after_a_half_failed_suppression_still_marks_the_member(aws, monkeypatch):
+    from shared.members.repository import MemberRepository
+    from tests.handler.test_lifecycle import ses_event
+
+    member_id = join(aws)
+    event, _ = ses_event("sqs_bounce_permanent", ANN)
+    # Given the first attempt suppresses the address, then fails before marking the member
+    original = MemberRepository.mark_suppressed
+
+    def fail(self, lookup_id, now):
+        raise RuntimeError("DynamoDB timed out")
+
+    monkeypatch.setattr(MemberRepository, "mark_suppressed", fail)
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS will redeliver it
+        aws.invoke("member_bounces", event)
+    assert next(s for s in aws.items("members") if s["pk"].startswith("SUPPRESSION#"))["suppressed"]
+    # When SQS redelivers it
+    monkeypatch.setattr(MemberRepository, "mark_suppressed", original)
+    second = aws.invoke("member_bounces", event)
+    # Then the member is suppressed
+    assert second["batchItemFailures"] == []
+    (profile,) = [m for m in aws.members() if m["id"] == member_id]
+    assert profile["status"] == "suppressed"

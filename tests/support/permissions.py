@@ -1,0 +1,359 @@
+"""Least privilege, proved: every AWS call a function makes is allowed by *its own* synthesized policy.
+
+Neither moto nor DynamoDB Local enforces IAM, so a missing grant would only show in AWS. Instead,
+every botocore call is recorded with the function that made it (`record`), turned into the IAM
+actions and resource ARNs AWS would authorise (`authorisations`), and checked against the
+statements of that function's role in the CloudFormation template (`PolicyCheck`).
+
+- Handler tests: `calls_of(...)` records in-process calls made while a handler runs.
+- Local mode (integration tests): a worker started with `MKCPP_CALL_LOG=<file>` appends each call as a
+  JSON line (`infra/local/calls.py`), and the integration session checks the file when it ends.
+
+The check evaluates Allow statements with action and resource wildcards and `StringEquals`
+conditions (the only kind our roles use). A statement whose condition names a key we cannot
+evaluate never allows anything here, so the check errs towards failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import fnmatch
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+REGION = "eu-west-2"
+ACCOUNT = "123456789012"
+PARTITION = "aws"
+
+# botocore service name -> IAM service prefix
+IAM_PREFIX = {
+    "dynamodb": "dynamodb",
+    "sesv2": "ses",
+    "ses": "ses",
+    "secretsmanager": "secretsmanager",
+    "s3": "s3",
+    "sqs": "sqs",
+    "scheduler": "scheduler",
+    "events": "events",
+    "sns": "sns",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    service: str
+    operation: str
+    params: Mapping[str, Any]
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "function": self.function,
+                "service": self.service,
+                "operation": self.operation,
+                "params": _slim(self.service, self.operation, self.params),
+            },
+            sort_keys=True,
+        )
+
+
+def _slim(service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Only what authorisation depends on: names of tables, indexes, secrets, queues, senders."""
+    keep = (
+        "TableName",
+        "IndexName",
+        "SecretId",
+        "FromEmailAddress",
+        "ConfigurationSetName",
+        "QueueUrl",
+        "Bucket",
+        "Key",
+        "Name",
+        "GroupName",
+    )
+    slim: dict[str, Any] = {k: params[k] for k in keep if k in params}
+    if operation == "TransactWriteItems":
+        slim["TransactItems"] = [
+            {kind: {"TableName": body.get("TableName")} for kind, body in item.items()}
+            for item in params.get("TransactItems", [])
+        ]
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        slim["RequestItems"] = {name: None for name in params.get("RequestItems", {})}
+    return slim
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_function", default=None
+)
+_recorded: list[Call] = []
+_installed = False
+
+
+def install() -> None:
+    """Record every botocore call made while `current_function` is set (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: Mapping[str, Any]) -> Any:
+        name = current_function.get()
+        if name is not None:
+            service = self.meta.service_model.service_name
+            _recorded.append(Call(name, service, operation_name, dict(api_params)))
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    _installed = True
+
+
+@contextlib.contextmanager
+def calls_of(function: str) -> Iterator[None]:
+    token = current_function.set(function)
+    try:
+        yield
+    finally:
+        current_function.reset(token)
+
+
+def drain() -> list[Call]:
+    calls = list(_recorded)
+    _recorded.clear()
+    return calls
+
+
+def read_log(path: Any) -> list[Call]:
+    calls = []
+    with open(path, encoding="utf-8") as log:
+        for line in log:
+            data = json.loads(line)
+            calls.append(Call(data["function"], data["service"], data["operation"], data["params"]))
+    return calls
+
+
+# --- what AWS would authorise ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    action: str
+    resource: str
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+def _table_arn(name: str) -> str:
+    return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def authorisations(call: Call, names: Names) -> list[Authorisation]:
+    """The (action, resource) pairs AWS checks for one API call."""
+    service, op, p = call.service, call.operation, call.params
+    prefix = IAM_PREFIX.get(service, service)
+    if service == "dynamodb":
+        if op == "TransactWriteItems":
+            kinds = {
+                "Put": "PutItem",
+                "Update": "UpdateItem",
+                "Delete": "DeleteItem",
+                "ConditionCheck": "ConditionCheckItem",
+            }
+            return [
+                Authorisation(f"dynamodb:{kinds[kind]}", _table_arn(body["TableName"]))
+                for item in p.get("TransactItems", [])
+                for kind, body in item.items()
+            ]
+        if op == "TransactGetItems":
+            return [
+                Authorisation("dynamodb:GetItem", _table_arn(i["Get"]["TableName"]))
+                for i in p.get("TransactItems", [])
+            ]
+        if op in ("BatchWriteItem", "BatchGetItem"):
+            return [Authorisation(f"dynamodb:{op}", _table_arn(t)) for t in p.get("RequestItems", {})]
+        resource = _table_arn(p["TableName"])
+        if p.get("IndexName"):
+            resource += f"/index/{p['IndexName']}"
+        return [Authorisation(f"dynamodb:{op}", resource)]
+    if service == "secretsmanager":
+        return [Authorisation(f"secretsmanager:{op}", names.secret_arn(p["SecretId"]))]
+    if service in ("sesv2", "ses"):
+        sender = str(p.get("FromEmailAddress", ""))
+        address = sender.rsplit("<", 1)[-1].rstrip(">")
+        domain = address.rsplit("@", 1)[-1]
+        found = [
+            Authorisation(
+                f"ses:{op}",
+                f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT}:identity/{domain}",
+                {"ses:FromAddress": address},
+            )
+        ]
+        if p.get("ConfigurationSetName"):
+            found.append(
+                Authorisation(
+                    f"ses:{op}",
+                    f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT}:configuration-set/{names.configuration_set}",
+                    {"ses:FromAddress": address},
+                )
+            )
+        return found
+    if service == "s3":
+        resource = f"arn:{PARTITION}:s3:::{p.get('Bucket')}"
+        if "Key" in p:
+            resource += f"/{p['Key']}"
+        return [Authorisation(f"s3:{op}", resource)]
+    return [Authorisation(f"{prefix}:{op}", "*")]
+
+
+# --- the template's policies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Names:
+    """How the template's resources are named where the tests run them."""
+
+    table_names: Mapping[str, str]  # table logical id -> local name
+    secret_ids: Mapping[str, str]  # secret logical id -> the id the functions are given
+    configuration_set: str
+    configuration_set_id: str
+
+    def secret_arn(self, secret_id: str) -> str:
+        return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
+
+
+def _resolve(value: Any, template: Mapping[str, Any], names: Names) -> str:
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolve(part, template, names) for part in parts)
+    if "Ref" in value:
+        ref = value["Ref"]
+        pseudo = {
+            "AWS::Partition": PARTITION,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if ref in pseudo:
+            return pseudo[ref]
+        if ref in names.secret_ids:
+            return names.secret_arn(names.secret_ids[ref])
+        if ref == names.configuration_set_id:
+            return names.configuration_set
+        return f"<unresolved Ref {ref}>"
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        if logical_id in names.table_names and attribute == "Arn":
+            return _table_arn(names.table_names[logical_id])
+        kind = template["Resources"].get(logical_id, {}).get("Type", "?")
+        return f"arn:{PARTITION}:{kind}:{REGION}:{ACCOUNT}:{logical_id}"
+    raise ValueError(f"cannot resolve {value!r}")
+
+
+@dataclass(frozen=True)
+class Statement:
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: Mapping[str, Mapping[str, Any]]
+
+    def allows(self, wanted: Authorisation) -> bool:
+        if not any(fnmatch.fnmatchcase(wanted.action.lower(), a.lower()) for a in self.actions):
+            return False
+        if not any(fnmatch.fnmatchcase(wanted.resource, r) for r in self.resources):
+            return False
+        for operator, tests in self.conditions.items():
+            if operator != "StringEquals":
+                return False
+            for key, expected in tests.items():
+                allowed = expected if isinstance(expected, list) else [expected]
+                if wanted.context.get(key) not in allowed:
+                    return False
+        return True
+
+
+class PolicyCheck:
+    """The Allow statements of each declared function's role, from the synthesized template."""
+
+    def __init__(self, template: Mapping[str, Any], names: Names, descriptions: Mapping[str, str]) -> None:
+        self.names = names
+        resources = template["Resources"]
+        role_of: dict[str, str] = {}
+        for _logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::Lambda::Function":
+                for function, description in descriptions.items():
+                    if resource["Properties"].get("Description") == description:
+                        role_of[function] = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+        self.statements: dict[str, list[Statement]] = {name: [] for name in role_of}
+        for resource in resources.values():
+            if resource["Type"] != "AWS::IAM::Policy":
+                continue
+            roles = {r["Ref"] for r in resource["Properties"].get("Roles", [])}
+            for function, role in role_of.items():
+                if role in roles:
+                    for raw in resource["Properties"]["PolicyDocument"]["Statement"]:
+                        if raw.get("Effect") != "Allow":
+                            continue
+                        actions = raw["Action"] if isinstance(raw["Action"], list) else [raw["Action"]]
+                        found = raw["Resource"] if isinstance(raw["Resource"], list) else [raw["Resource"]]
+                        self.statements[function].append(
+                            Statement(
+                                tuple(actions),
+                                tuple(_resolve(r, template, names) for r in found),
+                                raw.get("Condition", {}),
+                            )
+                        )
+
+    def denied(self, call: Call) -> list[Authorisation]:
+        statements = self.statements.get(call.function)
+        if statements is None:
+            raise AssertionError(f"no role found for function {call.function!r} in the template")
+        return [
+            wanted
+            for wanted in authorisations(call, self.names)
+            if not any(s.allows(wanted) for s in statements)
+        ]
+
+    def check(self, calls: list[Call]) -> list[str]:
+        """One line per call that the calling function's policy does not allow."""
+        problems = []
+        for call in calls:
+            for wanted in self.denied(call):
+                problems.append(
+                    f"{call.function} called {call.service}.{call.operation}, which needs {wanted.action} on "
+                    f"{wanted.resource}: its role in the synthesized template does not allow that"
+                )
+        return sorted(set(problems))
+
+
+def summary(calls: list[Call]) -> dict[str, list[str]]:
+    """Per function, each IAM action and resource it used: the figures for the closing note."""
+    found: dict[str, set[str]] = {}
+    for call in calls:
+        for wanted in authorisations(call, _NO_NAMES):
+            resource = wanted.resource.rsplit(":", 1)[-1]
+            found.setdefault(call.function, set()).add(f"{wanted.action} {resource}")
+    return {name: sorted(items) for name, items in sorted(found.items())}
+
+
+_NO_NAMES = Names({}, {}, "configuration-set", "")
+
+
+def policy_check(template: Mapping[str, Any], secret_id: str, configuration_set: str) -> PolicyCheck:
+    """A PolicyCheck for `template`, with the names the tests give tables, the secret and the
+    configuration set."""
+    from infra.declaration import FUNCTIONS, table
+    from tests.support.cdk import tables_by_key
+
+    tables = {logical_id: table(key).local_name for key, (logical_id, _) in tables_by_key(template).items()}
+    resources = template["Resources"]
+    secrets = {lid: secret_id for lid, r in resources.items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    (config_set_id,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::SES::ConfigurationSet"]
+    names = Names(tables, secrets, configuration_set, config_set_id)
+    return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})
