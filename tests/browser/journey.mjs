@@ -6,8 +6,9 @@
 // The person only clicks, types and follows the links in the emails local mode's outbox holds
 // (GET <base_url>/_local/outbox): no URL is built by hand except a forged link and a missing page.
 // Prints one JSON report on stdout: the steps (passed or not), the pages audited with their axe
-// violations, and the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which
-// axe does not check). Exits 0 when it ran to the end, even with violations: the pytest test
+// violations (and, for information, best-practice advisories and what axe could not decide), and
+// the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which axe does not check).
+// Exits 0 when it ran to the end, even with violations: the pytest test
 // (tests/integration/test_browser.py) judges the report; 1 when the journey broke, 2 on bad usage.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), JOURNEY_GROUP (a working group name that
@@ -102,7 +103,7 @@ async function heading() {
 
 /** Audit the page as it stands, at the desktop and then the phone width, and note it. */
 async function audit(label, status) {
-  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), scripts: 0, violations: [], advisories: [], reflow: [] };
+  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), scripts: 0, violations: [], advisories: [], review: [], reflow: [] };
   // The pages promise to need no JavaScript: they must carry none (axe is added after this count).
   entry.scripts = await page.locator("script").count();
   await page.addScriptTag({ path: AXE });
@@ -120,10 +121,12 @@ async function audit(label, status) {
       const wcag = await run(tags);
       const advice = await run(["best-practice"]);
       const root = document.documentElement;
-      return { violations: strip(wcag), advisories: strip(advice), scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+      const review = wcag.incomplete.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(" ")) }));
+      return { violations: strip(wcag), advisories: strip(advice), review, scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
     }, TAGS);
     for (const v of result.violations) entry.violations.push({ ...v, width });
     for (const v of result.advisories) entry.advisories.push({ ...v, width });
+    for (const v of result.review) entry.review.push({ ...v, width });
     if (result.scrollWidth > result.clientWidth) entry.reflow.push({ width, scrollWidth: result.scrollWidth, clientWidth: result.clientWidth });
     const name = `${String(report.pages.length + 1).padStart(2, "0")}-${label.replace(/[^a-z0-9]+/gi, "-")}-${width}.png`;
     await page.screenshot({ path: join(outdir, name), fullPage: true });

@@ -95,7 +95,7 @@ def run_journey(local: LocalMode, outdir: Path, executable: str) -> dict[str, An
             f"the browser journey took over {JOURNEY_TIMEOUT:.0f} s:\n{expired.stderr!s}\n"
             f"local mode:\n{local.log()[-3000:]}"
         ) from None
-    print(f"browser journey: {time.monotonic() - started:.1f} s, screenshots in {outdir}")
+    print(f"browser journey: {time.monotonic() - started:.1f} s, report and screenshots in {outdir}")
     try:
         report: dict[str, Any] = json.loads(done.stdout)
     except ValueError:
@@ -103,6 +103,7 @@ def run_journey(local: LocalMode, outdir: Path, executable: str) -> dict[str, An
             f"the journey printed no report (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
             f"{done.stderr[-3000:]}"
         ) from None
+    (outdir / "report.json").write_text(done.stdout, encoding="utf-8")
     if not report["completed"]:
         steps = "\n".join(
             f"  {'ok  ' if s['passed'] else 'FAIL'} {s['name']}{': ' + s['error'] if 'error' in s else ''}"
