@@ -8,6 +8,8 @@
 // Prints one JSON report on stdout: the steps (passed or not), the pages audited with their axe
 // violations (and, for information, best-practice advisories and what axe could not decide), and
 // the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which axe does not check).
+// The audit's browser context bypasses the pages' CSP to add axe; a second context keeps it, and
+// the journey opens the GET pages and sends the form there too, failing if the CSP refuses anything.
 // Exits 0 when it ran to the end, even with violations: the pytest test
 // (tests/integration/test_browser.py) judges the report; 1 when the journey broke, 2 on bad usage.
 //
@@ -47,6 +49,9 @@ mkdirSync(outdir, { recursive: true });
 const report = { base_url: base, steps: [], pages: [], completed: false, error: null };
 const address = `browser-${Date.now().toString(36)}@example.org`;
 let page;
+let lastResponse; // the response that brought the current page, for its headers
+let strictTab; // a tab whose context enforces the pages' CSP, which the audit's context bypasses
+const refused = []; // what the CSP refused in it
 
 // --- helpers ----------------------------------------------------------------------------------
 
@@ -84,17 +89,23 @@ async function emailedLink(subject, path) {
 
 /** Open a URL as a person does (typing it, or following it from an email). */
 async function open(url) {
-  const response = await page.goto(url, { waitUntil: "load" });
-  return response.status();
+  lastResponse = await page.goto(url, { waitUntil: "load" });
+  return lastResponse.status();
 }
 
 /** Click the control named `name` and wait for the page it leads to. */
 async function press(role, name) {
   const navigated = page.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame());
   await page.getByRole(role, { name, exact: true }).click();
-  const response = await navigated;
+  lastResponse = await navigated;
   await page.waitForLoadState("load");
-  return response.status();
+  return lastResponse.status();
+}
+
+/** Open a GET page in the tab that keeps the CSP, and check it refused nothing (styles included). */
+async function underCsp(url) {
+  await strictTab.goto(url, { waitUntil: "load" });
+  check(refused.length === 0, `the CSP refused on ${new URL(url).pathname}: ${refused.join(" | ")}`);
 }
 
 async function heading() {
@@ -103,7 +114,9 @@ async function heading() {
 
 /** Audit the page as it stands, at the desktop and then the phone width, and note it. */
 async function audit(label, status) {
-  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), scripts: 0, violations: [], advisories: [], review: [], reflow: [] };
+  // The audit bypasses the pages' CSP to add axe: note the policy as served, so the test can hold it.
+  const csp = (await lastResponse.allHeaders())["content-security-policy"] || null;
+  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), csp, scripts: 0, violations: [], advisories: [], review: [], reflow: [] };
   // The pages promise to need no JavaScript: they must carry none (axe is added after this count).
   entry.scripts = await page.locator("script").count();
   await page.addScriptTag({ path: AXE });
@@ -173,7 +186,8 @@ async function journey() {
     const status = await press("link", "privacy notice");
     check(status === 200 && (await heading()) === "Privacy notice", `privacy page: ${status}`);
     await audit("privacy notice", status);
-    await page.goBack({ waitUntil: "load" });
+    await underCsp(page.url());
+    lastResponse = await page.goBack({ waitUntil: "load" });
   });
 
   await step("sending the form empty shows what to correct", async () => {
@@ -220,6 +234,7 @@ async function journey() {
     check(status === 200 && (await heading()) === "Your preferences", `preferences answered ${status}`);
     check(await page.getByLabel("Reminders before meetings").isChecked(), "reminders are not ticked");
     await audit("preferences", status);
+    await underCsp(preferencesUrl);
     // A second tab left open on this page, to send after unsubscribing.
     staleTab = await page.context().newPage();
     await staleTab.goto(preferencesUrl, { waitUntil: "load" });
@@ -256,6 +271,7 @@ async function journey() {
     const status = await open(link);
     check(status === 200 && (await heading()) === "Delete your details?", `erase page answered ${status}`);
     await audit("delete your details?", status);
+    await underCsp(link);
     report.eraseUrl = link;
   });
 
@@ -264,6 +280,7 @@ async function journey() {
     const shown = await press("link", "Unsubscribe from everything");
     check(shown === 200 && (await heading()).startsWith("Stop all emails"), `unsubscribe page answered ${shown}`);
     await audit("unsubscribe?", shown);
+    await underCsp(page.url());
     const status = await press("button", "Unsubscribe");
     check(status === 200 && (await heading()) === "You have unsubscribed", `unsubscribe answered ${status}`);
     await audit("unsubscribed", status);
@@ -274,6 +291,7 @@ async function journey() {
     check(status === 200 && (await page.content()).includes("because you unsubscribed"), `preferences answered ${status}`);
     check((await page.getByRole("button", { name: "Save my preferences" }).count()) === 0, "still offers to save");
     await audit("preferences after unsubscribing", status);
+    await underCsp(preferencesUrl);
   });
 
   await step("saving from a tab left open before unsubscribing changes nothing", async () => {
@@ -308,8 +326,19 @@ async function journey() {
     const status = await open(`${base}/members/confirm?token=x.y`);
     check(status === 400 && (await heading()) === "This link does not work", `forged link answered ${status}`);
     await audit("link does not work", status);
+    await underCsp(page.url());
     const onward = await press("link", "Go to the sign-up form");
     check(onward === 200 && (await heading()) === "Join the partnership", "the way on does not lead to the form");
+  });
+
+  await step("with the pages' CSP enforced, the sign-up form still sends", async () => {
+    await underCsp(`${base}/`);
+    const sent = strictTab.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.request().method() === "POST");
+    await strictTab.getByRole("button", { name: "Send", exact: true }).click();
+    const status = (await sent).status();
+    await strictTab.waitForLoadState("load");
+    check(status === 400 && (await strictTab.getByRole("alert").count()) === 1, `the form under its CSP answered ${status}`);
+    check(refused.length === 0, `the CSP refused: ${refused.join(" | ")}`);
   });
 
   await step("a missing page says so", async () => {
@@ -326,8 +355,12 @@ let code = 0;
 try {
   // bypassCSP only lets the audit add axe's <script>: the pages' own policy stays as served.
   const context = await browser.newContext({ bypassCSP: true, viewport: DESKTOP, locale: "en-GB" });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(30_000); // local mode's first call to each function is a cold start
   page = await context.newPage();
+  const strict = await browser.newContext({ viewport: PHONE, locale: "en-GB" });
+  strict.setDefaultTimeout(30_000);
+  strictTab = await strict.newPage();
+  strictTab.on("console", (m) => /Content[- ]Security[- ]Policy|Refused to/i.test(m.text()) && refused.push(m.text()));
   await journey();
   report.completed = true;
 } catch (error) {
