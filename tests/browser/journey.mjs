@@ -196,6 +196,11 @@ async function journey() {
     check(await page.getByRole("alert").getByText("There is a problem").count(), "no error summary");
     check((await page.title()).startsWith("Error:"), `title ${await page.title()}`);
     await audit("sign-up form with errors", status);
+    // Without script, the summary takes the focus (autofocus), and the next Tab is its first link.
+    const focused = () => page.evaluate(() => `${document.activeElement.tagName}.${document.activeElement.className}`);
+    check((await focused()) === "DIV.error-summary", `focus after sending is on ${await focused()}`);
+    await page.keyboard.press("Tab");
+    check((await page.evaluate(() => document.activeElement.getAttribute("href"))) === "#name", "Tab from the summary skips its links");
     // Each message in the summary leads to its field.
     const first = page.getByRole("alert").getByRole("link").first();
     const target = (await first.getAttribute("href")).slice(1);
