@@ -7,7 +7,8 @@
 // (GET <base_url>/_local/outbox): no URL is built by hand except a forged link and a missing page.
 // Prints one JSON report on stdout: the steps (passed or not), the pages audited with their axe
 // violations (and, for information, best-practice advisories and what axe could not decide), and
-// the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which axe does not check).
+// the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which axe does not check)
+// or whose buttons vanish in forced colours (high contrast).
 // The audit's browser context bypasses the pages' CSP to add axe; a second context keeps it, and
 // the journey opens the GET pages and sends the form there too, failing if the CSP refuses anything.
 // Exits 0 when it ran to the end, even with violations: the pytest test
@@ -145,6 +146,17 @@ async function audit(label, status) {
     await page.screenshot({ path: join(outdir, name), fullPage: true });
   }
   await page.setViewportSize(DESKTOP);
+  // In Windows' high-contrast (forced colours) mode backgrounds go: a button is only seen as one
+  // by its border, so each needs a border on every side (transparent until colours are forced).
+  await page.emulateMedia({ forcedColors: "active" });
+  entry.forced_colors = await page.evaluate(() =>
+    [...document.querySelectorAll("button")]
+      .filter((b) => ["Top", "Right", "Bottom", "Left"].some((side) => {
+        const style = getComputedStyle(b);
+        return style[`border${side}Style`] === "none" || parseFloat(style[`border${side}Width`]) < 1;
+      }))
+      .map((b) => `button "${b.textContent.trim()}" has no border on some side`));
+  await page.emulateMedia({ forcedColors: "none" });
   report.pages.push(entry);
   return entry;
 }
