@@ -169,6 +169,9 @@ def test_every_page_of_the_journey_passes_axe_at_desktop_and_phone_width(
     assert [(p["label"], p["csp"]) for p in member_pages if "default-src 'none'" not in str(p["csp"])] == []
     sideways = [(p["label"], p["reflow"]) for p in report["pages"] if p["reflow"]]
     assert not sideways, sideways
+    # And wider text spacing (WCAG 1.4.12) cuts nothing off on a phone
+    cut = [(p["label"], p["text_spacing"]) for p in report["pages"] if p["text_spacing"]]
+    assert not cut, cut
     # And every button keeps its outline in forced colours (Windows high contrast)
     unseen = [(p["label"], p["forced_colors"]) for p in report["pages"] if p["forced_colors"]]
     assert not unseen, unseen
