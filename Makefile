@@ -23,11 +23,12 @@ NODE := node_modules/.installed
 PY := .venv/bin/python
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: help run test synth deploy diff build invoke lint format bench openapi clean
+.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi clean
 
 help:
 	@echo "make run      the whole system locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test     lint, type-check and the full test suite"
+	@echo "make browser  only the browser journey: headless Chromium and axe-core over local mode"
 	@echo "make synth    build the Lambda assets and synthesize the CDK app (cdk-nag + cfn-lint gate)"
 	@echo "make deploy   cdk deploy (needs AWS credentials)      make diff   cdk diff"
 	@echo "make build    function code and arm64 dependency layer into .build/"
@@ -77,8 +78,24 @@ format: $(VENV)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-test: lint build $(NODE)
+# The browser test drives the system's Chromium (Debian's package; playwright-core downloads no
+# browser). Installing it needs root, or sudo; without apt-get, outside CI, the test skips instead.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; \
+	  elif [ "$$CI" = true ]; then \
+	    echo "chromium is missing and there is no apt-get to install it" >&2; exit 1; \
+	  else \
+	    echo "chromium is missing: install it, or the browser test skips"; \
+	  fi; }
+
+test: lint build $(NODE) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+browser: $(VENV) $(NODE) chromium
+	$(PY) -m pytest tests/integration/test_browser.py $(PYTEST_ARGS)
 
 bench: build $(NODE)
 	$(PY) -m tests.bench

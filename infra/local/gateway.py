@@ -44,8 +44,9 @@ from infra.local.queues import EmailEvents
 FORM_ROUTE = ("GET", "/members/signup")
 
 NOT_FOUND_PAGE = (
-    b"<!doctype html><html lang=en><meta charset=utf-8><title>Page not found</title>"
-    b"<h1>Page not found</h1><p>There is nothing published at this address.</p></html>"
+    b'<!doctype html><html lang="en-GB"><meta charset="utf-8">'
+    b'<meta name="viewport" content="width=device-width, initial-scale=1"><title>Page not found</title>'
+    b"<main><h1>Page not found</h1><p>There is nothing published at this address.</p></main></html>"
 )
 
 

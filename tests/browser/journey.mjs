@@ -1,0 +1,423 @@
+// A person's journey through every page the members service serves, in headless Chromium, with an
+// axe-core audit (WCAG 2.0/2.1/2.2 A and AA) of each page state at a desktop and a phone width.
+//
+//   node tests/browser/journey.mjs <base_url> <screenshot_dir>
+//
+// The person only clicks, types and follows the links in the emails local mode's outbox holds
+// (GET <base_url>/_local/outbox): no URL is built by hand except a forged link and a missing page.
+// Prints one JSON report on stdout: the steps (passed or not), the pages audited with their axe
+// violations (and, for information, best-practice advisories and what axe could not decide), and
+// the pages that scroll sideways at the phone width (WCAG 1.4.10 reflow, which axe does not check)
+// or cut text off with WCAG 1.4.12 text spacing, or whose buttons vanish in forced colours.
+// The audit's browser context bypasses the pages' CSP to add axe; a second context keeps it, and
+// the journey opens the GET pages and sends the form there too, failing if the CSP refuses anything.
+// Exits 0 when it ran to the end, even with violations: the pytest test
+// (tests/integration/test_browser.py) judges the report; 1 when the journey broke, 2 on bad usage.
+//
+// Environment: CHROMIUM (default /usr/bin/chromium), JOURNEY_GROUP (a working group name that
+// exists, so the group checkboxes are on the pages; optional).
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 320, height: 640 };
+// This machine is offline, and the run must not depend on the network: no component updates,
+// field trials, sync or QUIC probes.
+const ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const [base, outdir] = process.argv.slice(2).map((a, i) => (i === 0 ? a.replace(/\/$/, "") : a));
+if (!base || !outdir) {
+  process.stderr.write("usage: node tests/browser/journey.mjs <base_url> <screenshot_dir>\n");
+  process.exit(2);
+}
+mkdirSync(outdir, { recursive: true });
+
+const report = { base_url: base, steps: [], pages: [], completed: false, error: null };
+const address = `browser-${Date.now().toString(36)}@example.org`;
+let page;
+let lastResponse; // the response that brought the current page, for its headers
+let strictTab; // a tab whose context enforces the pages' CSP, which the audit's context bypasses
+const refused = []; // what the CSP refused in it
+
+// --- helpers ----------------------------------------------------------------------------------
+
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    report.steps.push({ name, passed: true, ms: Date.now() - started });
+  } catch (error) {
+    report.steps.push({ name, passed: false, ms: Date.now() - started, error: String(error) });
+    throw error;
+  }
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function outbox() {
+  const reply = await fetch(`${base}/_local/outbox`);
+  check(reply.ok, `outbox answered ${reply.status}`);
+  return (await reply.json()).filter((email) => (email.to || []).includes(address));
+}
+
+/** The link to `path` in the newest email to the person whose subject starts with `subject`. */
+async function emailedLink(subject, path) {
+  const found = (await outbox()).filter((email) => String(email.subject).startsWith(subject));
+  check(found.length > 0, `no email "${subject}…" to ${address}`);
+  const text = String(found[found.length - 1].text);
+  const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const link = text.match(new RegExp(`https?://\\S+${escaped}\\?token=[\\w.=%-]+`));
+  check(link, `no ${path} link in "${subject}…": ${text}`);
+  return link[0];
+}
+
+/** Open a URL as a person does (typing it, or following it from an email). */
+async function open(url) {
+  lastResponse = await page.goto(url, { waitUntil: "load" });
+  return lastResponse.status();
+}
+
+/** Click the control named `name` and wait for the page it leads to. */
+async function press(role, name) {
+  const navigated = page.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame());
+  await page.getByRole(role, { name, exact: true }).click();
+  lastResponse = await navigated;
+  await page.waitForLoadState("load");
+  return lastResponse.status();
+}
+
+/** Open a GET page in the tab that keeps the CSP, and check it refused nothing (styles included). */
+async function underCsp(url) {
+  await strictTab.goto(url, { waitUntil: "load" });
+  check(refused.length === 0, `the CSP refused on ${new URL(url).pathname}: ${refused.join(" | ")}`);
+}
+
+async function heading() {
+  return (await page.locator("h1").innerText()).trim();
+}
+
+/** WCAG 1.4.12: with wider line, letter, word and paragraph spacing, nothing is cut off and
+ *  nothing scrolls sideways. What overflows, as CSS selectors (the honeypot, hidden from all, aside). */
+async function textSpacing() {
+  const style = await page.addStyleTag({
+    content: "* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; } p { margin-bottom: 2em !important; }",
+  });
+  const cut = await page.evaluate(() => {
+    const root = document.documentElement;
+    const found = root.scrollWidth > root.clientWidth ? [`the page scrolls sideways (${root.scrollWidth} px)`] : [];
+    for (const el of document.body.querySelectorAll("*")) {
+      if (el.closest('[aria-hidden="true"]')) continue;
+      const { overflowX, overflowY } = getComputedStyle(el);
+      const clips = [overflowX, overflowY].some((o) => o === "hidden" || o === "clip");
+      if (clips && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)) {
+        found.push(el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}.${el.className}`);
+      }
+    }
+    return found;
+  });
+  await style.evaluate((node) => node.remove());
+  return cut;
+}
+
+/** Audit the page as it stands, at the desktop and then the phone width, and note it. */
+async function audit(label, status) {
+  // The audit bypasses the pages' CSP to add axe: note the policy as served, so the test can hold it.
+  const csp = (await lastResponse.allHeaders())["content-security-policy"] || null;
+  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), csp, scripts: 0, violations: [], advisories: [], review: [], reflow: [], text_spacing: [], forced_colors: [] };
+  // The pages promise to need no JavaScript: they must carry none (axe is added after this count).
+  entry.scripts = await page.locator("script").count();
+  await page.addScriptTag({ path: AXE });
+  for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+    await page.setViewportSize(viewport);
+    const result = await page.evaluate(async (tags) => {
+      // One run for WCAG and best practice; only the WCAG rules are judged.
+      const found = await window.axe.run(document, { runOnly: { type: "tag", values: [...tags, "best-practice"] }, resultTypes: ["violations"] });
+      const wcag = (v) => v.tags.some((t) => tags.includes(t));
+      const strip = (list) =>
+        list.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+        }));
+      const root = document.documentElement;
+      return {
+        violations: strip(found.violations.filter(wcag)),
+        advisories: strip(found.violations.filter((v) => !wcag(v))),
+        review: found.incomplete.filter(wcag).map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(" ")) })),
+        scrollWidth: root.scrollWidth,
+        clientWidth: root.clientWidth,
+      };
+    }, TAGS);
+    for (const v of result.violations) entry.violations.push({ ...v, width });
+    for (const v of result.advisories) entry.advisories.push({ ...v, width });
+    for (const v of result.review) entry.review.push({ ...v, width });
+    if (result.scrollWidth > result.clientWidth) entry.reflow.push({ width, scrollWidth: result.scrollWidth, clientWidth: result.clientWidth });
+    if (width === "phone") entry.text_spacing = await textSpacing();
+    const name = `${String(report.pages.length + 1).padStart(2, "0")}-${label.replace(/[^a-z0-9]+/gi, "-")}-${width}.png`;
+    await page.screenshot({ path: join(outdir, name), fullPage: true });
+  }
+  await page.setViewportSize(DESKTOP);
+  // In Windows' high-contrast (forced colours) mode backgrounds go: a button is only seen as one
+  // by its border, so each needs a border on every side (transparent until colours are forced).
+  await page.emulateMedia({ forcedColors: "active" });
+  entry.forced_colors = await page.evaluate(() =>
+    [...document.querySelectorAll("button")]
+      .filter((b) => ["Top", "Right", "Bottom", "Left"].some((side) => {
+        const style = getComputedStyle(b);
+        return style[`border${side}Style`] === "none" || parseFloat(style[`border${side}Width`]) < 1;
+      }))
+      .map((b) => `button "${b.textContent.trim()}" has no border on some side`));
+  await page.emulateMedia({ forcedColors: "none" });
+  report.pages.push(entry);
+  return entry;
+}
+
+// --- the journey ------------------------------------------------------------------------------
+
+async function journey() {
+  const group = process.env.JOURNEY_GROUP || "";
+  let preferencesUrl;
+  let confirmUrl;
+  let staleTab;
+
+  await step("the audit finds faults where there are some", async () => {
+    // A canary: an audit that silently ran no rules would pass every page.
+    await page.setContent('<html><head><title>x</title></head><body><img src="data:,"><p style="color:#ccc">faint</p></body></html>');
+    await page.addScriptTag({ path: AXE });
+    const found = await page.evaluate(async (tags) => (await window.axe.run(document, { runOnly: { type: "tag", values: tags } })).violations.map((v) => v.id), TAGS);
+    for (const id of ["html-has-lang", "image-alt", "color-contrast"]) check(found.includes(id), `axe missed ${id}: found ${found}`);
+  });
+
+  await step("the sign-up form opens at /", async () => {
+    const status = await open(`${base}/`);
+    check(status === 200, `/ answered ${status}`);
+    check((await heading()) === "Join the partnership", `heading ${await heading()}`);
+    if (group) check(await page.getByLabel(group, { exact: true }).count(), `no checkbox for the group ${group}`);
+    await audit("sign-up form", status);
+    // From the keyboard, the first Tab shows the skip link, and it leads to the main content.
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const box = document.activeElement.getBoundingClientRect();
+      return { text: document.activeElement.textContent.trim(), shown: box.width > 0 && box.left >= 0 && box.top >= 0 };
+    });
+    check(focused.text === "Skip to main content" && focused.shown, `first Tab: ${JSON.stringify(focused)}`);
+    await page.keyboard.press("Enter");
+    check(new URL(page.url()).hash === "#main", `the skip link led to ${page.url()}`);
+  });
+
+  await step("the privacy notice opens from the form", async () => {
+    const status = await press("link", "privacy notice");
+    check(status === 200 && (await heading()) === "Privacy notice", `privacy page: ${status}`);
+    await audit("privacy notice", status);
+    await underCsp(page.url());
+    lastResponse = await page.goBack({ waitUntil: "load" });
+  });
+
+  await step("sending the form empty shows what to correct", async () => {
+    const status = await press("button", "Send");
+    check(status === 400, `empty form answered ${status}`);
+    check(await page.getByRole("alert").getByText("There is a problem").count(), "no error summary");
+    check((await page.title()).startsWith("Error:"), `title ${await page.title()}`);
+    await audit("sign-up form with errors", status);
+    // Without script, the summary takes the focus (autofocus), and the next Tab is its first link.
+    const focused = () => page.evaluate(() => `${document.activeElement.tagName}.${document.activeElement.className}`);
+    check((await focused()) === "DIV.error-summary", `focus after sending is on ${await focused()}`);
+    await page.keyboard.press("Tab");
+    check((await page.evaluate(() => document.activeElement.getAttribute("href"))) === "#name", "Tab from the summary skips its links");
+    // Each message in the summary leads to its field.
+    const first = page.getByRole("alert").getByRole("link").first();
+    const target = (await first.getAttribute("href")).slice(1);
+    check(await page.locator(`[id="${target}"]`).count(), `the summary links to #${target}, which is not on the page`);
+  });
+
+  await step("filling it in and sending it asks to check email", async () => {
+    await page.getByLabel("Your name").fill("Ann Browser");
+    await page.getByLabel("Email address").fill(address);
+    await page.getByLabel("Phone number (optional)").fill("07700 900123");
+    await page.getByRole("radio").first().check();
+    if (group) await page.getByLabel(group, { exact: true }).check();
+    await page.getByLabel(/may keep my details and contact me/).check();
+    await page.getByLabel(/may record that I am a patient or carer/).check();
+    const status = await press("button", "Send");
+    check(status === 202 && (await heading()) === "Check your email", `sign-up answered ${status}: ${await heading()}`);
+    await audit("check your email (sign-up)", status);
+  });
+
+  await step("the link in the confirmation email makes them a member", async () => {
+    confirmUrl = await emailedLink("Confirm your email address", "/members/confirm");
+    const status = await open(confirmUrl);
+    check(status === 200 && (await page.content()).includes("now a member"), `confirm answered ${status}`);
+    await audit("confirmed", status);
+  });
+
+  await step("the confirmation link a second time says so", async () => {
+    const status = await open(confirmUrl);
+    check(status < 500, `second confirm answered ${status}`);
+    await audit(status === 200 ? "already confirmed" : "used confirmation link", status);
+  });
+
+  await step("the welcome email's link opens the preferences", async () => {
+    preferencesUrl = await emailedLink("Welcome", "/members/preferences");
+    const status = await open(preferencesUrl);
+    check(status === 200 && (await heading()) === "Your preferences", `preferences answered ${status}`);
+    check(await page.getByLabel("Reminders before meetings").isChecked(), "reminders are not ticked");
+    await audit("preferences", status);
+    await underCsp(preferencesUrl);
+    // A second tab left open on this page, to send after unsubscribing.
+    staleTab = await page.context().newPage();
+    await staleTab.goto(preferencesUrl, { waitUntil: "load" });
+  });
+
+  await step("changing the preferences saves them", async () => {
+    await page.getByLabel("Reminders before meetings").uncheck();
+    await page.getByLabel("Newsletters and news of what we have done").check();
+    if (group) await page.getByLabel(new RegExp(`^${group}`)).uncheck();
+    const status = await press("button", "Save my preferences");
+    check(status === 200 && (await page.getByRole("status").innerText()).includes("Your preferences are saved"), `save answered ${status}`);
+    check(await page.getByLabel("Newsletters and news of what we have done").isChecked(), "newsletters not saved");
+    check(!(await page.getByLabel("Reminders before meetings").isChecked()), "reminders still on");
+    await audit("preferences saved", status);
+  });
+
+  await step("asking for a copy of their data emails a download link", async () => {
+    const status = await press("button", "Email me a copy of my data");
+    check(status === 202 && (await heading()) === "Check your email", `export request answered ${status}`);
+    await audit("check your email (data request)", status);
+    const link = await emailedLink("Your copy of the data", "/members/export");
+    const download = await page.context().request.get(link);
+    check(download.status() === 200 && download.headers()["content-type"].startsWith("application/json"), `export answered ${download.status()}`);
+    check((await download.json()).profile.email === address, "the export is not theirs");
+  });
+
+  await step("asking to delete their details emails a link to a confirmation page", async () => {
+    await open(preferencesUrl);
+    const asked = await press("button", "Delete my details");
+    check(asked === 202, `erase request answered ${asked}`);
+    const emails = await outbox();
+    const subject = String(emails[emails.length - 1].subject);
+    const link = await emailedLink(subject, "/members/erase");
+    const status = await open(link);
+    check(status === 200 && (await heading()) === "Delete your details?", `erase page answered ${status}`);
+    await audit("delete your details?", status);
+    await underCsp(link);
+    report.eraseUrl = link;
+  });
+
+  await step("the unsubscribe page's button stops all emails", async () => {
+    await open(preferencesUrl);
+    const shown = await press("link", "Unsubscribe from everything");
+    check(shown === 200 && (await heading()).startsWith("Stop all emails"), `unsubscribe page answered ${shown}`);
+    await audit("unsubscribe?", shown);
+    await underCsp(page.url());
+    const status = await press("button", "Unsubscribe");
+    check(status === 200 && (await heading()) === "You have unsubscribed", `unsubscribe answered ${status}`);
+    await audit("unsubscribed", status);
+  });
+
+  await step("the preferences page then offers no choices", async () => {
+    const status = await open(preferencesUrl);
+    check(status === 200 && (await page.content()).includes("because you unsubscribed"), `preferences answered ${status}`);
+    check((await page.getByRole("button", { name: "Save my preferences" }).count()) === 0, "still offers to save");
+    await audit("preferences after unsubscribing", status);
+    await underCsp(preferencesUrl);
+  });
+
+  await step("saving from a tab left open before unsubscribing changes nothing", async () => {
+    const previous = page;
+    page = staleTab;
+    try {
+      const status = await press("button", "Save my preferences");
+      check(status === 409 && (await heading()) === "Nothing was changed", `stale save answered ${status}`);
+      await audit("nothing was changed", status);
+    } finally {
+      await staleTab.close();
+      page = previous;
+    }
+  });
+
+  await step("the delete button deletes their details", async () => {
+    const shown = await open(report.eraseUrl);
+    check(shown === 200, `erase page answered ${shown}`);
+    const status = await press("button", "Yes, delete my details");
+    check(status === 200 && (await heading()) === "Your details have been deleted", `erase answered ${status}`);
+    await audit("details deleted", status);
+    delete report.eraseUrl;
+  });
+
+  await step("an old link after deletion explains what to do", async () => {
+    const status = await open(preferencesUrl);
+    check(status === 400 && (await heading()) === "This link has expired", `old link answered ${status}: ${await heading()}`);
+    await audit("link expired", status);
+  });
+
+  await step("a forged link explains what to do", async () => {
+    const status = await open(`${base}/members/confirm?token=x.y`);
+    check(status === 400 && (await heading()) === "This link does not work", `forged link answered ${status}`);
+    await audit("link does not work", status);
+    await underCsp(page.url());
+    const onward = await press("link", "Go to the sign-up form");
+    check(onward === 200 && (await heading()) === "Join the partnership", "the way on does not lead to the form");
+  });
+
+  await step("with the pages' CSP enforced, the sign-up form still sends", async () => {
+    await underCsp(`${base}/`);
+    const sent = strictTab.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.request().method() === "POST");
+    await strictTab.getByRole("button", { name: "Send", exact: true }).click();
+    const status = (await sent).status();
+    await strictTab.waitForLoadState("load");
+    check(status === 400 && (await strictTab.getByRole("alert").count()) === 1, `the form under its CSP answered ${status}`);
+    check(refused.length === 0, `the CSP refused: ${refused.join(" | ")}`);
+  });
+
+  await step("a missing page says so", async () => {
+    const status = await open(`${base}/site/no-such-page`);
+    check(status === 404, `missing page answered ${status}`);
+    await audit("page not found", status);
+  });
+}
+
+// --- run --------------------------------------------------------------------------------------
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ARGS, timeout: 30_000 });
+let code = 0;
+try {
+  // bypassCSP only lets the audit add axe's <script>: the pages' own policy stays as served.
+  const context = await browser.newContext({ bypassCSP: true, viewport: DESKTOP, locale: "en-GB" });
+  context.setDefaultTimeout(30_000); // local mode's first call to each function is a cold start
+  page = await context.newPage();
+  const strict = await browser.newContext({ viewport: PHONE, locale: "en-GB" });
+  strict.setDefaultTimeout(30_000);
+  strictTab = await strict.newPage();
+  strictTab.on("console", (m) => /Content[- ]Security[- ]Policy|Refused to/i.test(m.text()) && refused.push(m.text()));
+  await journey();
+  report.completed = true;
+} catch (error) {
+  report.error = String(error && error.stack ? error.stack : error);
+  try {
+    if (page) await page.screenshot({ path: join(outdir, "failure.png"), fullPage: true });
+    if (page) writeFileSync(join(outdir, "failure.html"), await page.content());
+  } catch {}
+  code = 1;
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+process.exit(code);
