@@ -222,7 +222,8 @@ MEMBERS_PUBLIC = FunctionSpec(
     ),
     # the audit trail: self-service export and erasure add entries; a member's export reads theirs
     tables={
-        "members": Access.READ_WRITE,
+        # everything but BatchGetItem: sign-up, confirmation, preferences, unsubscribe, erasure
+        "members": Access.GET | Access.QUERY | Access.WRITE,
         "meetings": Access.QUERY,
         "audit": Access.QUERY | Access.APPEND,
     },

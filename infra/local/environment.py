@@ -84,6 +84,8 @@ def function_environment(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
+    if os.environ.get("MKCPP_CALL_LOG"):  # tests: record AWS calls (infra/local/calls.py)
+        env["MKCPP_CALL_LOG"] = os.environ["MKCPP_CALL_LOG"]
     # what the CDK stack gives the function, with local names and the local base URL
     env.update(environment(spec, local_resources(), config.as_environment(base_url=base_url)))
     return env

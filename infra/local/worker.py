@@ -68,6 +68,10 @@ def _send(out: IO[str], message: dict[str, Any]) -> None:
 
 
 def serve(handler_path: str, requests: IO[str], out: IO[str]) -> int:
+    if os.environ.get("MKCPP_CALL_LOG"):  # tests only: record AWS calls for the permission check
+        from infra.local.calls import install_from_environment
+
+        install_from_environment()
     started = time.perf_counter()
     try:
         module_name, _, attribute = handler_path.rpartition(".")

@@ -6,12 +6,45 @@ and checked to leave no process behind); tests that need their own start one the
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.local import LocalMode, process_alive, start_local_mode
+
+
+@pytest.fixture(scope="session", autouse=True)
+def calls_checked_against_policies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every local mode of the session logs each AWS call its functions make; when the session
+    ends, each call must be allowed by the calling function's own synthesized IAM policy."""
+    log = tmp_path_factory.mktemp("calls") / "aws-calls.jsonl"
+    previous = os.environ.get("MKCPP_CALL_LOG")
+    os.environ["MKCPP_CALL_LOG"] = str(log)
+    yield
+    if previous is None:
+        os.environ.pop("MKCPP_CALL_LOG", None)
+    else:
+        os.environ["MKCPP_CALL_LOG"] = previous
+    if not log.exists():
+        return
+    from infra.local import CONFIGURATION_SET, SIGNING_KEY_SECRET
+    from tests.support import permissions
+    from tests.support.cdk import synth_template
+
+    calls = permissions.read_log(log)
+    check = permissions.policy_check(synth_template(), SIGNING_KEY_SECRET, CONFIGURATION_SET)
+    problems = check.check([c for c in calls if c.function in check.statements])
+    summary = permissions.summary(calls)
+    (log.parent / "summary.json").write_text(json.dumps(summary, indent=2))
+    print("\nAWS calls made in local mode, per function:")
+    for name, used in summary.items():
+        print(f"  {name}: {', '.join(used)}")
+    assert not problems, "calls the deployed roles would refuse (AccessDenied in AWS):\n" + "\n".join(
+        problems
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,67 @@
+"""`MKCPP_CALL_LOG=<file>`: a worker appends every AWS call its function makes, one JSON line each.
+
+The integration tests set it, then check each call against the calling function's synthesized IAM
+policy (`tests/support/permissions.py`): neither DynamoDB Local nor moto enforces IAM, so this is
+how local mode proves that every grant the code needs exists. Only names are written (tables,
+indexes, secrets, senders), never keys, items or message bodies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+_KEEP = (
+    "TableName",
+    "IndexName",
+    "SecretId",
+    "FromEmailAddress",
+    "ConfigurationSetName",
+    "QueueUrl",
+    "Bucket",
+)
+
+
+def _slim(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    slim: dict[str, Any] = {k: params[k] for k in _KEEP if k in params}
+    if operation == "TransactWriteItems":
+        slim["TransactItems"] = [
+            {kind: {"TableName": body.get("TableName")} for kind, body in item.items()}
+            for item in params.get("TransactItems", [])
+        ]
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        slim["RequestItems"] = {name: None for name in params.get("RequestItems", {})}
+    if "Key" in params and "Bucket" in params:
+        slim["Key"] = params["Key"]
+    return slim
+
+
+def install(path: str, function: str) -> None:
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: Mapping[str, Any]) -> Any:
+        line = json.dumps(
+            {
+                "function": function,
+                "service": self.meta.service_model.service_name,
+                "operation": operation_name,
+                "params": _slim(operation_name, api_params),
+            }
+        )
+        with open(path, "a", encoding="utf-8") as log:
+            fcntl.flock(log, fcntl.LOCK_EX)
+            log.write(line + "\n")
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+
+
+def install_from_environment() -> None:
+    path = os.environ.get("MKCPP_CALL_LOG")
+    if path:
+        install(path, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "?"))
