@@ -17,6 +17,7 @@ import aws_cdk as cdk
 
 from infra import nag
 from infra.config import CONTEXT_KEY, ConfigError, load_config
+from infra.constructs.edge import WebAclStack
 from infra.constructs.function import AssetsMissing
 from infra.stack import MkcppStack
 
@@ -41,7 +42,21 @@ def build_app(
     """
     app = cdk.App(context=cdk_json_context(), post_cli_context=dict(context or {}), outdir=outdir)
     config = load_config(app.node.try_get_context(CONTEXT_KEY))
-    stack = MkcppStack(app, config.stack_name, config=config)
+    web_acl_arn = None
+    if config.web_acl:
+        # CloudFront's web ACLs live in us-east-1; the main stack reads its ARN across regions.
+        edge = WebAclStack(
+            app, f"{config.stack_name}WebAcl", config=config, env=cdk.Environment(region="us-east-1")
+        )
+        web_acl_arn = edge.web_acl.attr_arn
+    stack = MkcppStack(
+        app,
+        config.stack_name,
+        config=config,
+        web_acl_arn=web_acl_arn,
+        env=cdk.Environment(region=config.region),
+        cross_region_references=web_acl_arn is not None,
+    )
     nag.add_checks(app)
     return app, stack
 

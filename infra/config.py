@@ -59,6 +59,23 @@ class DeploymentConfig(BaseModel):
     log_retention_days: int = 90
     api_throttle_rate: float = Field(10, gt=0, description="steady requests per second, whole API")
     api_throttle_burst: int = Field(20, gt=0)
+    admin_throttle_rate: float = Field(
+        2, gt=0, description="steady requests per second on each /admin route (its own budget)"
+    )
+    admin_throttle_burst: int = Field(10, gt=0)
+    region: str = Field(
+        "eu-west-2",
+        description="The AWS region everything is deployed to: London, so members' health data stays "
+        "in the UK.",
+    )
+    web_acl: bool = Field(
+        True,
+        description="Put the API behind CloudFront with an AWS WAF web ACL (per-address rate limit on "
+        "form posts, AWS managed common and known-bad-inputs rules). Production: true.",
+    )
+    form_post_limit_per_5_minutes: int = Field(
+        100, ge=10, le=2_000_000_000, description="WAF: form posts one client address may make in 5 minutes"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -67,6 +84,13 @@ class DeploymentConfig(BaseModel):
             return None
         if not value.startswith("https://") or value.endswith("/"):
             raise ValueError("must start with https:// and have no trailing slash")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _uk(cls, value: str) -> str:
+        if value != "eu-west-2":
+            raise ValueError("must be eu-west-2 (London): members' health data stays in the UK")
         return value
 
     @field_validator("time_zone")

@@ -19,6 +19,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.api import ApiConstruct
 from infra.constructs.capability import CapabilityConstruct, capability_of
 from infra.constructs.docs import DocsConstruct
+from infra.constructs.edge import ApiEdge
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
 from infra.constructs.members import MembersConstruct
 from infra.constructs.platform import PlatformConstruct
@@ -35,6 +36,7 @@ class MkcppStack(Stack):
         *,
         config: DeploymentConfig,
         functions: Sequence[FunctionSpec] = FUNCTIONS,
+        web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -47,13 +49,20 @@ class MkcppStack(Stack):
         self.config = config
         self.platform = PlatformConstruct(self, "Platform", functions=functions)
         self.api = ApiConstruct(self, "Api", config=config)
+        self.edge = (
+            ApiEdge(self, "Edge", api_url=self.api.url, web_acl_arn=web_acl_arn, group_name=config.group_name)
+            if web_acl_arn
+            else None
+        )
+        public_url = self.edge.url if self.edge else self.api.url
         assets = FunctionAssets(self, "FunctionAssets")
         runtime = FunctionRuntime(
             config=config,
             platform=self.platform,
             code=assets.code,
             layer=assets.layer,
-            base_url=config.base_url or self.api.url,
+            base_url=config.base_url or public_url,
+            http_environment={"ORIGIN_VERIFY": self.edge.origin_verify} if self.edge else {},
         )
         self.capabilities = [
             capability(
@@ -68,6 +77,7 @@ class MkcppStack(Stack):
         self.functions: dict[str, DeclaredFunction] = {
             name: declared for built in self.capabilities for name, declared in built.functions.items()
         }
+        self.api.throttle_admin_routes(config.admin_throttle_rate, config.admin_throttle_burst)
         unowned = [spec for spec in functions if spec.name not in self.functions]
         if unowned:
             owned = ", ".join(sorted(c.capability for c in CAPABILITIES))
@@ -82,6 +92,13 @@ class MkcppStack(Stack):
     def _outputs(self) -> None:
         api = self.api
         CfnOutput(self, "ApiUrl", value=api.url, description="HTTP API endpoint ($default stage)")
+        if self.edge:
+            CfnOutput(
+                self,
+                "PublicUrl",
+                value=self.edge.url,
+                description="The public address (CloudFront and its WAF): point your domain here",
+            )
         CfnOutput(
             self, "UserPoolId", value=api.user_pool.user_pool_id, description="Administrators' user pool"
         )

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
+import os
 from collections.abc import Callable, Mapping
 from email import policy
 from email.parser import BytesParser
@@ -39,6 +41,10 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Set (in AWS, when the API sits behind CloudFront and its WAF) to the value of the header CloudFront
+# adds to every request; a request without it came round the WAF and is refused.
+ORIGIN_VERIFY_ENV = "ORIGIN_VERIFY"
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -255,6 +261,15 @@ class HttpApi(APIGatewayHttpResolver):
         }
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        expected = os.environ.get(ORIGIN_VERIFY_ENV)
+        if expected and not hmac.compare_digest(
+            _header(event.get("headers"), ORIGIN_VERIFY_HEADER.lower()).encode(), expected.encode()
+        ):
+            # Not through CloudFront (and so not through the WAF): the API's own endpoint, used directly.
+            body = ErrorBody(message="Use the partnership's web address.", errors=[])
+            return secure(
+                {"statusCode": 403, "headers": {"Content-Type": JSON}, "body": body.model_dump_json()}
+            )
         try:
             check_body(event)
         except BadRequestBody as refused:

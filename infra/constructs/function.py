@@ -21,7 +21,8 @@ Each function gets:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -121,6 +122,8 @@ class FunctionRuntime:
     code: lambda_.Code
     layer: lambda_.ILayerVersion
     base_url: str
+    # what only functions behind the API get (the edge's origin-verify value)
+    http_environment: Mapping[str, str] = field(default_factory=dict)
 
 
 class AssetsMissing(FileNotFoundError):
@@ -197,6 +200,8 @@ class DeclaredFunction(Construct):
                 "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             }
         )
+        if spec.routes:
+            env.update(runtime.http_environment)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -140,5 +140,12 @@ def test_stack_outputs(template):
     assert {"ApiUrl", "UserPoolId", "AdminClientId", "AdminGroupName", "SigningKeySecretArn"} <= set(outputs)
     (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
     assert outputs["ApiUrl"]["Value"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
-    (secret_id,) = resources(template, "AWS::SecretsManager::Secret")
+    (secret_id,) = [
+        lid
+        for lid, secret in resources(template, "AWS::SecretsManager::Secret").items()
+        if "root key" in secret["Properties"]["Description"]
+    ]
     assert outputs["SigningKeySecretArn"]["Value"] == {"Ref": secret_id}
+    # behind the WAF, the public address is CloudFront's
+    (distribution_id,) = resources(template, "AWS::CloudFront::Distribution")
+    assert outputs["PublicUrl"]["Value"]["Fn::Join"][1][1] == {"Fn::GetAtt": [distribution_id, "DomainName"]}

@@ -17,7 +17,7 @@ from infra.constructs.function import DeclaredFunction, FunctionAssets, Function
 from infra.constructs.platform import PlatformConstruct
 from infra.declaration import FUNCTIONS, FunctionSpec
 from infra.declaration import function as declared_function
-from tests.infra.template import as_list, functions_by_name, ref, resources, role_statements
+from tests.infra.template import as_list, functions_by_name, ref, resource_key, resources, role_statements
 from tests.support.cdk import ensure_assets, new_outdir
 
 pytestmark = pytest.mark.infra
@@ -78,22 +78,20 @@ def policy_statements(template: dict[str, Any], policy_type: str, target_key: st
     ]
 
 
-def configuration_set_arn(path: Path) -> dict[str, Any]:
-    return {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":ses:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                ":configuration-set/",
-                {"Ref": path.configuration_set},
-            ],
-        ]
-    }
+def configuration_set_arn(path: Path) -> str:
+    """The configuration set's ARN, as text with {Ref} placeholders (the region is pinned in config)."""
+    return (
+        "arn:{AWS::Partition}:ses:eu-west-2:{AWS::AccountId}:configuration-set/{"
+        + path.configuration_set
+        + "}"
+    )
+
+
+def arn_text(value: Any) -> str:
+    """A Fn::Join ARN as text, whichever way CDK split it (a partition literal reads as {AWS::Partition})."""
+    kind, text = resource_key(value)
+    assert kind == "join", value
+    return text.replace("arn:aws:", "arn:{AWS::Partition}:")
 
 
 def test_configuration_set_publishes_only_bounces_and_complaints_to_the_topic(template, path):
@@ -127,10 +125,9 @@ def test_topic_is_ssl_only_and_only_ses_for_this_configuration_set_may_publish(t
     assert allow["Action"] == "sns:Publish"
     assert allow["Resource"] == {"Ref": path.topic}
     conditions = {k.lower(): v for k, v in allow["Condition"]["StringEquals"].items()}
-    assert conditions == {
-        "aws:sourceaccount": {"Ref": "AWS::AccountId"},
-        "aws:sourcearn": configuration_set_arn(path),
-    }
+    assert conditions["aws:sourceaccount"] == {"Ref": "AWS::AccountId"}
+    assert arn_text(conditions["aws:sourcearn"]) == configuration_set_arn(path)
+    assert set(conditions) == {"aws:sourceaccount", "aws:sourcearn"}
 
 
 def test_key_policy_lets_ses_use_the_key_only_for_this_configuration_set(template, path):
@@ -142,12 +139,10 @@ def test_key_policy_lets_ses_use_the_key_only_for_this_configuration_set(templat
     # ... and SES may generate data keys and decrypt, with confused-deputy conditions
     (ses,) = [s for s in statements if s["Principal"] == {"Service": "ses.amazonaws.com"}]
     assert set(as_list(ses["Action"])) == {"kms:GenerateDataKey*", "kms:Decrypt"}
-    assert ses["Condition"] == {
-        "StringEquals": {
-            "aws:SourceAccount": {"Ref": "AWS::AccountId"},
-            "aws:SourceArn": configuration_set_arn(path),
-        }
-    }
+    equals = ses["Condition"]["StringEquals"]
+    assert set(ses["Condition"]) == {"StringEquals"} and set(equals) == {"aws:SourceAccount", "aws:SourceArn"}
+    assert equals["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert arn_text(equals["aws:SourceArn"]) == configuration_set_arn(path)
     # and no other principal is in the key policy
     assert len(statements) == 2
 

@@ -54,7 +54,11 @@ def test_table_definitions_are_valid_create_table_arguments(template):
 
 
 def test_signing_key_secret_is_a_long_random_plain_string(template):
-    (secret,) = resources(template, "AWS::SecretsManager::Secret").values()
+    (secret,) = [
+        s
+        for s in resources(template, "AWS::SecretsManager::Secret").values()
+        if "root key" in s["Properties"]["Description"]
+    ]
     generated = secret["Properties"]["GenerateSecretString"]
     assert generated["PasswordLength"] >= 64
     assert generated["ExcludePunctuation"] is True

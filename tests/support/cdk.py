@@ -121,11 +121,20 @@ def synth_app() -> Synthesis:
     return synthesize(app)
 
 
+def main_stack_name() -> str:
+    from infra.app import cdk_json_context
+
+    return str(cdk_json_context()["mkcpp"].get("stack_name", "MkcppBackend"))
+
+
 def synth_template() -> dict[str, Any]:
-    """The stack's CloudFormation template (a copy: change it freely)."""
-    synthesis = synth_app()
-    (template,) = synthesis.templates.values()
-    return copy.deepcopy(template)
+    """The main stack's CloudFormation template (a copy: change it freely)."""
+    return copy.deepcopy(synth_app().templates[main_stack_name()])
+
+
+def synth_templates() -> dict[str, dict[str, Any]]:
+    """Every stack's template (the main one, and the us-east-1 web ACL stack), by stack name."""
+    return copy.deepcopy(dict(synth_app().templates))
 
 
 def synth_nag_report() -> list[Violation]:

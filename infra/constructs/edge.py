@@ -1,0 +1,235 @@
+"""The edge: CloudFront in front of the HTTP API, guarded by an AWS WAF web ACL.
+
+An HTTP API cannot carry a WAF web ACL itself (only REST APIs, CloudFront, ALBs and a few others
+can), and a web ACL for CloudFront must live in us-east-1. So, when `web_acl` is on (production):
+
+- `WebAclStack` (us-east-1) holds the web ACL: AWS's managed common rule set and known-bad-inputs
+  rule set, and a rate-based rule that limits each client address's form posts (`POST /members...`,
+  `POST /feedback...`) to `form_post_limit_per_5_minutes`, answering 429 beyond it;
+- `ApiEdge` (in the main stack) is the CloudFront distribution: no caching, every method, the
+  viewer's headers and query string passed on (but not Host), HTTPS only, and a secret
+  `X-Origin-Verify` header on every request to the API. The functions refuse requests without it
+  (`shared.api.HttpApi`), so the API's own execute-api endpoint cannot be used to go round the WAF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra import nag
+from infra.config import DeploymentConfig
+
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+FORM_POST_PATHS = ("/members", "/feedback")
+
+
+def _rule_visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS", name=name
+            )
+        ),
+        visibility_config=_rule_visibility(name),
+    )
+
+
+def _form_posts() -> wafv2.CfnWebACL.StatementProperty:
+    """POST requests to the public forms."""
+    paths = [
+        wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=path,
+                text_transformations=[
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                ],
+            )
+        )
+        for path in FORM_POST_PATHS
+    ]
+    post = wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+            positional_constraint="EXACTLY",
+            search_string="POST",
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        )
+    )
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                post,
+                wafv2.CfnWebACL.StatementProperty(
+                    or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=paths)
+                ),
+            ]
+        )
+    )
+
+
+class WebAclStack(Stack):
+    """The CloudFront-scoped web ACL (which AWS only accepts in us-east-1)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{config.group_name}: the web ACL that guards the API's CloudFront distribution",
+            cross_region_references=True,
+            **kwargs,
+        )
+        rate_limit = wafv2.CfnWebACL.RuleProperty(
+            name="FormPostsPerClientAddress",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(
+                block=wafv2.CfnWebACL.BlockActionProperty(
+                    custom_response=wafv2.CfnWebACL.CustomResponseProperty(response_code=429)
+                )
+            ),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=300,
+                    limit=config.form_post_limit_per_5_minutes,
+                    scope_down_statement=_form_posts(),
+                )
+            ),
+            visibility_config=_rule_visibility("FormPostsPerClientAddress"),
+        )
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="CLOUDFRONT",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_rule_visibility("MkcppWebAcl"),
+            rules=[
+                rate_limit,
+                _managed("AWSManagedRulesCommonRuleSet", 1),
+                _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            ],
+        )
+        # WAF logs name the client address of every blocked request: kept briefly, for abuse review.
+        self.logs = logs.LogGroup(
+            self,
+            "WafLogs",
+            log_group_name=f"aws-waf-logs-{config.stack_name.lower()}",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[
+                Stack.of(self).format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=self.logs.log_group_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            logging_filter={
+                "DefaultBehavior": "DROP",
+                "Filters": [
+                    {
+                        "Behavior": "KEEP",
+                        "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}],
+                        "Requirement": "MEETS_ANY",
+                    }
+                ],
+            },
+        )
+
+
+class ApiEdge(Construct):
+    """The CloudFront distribution in front of the HTTP API, with the web ACL attached."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, api_url: str, web_acl_arn: str, group_name: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.origin_secret = secretsmanager.Secret(
+            self,
+            "OriginVerify",
+            description="MKCPP: the header CloudFront adds so the API refuses requests that did not "
+            "come through the WAF",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True, include_space=False
+            ),
+        )
+        nag.acknowledge(
+            self.origin_secret,
+            "AwsSolutions-SMG4",
+            "A shared value between CloudFront and the functions, not a credential to a data store: "
+            "rotating it means redeploying both together, which every deploy can do (a new value "
+            "takes effect on the next `cdk deploy`). It grants nothing on its own: the WAF and the "
+            "functions' own checks still apply.",
+        )
+        self.origin_verify = self.origin_secret.secret_value.unsafe_unwrap()
+        domain = Fn.select(2, Fn.split("/", api_url))
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"{group_name}: forms, links in emails and the admin API, through the WAF",
+            web_acl_id=web_acl_arn,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.HttpOrigin(
+                    domain,
+                    protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                    custom_headers={ORIGIN_VERIFY_HEADER: self.origin_verify},
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            ),
+        )
+        nag.acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "No geo restriction on purpose: members, carers and partners use the forms and email links "
+            "from wherever they are (on holiday, or a relative abroad); abuse is limited per client "
+            "address by the web ACL's rate rule instead.",
+        )
+        nag.acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR3",
+            "No CloudFront access logs: they would record every visitor's IP address and the query "
+            "string, which holds the signed tokens of email links. API Gateway's access log records "
+            "each request's route and status without either, and WAF logs keep blocked requests only.",
+        )
+        nag.acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "The distribution uses CloudFront's default certificate until a custom domain is set up "
+            "(see the deploy guide); with the default certificate CloudFront cannot enforce a minimum "
+            "TLS version for viewers. The origin is reached over HTTPS only.",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.distribution.distribution_domain_name}"
