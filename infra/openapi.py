@@ -8,10 +8,11 @@ the `ErrorBody` shape (Powertools would otherwise advertise its own 422).
 Every correct refusal is documented, so a client (or a fuzzer checking responses against this
 document) can tell a refusal from a fault: 401 and 403 on admin routes, 400 where there is input,
 413 and 415 where there is a body, 409 where a conflicting change can happen, 503 where an email
-is sent, and 429 (API Gateway's throttling) everywhere. Refusals API Gateway itself can give
-(401, 403, 413, 429) carry its own `{"message": ...}` shape, `GatewayError`; the functions' own
-refusals carry `ErrorBody`. Schemas nothing refers to are dropped, so no `$ref` dangles (the
-document must pass openapi-spec-validator).
+is sent, 404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
+Refusals API Gateway or Powertools can give themselves (401, 403, 404, 413, 429) carry their
+`{"message": ...}` shape, `GatewayError`; the functions' own refusals carry `ErrorBody`.
+Schemas nothing refers to are dropped, so no `$ref` dangles (the document must pass
+openapi-spec-validator).
 
 The result is committed as `functions/docs/openapi.json` and served at `GET /openapi.json`;
 `tests/unit/test_openapi.py` fails when the committed copy and the code drift apart.
@@ -43,7 +44,9 @@ ERROR_BODY = {"$ref": f"{SCHEMAS}ErrorBody"}
 GATEWAY_ERROR = {"$ref": f"{SCHEMAS}GatewayError"}
 # API Gateway answers 401 (JWT authorizer), 403, 413 and 429 itself with `{"message": "..."}`;
 # the functions' own 401/403 (`shared.web.admin_refusal`) add an empty `errors` list.
-GATEWAY_STATUSES = ("401", "403", "413", "429")
+# ... and Powertools answers 404 `{"statusCode": 404, "message": "Not found"}` for a path whose id
+# its route pattern cannot match (e.g. `/admin/members/%C2%84`).
+GATEWAY_STATUSES = ("401", "403", "404", "413", "429")
 GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
     "properties": {
         "message": {"type": "string", "title": "Message"},
@@ -89,6 +92,8 @@ def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> 
     found: dict[str, dict[str, Any]] = {}
     if has_input:
         found["400"] = _json_error("Bad input, naming each bad field", ERROR_BODY)
+    if any(p.get("in") == "path" for p in parameters):
+        found["404"] = _json_error("No such member or group", GATEWAY_ERROR)
     if admin:
         found["401"] = _json_error("No token, or one API Gateway refuses", GATEWAY_ERROR)
         found["403"] = _json_error("Not an administrator", GATEWAY_ERROR)
@@ -106,9 +111,11 @@ def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> 
 def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> None:
     responses = operation.setdefault("responses", {})
     for status, refusal in refusals(method, path, operation, admin).items():
-        if status not in responses or status in GATEWAY_STATUSES:
-            # Not declared, or one API Gateway may answer itself: its shape, whatever the route says.
+        if status not in responses:
             responses[status] = refusal
+        elif status in GATEWAY_STATUSES:
+            # API Gateway or Powertools may answer it themselves: their shape, the route's words.
+            responses[status] = {**refusal, "description": responses[status].get("description", "")}
     negotiated = any(
         {"application/json", "text/html"} <= set(answer.get("content", {}))
         for status, answer in responses.items()

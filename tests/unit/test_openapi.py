@@ -74,6 +74,8 @@ def test_every_correct_refusal_is_documented():
             assert _json_schema(operation, "400") == openapi.ERROR_BODY, label
         if operation.get("parameters"):
             assert "400" in responses, label
+        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+            assert _json_schema(operation, "404") == openapi.GATEWAY_ERROR, label
         if (method, path) in openapi.CONFLICTS:
             assert _json_schema(operation, "409") == openapi.ERROR_BODY, label
 
