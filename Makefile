@@ -87,7 +87,7 @@ bench: build $(NODE)
 openapi: $(VENV)
 	$(PY) -m infra.openapi
 
-# The fuzz test of `make test` (tests/integration/test_fuzz.py: 90 s, seed 6), for longer, with
+# The fuzz test of `make test` (tests/integration/test_fuzz.py: 100 s, seed 6), for longer, with
 # more examples per operation and a new seed each time (printed; FUZZ_SEED=<n> runs it again).
 FUZZ_SECONDS ?= 600
 FUZZ_SEED ?= random
