@@ -7,7 +7,7 @@ public routes without a token, then the admin routes with the admin token. Each 
 
 Time budget: FUZZ_SECONDS, 100 s of fuzzing by default (45 public + 55 admin; schemathesis adds a
 few seconds to load the document), about 2 minutes with local mode's start, so `make test` stays
-under 10 minutes on 2 cores. That generates 2,500 to 3,700 cases here; it fails below MIN_CASES.
+under 10 minutes on 2 cores. That generates 3,000 to 6,000 cases here; it fails below MIN_CASES.
 `make fuzz` runs longer with a random seed: FUZZ_SECONDS, FUZZ_SEED (a number, or `random`) and
 FUZZ_MAX_EXAMPLES (per operation and cycle) tune it. A failure lists every distinct failing case
 with a curl command to send it again, and every distinct traceback from local mode's log.
