@@ -23,7 +23,7 @@ NODE := node_modules/.installed
 PY := .venv/bin/python
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi clean
+.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi fuzz clean
 
 help:
 	@echo "make run      the whole system locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
@@ -35,6 +35,7 @@ help:
 	@echo "make invoke FN=members_public EVENT=events/members/post_signup_form.json"
 	@echo "make lint     ruff and mypy                          make bench  cold start and AWS-call counts"
 	@echo "make openapi  regenerate functions/docs/openapi.json from the resolvers"
+	@echo "make fuzz     schemathesis against local mode for 10 minutes, random seed (FUZZ_SECONDS, FUZZ_SEED)"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -102,6 +103,15 @@ bench: build $(NODE)
 
 openapi: $(VENV)
 	$(PY) -m infra.openapi
+
+# The fuzz test of `make test` (tests/integration/test_fuzz.py: 100 s, seed 6), for longer, with
+# more examples per operation and a new seed each time (printed; FUZZ_SEED=<n> runs it again).
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= random
+FUZZ_MAX_EXAMPLES ?= 300
+fuzz: $(VENV) $(NODE)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) \
+		$(PY) -m pytest tests/integration/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,15 @@ adds what only the declaration knows: which routes need an administrator's token
 what every public POST accepts (a plain HTML form as well as JSON) and that errors are 400s with
 the `ErrorBody` shape (Powertools would otherwise advertise its own 422).
 
+Every correct refusal is documented, so a client (or a fuzzer checking responses against this
+document) can tell a refusal from a fault: 401 and 403 on admin routes, 400 where there is input,
+413 and 415 where there is a body, 409 where a conflicting change can happen, 503 where an email
+is sent, 404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
+Refusals API Gateway or Powertools can give themselves (401, 403, 404, 413, 429) carry their
+`{"message": ...}` shape, `GatewayError`; the functions' own refusals carry `ErrorBody`.
+Schemas nothing refers to are dropped, so no `$ref` dangles (the document must pass
+openapi-spec-validator).
+
 The result is committed as `functions/docs/openapi.json` and served at `GET /openapi.json`;
 `tests/unit/test_openapi.py` fails when the committed copy and the code drift apart.
 """
@@ -15,6 +24,7 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +38,128 @@ FORM = "application/x-www-form-urlencoded"
 
 # Resolvers read no configuration at import; these only keep a stray lookup from failing.
 _IMPORT_ENV = {"AWS_DEFAULT_REGION": "eu-west-2", "POWERTOOLS_TRACE_DISABLED": "true"}
+
+SCHEMAS = "#/components/schemas/"
+ERROR_BODY = {"$ref": f"{SCHEMAS}ErrorBody"}
+GATEWAY_ERROR = {"$ref": f"{SCHEMAS}GatewayError"}
+# API Gateway answers 401 (JWT authorizer), 403, 413 and 429 itself with `{"message": "..."}`;
+# the functions' own 401/403 (`shared.web.admin_refusal`) add an empty `errors` list.
+# ... and Powertools answers 404 `{"statusCode": 404, "message": "Not found"}` for a path whose id
+# its route pattern cannot match (e.g. `/admin/members/%C2%84`).
+GATEWAY_STATUSES = ("401", "403", "404", "413", "429")
+GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "message": {"type": "string", "title": "Message"},
+        "errors": {"items": {"$ref": f"{SCHEMAS}FieldError"}, "type": "array", "title": "Errors"},
+    },
+    "type": "object",
+    "required": ["message"],
+    "title": "GatewayError",
+    "description": 'A refusal API Gateway may give itself (`{"message": "Unauthorized"}`), or the '
+    "function's: a message, and the bad fields when the function names them.",
+}
+
+# Operations where a concurrent change is refused with 409 (the conditional write of a member,
+# `MemberRepository._conditional`, raises StaleMember), beyond the 409s the routes declare.
+CONFLICTS = frozenset(
+    {
+        ("patch", "/admin/members/{id}"),
+        ("delete", "/admin/members/{id}"),
+        ("delete", "/admin/members/{id}/suppression"),
+        ("post", "/admin/groups/{id}/members"),
+        ("delete", "/admin/groups/{id}/members/{member_id}"),
+    }
+)
+# Operations that send an email: SES failing is a 503 (`EmailNotSent`), with nothing recorded as sent.
+SENDS_EMAIL = frozenset(
+    {
+        ("post", "/admin/members"),
+        ("post", "/admin/members/{id}/resend-confirmation"),
+        ("post", "/admin/members/{id}/preferences-link"),
+    }
+)
+
+
+def _json_error(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": dict(schema)}}}
+
+
+def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> dict[str, dict[str, Any]]:
+    """The refusals an operation can answer with, by status: (description, schema)."""
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    has_input = has_body or any(p.get("in") in ("query", "path") for p in parameters)
+    found: dict[str, dict[str, Any]] = {}
+    if has_input:
+        found["400"] = _json_error("Bad input, naming each bad field", ERROR_BODY)
+    if any(p.get("in") == "path" for p in parameters):
+        found["404"] = _json_error("No such member or group", GATEWAY_ERROR)
+    if admin:
+        found["401"] = _json_error("No token, or one API Gateway refuses", GATEWAY_ERROR)
+        found["403"] = _json_error("Not an administrator", GATEWAY_ERROR)
+    if (method, path) in CONFLICTS:
+        found["409"] = _json_error("The member changed meanwhile: reload and try again", ERROR_BODY)
+    if has_body:
+        found["413"] = _json_error("Request body too large", GATEWAY_ERROR)
+        found["415"] = _json_error("Unsupported content type: send JSON or a form", ERROR_BODY)
+    found["429"] = _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR)
+    if (method, path) in SENDS_EMAIL:
+        found["503"] = _json_error("The email could not be sent; try again in a few minutes", ERROR_BODY)
+    return found
+
+
+def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> None:
+    responses = operation.setdefault("responses", {})
+    for status, refusal in refusals(method, path, operation, admin).items():
+        if status not in responses:
+            responses[status] = refusal
+        elif status in GATEWAY_STATUSES:
+            # API Gateway or Powertools may answer it themselves: their shape, the route's words.
+            responses[status] = {**refusal, "description": responses[status].get("description", "")}
+    negotiated = any(
+        {"application/json", "text/html"} <= set(answer.get("content", {}))
+        for status, answer in responses.items()
+        if status.startswith("2")
+    )
+    for status in ("400", "409", "503"):
+        content = responses.get(status, {}).get("content")
+        if content is None:
+            continue
+        if "application/json" not in content and "requestBody" in operation:
+            # An HTML page for a link's problem, but a JSON client sending a bad body gets JSON.
+            content["application/json"] = {"schema": dict(ERROR_BODY)}
+        if "text/html" not in content and negotiated:
+            # A browser's form post gets the form again, or a page, instead of JSON.
+            content["text/html"] = {"schema": {"type": "string"}}
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _referenced_schemas(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The schemas the paths use, directly or through other schemas; the rest are dropped."""
+    kept: dict[str, Any] = {}
+    todo = [ref for ref in _refs(paths)]
+    while todo:
+        ref = todo.pop()
+        name = ref.removeprefix(SCHEMAS)
+        if not ref.startswith(SCHEMAS) or name in kept:
+            continue
+        if name not in schemas:
+            raise ValueError(f"{ref} is referenced but not defined")
+        kept[name] = schemas[name]
+        todo.extend(_refs(schemas[name]))
+    return kept
 
 
 def _resolver_documents() -> list[dict[str, Any]]:
@@ -69,10 +201,14 @@ def build_document() -> dict[str, Any]:
             body = operation.get("requestBody", {}).get("content", {})
             if "application/json" in body and FORM not in body:
                 body[FORM] = body["application/json"]
-            if auth.get((method, path)) == "admin":
+            admin = auth.get((method, path)) == "admin"
+            if admin:
                 operation["security"] = [{"cognitoAdmins": []}]
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
+            _document_refusals(method, path, operation, admin)
+    schemas["GatewayError"] = GATEWAY_ERROR_SCHEMA
+    # Powertools' own HTTPValidationError/ResponseValidationError (and the ValidationError they
+    # refer to) are never answered: unreferenced, they go.
+    schemas = _referenced_schemas(paths, schemas)
 
     return {
         "openapi": "3.1.0",
@@ -81,7 +217,10 @@ def build_document() -> dict[str, Any]:
             "version": VERSION,
             "description": "Public forms accept application/x-www-form-urlencoded (a plain HTML form) and "
             "JSON. A browser (Accept: text/html) gets HTML pages; other clients get JSON. Bad input "
-            "gets a 400 naming each bad field. Admin routes need a Cognito token in the `admins` group.",
+            "gets a 400 naming each bad field; a body too large a 413, one of another content type a "
+            "415; a conflicting change a 409; too many requests a 429 (API Gateway's throttling). "
+            "Admin routes need a Cognito token in the `admins` group (401 without one, 403 "
+            "outside the group).",
         },
         "paths": dict(sorted(paths.items())),
         "components": {

@@ -1,6 +1,11 @@
 """The committed OpenAPI document is what the code generates; reviewers see every API change."""
 
 import json
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate
 
 from infra import openapi
 from infra.declaration import all_routes
@@ -22,3 +27,75 @@ def test_admin_routes_and_only_admin_routes_need_a_token():
     for route, _ in all_routes():
         operation = document["paths"][route.path][route.method.lower()]
         assert ("security" in operation) == (route.auth == "admin"), route.route_key
+
+
+def test_generated_and_committed_documents_are_valid_openapi():
+    """openapi-spec-validator checks the structure and that every `$ref` resolves (issue 6, item 9:
+    a dangling `#/components/schemas/ValidationError` made the document invalid)."""
+    validate(openapi.build_document())
+    validate(json.loads(openapi.DOCUMENT.read_text(encoding="utf-8")))
+
+
+def test_no_schema_is_referenced_but_undefined_or_defined_but_unused():
+    document = openapi.build_document()
+    defined = set(document["components"]["schemas"])
+    referenced = {ref.removeprefix(openapi.SCHEMAS) for ref in openapi._refs(document)}
+    assert referenced == defined
+
+
+def test_a_dangling_reference_fails_the_build():
+    paths = {"/x": {"get": {"responses": {"200": {"$ref": f"{openapi.SCHEMAS}Missing"}}}}}
+    with pytest.raises(ValueError, match="Missing is referenced but not defined"):
+        openapi._referenced_schemas(paths, {})
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    document = openapi.build_document()
+    return [(m, p, op) for p, ops in document["paths"].items() for m, op in ops.items()]
+
+
+def _json_schema(operation: dict[str, Any], status: str) -> dict[str, Any]:
+    return operation["responses"][status]["content"]["application/json"]["schema"]
+
+
+def test_every_correct_refusal_is_documented():
+    """Refusals are answers, not faults: the fuzz test checks every response against the document."""
+    admin = {(route.method.lower(), route.path) for route, _ in all_routes() if route.auth == "admin"}
+    for method, path, operation in _operations():
+        label = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        assert _json_schema(operation, "429") == openapi.GATEWAY_ERROR, label
+        if (method, path) in admin:
+            for status in ("401", "403"):
+                assert _json_schema(operation, status) == openapi.GATEWAY_ERROR, label
+        if "requestBody" in operation:
+            assert _json_schema(operation, "413") == openapi.GATEWAY_ERROR, label
+            assert _json_schema(operation, "415") == openapi.ERROR_BODY, label
+            assert _json_schema(operation, "400") == openapi.ERROR_BODY, label
+        if operation.get("parameters"):
+            assert "400" in responses, label
+        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+            assert _json_schema(operation, "404") == openapi.GATEWAY_ERROR, label
+        if (method, path) in openapi.CONFLICTS:
+            assert _json_schema(operation, "409") == openapi.ERROR_BODY, label
+
+
+def test_html_refusals_stay_declared():
+    document = openapi.build_document()
+    confirm = document["paths"]["/members/confirm"]["get"]["responses"]["400"]
+    assert set(confirm["content"]) == {"text/html"}
+    signup = document["paths"]["/members"]["post"]["responses"]["400"]
+    assert set(signup["content"]) == {"application/json", "text/html"}
+
+
+def test_api_gateways_own_401_matches_the_documented_schema():
+    """The JWT authorizer answers `{"message": "Unauthorized"}` (no `errors`); the function's own
+    admin check adds an empty `errors` list. Both must match the 401 schema; a field error must not
+    lose its shape."""
+    document = openapi.build_document()
+    schema = {"$ref": openapi.GATEWAY_ERROR["$ref"], "components": document["components"]}
+    validator = OAS31Validator(schema)
+    assert validator.is_valid({"message": "Unauthorized"})
+    assert validator.is_valid({"message": "Sign in as an administrator.", "errors": []})
+    assert not validator.is_valid({"errors": []})
+    assert not validator.is_valid({"message": "x", "errors": [{"field": "a"}]})
