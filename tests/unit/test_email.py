@@ -6,24 +6,31 @@ from shared.email.render import render_email, render_page
 from shared.timefmt import meeting_when
 
 
-def test_confirmation_email_has_text_and_html_and_escapes_names():
+def test_confirmation_email_has_text_and_html_and_no_name():
+    # the address is not confirmed yet, so the name typed into the form is not ours to repeat
     content = render_email(
-        "confirm",
-        group_name="MKCPP",
-        name="<script>alert(1)</script>",
-        confirm_url="https://x/c?token=a.b",
-        hours=72,
-        rejoin=False,
+        "confirm", group_name="MKCPP", confirm_url="https://x/c?token=a.b", hours=72, rejoin=False
     )
     assert content.subject == "Confirm your email address to join MKCPP"
     assert "https://x/c?token=a.b" in content.text
+    assert content.text.startswith("Hello,\n") and "<p>Hello,</p>" in content.html
+
+
+def test_names_in_emails_to_members_are_escaped():
+    content = render_email(
+        "already_member",
+        group_name="MKCPP",
+        name="<script>alert(1)</script>",
+        preferences_url="https://x/p",
+        signup_url="https://x/s",
+    )
     assert "<script>" not in content.html and "&lt;script&gt;" in content.html
 
 
 def test_mime_carries_one_click_unsubscribe_headers_unfolded():
     url = "https://api.example.org/members/unsubscribe?token=" + "a" * 300
     content = render_email(
-        "confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72, rejoin=False
+        "already_member", group_name="G", name="Ann", preferences_url="https://x/p", signup_url="https://x/s"
     )
     mime = build_mime(
         OutgoingEmail("ann@example.org", content, "confirm", url), "G <no-reply@g.org>", "sec@g.org"
