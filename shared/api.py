@@ -260,7 +260,8 @@ class HttpApi(APIGatewayHttpResolver):
             "isBase64Encoded": False,
         }
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        event = {**event, "headers": dict(event.get("headers") or {})}  # normalised below, not the caller's
         expected = os.environ.get(ORIGIN_VERIFY_ENV)
         if expected and not hmac.compare_digest(
             _header(event.get("headers"), ORIGIN_VERIFY_HEADER.lower()).encode(), expected.encode()
@@ -277,5 +278,5 @@ class HttpApi(APIGatewayHttpResolver):
         try:
             result = super().resolve(event, context)
         except ServiceError as error:  # pragma: no cover - Powertools maps these itself
-            return secure(self.problem(event, error.status_code, error.msg))
+            return secure(self.problem(event, error.status_code, str(error.msg)))
         return secure(result)

@@ -58,7 +58,7 @@ def install(path: str, function: str) -> None:
             log.write(line + "\n")
         return original(self, operation_name, api_params)
 
-    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    BaseClient._make_api_call = recording
 
 
 def install_from_environment() -> None:

@@ -237,7 +237,7 @@ def test_an_admin_edit_racing_a_preference_save_is_not_lost(aws, monkeypatch):
     from shared.members.repository import MemberRepository
 
     original = MemberRepository.require
-    raced = []
+    raced: list[bool] = []
 
     def require_then_race(self, member_id_, now):
         member = original(self, member_id_, now)
