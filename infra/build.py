@@ -5,12 +5,18 @@
   arm64 Lambda (`manylinux2014_aarch64`, CPython 3.13, wheels only). boto3 and its stack are left
   out: the Lambda runtime provides them, and a bundled copy would shadow the runtime's.
 
+Both ship Python 3.13 bytecode for every module (`__pycache__/*.cpython-313.pyc`, compiled by a
+Python 3.13 at build time with `--invalidation-mode unchecked-hash`, so it stays valid after the zip is
+unpacked with new timestamps). Lambda's `/var/task` and `/opt` are read-only: without bytecode in the
+package, every cold start compiles every module from source (1.4 s against 0.6 s for sign-up).
+
 The layer is rebuilt only when the locked requirements change.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +29,9 @@ LAYER_ASSET = BUILD / "layer"
 CODE_PACKAGES = ("functions", "shared")
 LAMBDA_PYTHON = "3.13"
 LAMBDA_PLATFORM = "aarch64-manylinux2014"
+
+BYTECODE = "cpython-313"  # the bytecode tag both assets carry
+LAYER_FORMAT = "bytecode-1"  # bump to rebuild every layer when how it is built changes
 
 # Provided by the Lambda Python runtime; bundling them only adds 30 MB and shadows the runtime copy.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"})
@@ -95,25 +104,65 @@ def install_dependencies(target: Path, requirements: str, platform: str, python_
     )
 
 
+def python313() -> str | None:
+    """pyenv's 3.13 on these machines, else any python3.13 that actually runs (pyenv shims may not)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [str(p) for p in sorted(pyenv.glob("3.13*/bin/python3.13"), reverse=True)]
+    candidates += [found] if (found := shutil.which("python3.13")) else []
+    for candidate in candidates:
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+def compile_bytecode(folder: Path) -> bool:
+    """Compile every module under `folder` for Lambda's Python 3.13. False if no 3.13 is here."""
+    python = python313()
+    if python is None:
+        print(
+            f"build: WARNING no Python 3.13 found: {folder.name} ships without bytecode "
+            "(slower cold starts); install it with pyenv to fix",
+            file=sys.stderr,
+        )
+        return False
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(folder)],
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+    )
+    return True
+
+
 def build_function_asset() -> Path:
     if FUNCTION_ASSET.exists():
         shutil.rmtree(FUNCTION_ASSET)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
     for package in CODE_PACKAGES:
         shutil.copytree(ROOT / package, FUNCTION_ASSET / package, ignore=ignore)
+    compile_bytecode(FUNCTION_ASSET)
     return FUNCTION_ASSET
 
 
 def build_layer_asset() -> Path:
     requirements = locked_requirements()
     stamp = LAYER_ASSET / ".requirements.sha256"
-    digest = hashlib.sha256(f"{LAMBDA_PLATFORM}\n{LAMBDA_PYTHON}\n{requirements}".encode()).hexdigest()
+    compiled = python313() is not None
+    digest = hashlib.sha256(
+        f"{LAMBDA_PLATFORM}\n{LAMBDA_PYTHON}\n{LAYER_FORMAT}\n{compiled}\n{requirements}".encode()
+    ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return LAYER_ASSET
     if LAYER_ASSET.exists():
         shutil.rmtree(LAYER_ASSET)
     install_dependencies(LAYER_ASSET / "python", requirements, LAMBDA_PLATFORM, LAMBDA_PYTHON)
     (LAYER_ASSET / "python.requirements.txt").unlink(missing_ok=True)
+    compile_bytecode(LAYER_ASSET / "python")
     stamp.write_text(digest)
     return LAYER_ASSET
 
@@ -122,8 +171,9 @@ def main() -> None:
     code = build_function_asset()
     layer = build_layer_asset()
     size = sum(f.stat().st_size for f in layer.rglob("*") if f.is_file()) / 1e6
+    code_size = sum(f.stat().st_size for f in code.rglob("*") if f.is_file()) / 1e6
     print(
-        f"build: function code -> {code.relative_to(ROOT)}; "
+        f"build: function code ({code_size:.1f} MB) -> {code.relative_to(ROOT)}; "
         f"arm64 layer ({size:.1f} MB) -> {layer.relative_to(ROOT)}",
         file=sys.stderr,
     )

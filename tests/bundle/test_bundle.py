@@ -73,24 +73,30 @@ def test_function_asset_is_exactly_the_code():
         ROOT / "functions/members/public.py"
     ).read_bytes()
     assert (asset / "shared/templates/pages/signup.html").exists()
-    assert not list(asset.rglob("__pycache__"))
+    # only bytecode for Lambda's 3.13, never a developer's cache for another Python
+    assert all(p.name.endswith(f".{build.BYTECODE}.pyc") for p in asset.rglob("__pycache__/*"))
 
 
-def python313() -> str | None:
-    """pyenv's 3.13 on these machines, else any python3.13 that actually runs (pyenv shims may not)."""
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = [str(p) for p in sorted(pyenv.glob("3.13*/bin/python3.13"), reverse=True)]
-    candidates += [found] if (found := shutil.which("python3.13")) else []
-    for candidate in candidates:
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
-            capture_output=True,
-            text=True,
-            check=False,
+python313 = build.python313
+
+
+def test_both_assets_ship_python_313_bytecode_for_every_module():
+    # Lambda's /var/task and /opt are read-only: without bytecode, each cold start compiles every module
+    if python313() is None:
+        pytest.skip("no Python 3.13 on this machine: the build ships source only (and says so)")
+    for asset in (build.FUNCTION_ASSET, build.LAYER_ASSET / "python"):
+        sources = [p for p in asset.rglob("*.py") if "__pycache__" not in p.parts]
+        assert len(sources) > 10
+        missing = [
+            p for p in sources if not (p.parent / "__pycache__" / f"{p.stem}.{build.BYTECODE}.pyc").exists()
+        ]
+        assert not missing, (
+            f"{len(missing)} modules in {asset.name} have no {build.BYTECODE} bytecode: {missing[:5]}"
         )
-        if probe.stdout.strip() == "True":
-            return candidate
-    return None
+    # unchecked-hash bytecode: valid whatever timestamps the unzipped files get
+    sample = next(build.FUNCTION_ASSET.rglob(f"*.{build.BYTECODE}.pyc")).read_bytes()
+    flags = int.from_bytes(sample[4:8], "little")
+    assert flags == 0b01, "expected hash-based, unchecked bytecode (PEP 552 flags 0b01)"
 
 
 @pytest.fixture(scope="module")
