@@ -222,8 +222,9 @@ MEMBERS_PUBLIC = FunctionSpec(
     ),
     # the audit trail: self-service export and erasure add entries; a member's export reads theirs
     tables={
-        # everything but BatchGetItem: sign-up, confirmation, preferences, unsubscribe, erasure
-        "members": Access.GET | Access.QUERY | Access.WRITE,
+        # sign-up reads an address's pointer and suppression in one BatchGetItem; confirmation,
+        # preferences, unsubscribe and erasure write
+        "members": Access.READ_WRITE,
         "meetings": Access.QUERY,
         "audit": Access.QUERY | Access.APPEND,
     },

@@ -86,12 +86,15 @@ class Mailer:
         self._configuration_set = configuration_set
         self._suppressions = suppressions
 
-    def send(self, email: OutgoingEmail) -> str | None:
-        """The SES message id, or None when the address is suppressed and nothing was sent."""
+    def send(self, email: OutgoingEmail, suppression_checked: bool = False) -> str | None:
+        """The SES message id, or None when the address is suppressed and nothing was sent.
+
+        `suppression_checked=True` only when the caller read this address's suppression entry in the
+        same request and found none (sign-up reads it together with the address pointer)."""
         if not email.to:
             logger.warning("email not sent: no address", extra={"kind": email.kind})
             return None
-        if self._suppressions.is_suppressed(email.to):
+        if not suppression_checked and self._suppressions.is_suppressed(email.to):
             logger.info("email not sent: address suppressed", extra={"kind": email.kind})
             return None
         message = build_mime(email, self._sender, self._reply_to)

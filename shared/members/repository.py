@@ -101,6 +101,24 @@ class MemberRepository:
             return None
         return self.get(pointer["member_id"], now)
 
+    def find_with_suppression(self, lookup_id: str, now: datetime) -> tuple[Member | None, bool]:
+        """The member holding an address (if any) and whether the address is suppressed, reading
+        the address pointer and the suppression entry in one consistent BatchGetItem."""
+        from shared.members.suppression import suppression_key
+
+        request: dict[str, Any] = {
+            self._table: {"Keys": [pointer_key(lookup_id), suppression_key(lookup_id)], "ConsistentRead": True}
+        }
+        found: list[dict[str, Any]] = []
+        while request:
+            page = self._db.batch_get_item(RequestItems=request)
+            found += [from_item(i) for i in page.get("Responses", {}).get(self._table, [])]
+            request = page.get("UnprocessedKeys") or {}
+        pointer = next((i for i in found if i["sk"] == POINTER and not _expired(i, now)), None)
+        suppressed = any(i["sk"] == "SUPPRESSION" and i.get("suppressed") for i in found)
+        member = self.get(pointer["member_id"], now) if pointer else None
+        return member, suppressed
+
     def page(
         self,
         *,

@@ -153,8 +153,12 @@ class Membership:
     def sign_up(self, command: SignupCommand, now: datetime) -> SignupAccepted:
         if command.form.working_groups:
             check_groups(command.form.working_groups, self._groups.open())
-        existing = self._repo.find_by_lookup_id(command.lookup_id, now)
-        if existing is None:
+        # One consistent BatchGetItem reads the address's pointer and its suppression entry together.
+        existing, suppressed = self._repo.find_with_suppression(command.lookup_id, now)
+        if suppressed:
+            # The address bounced or complained: it gets no email of any kind, and nothing changes.
+            logger.info("sign-up for a suppressed address: nothing sent")
+        elif existing is None:
             self._create(command, now)
         elif existing.status is MemberStatus.PENDING:
             self._resubmit(existing, command, now)
@@ -196,8 +200,10 @@ class Membership:
         except AlreadyRegistered:
             logger.info("sign-up raced another for the same address; the first one wins")
             return
-        logger.info("pending member created", extra={"member_id": member.id, "role": member.role})
-        self._send_claimed(member, "confirmation_sent_at", None, now, self._confirmation(member, now))
+        logger.info("pending member created", extra={"member_id": member.id})
+        self._send_claimed(
+            member, "confirmation_sent_at", None, now, self._confirmation(member, now), suppression_checked=True
+        )
 
     @staticmethod
     def _new_pending(lookup_id: str, email: str, details: dict[str, Any], now: datetime) -> Member:
@@ -245,7 +251,12 @@ class Membership:
             return
         if due:
             self._send_claimed(
-                updated, "confirmation_sent_at", previous, now, self._confirmation(updated, now)
+                updated,
+                "confirmation_sent_at",
+                previous,
+                now,
+                self._confirmation(updated, now),
+                suppression_checked=True,
             )
         else:
             logger.info(
@@ -348,12 +359,20 @@ class Membership:
         return OutgoingEmail(member.email or "", content, "confirm", self.links.unsubscribe(member.id, now))
 
     def _send_claimed(
-        self, member: Member, field: str, previous: str | None, now: datetime, email: OutgoingEmail
+        self,
+        member: Member,
+        field: str,
+        previous: str | None,
+        now: datetime,
+        email: OutgoingEmail,
+        suppression_checked: bool = False,
     ) -> bool:
         """Send an email whose `field` timestamp was already claimed; release the claim on failure.
-        Returns False when the address is suppressed (nothing sent, and nothing to retry)."""
+        Returns False when the address is suppressed (nothing sent, and nothing to retry).
+        `suppression_checked`: this request already read the address's suppression entry (sign-up
+        reads it with the pointer), so the mailer need not read it again."""
         try:
-            sent = self._mailer.send(email)
+            sent = self._mailer.send(email, suppression_checked=suppression_checked)
         except EmailNotSent:
             with contextlib.suppress(StaleMember):
                 self._repo.set_timestamp(member.id, field, previous, expected=iso(now))
@@ -377,7 +396,7 @@ class Membership:
             except StaleMember:
                 # a double click: the other request confirmed them a moment ago
                 return ConfirmOutcome.ALREADY_CONFIRMED
-            logger.info("member confirmed", extra={"member_id": member.id, "role": member.role})
+            logger.info("member confirmed", extra={"member_id": member.id})
             metrics.add_metric(name="MemberConfirmed", unit="Count", value=1)
             self._welcome(member, previous=None, now=now)
             return ConfirmOutcome.CONFIRMED

@@ -386,3 +386,40 @@ def test_a_bounce_retried_after_a_half_failed_suppression_still_marks_the_member
     assert second["batchItemFailures"] == []
     (profile,) = [m for m in aws.members() if m["id"] == member_id]
     assert profile["status"] == "suppressed"
+
+
+# --- issue 8: calls per operation ------------------------------------------------------------------
+
+
+def test_a_warm_sign_up_makes_five_aws_calls(aws):
+    from collections import Counter
+
+    from tests.support import permissions
+
+    # Given a warm function (its secret already fetched)
+    aws.request("POST", "/members", json_body={**SIGNUP, "name": "First", "email": "first@example.org"})
+    before = len(permissions._recorded)
+    # When a new address signs up
+    aws.request("POST", "/members", json_body={**SIGNUP, "name": "Second", "email": "second@example.org"})
+    calls = Counter(f"{c.service}:{c.operation}" for c in permissions._recorded[before:])
+    # Then: the pointer and the suppression entry in one read, one transaction, one email, and the
+    # idempotency record's two writes
+    assert calls == {
+        "dynamodb:BatchGetItem": 1,
+        "dynamodb:TransactWriteItems": 1,
+        "sesv2:SendEmail": 1,
+        "dynamodb:PutItem": 1,
+        "dynamodb:UpdateItem": 1,
+    }
+
+
+def test_a_suppressed_address_signing_up_again_gets_nothing_and_changes_nothing(aws):
+    from tests.handler.test_lifecycle import ses_event
+
+    member_id = join(aws)
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    aws.admin("DELETE", f"/admin/members/{member_id}")  # erased: only the keyed suppression remains
+    before = len(aws.sent())
+    assert aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann again"}).status == 202
+    assert len(aws.sent()) == before
+    assert aws.members() == []
