@@ -31,7 +31,9 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 
 from shared.dynamo import BadCursor
-from shared.web import ErrorBody, FieldError, errors_body
+from shared.errors import DomainError
+from shared.observability import logger
+from shared.web import ErrorBody, FieldError, admin_refusal, errors_body
 
 MAX_BODY_BYTES = 32 * 1024  # every form and admin body we accept is a few hundred bytes
 MAX_JSON_DEPTH = 8
@@ -222,15 +224,30 @@ def secure(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def actor(router: Any) -> str:
+    """Who is making this request, for the audit trail: the signed-in caller's Cognito `sub`."""
+    return str(router.context.get("actor", "unknown"))
+
+
 class HttpApi(APIGatewayHttpResolver):
     """An `APIGatewayHttpResolver` with validation on, the body checks above, and the mappings every
     function shares: a bad cursor is a 400 naming `cursor`, an unsupported content type a 415."""
 
-    def __init__(self, *, problem_page: ProblemPage | None = None) -> None:
+    def __init__(self, *, problem_page: ProblemPage | None = None, group: str | None = None) -> None:
+        """`group`: every route needs a signed-in caller in this Cognito group (checked before the
+        request is parsed at all, so a caller without it learns nothing, not even a 400)."""
         super().__init__(enable_validation=True)
         self._problem_page = problem_page
+        self._group = group
         self.exception_handler(BadCursor)(self._bad_cursor)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
+        self.exception_handler(DomainError)(self._domain_error)
+
+    def _domain_error(self, error: DomainError) -> Response[Any]:
+        """Every domain error, in one place: its status, its message and its fields (or a page)."""
+        if self._problem_page is not None and wants_html(self.current_event.raw_event):
+            return self._problem_page(error.status, error.title, [error.detail])
+        return errors_body(error.status, error.field_messages, error.detail)
 
     @staticmethod
     def _bad_cursor(_: BadCursor) -> Response[Any]:
@@ -271,6 +288,14 @@ class HttpApi(APIGatewayHttpResolver):
             return secure(
                 {"statusCode": 403, "headers": {"Content-Type": JSON}, "body": body.model_dump_json()}
             )
+        if self._group is not None:
+            refusal, actor_id = admin_refusal(event, self._group)
+            if refusal is not None:
+                logger.warning(
+                    "route refused: not signed in as the right group", extra={"status": refusal["statusCode"]}
+                )
+                return secure(refusal)
+            self.append_context(actor=actor_id)  # type: ignore[no-untyped-call]
         try:
             check_body(event)
         except BadRequestBody as refused:

@@ -107,7 +107,7 @@ def admin_groups(claims: Mapping[str, Any] | None) -> set[str]:
     return set(text.split())
 
 
-def admin_refusal(event: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str]:
+def admin_refusal(event: Mapping[str, Any], group: str = ADMIN_GROUP) -> tuple[dict[str, Any] | None, str]:
     """Defence in depth behind API Gateway's JWT authorizer, checked before anything else reads the
     request: the token's `cognito:groups` must hold `admins`. Returns (a 401/403 response or None,
     the administrator's id for the audit trail)."""
@@ -115,7 +115,7 @@ def admin_refusal(event: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str]
     claims = (authorizer.get("jwt") or {}).get("claims")
     if not claims:
         return _refuse(401, "Sign in as an administrator."), ""
-    if ADMIN_GROUP not in admin_groups(claims):
+    if group not in admin_groups(claims):
         return _refuse(403, "This needs an administrator account."), ""
     return None, str(claims.get("sub", "unknown"))
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from functions.members.services import audit, member_admin
 from shared import clock
+from shared.api import actor
 from shared.audit import AuditPage
 from shared.forms import FormModel
 from shared.members.admin import MemberDetail
@@ -30,10 +31,6 @@ class Groups(BaseModel):
 
 class AddMember(FormModel):
     member_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
-
-
-def _actor() -> str:
-    return str(router.context.get("admin_id", "unknown"))
 
 
 @router.get(
@@ -57,7 +54,7 @@ def list_groups() -> Groups:
     },
 )
 def create_group(data: Annotated[GroupInput, Body()]) -> Response[Any]:
-    group = member_admin().create_group(data, _actor(), clock.utc_now())
+    group = member_admin().create_group(data, actor(router), clock.utc_now())
     return Response(201, "application/json", group.model_dump_json())
 
 
@@ -67,7 +64,7 @@ def create_group(data: Annotated[GroupInput, Body()]) -> Response[Any]:
     responses={200: json_response("The group", WorkingGroup), **NOT_FOUND},
 )
 def update_group(id: GroupId, patch: Annotated[GroupPatch, Body()]) -> WorkingGroup:
-    return member_admin().update_group(id, patch, _actor(), clock.utc_now())
+    return member_admin().update_group(id, patch, actor(router), clock.utc_now())
 
 
 @router.post(
@@ -76,7 +73,7 @@ def update_group(id: GroupId, patch: Annotated[GroupPatch, Body()]) -> WorkingGr
     responses={200: json_response("The group", WorkingGroup), **NOT_FOUND},
 )
 def close_group(id: GroupId) -> WorkingGroup:
-    return member_admin().close_group(id, _actor(), clock.utc_now())
+    return member_admin().close_group(id, actor(router), clock.utc_now())
 
 
 @router.post(
@@ -85,7 +82,7 @@ def close_group(id: GroupId) -> WorkingGroup:
     responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
 )
 def add_group_member(id: GroupId, body: Annotated[AddMember, Body()]) -> MemberDetail:
-    return member_admin().add_to_group(id, body.member_id, _actor(), clock.utc_now())
+    return member_admin().add_to_group(id, body.member_id, actor(router), clock.utc_now())
 
 
 @router.delete(
@@ -94,7 +91,7 @@ def add_group_member(id: GroupId, body: Annotated[AddMember, Body()]) -> MemberD
     responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
 )
 def remove_group_member(id: GroupId, member_id: MemberId) -> MemberDetail:
-    return member_admin().remove_from_group(id, member_id, _actor(), clock.utc_now())
+    return member_admin().remove_from_group(id, member_id, actor(router), clock.utc_now())
 
 
 @router.get(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from functions.members.services import member_admin
 from shared import clock
+from shared.api import actor
 from shared.members.admin import InPersonMember, MemberDetail, MemberPatch
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
@@ -30,10 +31,6 @@ class OfflineMembers(BaseModel):
     """Members without email: the Secretary phones or posts to them."""
 
     items: list[MemberSummary]
-
-
-def _actor() -> str:
-    return str(router.context.get("admin_id", "unknown"))
 
 
 SearchText = Annotated[
@@ -78,7 +75,7 @@ def members_csv(
     role: Annotated[Role | None, Query()] = None,
     group: GroupFilter = None,
 ) -> Response[str]:
-    body = member_admin().csv(_actor(), clock.utc_now(), q=q, status=status, role=role, group=group)
+    body = member_admin().csv(actor(router), clock.utc_now(), q=q, status=status, role=role, group=group)
     return Response(
         200,
         "text/csv; charset=utf-8",
@@ -99,7 +96,7 @@ def members_csv(
     },
 )
 def add_member(form: Annotated[InPersonMember, Body()]) -> Response[Any]:
-    detail = member_admin().add(form, _actor(), clock.utc_now())
+    detail = member_admin().add(form, actor(router), clock.utc_now())
     return Response(201, "application/json", detail.model_dump_json())
 
 
@@ -118,7 +115,7 @@ def offline_members() -> OfflineMembers:
     responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
 )
 def get_member(id: MemberId) -> MemberDetail:
-    return member_admin().view(id, _actor(), clock.utc_now())
+    return member_admin().view(id, actor(router), clock.utc_now())
 
 
 @router.patch(
@@ -127,7 +124,7 @@ def get_member(id: MemberId) -> MemberDetail:
     responses={200: json_response("The member", MemberDetail), 400: error_response("Bad input"), **NOT_FOUND},
 )
 def update_member(id: MemberId, patch: Annotated[MemberPatch, Body()]) -> MemberDetail:
-    return member_admin().update(id, patch, _actor(), clock.utc_now())
+    return member_admin().update(id, patch, actor(router), clock.utc_now())
 
 
 @router.delete(
@@ -136,7 +133,7 @@ def update_member(id: MemberId, patch: Annotated[MemberPatch, Body()]) -> Member
     responses={200: json_response("What was deleted and what was kept", ErasureReceipt), **NOT_FOUND},
 )
 def erase_member(id: MemberId) -> ErasureReceipt:
-    return member_admin().erase(id, _actor(), clock.utc_now())
+    return member_admin().erase(id, actor(router), clock.utc_now())
 
 
 @router.get(
@@ -145,7 +142,7 @@ def erase_member(id: MemberId) -> ErasureReceipt:
     responses={200: json_response("The export", MemberExport), **NOT_FOUND},
 )
 def export_member(id: MemberId) -> MemberExport:
-    return member_admin().export(id, _actor(), clock.utc_now())
+    return member_admin().export(id, actor(router), clock.utc_now())
 
 
 @router.post(
@@ -158,7 +155,7 @@ def export_member(id: MemberId) -> MemberExport:
     },
 )
 def resend_confirmation(id: MemberId) -> Sent:
-    return Sent(sent=member_admin().resend_confirmation(id, _actor(), clock.utc_now()))
+    return Sent(sent=member_admin().resend_confirmation(id, actor(router), clock.utc_now()))
 
 
 @router.post(
@@ -171,7 +168,7 @@ def resend_confirmation(id: MemberId) -> Sent:
     },
 )
 def preferences_link(id: MemberId) -> Sent:
-    return Sent(sent=member_admin().send_preferences_link(id, _actor(), clock.utc_now()))
+    return Sent(sent=member_admin().send_preferences_link(id, actor(router), clock.utc_now()))
 
 
 @router.delete(
@@ -180,4 +177,4 @@ def preferences_link(id: MemberId) -> Sent:
     responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
 )
 def lift_suppression(id: MemberId) -> MemberDetail:
-    return member_admin().lift_suppression(id, _actor(), clock.utc_now())
+    return member_admin().lift_suppression(id, actor(router), clock.utc_now())

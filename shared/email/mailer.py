@@ -16,11 +16,14 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from shared.email.render import RenderedEmail
+from shared.errors import Unavailable
 from shared.observability import logger
 
 
-class EmailNotSent(Exception):
+class EmailNotSent(Unavailable):
     """SES refused or failed; nothing was sent."""
+
+    message = "The email could not be sent just now; try again in a few minutes."
 
     def __init__(self, code: str) -> None:
         super().__init__(code)

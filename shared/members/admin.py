@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
+from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
 from shared.keys import Keys
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
@@ -150,20 +151,26 @@ class MemberDetail(MemberSummary):
     suppression: Suppression | None = None
 
 
-class HealthConsentMissing(ValueError):
-    pass
+class HealthConsentMissing(DomainError):
+    message = "Health data needs explicit consent."
+    fields: ClassVar[Mapping[str, str]] = {
+        "consent_health_data_in_person": "A patient or carer role needs the member's explicit "
+        "agreement: set consent_health_data_in_person once they have given it"
+    }
 
 
-class NotPending(Exception):
-    pass
+class NotPending(Conflict):
+    message = "Only a member who has not confirmed yet can be sent a confirmation."
 
 
-class NoEmail(Exception):
-    pass
+class NoEmail(Conflict):
+    message = "This member has no email address; contact them by phone or post."
 
 
-class NotSubscribed(Exception):
+class NotSubscribed(Conflict):
     """Unsubscribed or suppressed: nothing more is sent to them."""
+
+    message = "This member unsubscribed or their address is suppressed: nothing is sent to them."
 
 
 _FORMULA = re.compile(r"(^|[,;\t|])(\s*)(?=[=+\-@\t\r])")

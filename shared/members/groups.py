@@ -10,6 +10,7 @@ group.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from shared.clock import iso
 from shared.dynamo import from_item, is_condition_failure, query_all, to_item, version_condition
 from shared.dynamo import value as v
+from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
 from shared.members.models import GroupId
 from shared.observability import logger, metrics
@@ -90,11 +92,15 @@ class GroupPatch(PatchModel):
     }
 
 
-class UnknownGroups(ValueError):
+class UnknownGroups(DomainError):
     """Some chosen working groups do not exist or are closed."""
 
+    message = "Unknown working group."
+
     def __init__(self, groups: list[str]) -> None:
-        super().__init__(", ".join(groups))
+        super().__init__(
+            ", ".join(groups), fields={"working_groups": f"Not an open working group: {', '.join(groups)}"}
+        )
         self.groups = groups
 
 
@@ -104,16 +110,19 @@ def check_groups(chosen: list[str], open_groups: list[WorkingGroup]) -> None:
         raise UnknownGroups(unknown)
 
 
-class GroupExists(Exception):
-    pass
+class GroupExists(Conflict):
+    message = "Group exists."
+    fields: ClassVar[Mapping[str, str]] = {"id": "A group with this id exists; give another id"}
 
 
-class GroupNotFound(Exception):
-    pass
+class GroupNotFound(NotFound):
+    message = "No such working group."
 
 
-class GroupChanged(Exception):
+class GroupChanged(Conflict):
     """The group kept changing while this change was applied; try again."""
+
+    message = "The group changed while you were editing: reload and try again."
 
 
 VERSION_RETRIES = 3

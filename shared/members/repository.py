@@ -12,10 +12,10 @@ TTL deletion can lag by days, so reads also treat an expired item as absent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ from shared.dynamo import (
 )
 from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
+from shared.errors import Conflict, NotFound
 from shared.members.models import Member, MemberStatus, Role
 from shared.observability import logger, metrics
 
@@ -41,16 +42,25 @@ POINTER = "EMAIL"
 STATUS_ORDER = (MemberStatus.ACTIVE, MemberStatus.PENDING, MemberStatus.UNSUBSCRIBED, MemberStatus.SUPPRESSED)
 
 
-class AlreadyRegistered(Exception):
+class AlreadyRegistered(Conflict):
     """Another sign-up holds this address (a race, or a double click)."""
 
+    message = "Already registered."
+    fields: ClassVar[Mapping[str, str]] = {
+        "email": "This address is already registered: search for it with ?q=<address>"
+    }
 
-class MemberNotFound(Exception):
+
+class MemberNotFound(NotFound):
     """No such member: erased, or an unconfirmed sign-up that expired."""
 
+    message = "No such member (erased, or an unconfirmed sign-up that expired)."
 
-class StaleMember(Exception):
+
+class StaleMember(Conflict):
     """The member changed since it was read; the caller's decision no longer holds."""
+
+    message = "The member changed while you were editing: reload and try again."
 
 
 def member_key(member_id: str) -> dict[str, Any]:
@@ -107,7 +117,10 @@ class MemberRepository:
         from shared.members.suppression import suppression_key
 
         request: dict[str, Any] = {
-            self._table: {"Keys": [pointer_key(lookup_id), suppression_key(lookup_id)], "ConsistentRead": True}
+            self._table: {
+                "Keys": [pointer_key(lookup_id), suppression_key(lookup_id)],
+                "ConsistentRead": True,
+            }
         }
         found: list[dict[str, Any]] = []
         while request:

@@ -202,7 +202,12 @@ class Membership:
             return
         logger.info("pending member created", extra={"member_id": member.id})
         self._send_claimed(
-            member, "confirmation_sent_at", None, now, self._confirmation(member, now), suppression_checked=True
+            member,
+            "confirmation_sent_at",
+            None,
+            now,
+            self._confirmation(member, now),
+            suppression_checked=True,
         )
 
     @staticmethod

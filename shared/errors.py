@@ -1,0 +1,40 @@
+"""Domain errors that say what they mean over HTTP: a status, a message a person can act on, and the
+fields they concern.
+
+A capability raises them from its domain code; `shared.api.HttpApi` turns every one into the API's
+JSON error shape (or a page, for a browser) in one place, so a new capability adds an error class,
+not an exception handler. A resolver may still register its own handler for a subclass when that
+error needs a special page (Powertools picks the most specific handler).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    message: ClassVar[str] = "The request cannot be done."
+    title: ClassVar[str] = "This could not be done"  # the heading of the page a browser gets
+    fields: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, *args: object, message: str | None = None, fields: Mapping[str, str] | None = None):
+        super().__init__(*args)
+        self.detail = message or self.message
+        self.field_messages = dict(fields if fields is not None else self.fields)
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Nothing was changed"
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Please try again"
