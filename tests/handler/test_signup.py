@@ -301,7 +301,7 @@ def test_a_failed_welcome_email_is_sent_when_the_link_is_used_again(aws, monkeyp
 
     real_send = Mailer.send
 
-    def failing(self, email):
+    def failing(self, email, **options):
         raise EmailNotSent("Throttling")
 
     monkeypatch.setattr(Mailer, "send", failing)
@@ -317,7 +317,9 @@ def test_when_ses_fails_the_sign_up_can_simply_be_retried(aws, monkeypatch):
     from shared.email.mailer import EmailNotSent, Mailer
 
     real_send = Mailer.send
-    monkeypatch.setattr(Mailer, "send", lambda self, email: (_ for _ in ()).throw(EmailNotSent("Throttling")))
+    monkeypatch.setattr(
+        Mailer, "send", lambda self, email, **options: (_ for _ in ()).throw(EmailNotSent("Throttling"))
+    )
     failed = sign_up(aws)
     assert failed["statusCode"] == 503
     assert "try again" in failed["body"]
