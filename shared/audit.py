@@ -12,10 +12,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import decode_cursor, encode_cursor, from_item, query_all, start_key, to_item
+from shared.dynamo import BadCursor, decode_cursor, encode_cursor, from_item, query_all, start_key, to_item
 from shared.dynamo import value as v
 
 RETENTION = timedelta(days=730)
@@ -85,8 +86,16 @@ class AuditTrail:
             "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = start_key(decode_cursor(cursor), ("target", "sk", "month"))
-        page = self._db.query(**kwargs)
+            started = start_key(decode_cursor(cursor), ("target", "sk", "month"))
+            if started["month"]["S"] != month:  # a cursor from another month's listing
+                raise BadCursor("cursor is not valid")
+            kwargs["ExclusiveStartKey"] = started
+        try:
+            page = self._db.query(**kwargs)
+        except ClientError as exc:
+            if cursor and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise BadCursor("cursor is not valid") from exc
+            raise
         last = page.get("LastEvaluatedKey")
         return AuditPage(
             items=[AuditEntry.model_validate(from_item(i)) for i in page.get("Items", [])],

@@ -21,6 +21,11 @@ DOCUMENT = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {
         "statusCode": 200,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "public, max-age=300"},
+        "headers": {
+            "Content-Type": "application/json",
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        },
         "body": DOCUMENT,
     }

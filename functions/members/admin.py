@@ -28,7 +28,7 @@ app.include_router(admin_group_routes.router)
 
 
 # Fields a change may not send, and what to do instead (every other unknown field is named too).
-REFUSED_FIELDS = {**MemberPatch.messages, **GroupPatch.messages}
+REFUSED_FIELDS = {"/admin/groups": GroupPatch.messages, "/admin/members": MemberPatch.messages}
 
 
 @app.exception_handler(RequestValidationError)
@@ -38,7 +38,9 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
         loc = [str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path")]
         name = loc[0] if loc else "body"
         if item.get("type") == "extra_forbidden":
-            message = REFUSED_FIELDS.get(name, "This is not a field you can send here")
+            path = app.current_event.path
+            refused = next((m for prefix, m in REFUSED_FIELDS.items() if path.startswith(prefix)), {})
+            message = refused.get(name, "This is not a field you can send here")
         else:
             message = str(item.get("msg")).removeprefix("Value error, ")
         errors.setdefault(name, message)

@@ -15,6 +15,7 @@ from shared.members.groups import GroupRepository
 from shared.members.repository import MemberRepository
 from shared.members.service import Membership, MembershipSettings
 from shared.members.suppression import SuppressionList
+from shared.send_once import SendLedger
 
 if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up path's cold start
     from shared.audit import AuditTrail
@@ -66,6 +67,7 @@ def membership() -> Membership:
         meetings=MeetingReader(client("dynamodb"), env.meetings_table),
         keys=keys(),
         settings=settings(),
+        ledger=SendLedger(client("dynamodb"), env.members_table),
     )
 
 
@@ -90,7 +92,15 @@ def self_service() -> SelfService:
 
     service = membership()
     return SelfService(
-        members(), groups(), service.mailer, service.links, [keys().token], gdpr(), audit(), settings()
+        members=members(),
+        groups=groups(),
+        mailer=service.mailer,
+        links=service.links,
+        token_keys=[keys().token],
+        gdpr=gdpr(),
+        audit=audit(),
+        settings=settings(),
+        ledger=service.ledger,
     )
 
 

@@ -149,6 +149,12 @@ class WebAclStack(Stack):
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 )
             ],
+            # never log an admin's token, a signed link's token (the query string) or a cookie
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"}),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "cookie"}),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(query_string={}),
+            ],
             logging_filter={
                 "DefaultBehavior": "DROP",
                 "Filters": [

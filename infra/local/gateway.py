@@ -122,7 +122,14 @@ class Gateway:
         label = request.path
         api_request_id = request_id()
         try:
-            answer, label = self.handle(self._http_request(request), api_request_id)
+            incoming = self._http_request(request)
+        except (OSError, ValueError):  # a body that cannot be read (bad chunking): API Gateway says 400
+            incoming = None
+        try:
+            if incoming is None:
+                answer = gateway_error(400, "Bad Request")
+            else:
+                answer, label = self.handle(incoming, api_request_id)
         except Exception:
             self._console.line("gateway | " + traceback.format_exc().rstrip().replace("\n", "\ngateway | "))
             answer = gateway_error(500, "Internal Server Error")

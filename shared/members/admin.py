@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from shared.audit import AuditTrail
 from shared.clock import iso
+from shared.consent import consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
@@ -37,6 +38,7 @@ from shared.members.models import (
     MemberStatus,
     MemberSummary,
     Role,
+    consents_for,
     normalise_email,
 )
 from shared.members.repository import Change, MemberRepository
@@ -306,25 +308,7 @@ class MemberAdmin:
 
     def add(self, form: InPersonMember, actor: str, now: datetime) -> MemberDetail:
         check_groups(form.working_groups, self._groups.open())
-        consents = [
-            Consent(
-                kind="contact",
-                given=True,
-                notice_version=form.privacy_notice_version,
-                at=iso(now),
-                channel="in_person",
-            )
-        ]
-        if form.role in HEALTH_DATA_ROLES:
-            consents.append(
-                Consent(
-                    kind="health_data",
-                    given=True,
-                    notice_version=form.privacy_notice_version,
-                    at=iso(now),
-                    channel="in_person",
-                )
-            )
+        consents = consents_for(form.role, form.privacy_notice_version, "in_person", now)
         if form.email:
             member = self._membership.add_pending(form, consents, now)
         else:
@@ -363,15 +347,7 @@ class MemberAdmin:
             if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
                 has_consent = any(c.kind == "health_data" and c.given for c in member.consents)
                 if patch.consent_health_data_in_person:
-                    consents.append(
-                        Consent(
-                            kind="health_data",
-                            given=True,
-                            notice_version=self._notice,
-                            at=iso(now),
-                            channel="in_person",
-                        )
-                    )
+                    consents.append(consent("health_data", self._notice, "in_person", now))
                 elif not has_consent:
                     raise HealthConsentMissing("consent_health_data_in_person")
             changes["consents"] = consents

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
+from shared.consent import Channel, Consent, consent
 from shared.forms import FormModel
 from shared.text import Paragraphs, SingleLine
 
@@ -46,8 +48,6 @@ class MemberStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     SUPPRESSED = "suppressed"
 
-
-Channel = Literal["web_form", "api", "in_person"]
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
@@ -131,22 +131,16 @@ class SignupForm(FormModel):
         return bool(self.website)
 
 
+def consents_for(role: Role, notice_version: str, channel: Channel, now: datetime) -> list[Consent]:
+    """Consent to be contacted and, for a patient or carer role, to hold that health data."""
+    kinds = ("contact", "health_data") if role in HEALTH_DATA_ROLES else ("contact",)
+    return [consent(kind, notice_version, channel, now) for kind in kinds]  # type: ignore[arg-type]
+
+
 class SignupAccepted(BaseModel):
     """The one answer to every well-formed sign-up, so nobody can learn who is a member."""
 
     status: Literal["pending_confirmation"] = "pending_confirmation"
-
-
-class Consent(BaseModel):
-    """What a person agreed to, under which privacy notice, when, and how. No IP address."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["contact", "health_data"]
-    given: bool
-    notice_version: str
-    at: str
-    channel: Channel
 
 
 class PreferencesForm(FormModel):
@@ -202,7 +196,6 @@ class Member(BaseModel):
     confirmation_sent_at: str | None = None
     notice_sent_at: str | None = None
     welcome_sent_at: str | None = None
-    link_sent_at: dict[str, str] = Field(default_factory=dict)  # per self-service link kind
     expires_at: int | None = None
     # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
     # that race never silently overwrite each other.
@@ -237,3 +230,6 @@ class MemberSummary(BaseModel):
 class MemberPage(BaseModel):
     items: list[MemberSummary]
     next: str | None = Field(description="Cursor for the next page, or null on the last page.")
+
+
+__all__ = ["Channel", "Consent"]

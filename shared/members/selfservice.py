@@ -10,14 +10,13 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from typing import Literal
 
 from shared import tokens
 from shared.audit import AuditTrail
 from shared.clock import epoch, iso
-from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
+from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
@@ -25,6 +24,7 @@ from shared.members.models import Member, MemberStatus, Preferences, Preferences
 from shared.members.repository import Change, MemberNotFound, MemberRepository, StaleMember
 from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings, NotActive
 from shared.observability import logger, metrics
+from shared.send_once import SendKey, SendLedger
 
 LinkKind = Literal["export", "erase"]
 UNSUBSCRIBED_RETENTION = timedelta(days=365)
@@ -41,7 +41,9 @@ class SelfService:
         gdpr: Gdpr,
         audit: AuditTrail,
         settings: MembershipSettings,
+        ledger: SendLedger,
     ) -> None:
+        self._ledger = ledger
         self._members = members
         self._groups = groups
         self._mailer = mailer
@@ -128,15 +130,6 @@ class SelfService:
         member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
         if not member.email:
             return
-        previous = member.link_sent_at.get(kind)
-        if previous is not None and previous > iso(now - RESEND_INTERVAL):
-            logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
-            return
-        claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, kind: iso(now)}})
-        try:
-            stored = self._members.save(claimed, expected_status=member.status)
-        except StaleMember:
-            return
         purpose = tokens.Purpose.EXPORT if kind == "export" else tokens.Purpose.ERASE
         url = self._links.self_service(purpose, member.id, now)
         content = render_email(
@@ -147,13 +140,14 @@ class SelfService:
             hours=int(tokens.LIFETIMES[purpose].total_seconds() // 3600),
         )
         email = OutgoingEmail(member.email, content, f"{kind}_link", self._links.unsubscribe(member.id, now))
-        try:
-            self._mailer.send(email)
-        except EmailNotSent:
-            # release the claim, so the member can simply ask again
-            with contextlib.suppress(StaleMember):
-                self._members.save(stored.model_copy(update={"link_sent_at": member.link_sent_at}))
-            raise
+        sent = self._ledger.send_once(
+            SendKey(f"MEMBER#{member.id}", f"{kind}_link"),
+            lambda: self._mailer.send(email),
+            now,
+            not_within=RESEND_INTERVAL,
+        )
+        if sent is None:
+            logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
 
     def export(self, token: str, now: datetime) -> MemberExport:
         member = self.member_for(token, tokens.Purpose.EXPORT, now)

@@ -32,7 +32,6 @@ from shared.keys import Keys
 from shared.meetings.repository import MeetingReader
 from shared.members.groups import GroupRepository, check_groups
 from shared.members.models import (
-    HEALTH_DATA_ROLES,
     Channel,
     Consent,
     Member,
@@ -42,9 +41,11 @@ from shared.members.models import (
     Role,
     SignupAccepted,
     SignupForm,
+    consents_for,
 )
 from shared.members.repository import AlreadyRegistered, MemberRepository, StaleMember
 from shared.observability import logger, metrics
+from shared.send_once import SendKey, SendLedger
 from shared.timefmt import meeting_when
 
 RESEND_INTERVAL = timedelta(minutes=10)
@@ -139,7 +140,9 @@ class Membership:
         meetings: MeetingReader,
         keys: Keys,
         settings: MembershipSettings,
+        ledger: SendLedger,
     ) -> None:
+        self.ledger = ledger
         self._repo = repository
         self._groups = groups
         self._mailer = self.mailer = mailer
@@ -174,13 +177,7 @@ class Membership:
 
     @staticmethod
     def consents(role: Role, notice_version: str, channel: Channel, now: datetime) -> list[Consent]:
-        at = iso(now)
-        given = [Consent(kind="contact", given=True, notice_version=notice_version, at=at, channel=channel)]
-        if role in HEALTH_DATA_ROLES:
-            given.append(
-                Consent(kind="health_data", given=True, notice_version=notice_version, at=at, channel=channel)
-            )
-        return given
+        return consents_for(role, notice_version, channel, now)
 
     def _details(self, command: SignupCommand, now: datetime) -> dict[str, Any]:
         form = command.form
@@ -305,13 +302,7 @@ class Membership:
 
     def send_preferences_link(self, member: Member, now: datetime) -> bool:
         """Email a fresh preferences link (at most every 10 minutes)."""
-        previous = member.link_sent_at.get("preferences")
-        if not _due(previous, now) or not member.email:
-            return False
-        claimed = member.model_copy(update={"link_sent_at": {**member.link_sent_at, "preferences": iso(now)}})
-        try:
-            stored = self._repo.save(claimed, expected_status=member.status)
-        except StaleMember:
+        if not member.email:
             return False
         content = render_email(
             "preferences_link",
@@ -323,12 +314,13 @@ class Membership:
         email = OutgoingEmail(
             member.email, content, "preferences_link", self.links.unsubscribe(member.id, now)
         )
-        try:
-            return self._mailer.send(email) is not None
-        except EmailNotSent:
-            with contextlib.suppress(StaleMember):  # release the claim: a retry can send it
-                self._repo.save(stored.model_copy(update={"link_sent_at": member.link_sent_at}))
-            raise
+        sent = self.ledger.send_once(
+            SendKey(f"MEMBER#{member.id}", "preferences_link"),
+            lambda: self._mailer.send(email) is not None,
+            now,
+            not_within=RESEND_INTERVAL,
+        )
+        return bool(sent)
 
     def _tell_already_member(self, member: Member, now: datetime) -> None:
         previous = member.notice_sent_at

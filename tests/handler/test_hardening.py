@@ -423,3 +423,29 @@ def test_a_suppressed_address_signing_up_again_gets_nothing_and_changes_nothing(
     assert aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann again"}).status == 202
     assert len(aws.sent()) == before
     assert aws.members() == []
+
+
+def test_an_audit_cursor_from_another_month_is_a_400(aws):
+    # Given a genuine cursor from this month's audit listing
+    for n in range(3):
+        make_group(aws, name=f"Group {n}")
+    month = aws.clock.now.strftime("%Y-%m")
+    first = aws.admin("GET", "/admin/audit", query={"month": month, "limit": "1"}).json()
+    assert first["next"]
+    # When it is reused for another month, Then it is refused as a bad cursor, not a 500
+    other = aws.admin("GET", "/admin/audit", query={"month": "2020-01", "cursor": first["next"]})
+    assert other.status == 400 and [e["field"] for e in other.json()["errors"]] == ["cursor"]
+
+
+@pytest.mark.parametrize(("path", "field"), [("/admin/members/{}", "status"), ("/admin/groups/{}", "status")])
+def test_a_refused_field_is_explained_for_what_is_being_changed(aws, path, field):
+    member_id, group = join(aws), make_group(aws)
+    target = path.format(member_id if "members" in path else group)
+    message = aws.admin("PATCH", target, json_body={field: "active"}).json()["errors"][0]["message"]
+    assert ("member's status" in message) == ("members" in path)
+
+
+def test_the_openapi_document_carries_the_security_headers(aws):
+    document = aws.request("GET", "/openapi.json")
+    assert document.headers["X-Content-Type-Options"] == "nosniff"
+    assert document.headers["Strict-Transport-Security"].startswith("max-age=")

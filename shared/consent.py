@@ -1,0 +1,37 @@
+"""Consent records, built one way: what a person agreed to, under which notice, when, and how.
+
+Every capability that records consent (sign-up, an administrator adding someone met in person, a
+change of role, and the capabilities to come) builds it with `consent()`, so the evidence always has
+the same shape: kind, given or withdrawn, the notice version the *server* showed, the time, and the
+channel. No IP address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.clock import iso
+
+Channel = Literal["web_form", "api", "in_person"]
+ConsentKind = Literal["contact", "health_data"]
+
+
+class Consent(BaseModel):
+    """What a person agreed to, under which privacy notice, when, and how. No IP address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ConsentKind
+    given: bool
+    notice_version: str
+    at: str
+    channel: Channel
+
+
+def consent(
+    kind: ConsentKind, notice_version: str, channel: Channel, now: datetime, *, given: bool = True
+) -> Consent:
+    return Consent(kind=kind, given=given, notice_version=notice_version, at=iso(now), channel=channel)

@@ -1,0 +1,98 @@
+"""Send an email (or any message) at most once per (subject, kind, occurrence): the one way every
+capability keeps a retried event, a redelivered message or a double click from sending twice.
+
+    ledger.send_once(SendKey("MEMBER#<id>", "reminder", "<meeting id>#7d"), send, now)
+
+1. Claim: a conditional PutItem of `<subject> / SENT#<kind>#<occurrence>`, which fails if the claim
+   exists (or, with `not_within`, if it is younger than that: "at most one every 10 minutes").
+2. Send.
+3. If sending fails, release the claim (delete it), so a retry can send; then re-raise.
+
+The claim lives in the subject's own partition (e.g. `MEMBER#<id>`), so erasing the subject erases its
+send history too, and it expires by TTL (`keep`). A lost claim race means someone else is sending:
+nothing is sent here and `send_once` returns None.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from shared.clock import epoch, iso
+from shared.dynamo import is_condition_failure, to_item
+from shared.dynamo import value as v
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SendKey:
+    subject: str  # the partition key of whom it is sent to, e.g. "MEMBER#<id>"
+    kind: str  # what is sent: "preferences_link", "reminder", ...
+    occurrence: str = "-"  # which one: a meeting and offset, a feedback update id, or "-" for "any"
+
+    @property
+    def key(self) -> dict[str, Any]:
+        return {"pk": v(self.subject), "sk": v(f"SENT#{self.kind}#{self.occurrence}")}
+
+
+class SendLedger:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def claim(self, key: SendKey, now: datetime, *, not_within: timedelta | None, keep: timedelta) -> bool:
+        condition = "attribute_not_exists(pk)"
+        values: dict[str, Any] = {}
+        if not_within is not None:
+            condition += " OR sent_at <= :cutoff"
+            values[":cutoff"] = v(iso(now - not_within))
+        item = {
+            **key.key,
+            **to_item(
+                {"entity": "sent", "kind": key.kind, "sent_at": iso(now), "expires_at": epoch(now + keep)}
+            ),
+        }
+        kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self._db.put_item(**kwargs)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def release(self, key: SendKey, now: datetime) -> None:
+        """Undo this request's claim (only if it is still ours)."""
+        with contextlib.suppress(ClientError):
+            self._db.delete_item(
+                TableName=self._table,
+                Key=key.key,
+                ConditionExpression="sent_at = :mine",
+                ExpressionAttributeValues={":mine": v(iso(now))},
+            )
+
+    def send_once(
+        self,
+        key: SendKey,
+        send: Callable[[], T],
+        now: datetime,
+        *,
+        not_within: timedelta | None = None,
+        keep: timedelta = timedelta(days=30),
+    ) -> T | None:
+        """`send()`'s result, or None when it was already sent (or is being sent) under this key."""
+        if not self.claim(key, now, not_within=not_within, keep=keep):
+            return None
+        try:
+            return send()
+        except BaseException:
+            self.release(key, now)
+            raise
