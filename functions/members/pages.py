@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from functions.members.env import members_env
-from functions.members.services import groups
+from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
 from shared.web import page
 
@@ -17,7 +17,10 @@ def page_context() -> dict[str, Any]:
     return {"group_name": env.group_name, "base_url": env.base_url}
 
 
-def signup_page(status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
+def signup_page(
+    status: int, values: dict[str, Any], errors: dict[str, str], working_groups: list[WorkingGroup]
+) -> Response[str]:
+    """The sign-up form (with what was typed and each error, when it comes back)."""
     env = members_env()
     return page(
         status,
@@ -28,7 +31,7 @@ def signup_page(status: int, values: dict[str, Any], errors: dict[str, str]) -> 
         values=values,
         errors=errors,
         roles=[(r.value, label) for r, label in ROLE_LABELS.items()],
-        working_groups=groups().open(),
+        working_groups=working_groups,
         privacy_notice_version=env.privacy_notice_version,
         privacy_url=f"{env.base_url}/members/privacy",
     )

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.members import selfservice_routes, signup_routes
 from functions.members.pages import link_problem, message_page, signup_page
+from functions.members.services import membership
 from shared import tokens
 from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
@@ -91,7 +92,7 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
             for k, v in parse_qs(event.decoded_body or "").items()
             if k != "website"
         }
-        return signup_page(400, values, errors)
+        return signup_page(400, values, errors, membership().open_groups())
     return errors_body(400, errors, "Some fields need correcting.")
 
 

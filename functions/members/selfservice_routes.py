@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from functions.members.env import members_env
 from functions.members.pages import message_page, page_context
 from functions.members.services import membership, self_service
-from shared import clock, tokens
+from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
 from shared.members.models import Member, MemberStatus, PreferencesForm
@@ -82,8 +82,7 @@ def save_preferences(form: Annotated[PreferencesForm, Body()], token: Token = ""
     responses={200: HTML_PAGE, 400: LINK_PROBLEM},
 )
 def unsubscribe_page(token: Token = "") -> Response[str]:
-    member = self_service().member_for(token, tokens.Purpose.UNSUBSCRIBE, clock.utc_now())
-    done = member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING)
+    done = self_service().already_unsubscribed(token, clock.utc_now())
     return page(
         200,
         "unsubscribe",

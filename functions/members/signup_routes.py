@@ -23,8 +23,8 @@ from functions.members.services import keys, membership
 from shared import clock
 from shared.aws import client
 from shared.members.models import SignupAccepted, SignupForm
-from shared.members.service import SIGNUP_IDEMPOTENCY_PREFIX, ConfirmOutcome, SignupCommand
-from shared.observability import logger, metrics
+from shared.members.service import SIGNUP_IDEMPOTENCY_PREFIX, ConfirmOutcome, SignupCommand, screen
+from shared.observability import logger
 from shared.web import HTML_PAGE, error_response, html_page, is_form_post, json_body, page, wants_html
 
 router = Router()
@@ -56,7 +56,7 @@ def idempotent_sign_up() -> Callable[..., Any]:
 
 @router.get("/members/signup", summary="The sign-up form", responses={200: HTML_PAGE})
 def signup_form() -> Response[str]:
-    return signup_page(200, {}, {})
+    return signup_page(200, {}, {}, membership().open_groups())
 
 
 @router.get("/members/privacy", summary="The privacy notice", responses={200: HTML_PAGE})
@@ -85,10 +85,7 @@ def privacy_notice() -> Response[str]:
 )
 def sign_up(form: Annotated[SignupForm, Body()]) -> Response[Any]:
     headers = router.current_event.headers
-    if form.is_bot:
-        logger.info("honeypot filled: nothing stored or sent")
-        metrics.add_metric(name="HoneypotTripped", unit="Count", value=1)
-    else:
+    if screen(form):  # a bot (the honeypot) gets the same answer, and nothing is stored or sent
         command = SignupCommand(
             form=form,
             lookup_id=keys().email_lookup_id(form.email),

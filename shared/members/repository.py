@@ -309,7 +309,7 @@ class MemberRepository:
                 },
                 # active members are listed in their working groups
                 *[
-                    {"Put": {"TableName": self._table, "Item": _membership(member, g)}}
+                    {"Put": {"TableName": self._table, "Item": _group_membership_item(member, g)}}
                     for g in member.working_groups
                 ],
             ],
@@ -360,12 +360,15 @@ class MemberRepository:
                 }
             )
         items += [
-            {"Put": {"TableName": self._table, "Item": _membership(member, g)}} for g in member.working_groups
+            {"Put": {"TableName": self._table, "Item": _group_membership_item(member, g)}}
+            for g in member.working_groups
         ]
         self._conditional(self._db.transact_write_items, conflict=AlreadyRegistered, TransactItems=items)
 
-    def set_groups(self, member: Member, groups: list[str], changes: dict[str, Any] | None = None) -> Member:
-        """Change a member's working groups (and other profile fields) in one transaction; active
+    def write_profile(
+        self, member: Member, groups: list[str], changes: dict[str, Any] | None = None
+    ) -> Member:
+        """Write the profile with `changes` and these working groups, in one transaction; active
         members also get the membership items the by_group index lists."""
         updated = _validated(
             member,
@@ -386,7 +389,7 @@ class MemberRepository:
         listed = set(member.working_groups) if member.status is MemberStatus.ACTIVE else set()
         wanted = set(updated.working_groups) if updated.status is MemberStatus.ACTIVE else set()
         items += [
-            {"Put": {"TableName": self._table, "Item": _membership(updated, g)}}
+            {"Put": {"TableName": self._table, "Item": _group_membership_item(updated, g)}}
             for g in sorted(wanted - listed)
         ]
         items += [
@@ -426,7 +429,7 @@ class MemberRepository:
             if decided is None:
                 return member
             try:
-                return self.set_groups(member, decided.groups, changes=decided.fields)
+                return self.write_profile(member, decided.groups, changes=decided.fields)
             except StaleMember:
                 continue
         raise StaleMember(member_id)
@@ -528,7 +531,7 @@ def _attributes(member: Member) -> dict[str, Any]:
     return data
 
 
-def _membership(member: Member, group_id: str) -> dict[str, Any]:
+def _group_membership_item(member: Member, group_id: str) -> dict[str, Any]:
     return to_item(
         {
             "pk": f"MEMBER#{member.id}",

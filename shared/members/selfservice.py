@@ -88,6 +88,11 @@ class SelfService:
 
     # --- unsubscribe --------------------------------------------------------------------------
 
+    def already_unsubscribed(self, token: str, now: datetime) -> bool:
+        """What the unsubscribe page shows: done already (unsubscribed, or suppressed), or a button."""
+        member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)
+        return member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING)
+
     def unsubscribe(self, token: str, now: datetime) -> bool:
         """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
         member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)

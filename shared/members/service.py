@@ -30,7 +30,7 @@ from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.keys import Keys
 from shared.meetings.repository import MeetingReader
-from shared.members.groups import GroupRepository, check_groups
+from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import (
     Channel,
     Consent,
@@ -73,6 +73,16 @@ class SignupCommand(BaseModel):
             "channel": self.channel,
             "details": hashlib.sha256(rest.encode()).hexdigest(),
         }
+
+
+def screen(form: SignupForm) -> bool:
+    """The honeypot rule: a filled hidden `website` field is a bot. It gets the same answer as a
+    person, and nothing is stored or sent (counted, so a wave of bots shows in the metrics)."""
+    if form.is_bot:
+        logger.info("honeypot filled: nothing stored or sent")
+        metrics.add_metric(name="HoneypotTripped", unit="Count", value=1)
+        return False
+    return True
 
 
 class ConfirmOutcome(StrEnum):
@@ -152,6 +162,10 @@ class Membership:
         self.links = Links(settings.base_url, keys)
 
     # --- sign-up ----------------------------------------------------------------------------
+
+    def open_groups(self) -> list[WorkingGroup]:
+        """The working groups the sign-up form offers."""
+        return self._groups.open()
 
     def sign_up(self, command: SignupCommand, now: datetime) -> SignupAccepted:
         if command.form.working_groups:
@@ -430,7 +444,7 @@ class Membership:
             "welcome_sent_at": iso(now),
         }
         try:
-            rejoined = self._repo.set_groups(member, rejoin.working_groups, changes=changes)
+            rejoined = self._repo.write_profile(member, rejoin.working_groups, changes=changes)
         except StaleMember:
             return ConfirmOutcome.ALREADY_CONFIRMED
         logger.info("member rejoined", extra={"member_id": member.id})

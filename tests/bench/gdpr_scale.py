@@ -234,7 +234,7 @@ def member_items(
         {**pointer_key(lookup_id), **to_item({"member_id": member.id, "expires_at": member.expires_at})},
     ]
     if status is MemberStatus.ACTIVE:  # only active members are listed in their groups
-        items += [_membership(member, g) for g in member.working_groups]
+        items += [_group_membership_item(member, g) for g in member.working_groups]
     if status is MemberStatus.SUPPRESSED:
         bounced = Suppression(
             lookup_id=lookup_id, suppressed=True, reason="hard_bounce", suppressed_at=iso(now)
