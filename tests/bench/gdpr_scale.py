@@ -184,7 +184,7 @@ def member_items(
     from shared.clock import epoch, iso
     from shared.dynamo import to_item
     from shared.members.models import HEALTH_DATA_ROLES, Member, MemberStatus, Preferences, Role
-    from shared.members.repository import _attributes, _membership, member_key, pointer_key
+    from shared.members.repository import _attributes, _group_membership_item, member_key, pointer_key
     from shared.members.service import PENDING_LIFETIME, Membership
     from shared.members.suppression import Suppression, suppression_key
 
