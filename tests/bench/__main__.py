@@ -32,12 +32,17 @@ ENV = {
     "PYTHONDONTWRITEBYTECODE": "",
 }
 
-BASELINE = (
-    "import boto3\n"
-    "s = boto3.session.Session()\n"
-    "[s.client(n) for n in ('dynamodb', 'sesv2', 'secretsmanager')]\n"
-)
-HANDLER = "import functions.members.public\n"
+# Each handler against its floor: `import boto3` plus the clients that handler creates.
+HANDLERS = {
+    "members_public": ("functions.members.public", ("dynamodb", "sesv2", "secretsmanager")),
+    "members_admin": ("functions.members.admin", ("dynamodb", "sesv2", "secretsmanager")),
+    "member_bounces": ("functions.members.bounces", ("dynamodb", "secretsmanager")),
+    "docs": ("functions.docs.handler", ()),
+}
+
+
+def floor(clients: tuple[str, ...]) -> str:
+    return f"import boto3\ns = boto3.session.Session()\n[s.client(n) for n in {clients!r}]\n"
 
 
 def timed(code: str) -> float:
@@ -48,19 +53,21 @@ def timed(code: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def cold_start() -> dict[str, float]:
-    timed(BASELINE)  # warm the OS file cache and the bytecode cache once for both
-    timed(HANDLER)
-    baseline, handler = [], []
-    for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
-        baseline.append(timed(BASELINE))
-        handler.append(timed(HANDLER))
-    b, h = statistics.median(baseline), statistics.median(handler)
-    return {
-        "boto3_and_clients_ms": round(b * 1000),
-        "signup_handler_ms": round(h * 1000),
-        "ratio": round(h / b, 2),
-    }
+def cold_start() -> dict[str, dict[str, float]]:
+    """Median cold import of each handler and of its floor, interleaved in one run (bytecode present:
+    the first, discarded, run of each writes it)."""
+    results = {}
+    for name, (module, clients) in HANDLERS.items():
+        base_code, handler_code = floor(clients), f"import {module}\n"
+        timed(base_code)
+        timed(handler_code)
+        baseline, handler = [], []
+        for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
+            baseline.append(timed(base_code))
+            handler.append(timed(handler_code))
+        b, h = statistics.median(baseline), statistics.median(handler)
+        results[name] = {"floor_ms": round(b * 1000), "handler_ms": round(h * 1000), "ratio": round(h / b, 2)}
+    return results
 
 
 def aws_calls() -> dict[str, object]:
