@@ -199,7 +199,6 @@ class ApiEdge(Construct):
             "Distribution",
             comment=f"{group_name}: forms, links in emails and the admin API, through the WAF",
             web_acl_id=web_acl_arn,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             default_behavior=cloudfront.BehaviorOptions(
