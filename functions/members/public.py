@@ -24,7 +24,7 @@ from shared.forms import field_errors
 from shared.members.groups import UnknownGroups
 from shared.members.models import SignupForm
 from shared.members.repository import StaleMember
-from shared.members.service import LinkNoLongerValid, NotActive
+from shared.members.service import LinkNoLongerValid, NotActive, StaleNotice
 from shared.observability import logger, metrics, tracer
 from shared.web import errors_body, wants_html
 
@@ -71,6 +71,11 @@ def _stale(_: StaleMember) -> Response[Any]:
 @app.exception_handler(UnknownGroups)
 def _unknown_groups(_: UnknownGroups) -> Response[Any]:
     return _invalid_fields({"working_groups": "Choose working groups from the list"})
+
+
+@app.exception_handler(StaleNotice)
+def _stale_notice(error: StaleNotice) -> Response[Any]:
+    return _invalid_fields(dict(error.field_messages))
 
 
 @app.exception_handler(RequestValidationError)

@@ -42,7 +42,7 @@ from shared.members.models import (
     normalise_email,
 )
 from shared.members.repository import Change, MemberRepository
-from shared.members.service import Membership
+from shared.members.service import Membership, check_notice
 from shared.members.suppression import Suppression, SuppressionList
 from shared.text import Paragraphs, SingleLine
 
@@ -308,7 +308,8 @@ class MemberAdmin:
 
     def add(self, form: InPersonMember, actor: str, now: datetime) -> MemberDetail:
         check_groups(form.working_groups, self._groups.open())
-        consents = consents_for(form.role, form.privacy_notice_version, "in_person", now)
+        check_notice(form.privacy_notice_version, self._notice)
+        consents = consents_for(form.role, self._notice, "in_person", now)
         if form.email:
             member = self._membership.add_pending(form, consents, now)
         else:

@@ -16,10 +16,11 @@ import contextlib
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, computed_field
@@ -28,6 +29,7 @@ from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
 from shared.email.render import render_email
+from shared.errors import DomainError
 from shared.keys import Keys
 from shared.meetings.repository import MeetingReader
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
@@ -73,6 +75,24 @@ class SignupCommand(BaseModel):
             "channel": self.channel,
             "details": hashlib.sha256(rest.encode()).hexdigest(),
         }
+
+
+class StaleNotice(DomainError):
+    """The form carried a privacy-notice version other than the one we show now: a page left open
+    across a change of notice, or a made-up value. The consent record must name the notice the
+    person was actually shown, so the sign-up is refused and the form shown again."""
+
+    message = "The privacy notice has changed since the form was loaded."
+    fields: ClassVar[Mapping[str, str]] = {
+        "privacy_notice_version": "Our privacy notice has changed since you opened this form: read the "
+        "new one (link below) and send the form again"
+    }
+
+
+def check_notice(given: str, current: str) -> None:
+    if given != current:
+        logger.info("sign-up refused: stale or unknown privacy notice version")
+        raise StaleNotice
 
 
 def screen(form: SignupForm) -> bool:
@@ -168,6 +188,7 @@ class Membership:
         return self._groups.open()
 
     def sign_up(self, command: SignupCommand, now: datetime) -> SignupAccepted:
+        check_notice(command.form.privacy_notice_version, self._settings.privacy_notice_version)
         if command.form.working_groups:
             check_groups(command.form.working_groups, self._groups.open())
         # One consistent BatchGetItem reads the address's pointer and its suppression entry together.
@@ -201,7 +222,8 @@ class Membership:
             "role": form.role,
             "organisation": form.organisation,
             "working_groups": form.working_groups,
-            "consents": self.consents(form.role, form.privacy_notice_version, command.channel, now),
+            # the version the server shows now (checked above to be the one the form carried)
+            "consents": self.consents(form.role, self._settings.privacy_notice_version, command.channel, now),
         }
 
     def _create(self, command: SignupCommand, now: datetime) -> None:

@@ -449,3 +449,41 @@ def test_the_openapi_document_carries_the_security_headers(aws):
     document = aws.request("GET", "/openapi.json")
     assert document.headers["X-Content-Type-Options"] == "nosniff"
     assert document.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# --- issue 7, item 3: the consent record names the notice the server showed ----------------------
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_a_stale_or_unknown_notice_version_is_refused_and_nothing_is_stored(aws, accept):
+    response = aws.request(
+        "POST",
+        "/members",
+        json_body={**SIGNUP, "name": "Ann", "privacy_notice_version": "1999-01-never-existed"},
+        accept=accept,
+    )
+    assert response.status == 400
+    if accept == "text/html":
+        assert "privacy notice has changed" in response.body and 'value="2026-11"' in response.body
+    else:
+        assert [e["field"] for e in response.json()["errors"]] == ["privacy_notice_version"]
+    assert aws.members() == [] and aws.sent() == []
+
+
+def test_the_consent_records_the_version_the_server_shows(aws):
+    aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann"})
+    (member,) = aws.members()
+    assert {c["notice_version"] for c in member["consents"]} == {"2026-11"}
+    in_person = aws.admin(
+        "POST",
+        "/admin/members",
+        json_body={
+            "name": "Bob",
+            "phone": "01908 123456",
+            "role": "observer",
+            "consent_contact_in_person": True,
+            "privacy_notice_version": "2025-01",
+        },
+    )
+    assert in_person.status == 400
+    assert [e["field"] for e in in_person.json()["errors"]] == ["privacy_notice_version"]
