@@ -135,7 +135,7 @@ class FunctionSpec:
     schedules: tuple[Schedule, ...] = ()
     tables: Mapping[str, Access] = field(default_factory=dict)
     idempotency: bool = False  # read/write on the Powertools idempotency table
-    signing_key: bool = False  # may read the token-signing secret
+    signing_key: bool = False  # may read the token-signing and email-lookup secrets (shared/keys.py)
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     ses_events: bool = False  # consumes the SES bounce/complaint events (SNS topic -> SQS queue)
@@ -331,8 +331,9 @@ class Resources:
     """Where the shared resources are: CDK tokens in the cloud, local names on a laptop."""
 
     table_names: Mapping[str, str]
-    signing_key_secret: str
+    signing_key_secret: str  # the token-signing secret (rotatable)
     configuration_set: str
+    lookup_key_secret: str  # the email-lookup secret (never rotated)
 
 
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
@@ -352,6 +353,7 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
         env[IDEMPOTENCY.env_var] = resources.table_names[IDEMPOTENCY.key]
     if spec.signing_key:
         env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
+        env["LOOKUP_KEY_SECRET_ID"] = resources.lookup_key_secret
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
     return env

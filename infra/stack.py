@@ -123,5 +123,11 @@ class MkcppStack(Stack):
             self,
             "SigningKeySecretArn",
             value=self.platform.signing_key.secret_arn,
-            description="Secrets Manager secret holding the token-signing root key",
+            description="Secrets Manager secret holding the token-signing key (rotate by hand: README)",
+        )
+        CfnOutput(
+            self,
+            "LookupKeySecretArn",
+            value=self.platform.lookup_key.secret_arn,
+            description="Secrets Manager secret holding the email-lookup key (never rotate it)",
         )

@@ -3,9 +3,9 @@
 Each function gets:
 - its own IAM role, with no AWS managed policy: logs only to its own log group, DynamoDB actions
   from `actions_for(access)` only on the tables it declares (and only Query on their indexes, when
-  its access reads; never Scan), the signing-key
-  secret only if `spec.signing_key`, SES sending only from the configured sender, through the
-  configuration set, only if `spec.sends_email`;
+  its access reads; never Scan), the token-signing and email-lookup secrets (and, through
+  Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
+  configured sender, through the configuration set, only if `spec.sends_email`;
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
   configured retention, X-Ray tracing, memory and timeout from the spec;
 - the environment `infra.declaration.environment` computes (the same one the local runtime uses);
@@ -203,6 +203,7 @@ class DeclaredFunction(Construct):
         self._grant_tables(runtime.platform)
         if spec.signing_key:
             runtime.platform.signing_key.grant_read(self.role)
+            runtime.platform.lookup_key.grant_read(self.role)
         if spec.sends_email:
             self._grant_email(runtime)
 
