@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from shared.tokens import SigningKey
 
@@ -68,10 +68,10 @@ class Keys:
 
 class _SecretCache:
     """Secret versions by (secret id, stage), each kept `SECRET_CACHE_SECONDS` across warm invocations,
-    so a rotation reaches every running function within five minutes."""
+    so a rotation reaches every running function within five minutes. One store per process, like
+    every other cache of a warm Lambda (so `cache_clear` works on the class as on the instance)."""
 
-    def __init__(self) -> None:
-        self._values: dict[tuple[str, str], tuple[float, str | None]] = {}
+    _values: ClassVar[dict[tuple[str, str], tuple[float, str | None]]] = {}
 
     def get(self, secret_id: str, stage: str) -> str | None:
         now = time.monotonic()
@@ -82,8 +82,9 @@ class _SecretCache:
         self._values[(secret_id, stage)] = (now, value)
         return value
 
-    def cache_clear(self) -> None:
-        self._values.clear()
+    @classmethod
+    def cache_clear(cls) -> None:
+        cls._values.clear()
 
 
 def _fetch(secret_id: str, stage: str) -> str | None:

@@ -7,15 +7,16 @@ Each function gets:
   Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
   configured sender, through the configuration set, only if `spec.sends_email`;
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
-  configured retention, X-Ray tracing, memory and timeout from the spec;
+  configured retention (encrypted with the platform's log key), X-Ray tracing, memory, timeout and
+  reserved concurrency from the spec;
 - the environment `infra.declaration.environment` computes (the same one the local runtime uses);
 - if it consumes the SES events (`spec.ses_events`): an SQS event source mapping on the platform's
   bounce/complaint queue, with partial batch failures, and only the permissions to consume that
   queue (`infra.constructs.email_events`); failed messages go to that queue's own DLQ;
 - if it is invoked asynchronously (`spec.schedules`): an encrypted SQS dead-letter queue as its
-  on-failure destination, an alarm on that queue, and one EventBridge Scheduler schedule per
-  `Schedule`, in the configured time zone, with a retry policy, the same DLQ and a role that may
-  invoke this function and nothing else.
+  on-failure destination, an alarm on that queue (emailing the coordinators), and one EventBridge
+  Scheduler schedule per `Schedule`, in the configured time zone, with a retry policy, the same
+  DLQ and a role that may invoke this function and nothing else.
 """
 
 from __future__ import annotations
