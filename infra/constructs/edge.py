@@ -140,7 +140,10 @@ class WebAclStack(Stack):
         )
         # WAF logs name the client address of every blocked request: kept briefly, for abuse review,
         # encrypted with this region's own log key (a KMS key cannot be used outside its region).
-        self.log_key = log_group_key(self, "LogKey", "MKCPP: encrypts the web ACL's log group")
+        # DESTROY like the log group (deletion still waits 30 days and can be cancelled)
+        self.log_key = log_group_key(
+            self, "LogKey", "MKCPP: encrypts the web ACL's log group", RemovalPolicy.DESTROY
+        )
         self.logs = logs.LogGroup(
             self,
             "WafLogs",

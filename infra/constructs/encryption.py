@@ -22,23 +22,33 @@ from constructs import Construct
 PENDING_WINDOW = Duration.days(30)
 
 
-def data_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
-    """A rotating customer-managed key that outlives the stack (what it encrypts outlives it too)."""
+def data_key(
+    scope: Construct,
+    construct_id: str,
+    description: str,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+) -> kms.Key:
+    """A rotating customer-managed key that, by default, outlives the stack: the secrets, backups and
+    log groups it protects are retained, and without the key they could never be read again."""
     return kms.Key(
         scope,
         construct_id,
         description=description,
         enable_key_rotation=True,
-        # RETAIN: the secrets, backups and log groups it protects are retained; without the key they
-        # could never be read again.
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=removal_policy,
         pending_window=PENDING_WINDOW,
     )
 
 
-def log_group_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
-    """A rotating key that CloudWatch Logs may use for this account's log groups in this region."""
-    key = data_key(scope, construct_id, description)
+def log_group_key(
+    scope: Construct,
+    construct_id: str,
+    description: str,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+) -> kms.Key:
+    """A rotating key that CloudWatch Logs may use for this account's log groups in this region
+    (`removal_policy`: the same as the log groups')."""
+    key = data_key(scope, construct_id, description, removal_policy)
     stack = Stack.of(scope)
     key.add_to_resource_policy(
         iam.PolicyStatement(

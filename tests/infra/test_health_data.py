@@ -121,6 +121,18 @@ def test_every_alarm_emails_the_coordinators_through_the_encrypted_alarm_topic(t
         actions = [ref(a) for a in as_list(alarm["Properties"]["AlarmActions"])]
         assert actions == [topic_id], logical_id
         assert [ref(a) for a in as_list(alarm["Properties"]["OKActions"])] == [topic_id]
+    # And its topic policy lets this account's alarms publish (it replaces SNS's default policy)
+    (allow,) = [
+        statement
+        for policy in resources(template, "AWS::SNS::TopicPolicy").values()
+        if topic_id in [ref(t) for t in policy["Properties"]["Topics"]]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+        and statement["Principal"].get("Service") == "cloudwatch.amazonaws.com"
+    ]
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":alarm:*" in str(allow["Condition"]["ArnLike"]["aws:SourceArn"])
     # And the topic is encrypted with a key CloudWatch may use, and emails each coordinator
     topic = template["Resources"][topic_id]
     key = template["Resources"][ref(topic["Properties"]["KmsMasterKeyId"])]
