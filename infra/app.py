@@ -2,7 +2,8 @@
 
 Deployment settings come from the `mkcpp` context object in cdk.json, validated by
 `infra.config.load_config`; a bad value stops the synth with a message naming the key.
-cdk-nag (AWS Solutions and Serverless packs) runs on every synth as a validation plugin.
+cdk-nag (AWS Solutions, Serverless, HIPAA Security and NIST 800-53 R5 packs) runs on every synth as
+validation plugins, over both stacks.
 """
 
 from __future__ import annotations

@@ -135,12 +135,16 @@ class FunctionSpec:
     schedules: tuple[Schedule, ...] = ()
     tables: Mapping[str, Access] = field(default_factory=dict)
     idempotency: bool = False  # read/write on the Powertools idempotency table
-    signing_key: bool = False  # may read the token-signing secret
+    signing_key: bool = False  # may read the token-signing and email-lookup secrets (shared/keys.py)
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     ses_events: bool = False  # consumes the SES bounce/complaint events (SNS topic -> SQS queue)
     memory_mb: int = 512
     timeout_seconds: int = 10
+    # Reserved concurrency: the most copies that may run at once (and a floor the account keeps for
+    # it). Small on purpose: it caps what a flood or a bug can do to the tables and to SES, and the
+    # total stays far below the account's unreserved minimum (see RESERVED_CONCURRENCY_BUDGET).
+    reserved_concurrency: int = 2
 
     @property
     def asynchronous(self) -> bool:
@@ -231,6 +235,9 @@ MEMBERS_PUBLIC = FunctionSpec(
     idempotency=True,
     signing_key=True,
     sends_email=True,
+    # the public forms: 10 at once is ~100 sign-ups a second at the usual latency, far above any
+    # mailing's response, and below the stage throttle's burst
+    reserved_concurrency=10,
 )
 
 MEMBERS_ADMIN = FunctionSpec(
@@ -268,6 +275,7 @@ MEMBERS_ADMIN = FunctionSpec(
     },
     signing_key=True,
     sends_email=True,
+    reserved_concurrency=5,  # a handful of administrators
 )
 
 MEMBER_BOUNCES = FunctionSpec(
@@ -278,6 +286,8 @@ MEMBER_BOUNCES = FunctionSpec(
     signing_key=True,
     ses_events=True,
     timeout_seconds=30,
+    # = the event source mapping's maximum concurrency (infra/constructs/email_events.py)
+    reserved_concurrency=2,
 )
 
 DOCS = FunctionSpec(
@@ -287,9 +297,15 @@ DOCS = FunctionSpec(
     routes=(Route("GET", "/openapi.json"),),
     memory_mb=256,
     timeout_seconds=5,
+    reserved_concurrency=2,
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOUNCES, DOCS)
+
+# Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
+# be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency
+# (README, "Deploying for real"). Keeping the sum small keeps that request modest.
+RESERVED_CONCURRENCY_BUDGET = 50
 
 
 def table(key: str) -> TableSpec:
@@ -316,8 +332,9 @@ class Resources:
     """Where the shared resources are: CDK tokens in the cloud, local names on a laptop."""
 
     table_names: Mapping[str, str]
-    signing_key_secret: str
+    signing_key_secret: str  # the token-signing secret (rotatable)
     configuration_set: str
+    lookup_key_secret: str  # the email-lookup secret (never rotated)
 
 
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
@@ -337,6 +354,7 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
         env[IDEMPOTENCY.env_var] = resources.table_names[IDEMPOTENCY.key]
     if spec.signing_key:
         env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
+        env["LOOKUP_KEY_SECRET_ID"] = resources.lookup_key_secret
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
     return env

@@ -10,17 +10,23 @@ a security reviewer can check.
 from __future__ import annotations
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import IConstruct
 
 # The report CDK writes into the cloud assembly when a validation plugin reports anything.
 REPORT_FILE = "validation-report.json"
-PACKS = ("AwsSolutions", "Serverless")
+PACKS = ("AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5")
 
 
 def add_checks(app: cdk.App) -> None:
-    """Register the AWS Solutions and Serverless packs on the whole app."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app))
+    """Register the AWS Solutions, Serverless, HIPAA Security and NIST 800-53 rev 5 packs on the whole app
+    (members' health data makes the last two the standard a data-protection officer checks against)."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True),
+        ServerlessChecks(app),
+        HIPAASecurityChecks(app, verbose=True),
+        NIST80053R5Checks(app, verbose=True),
+    )
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

@@ -1,7 +1,8 @@
 """The MKCPP backend stack: thin, composed of one construct per capability on a shared platform.
 
-PlatformConstruct  tables, signing-key secret, SES configuration set and its bounce/complaint
-                   event path (KMS-encrypted SNS topic -> SQS queue with a DLQ)
+PlatformConstruct  tables and their AWS Backup plan, signing-key secret, KMS keys (logs, secrets,
+                   backups), the alarm topic emailing the coordinators, SES configuration set and its
+                   bounce/complaint event path (KMS-encrypted SNS topic -> SQS queue with a DLQ)
 ApiConstruct       HTTP API (throttled, access-logged) and the admins' Cognito user pool
 MembersConstruct   functions/members/...   } every function built by the one helper,
 DocsConstruct      functions/docs/...      } infra.constructs.function.DeclaredFunction
@@ -47,10 +48,19 @@ class MkcppStack(Stack):
         )
         Tags.of(self).add("mkcpp:stack", construct_id)
         self.config = config
-        self.platform = PlatformConstruct(self, "Platform", functions=functions)
-        self.api = ApiConstruct(self, "Api", config=config)
+        self.platform = PlatformConstruct(
+            self, "Platform", functions=functions, alert_addresses=config.coordinators
+        )
+        self.api = ApiConstruct(self, "Api", config=config, log_key=self.platform.log_key)
         self.edge = (
-            ApiEdge(self, "Edge", api_url=self.api.url, web_acl_arn=web_acl_arn, group_name=config.group_name)
+            ApiEdge(
+                self,
+                "Edge",
+                api_url=self.api.url,
+                web_acl_arn=web_acl_arn,
+                group_name=config.group_name,
+                secrets_key=self.platform.secrets_key,
+            )
             if web_acl_arn
             else None
         )
@@ -113,5 +123,11 @@ class MkcppStack(Stack):
             self,
             "SigningKeySecretArn",
             value=self.platform.signing_key.secret_arn,
-            description="Secrets Manager secret holding the token-signing root key",
+            description="Secrets Manager secret holding the token-signing key (rotate by hand: README)",
+        )
+        CfnOutput(
+            self,
+            "LookupKeySecretArn",
+            value=self.platform.lookup_key.secret_arn,
+            description="Secrets Manager secret holding the email-lookup key (never rotate it)",
         )

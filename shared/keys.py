@@ -1,44 +1,115 @@
-"""The keys derived from the token-signing secret in Secrets Manager.
+"""The keys derived from the two secrets in Secrets Manager.
 
-The secret holds one random root key. Two keys are derived from it, so that neither use can be
-turned against the other:
-- the token key signs links in emails (`shared.tokens`);
-- the lookup key turns an email address into an opaque, stable lookup id (`email_lookup_id`), so
-  addresses never appear in table keys, and the hash cannot be reversed by guessing addresses
-  without the secret.
+- The **token-signing secret** (`SIGNING_KEY_SECRET_ID`) signs links in emails (`shared.tokens`). It
+  can be rotated: the current version (`AWSCURRENT`) signs, and the version it replaced
+  (`AWSPREVIOUS`, kept by Secrets Manager until the next rotation) still verifies, so links already
+  sent keep working for their lifetime (README.md, "Rotating the token-signing key").
+- The **email-lookup secret** (`LOOKUP_KEY_SECRET_ID`) turns an email address into an opaque, stable
+  lookup id (`email_lookup_id`), so addresses never appear in table keys and the hash cannot be
+  reversed by guessing addresses without the secret. The ids are stored as table keys, so this
+  secret never rotates: a new value would orphan every member's address pointer and suppression.
+
+Each key is derived from its secret with its own label, so neither use can be turned against the
+other. Before the split there was one secret for both (the lookup secret is that secret, unchanged):
+tokens signed before the split are signed with the token key derived from it, which therefore
+still verifies (`LEGACY_TOKEN_KEY`) until the longest-lived of those links has expired.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from aws_lambda_powertools.utilities import parameters
+from shared.tokens import SigningKey
 
 SECRET_CACHE_SECONDS = 300
+TOKEN_LABEL = b"mkcpp/tokens/v1"
+LOOKUP_LABEL = b"mkcpp/email-lookup/v1"
+CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
+# Links sent before the split (one secret for both keys) are signed with the token key derived from
+# the lookup secret. Set to False once a year (the unsubscribe link lifetime) has passed since the
+# split was deployed; from then on the lookup secret cannot sign or verify anything.
+LEGACY_TOKEN_KEY = True
+
+
+def _derive(secret: str, label: bytes) -> bytes:
+    if len(secret) < 32:
+        raise ValueError("key secret is too short (need at least 32 characters)")
+    return hmac.new(secret.encode(), label, hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
 class Keys:
-    token: bytes
-    lookup: bytes
+    token: SigningKey  # signs new tokens; verifies with `token.previous` too
+    lookup: bytes = field(repr=False)
+
+    @classmethod
+    def from_secrets(cls, signing: str, lookup: str, previous_signing: str | None = None) -> Keys:
+        """The keys from the token-signing secret (and the version it replaced) and the lookup secret."""
+        previous = [_derive(previous_signing, TOKEN_LABEL)] if previous_signing else []
+        if LEGACY_TOKEN_KEY and lookup != signing:
+            previous.append(_derive(lookup, TOKEN_LABEL))
+        return cls(
+            token=SigningKey(_derive(signing, TOKEN_LABEL), previous=previous),
+            lookup=_derive(lookup, LOOKUP_LABEL),
+        )
 
     @classmethod
     def from_root(cls, root: str) -> Keys:
-        if len(root) < 32:
-            raise ValueError("signing secret is too short (need at least 32 characters)")
-        raw = root.encode()
-        return cls(
-            token=hmac.new(raw, b"mkcpp/tokens/v1", hashlib.sha256).digest(),
-            lookup=hmac.new(raw, b"mkcpp/email-lookup/v1", hashlib.sha256).digest(),
-        )
+        """Both keys from one secret, as before the split (tests, benchmarks)."""
+        return cls.from_secrets(signing=root, lookup=root)
 
     def email_lookup_id(self, normalised_email: str) -> str:
         return hmac.new(self.lookup, normalised_email.encode(), hashlib.sha256).hexdigest()
 
 
-def load_keys(secret_id: str) -> Keys:
-    """Read the root key (cached for five minutes across warm invocations)."""
-    root = parameters.get_secret(secret_id, max_age=SECRET_CACHE_SECONDS)
-    return Keys.from_root(str(root))
+class _SecretCache:
+    """Secret versions by (secret id, stage), each kept `SECRET_CACHE_SECONDS` across warm invocations,
+    so a rotation reaches every running function within five minutes. One store per process, like
+    every other cache of a warm Lambda (so `cache_clear` works on the class as on the instance)."""
+
+    _values: ClassVar[dict[tuple[str, str], tuple[float, str | None]]] = {}
+
+    def get(self, secret_id: str, stage: str) -> str | None:
+        now = time.monotonic()
+        hit = self._values.get((secret_id, stage))
+        if hit is not None and now - hit[0] < SECRET_CACHE_SECONDS:
+            return hit[1]
+        value = _fetch(secret_id, stage)
+        self._values[(secret_id, stage)] = (now, value)
+        return value
+
+    @classmethod
+    def cache_clear(cls) -> None:
+        cls._values.clear()
+
+
+def _fetch(secret_id: str, stage: str) -> str | None:
+    """The secret's value at `stage`; None if no version has that stage (AWSPREVIOUS before the
+    first rotation)."""
+    from botocore.exceptions import ClientError
+
+    from shared.aws import client
+
+    secrets: Any = client("secretsmanager")
+    try:
+        return str(secrets.get_secret_value(SecretId=secret_id, VersionStage=stage)["SecretString"])
+    except ClientError as exc:
+        if stage != CURRENT and exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+
+
+_secrets = _SecretCache()
+
+
+def load_keys(signing_secret_id: str, lookup_secret_id: str) -> Keys:
+    """The keys from both secrets: the signing secret's current and previous versions, the lookup
+    secret's current one (each cached for five minutes across warm invocations)."""
+    signing = _secrets.get(signing_secret_id, CURRENT)
+    lookup = _secrets.get(lookup_secret_id, CURRENT)
+    assert signing is not None and lookup is not None  # AWSCURRENT always exists, or _fetch raised
+    return Keys.from_secrets(signing, lookup, previous_signing=_secrets.get(signing_secret_id, PREVIOUS))

@@ -6,7 +6,9 @@ nonce that makes it single-use where the caller checks it, and an expiry. It is
 of what is signed, so an unsubscribe token can never be used as a confirmation token.
 
 Verification accepts any of several keys, so the signing key can be rotated without breaking links
-already sent (the newest key signs; older keys only verify).
+already sent (the newest key signs; older keys only verify). A `SigningKey` carries the keys it
+replaced (`previous`), and `verify` accepts those too: whoever holds the signing key verifies
+links signed before a rotation without having to know about it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,6 +44,32 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.EXPORT: timedelta(hours=24),
     Purpose.ERASE: timedelta(hours=24),
 }
+
+
+class SigningKey(bytes):
+    """A token-signing key (the bytes themselves) and the keys it replaced, which only verify."""
+
+    previous: tuple[bytes, ...]
+
+    def __new__(cls, key: bytes, previous: Iterable[bytes] = ()) -> SigningKey:
+        signing = super().__new__(cls, key)
+        signing.previous = tuple(previous)
+        return signing
+
+    def __repr__(self) -> str:  # never print key material
+        return f"SigningKey(<{len(self)} bytes>, previous=<{len(self.previous)} keys>)"
+
+    __str__ = __repr__
+
+
+def verifying_keys(keys: Sequence[bytes]) -> list[bytes]:
+    """Every key a token may be signed with: each key given, then the keys it replaced."""
+    found: list[bytes] = []
+    for key in keys:
+        found.append(bytes(key))
+        if isinstance(key, SigningKey):
+            found.extend(key.previous)
+    return found
 
 
 class TokenError(Exception):
@@ -106,7 +134,8 @@ def verify(token: str, purpose: Purpose, keys: Sequence[bytes], now: datetime) -
         data = json.loads(_unb64(payload))
     except (binascii.Error, ValueError) as exc:
         raise TokenInvalid("malformed token") from exc
-    if not any(hmac.compare_digest(given, _mac(key, purpose.value, payload)) for key in keys):
+    candidates = verifying_keys(keys)
+    if not any(hmac.compare_digest(given, _mac(key, purpose.value, payload)) for key in candidates):
         raise TokenInvalid("bad signature")
     try:
         claims = TokenClaims(Purpose(data["p"]), str(data["s"]), str(data["n"]), int(data["e"]))

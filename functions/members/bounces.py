@@ -29,7 +29,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def suppressions() -> SuppressionList:
     env = bounces_env()
-    return SuppressionList(client("dynamodb"), env.members_table, load_keys(env.signing_key_secret))
+    return SuppressionList(
+        client("dynamodb"), env.members_table, load_keys(env.signing_key_secret, env.lookup_key_secret)
+    )
 
 
 @cache

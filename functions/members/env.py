@@ -15,6 +15,7 @@ class _Env(BaseModel):
 class BouncesEnv(_Env):
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
     signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
 
 
 class MembersEnv(BouncesEnv):

@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up pat
 
 @cache
 def keys() -> Keys:
-    return load_keys(members_env().signing_key_secret)
+    env = members_env()
+    return load_keys(env.signing_key_secret, env.lookup_key_secret)
 
 
 @cache

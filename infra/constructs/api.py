@@ -19,6 +19,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -76,7 +77,9 @@ class _AccessLogSettings:
 class ApiConstruct(Construct):
     """HTTP API with a throttled, access-logged `$default` stage, and the administrators' user pool."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, log_key: kms.IKey
+    ) -> None:
         super().__init__(scope, construct_id)
         self.http_api = apigwv2.HttpApi(
             self,
@@ -84,7 +87,7 @@ class ApiConstruct(Construct):
             description=f"{config.group_name}: public forms and the admin API",
             create_default_stage=False,
         )
-        self.access_logs = new_log_group(self, "AccessLogs", config)
+        self.access_logs = new_log_group(self, "AccessLogs", config, log_key)
         self.stage = apigwv2.HttpStage(
             self,
             "DefaultStage",

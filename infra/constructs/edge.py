@@ -19,6 +19,7 @@ from typing import Any
 from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
@@ -26,9 +27,17 @@ from constructs import Construct
 
 from infra import nag
 from infra.config import DeploymentConfig
+from infra.constructs.encryption import log_group_key
 
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 FORM_POST_PATHS = ("/members", "/feedback")
+
+ORIGIN_VERIFY_NOT_ROTATED = (
+    "A shared value between CloudFront and the functions, not a credential to a data store: "
+    "rotating it means redeploying both together, which every deploy can do (a new value "
+    "takes effect on the next `cdk deploy`). It grants nothing on its own: the WAF and the "
+    "functions' own checks still apply."
+)
 
 
 def _rule_visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -129,11 +138,17 @@ class WebAclStack(Stack):
                 _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
             ],
         )
-        # WAF logs name the client address of every blocked request: kept briefly, for abuse review.
+        # WAF logs name the client address of every blocked request: kept briefly, for abuse review,
+        # encrypted with this region's own log key (a KMS key cannot be used outside its region).
+        # DESTROY like the log group (deletion still waits 30 days and can be cancelled)
+        self.log_key = log_group_key(
+            self, "LogKey", "MKCPP: encrypts the web ACL's log group", RemovalPolicy.DESTROY
+        )
         self.logs = logs.LogGroup(
             self,
             "WafLogs",
             log_group_name=f"aws-waf-logs-{config.stack_name.lower()}",
+            encryption_key=self.log_key,
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -172,7 +187,14 @@ class ApiEdge(Construct):
     """The CloudFront distribution in front of the HTTP API, with the web ACL attached."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, api_url: str, web_acl_arn: str, group_name: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_url: str,
+        web_acl_arn: str,
+        group_name: str,
+        secrets_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.origin_secret = secretsmanager.Secret(
@@ -183,15 +205,14 @@ class ApiEdge(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=48, exclude_punctuation=True, include_space=False
             ),
+            encryption_key=secrets_key,
         )
-        nag.acknowledge(
-            self.origin_secret,
+        for rule in (
             "AwsSolutions-SMG4",
-            "A shared value between CloudFront and the functions, not a credential to a data store: "
-            "rotating it means redeploying both together, which every deploy can do (a new value "
-            "takes effect on the next `cdk deploy`). It grants nothing on its own: the WAF and the "
-            "functions' own checks still apply.",
-        )
+            "HIPAA.Security-SecretsManagerRotationEnabled",
+            "NIST.800.53.R5-SecretsManagerRotationEnabled",
+        ):
+            nag.acknowledge(self.origin_secret, rule, ORIGIN_VERIFY_NOT_ROTATED)
         self.origin_verify = self.origin_secret.secret_value.unsafe_unwrap()
         domain = Fn.select(2, Fn.split("/", api_url))
         self.distribution = cloudfront.Distribution(

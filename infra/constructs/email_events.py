@@ -29,6 +29,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
+from infra.constructs.alerts import Alerts
 from infra.constructs.queues import dead_letter_queue
 
 # Only what the members capability acts on: hard bounces and complaints suppress an address, soft
@@ -57,6 +58,7 @@ class EmailEvents(Construct):
         *,
         configuration_set: ses.IConfigurationSet,
         consumer_timeout_seconds: int,
+        alerts: Alerts,
     ) -> None:
         super().__init__(scope, construct_id)
         self.visibility_timeout_seconds = VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds
@@ -87,6 +89,7 @@ class EmailEvents(Construct):
         self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetterQueue",
+            alerts=alerts,
             alarm_id="DeadLetterAlarm",
             alarm_description="SES bounce/complaint events failed for good (consumer errors or SNS "
             "delivery failures): the addresses in them are not suppressed yet. Inspect and redrive.",

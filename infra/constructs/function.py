@@ -3,19 +3,20 @@
 Each function gets:
 - its own IAM role, with no AWS managed policy: logs only to its own log group, DynamoDB actions
   from `actions_for(access)` only on the tables it declares (and only Query on their indexes, when
-  its access reads; never Scan), the signing-key
-  secret only if `spec.signing_key`, SES sending only from the configured sender, through the
-  configuration set, only if `spec.sends_email`;
+  its access reads; never Scan), the token-signing and email-lookup secrets (and, through
+  Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
+  configured sender, through the configuration set, only if `spec.sends_email`;
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
-  configured retention, X-Ray tracing, memory and timeout from the spec;
+  configured retention (encrypted with the platform's log key), X-Ray tracing, memory, timeout and
+  reserved concurrency from the spec;
 - the environment `infra.declaration.environment` computes (the same one the local runtime uses);
 - if it consumes the SES events (`spec.ses_events`): an SQS event source mapping on the platform's
   bounce/complaint queue, with partial batch failures, and only the permissions to consume that
   queue (`infra.constructs.email_events`); failed messages go to that queue's own DLQ;
 - if it is invoked asynchronously (`spec.schedules`): an encrypted SQS dead-letter queue as its
-  on-failure destination, an alarm on that queue, and one EventBridge Scheduler schedule per
-  `Schedule`, in the configured time zone, with a retry policy, the same DLQ and a role that may
-  invoke this function and nothing else.
+  on-failure destination, an alarm on that queue (emailing the coordinators), and one EventBridge
+  Scheduler schedule per `Schedule`, in the configured time zone, with a retry policy, the same
+  DLQ and a role that may invoke this function and nothing else.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -92,6 +94,19 @@ SQS_FED = (
     "anything. Failed messages are retried by SQS and moved to the source queue's own dead-letter "
     "queue (redrive policy, alarmed) after their last receive."
 )
+OUTSIDE_VPC = (
+    "Not in a VPC on purpose: the function reaches only AWS service APIs (DynamoDB, Secrets Manager, "
+    "SES), over TLS, signed with its own role, which grants only what infra/declaration.py declares. "
+    "It runs no server and talks to no database that a network boundary would protect, so a VPC "
+    "would add NAT gateways or VPC endpoints (cost, a failure point) without narrowing who can reach "
+    "members' data; that is decided by IAM, KMS and the tables' resource ARNs."
+)
+ONE_ROLE_ONE_POLICY = (
+    "The role's permissions are one policy that belongs to this role alone, generated from this "
+    "function's declaration (infra/declaration.py) and deployed, versioned and rolled back with the "
+    "stack (git and CloudFormation). A managed policy would add reuse across roles, which is what "
+    "least privilege avoids here; tests check each statement against the calls the handler makes."
+)
 PINNED_RUNTIME = (
     "Pinned to Python 3.13 on purpose: the dependency layer is built for cp313/arm64 (infra/build.py) "
     "and the code is tested on 3.13; moving to a newer runtime is a deliberate, tested upgrade."
@@ -103,11 +118,15 @@ def log_retention(days: int) -> logs.RetentionDays:
     return RETENTION[days]
 
 
-def new_log_group(scope: Construct, construct_id: str, config: DeploymentConfig) -> logs.LogGroup:
+def new_log_group(
+    scope: Construct, construct_id: str, config: DeploymentConfig, key: kms.IKey
+) -> logs.LogGroup:
+    """A log group with the configured retention, encrypted with the stack's log key."""
     # RETAIN: logs outlive a stack deletion for incident review; retention still expires every event.
     return logs.LogGroup(
         scope,
         construct_id,
+        encryption_key=key,
         retention=log_retention(config.log_retention_days),
         removal_policy=RemovalPolicy.RETAIN,
     )
@@ -180,15 +199,16 @@ class DeclaredFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"MKCPP {spec.name}: only what infra/declaration.py declares",
         )
-        self.log_group = new_log_group(self, "Logs", config)
+        self.log_group = new_log_group(self, "Logs", config, runtime.platform.log_key)
         self._grant_logs()
         self._grant_tables(runtime.platform)
         if spec.signing_key:
             runtime.platform.signing_key.grant_read(self.role)
+            runtime.platform.lookup_key.grant_read(self.role)
         if spec.sends_email:
             self._grant_email(runtime)
 
-        self.dead_letter_queue = self._dead_letter_queue() if spec.asynchronous else None
+        self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.asynchronous else None
         self.environment = env = environment(
             spec, runtime.platform.resources, config.as_environment(runtime.base_url)
         )
@@ -213,6 +233,7 @@ class DeclaredFunction(Construct):
             layers=[runtime.layer],
             role=self.role,
             memory_size=spec.memory_mb,
+            reserved_concurrent_executions=spec.reserved_concurrency,
             timeout=Duration.seconds(spec.timeout_seconds),
             environment=env,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -290,10 +311,11 @@ class DeclaredFunction(Construct):
 
     # --- asynchronous invocation -----------------------------------------------------------------
 
-    def _dead_letter_queue(self) -> sqs.Queue:
+    def _dead_letter_queue(self, runtime: FunctionRuntime) -> sqs.Queue:
         return dead_letter_queue(
             self,
             "DeadLetterQueue",
+            alerts=runtime.platform.alerts,
             alarm_id="DeadLetterAlarm",
             alarm_description=f"{self.spec.name}: an asynchronous invocation failed for good; see its DLQ.",
             reason="This queue is itself the dead-letter queue: the function's on-failure destination and "
@@ -315,6 +337,14 @@ class DeclaredFunction(Construct):
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
         )
         self.dead_letter_queue.grant_send_messages(role)
+        for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
+            nag.acknowledge(
+                role,
+                rule,
+                "The scheduler role's one policy belongs to this role alone: invoke this one function "
+                "and send to its own dead-letter queue. It is deployed, versioned and rolled back with "
+                "the stack; a managed policy would only add reuse across roles, which is not wanted.",
+            )
         return [self._schedule(schedule, role, config) for schedule in self.spec.schedules]
 
     def _schedule(
@@ -355,7 +385,13 @@ class DeclaredFunction(Construct):
         )
         nag.acknowledge(self.function, "AwsSolutions-L1", PINNED_RUNTIME)
         nag.acknowledge(self.function, "Serverless-LambdaLatestVersion", PINNED_RUNTIME)
-        nag.acknowledge(self.function, "Serverless-LambdaDLQ", self._no_dlq_reason())
+        no_dlq = self._no_dlq_reason()
+        for rule in ("Serverless-LambdaDLQ", "HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"):
+            nag.acknowledge(self.function, rule, no_dlq)
+        for rule in ("HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC"):
+            nag.acknowledge(self.function, rule, OUTSIDE_VPC)
+        for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
+            nag.acknowledge(self.role, rule, ONE_ROLE_ONE_POLICY)
 
     def _no_dlq_reason(self) -> str:
         """Why this function has no Lambda DeadLetterConfig, for each way it is invoked."""

@@ -1,5 +1,7 @@
-"""The shared platform every capability builds on: the tables, the signing-key secret, the SES
-configuration set and its bounce/complaint event path (`infra.constructs.email_events`). Nothing here
+"""The shared platform every capability builds on: the tables and their AWS Backup plan, the
+token-signing and email-lookup secrets (customer-managed KMS key), the KMS key of every log group,
+the alarm topic that emails the coordinators, the SES configuration set and its bounce/complaint
+event path (`infra.constructs.email_events`). Nothing here
 knows about a particular function; functions get access to these resources through
 `infra.constructs.function.DeclaredFunction`, from what their spec declares.
 """
@@ -15,7 +17,10 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra import nag
+from infra.constructs.alerts import Alerts
+from infra.constructs.backup import TableBackups
 from infra.constructs.email_events import EmailEvents
+from infra.constructs.encryption import data_key, log_group_key
 from infra.declaration import FUNCTIONS, TABLES, FunctionSpec, Resources, TableSpec
 
 # The tag that maps a table in the synthesized template back to its `TableSpec.key`
@@ -24,17 +29,51 @@ TABLE_TAG = "mkcpp:table"
 
 SIGNING_KEY_LENGTH = 64
 
+ROTATION_RULES = (
+    "AwsSolutions-SMG4",
+    "HIPAA.Security-SecretsManagerRotationEnabled",
+    "NIST.800.53.R5-SecretsManagerRotationEnabled",
+)
+LOOKUP_KEY_NOT_ROTATED = (
+    "Never rotated, by design: this key derives the email-lookup ids stored as table keys (address "
+    "pointers, suppressions of addresses that bounced or complained), so a new value would orphan "
+    "every member record and let suppressed addresses be mailed again. It signs nothing: links use "
+    "the separate token-signing secret, which can rotate. Encrypted with a customer-managed key and "
+    "readable only by the functions that declare signing_key."
+)
+SIGNING_KEY_ROTATED_BY_HAND = (
+    "Rotated by hand, not on a timer: an administrator puts a new random value (README.md, "
+    "'Rotating the token-signing key'); the version it replaces stays as AWSPREVIOUS and still "
+    "verifies links already sent. Unsubscribe links must work for a year, so routine rotation is "
+    "yearly; after a suspected leak it is done twice at once, which voids every outstanding link. "
+    "A rotation Lambda would add code and a role with write access to the secret for a yearly step."
+)
+
 
 class PlatformConstruct(Construct):
-    """Tables from `infra.declaration.TABLES`, the token-signing secret, the SES configuration set and,
-    when a function in `functions` declares `ses_events`, the queue its bounces and complaints go to.
+    """Tables from `infra.declaration.TABLES`, the token-signing and email-lookup secrets, the SES
+    configuration set and, when a function in `functions` declares `ses_events`, the queue its
+    bounces and complaints go to.
+    Alarms email `alert_addresses` (the config's `coordinators`).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: Sequence[FunctionSpec] = FUNCTIONS
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Sequence[FunctionSpec] = FUNCTIONS,
+        alert_addresses: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        self.alerts = Alerts(self, "Alerts", addresses=alert_addresses)
+        self.log_key = log_group_key(self, "LogKey", "MKCPP: encrypts every log group of the stack")
         self.tables: dict[str, dynamodb.Table] = {spec.key: self._table(spec) for spec in TABLES}
+        self.backups = TableBackups(self, "Backups", tables=self.tables, alerts=self.alerts)
+        self.secrets_key = data_key(
+            self, "SecretsKey", "MKCPP: encrypts the Secrets Manager secrets (signing and lookup keys)"
+        )
+        self.lookup_key = self._lookup_key()
         self.signing_key = self._signing_key()
         self.configuration_set = ses.ConfigurationSet(
             self,
@@ -54,6 +93,7 @@ class PlatformConstruct(Construct):
             table_names={key: table.table_name for key, table in self.tables.items()},
             signing_key_secret=self.signing_key.secret_arn,
             configuration_set=self.configuration_set.configuration_set_name,
+            lookup_key_secret=self.lookup_key.secret_arn,
         )
 
     def _email_events(self, functions: Sequence[FunctionSpec]) -> EmailEvents | None:
@@ -72,6 +112,7 @@ class PlatformConstruct(Construct):
             "EmailEvents",
             configuration_set=self.configuration_set,
             consumer_timeout_seconds=consumers[0].timeout_seconds,
+            alerts=self.alerts,
         )
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:
@@ -105,25 +146,41 @@ class PlatformConstruct(Construct):
         Tags.of(table).add(TABLE_TAG, spec.key)
         return table
 
-    def _signing_key(self) -> secretsmanager.Secret:
+    def _lookup_key(self) -> secretsmanager.Secret:
+        """The email-lookup secret. Its construct id is still `SigningKey`: before the split it was the
+        one root of both keys, and renaming it would make CloudFormation replace it with a new random
+        value, orphaning every email-lookup id already stored as a table key."""
         secret = secretsmanager.Secret(
             self,
             "SigningKey",
-            description="MKCPP root key for signed email links and email-lookup ids (shared/keys.py).",
+            description="MKCPP email-lookup key: derives the stable ids that stand for email addresses "
+            "in table keys (shared/keys.py). Never rotate it.",
             # A plain random string (no JSON template): shared/keys.py reads it as is.
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=SIGNING_KEY_LENGTH,
-                exclude_punctuation=True,
-                include_space=False,
+                password_length=SIGNING_KEY_LENGTH, exclude_punctuation=True, include_space=False
             ),
-            # Losing the key breaks every outstanding link and every email-lookup id in the members table.
+            encryption_key=self.secrets_key,
+            # Losing it orphans every email-lookup id (address pointers, suppressions) in the members table.
             removal_policy=RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(
-            secret,
-            "AwsSolutions-SMG4",
-            "Not rotated on a schedule by design: the key also derives the email-lookup ids stored as "
-            "keys in the members table (shared/keys.py), so rotation would orphan every member record "
-            "and void every link in flight. Rotation is a planned migration, not a timer.",
+        for rule in ROTATION_RULES:
+            nag.acknowledge(secret, rule, LOOKUP_KEY_NOT_ROTATED)
+        return secret
+
+    def _signing_key(self) -> secretsmanager.Secret:
+        """The token-signing secret: rotated by hand (README.md, "Rotating the token-signing key")."""
+        secret = secretsmanager.Secret(
+            self,
+            "TokenSigningKey",
+            description="MKCPP token-signing key for links in emails (shared/keys.py). Rotate by putting "
+            "a new value: the previous one (AWSPREVIOUS) still verifies links already sent.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=SIGNING_KEY_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+            encryption_key=self.secrets_key,
+            # Losing it voids every link in flight (members can ask for fresh ones); nothing else.
+            removal_policy=RemovalPolicy.RETAIN,
         )
+        for rule in ROTATION_RULES:
+            nag.acknowledge(secret, rule, SIGNING_KEY_ROTATED_BY_HAND)
         return secret

@@ -1,7 +1,8 @@
 """Dead-letter queues, built one way wherever a failure must be kept rather than lost.
 
 A dead-letter queue here is SQS-encrypted, reachable over TLS only, keeps a message 14 days (the
-SQS maximum) and has an alarm that fires as soon as one message is visible in it.
+SQS maximum) and has an alarm that fires as soon as one message is visible in it, and emails the
+coordinators (`infra.constructs.alerts`) when it does and when the queue is empty again.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
+from infra.constructs.alerts import Alerts
 
 DLQ_RETENTION = Duration.days(14)
 
@@ -22,7 +24,13 @@ IS_A_DLQ = (
 
 
 def dead_letter_queue(
-    scope: Construct, construct_id: str, *, alarm_id: str, alarm_description: str, reason: str = IS_A_DLQ
+    scope: Construct,
+    construct_id: str,
+    *,
+    alerts: Alerts,
+    alarm_id: str,
+    alarm_description: str,
+    reason: str = IS_A_DLQ,
 ) -> sqs.Queue:
     """An encrypted, TLS-only DLQ with 14 days' retention and an alarm on its first visible message.
 
@@ -36,7 +44,7 @@ def dead_letter_queue(
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
     )
-    cloudwatch.Alarm(
+    alarm = cloudwatch.Alarm(
         scope,
         alarm_id,
         alarm_description=alarm_description,
@@ -46,6 +54,7 @@ def dead_letter_queue(
         evaluation_periods=1,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
+    alerts.notify(alarm)
     nag.acknowledge(queue, "AwsSolutions-SQS3", reason)
     nag.acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
     return queue

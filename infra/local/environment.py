@@ -16,7 +16,7 @@ from pathlib import Path
 
 from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
 from infra.declaration import TABLES, FunctionSpec, Resources, environment
-from infra.local import ACCOUNT_ID, CONFIGURATION_SET, REGION, ROOT, SIGNING_KEY_SECRET
+from infra.local import ACCOUNT_ID, CONFIGURATION_SET, LOOKUP_KEY_SECRET, REGION, ROOT, SIGNING_KEY_SECRET
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ def deployment_config(root: Path = ROOT) -> DeploymentConfig:
 def local_resources() -> Resources:
     names = {t.key: t.local_name for t in TABLES}
     return Resources(
-        table_names=names, signing_key_secret=SIGNING_KEY_SECRET, configuration_set=CONFIGURATION_SET
+        table_names=names,
+        signing_key_secret=SIGNING_KEY_SECRET,
+        configuration_set=CONFIGURATION_SET,
+        lookup_key_secret=LOOKUP_KEY_SECRET,
     )
 
 

@@ -3,7 +3,7 @@
 If a local mode is running (its `runtime.json` in the state directory, its process alive and its
 services answering), the function runs against its DynamoDB Local and moto, so what it writes
 shows up there. Otherwise ephemeral services are started (moto, DynamoDB Local in memory, with
-the tables, the signing secret and the SES identity) and stopped again afterwards.
+the tables, the key secrets and the SES identity) and stopped again afterwards.
 
 The function's result is printed to stdout as JSON (its error payload, and exit code 1, if it
 failed); its logs go to stderr. EVENT_FILE may be `-` for stdin.
@@ -29,7 +29,7 @@ from infra.local import DEFAULT_STATE_DIR
 from infra.local.environment import Endpoints, deployment_config, function_environment
 from infra.local.functions import Console, Worker
 from infra.local.services import Services, StartupError
-from infra.local.state import SIGNING_KEY, StateDir
+from infra.local.state import StateDir
 
 EPHEMERAL_BASE_URL = "http://127.0.0.1:3000"
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the handler imports while DynamoDB Local boots
         worker = Worker(spec, function_environment(spec, config, endpoints, base_url), console)
         if services is not None:
-            services.provision(config, state.secret(SIGNING_KEY))
+            services.provision(config, state.key_secrets())
         outcome = worker.invoke(event)
     except StartupError as exc:
         console.line(f"invoke: {exc}")

@@ -38,7 +38,7 @@ from infra.local.queues import EMAIL_EVENTS_QUEUE, EmailEvents, QueuePoller, pro
 from infra.local.schedule import ExpressionError
 from infra.local.scheduler import Scheduler
 from infra.local.services import Services, StartupError, boto_client
-from infra.local.state import ADMIN_TOKEN, JWT_KEY, SIGNING_KEY, StateDir, StateLocked
+from infra.local.state import ADMIN_TOKEN, JWT_KEY, StateDir, StateLocked
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class LocalMode:
         port = self._server.port
         base_url = f"http://127.0.0.1:{port}"
 
-        signing_key = self.state.secret(SIGNING_KEY)
+        key_secrets = self.state.key_secrets()
         jwt_key = self.state.secret(JWT_KEY)
         data_dir = None if options.in_memory else self.state.dynamodb_data
         self._services = services = Services(data_dir=data_dir, log_path=self.state.dynamodb_log)
@@ -116,7 +116,7 @@ class LocalMode:
         )
         self._functions.prewarm()
 
-        tables = services.provision(config, signing_key)
+        tables = services.provision(config, key_secrets)
         self._email_events = self._email_event_queues(endpoints.moto, config.sender)
 
         scheduler = self._scheduler

@@ -5,9 +5,10 @@
   by the kernel to stop if local mode dies without cleaning up (`PR_SET_PDEATHSIG`).
 - moto runs in server mode in a thread of this process, for SES, S3, Scheduler, SQS, Secrets
   Manager and EventBridge. Its state lives in memory, so `provision` recreates the resources
-  every start, from the persisted signing key.
+  every start, from the persisted key secrets.
 - `provision` makes every table of `infra.declaration.TABLES` that is missing (with its TTL),
-  the signing secret, the SES sender identity and configuration set, and the site bucket.
+  the token-signing and email-lookup secrets, the SES sender identity and configuration set, and
+  the site bucket.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from infra.config import DeploymentConfig
 from infra.declaration import TABLES, TableSpec
-from infra.local import CONFIGURATION_SET, REGION, ROOT, SIGNING_KEY_SECRET, SITE_BUCKET
+from infra.local import CONFIGURATION_SET, REGION, ROOT, SITE_BUCKET
 from infra.local.environment import Endpoints
 
 DYNAMODB_START_TIMEOUT = 60.0
@@ -259,12 +260,15 @@ def provision_tables(dynamodb_url: str) -> dict[str, str]:
     return {spec.local_name: ensure_table(client, spec, existing) for spec in TABLES}
 
 
-def provision_moto(moto_url: str, config: DeploymentConfig, signing_root_key: str) -> None:
+def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping[str, str]) -> None:
+    """`key_secrets`: secret name -> value (`StateDir.key_secrets`)."""
     secrets = boto_client("secretsmanager", moto_url)
-    try:
-        secrets.create_secret(Name=SIGNING_KEY_SECRET, SecretString=signing_root_key)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId=SIGNING_KEY_SECRET, SecretString=signing_root_key)
+    for name, value in key_secrets.items():
+        try:
+            secrets.create_secret(Name=name, SecretString=value)
+        except secrets.exceptions.ResourceExistsException:
+            if secrets.get_secret_value(SecretId=name)["SecretString"] != value:
+                secrets.put_secret_value(SecretId=name, SecretString=value)
     boto_client("ses", moto_url).verify_email_identity(EmailAddress=config.sender_address)
     sesv2 = boto_client("sesv2", moto_url)
     with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
@@ -292,10 +296,10 @@ class Services:
         """Start DynamoDB Local, and return while the JVM boots (start it before any thread)."""
         self.dynamodb.start()
 
-    def provision(self, config: DeploymentConfig, signing_root_key: str) -> dict[str, str]:
+    def provision(self, config: DeploymentConfig, key_secrets: Mapping[str, str]) -> dict[str, str]:
         """Start moto and make the resources; say what became of each table."""
         self.moto.start()
-        provision_moto(self.moto.url, config, signing_root_key)
+        provision_moto(self.moto.url, config, key_secrets)
         self.dynamodb.wait_ready()
         return provision_tables(self.dynamodb.url)
 

@@ -1,8 +1,10 @@
 """The state directory of local mode (`.local/` unless `--state-dir` says otherwise).
 
 - `dynamodb/`: DynamoDB Local's data (kept across restarts), `dynamodb.log` its console;
-- `signing-key`: the root of the token-signing secret, made once: links in emails already sent
-  and the email lookup ids stored in the members table stay valid after a restart;
+- `signing-key`: the email-lookup secret, made once, so the email lookup ids stored in the members
+  table stay valid after a restart (the file's name predates the split of the keys: it was the
+  one root of both, as the cloud's lookup secret was, and links signed with it still verify);
+- `token-signing-key`: the token-signing secret, made once: links in emails already sent stay valid;
 - `jwt-key`: the key of the emulated JWT authorizer; `admin-token`: a fresh admin token;
 - `runtime.json`: where a running local mode is (URLs, endpoints, pid), for tests and `make invoke`;
 - `lock`: held while local mode runs, so two cannot share one DynamoDB Local data folder.
@@ -17,7 +19,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Any
 
-SIGNING_KEY = "signing-key"
+LOOKUP_KEY = "signing-key"
+TOKEN_SIGNING_KEY = "token-signing-key"
 JWT_KEY = "jwt-key"
 ADMIN_TOKEN = "admin-token"
 RUNTIME = "runtime.json"
@@ -68,6 +71,15 @@ class StateDir:
         value = secrets.token_urlsafe(48)
         self.write_private(name, value + "\n")
         return value
+
+    def key_secrets(self) -> dict[str, str]:
+        """The Secrets Manager secrets local mode provisions (name -> value), from this directory."""
+        from infra.local import LOOKUP_KEY_SECRET, SIGNING_KEY_SECRET
+
+        return {
+            SIGNING_KEY_SECRET: self.secret(TOKEN_SIGNING_KEY),
+            LOOKUP_KEY_SECRET: self.secret(LOOKUP_KEY),
+        }
 
     def lock(self) -> IO[str]:
         """Hold the directory until the returned handle is closed (or the process ends)."""

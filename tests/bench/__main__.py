@@ -115,6 +115,9 @@ def aws_calls() -> dict[str, object]:
         for table in support.TABLES:
             ddb.create_table(**table.create_table_kwargs(table.local_name))
         boto3.client("secretsmanager").create_secret(Name=support.SECRET_ID, SecretString="s" * 64)
+        boto3.client("secretsmanager").create_secret(
+            Name=support.support_env.LOOKUP_SECRET_ID, SecretString="l" * 64
+        )
         boto3.client("ses").verify_email_identity(EmailAddress="no-reply@mkcpp.org.uk")
         support.reset_function_state()
         world = support.World(support.Clock())

@@ -164,7 +164,10 @@ def provision(dynamodb_url: str, moto_url: str, signing_root: str, sender: str) 
         db.create_table(**spec.create_table_kwargs(spec.local_name))
     for spec in TABLES:
         db.get_waiter("table_exists").wait(TableName=spec.local_name, WaiterConfig={"Delay": 0.2})
-    boto_client("secretsmanager", moto_url).create_secret(Name=support.SECRET_ID, SecretString=signing_root)
+    secrets = boto_client("secretsmanager", moto_url)
+    secrets.create_secret(Name=support.SECRET_ID, SecretString=signing_root)
+    # the same root for the lookup secret, so `Keys.from_root(signing_root)` seeds matching lookup ids
+    secrets.create_secret(Name=support.support_env.LOOKUP_SECRET_ID, SecretString=signing_root)
     boto_client("ses", moto_url).verify_email_identity(EmailAddress=sender)
     return db
 

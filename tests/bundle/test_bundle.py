@@ -133,14 +133,16 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
     ddb = boto3.client("dynamodb", endpoint_url=moto_server)
     for spec in TABLES:
         ddb.create_table(**spec.create_table_kwargs(spec.local_name))
-    boto3.client("secretsmanager", endpoint_url=moto_server).create_secret(
-        Name="py313/key", SecretString="k" * 64
-    )
+    secrets = boto3.client("secretsmanager", endpoint_url=moto_server)
+    secrets.create_secret(Name="py313/key", SecretString="k" * 64)
+    secrets.create_secret(Name="py313/lookup-key", SecretString="l" * 64)
     boto3.client("ses", endpoint_url=moto_server).verify_email_identity(EmailAddress="no-reply@mkcpp.org.uk")
 
     # When the bundled handler is invoked by Python 3.13 with the sample browser sign-up
     env = {
-        **function_environment("members_public", "https://api.mkcpp.test", "py313/key", "mkcpp-test"),
+        **function_environment(
+            "members_public", "https://api.mkcpp.test", "py313/key", "mkcpp-test", "py313/lookup-key"
+        ),
         "PATH": os.environ["PATH"],
         "PYTHONPATH": f"{build.FUNCTION_ASSET}:{deps}",
         "AWS_ACCESS_KEY_ID": "testing",

@@ -195,9 +195,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:
             ddb.create_table(**table_definitions[spec.key])
-        boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name=SECRET_ID, SecretString="s" * 64
-        )
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(Name=SECRET_ID, SecretString="s" * 64)
+        secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString="l" * 64)
         sender = json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"]["sender"]
         boto3.client("ses", region_name=REGION).verify_email_identity(
             EmailAddress=sender.split("<")[-1].rstrip(">")

@@ -137,15 +137,26 @@ def test_admins_group_matches_what_the_handlers_check(template):
 
 def test_stack_outputs(template):
     outputs = template["Outputs"]
-    assert {"ApiUrl", "UserPoolId", "AdminClientId", "AdminGroupName", "SigningKeySecretArn"} <= set(outputs)
+    assert {
+        "ApiUrl",
+        "UserPoolId",
+        "AdminClientId",
+        "AdminGroupName",
+        "SigningKeySecretArn",
+        "LookupKeySecretArn",
+    } <= set(outputs)
     (api_id,) = resources(template, "AWS::ApiGatewayV2::Api")
     assert outputs["ApiUrl"]["Value"] == {"Fn::GetAtt": [api_id, "ApiEndpoint"]}
-    (secret_id,) = [
-        lid
-        for lid, secret in resources(template, "AWS::SecretsManager::Secret").items()
-        if "root key" in secret["Properties"]["Description"]
-    ]
-    assert outputs["SigningKeySecretArn"]["Value"] == {"Ref": secret_id}
+    for output, described in (
+        ("SigningKeySecretArn", "token-signing key"),
+        ("LookupKeySecretArn", "email-lookup key"),
+    ):
+        (secret_id,) = [
+            lid
+            for lid, secret in resources(template, "AWS::SecretsManager::Secret").items()
+            if described in secret["Properties"]["Description"]
+        ]
+        assert outputs[output]["Value"] == {"Ref": secret_id}
     # behind the WAF, the public address is CloudFront's
     (distribution_id,) = resources(template, "AWS::CloudFront::Distribution")
     assert outputs["PublicUrl"]["Value"]["Fn::Join"][1][1] == {"Fn::GetAtt": [distribution_id, "DomainName"]}

@@ -48,10 +48,17 @@ class Path:
 @pytest.fixture(scope="module")
 def path(template) -> Path:
     (configuration_set,) = resources(template, "AWS::SES::ConfigurationSet")
-    (destination,) = resources(template, "AWS::SES::ConfigurationSetEventDestination")
-    (topic_id, topic) = next(iter(resources(template, "AWS::SNS::Topic").items()))
-    assert len(resources(template, "AWS::SNS::Topic")) == 1
-    (subscription,) = resources(template, "AWS::SNS::Subscription").values()
+    ((destination, destination_resource),) = resources(
+        template, "AWS::SES::ConfigurationSetEventDestination"
+    ).items()
+    # the SES events topic (the other topic is the alarm topic, infra/constructs/alerts.py)
+    topic_id = ref(destination_resource["Properties"]["EventDestination"]["SnsDestination"]["TopicARN"])
+    topic = template["Resources"][topic_id]
+    (subscription,) = [
+        s
+        for s in resources(template, "AWS::SNS::Subscription").values()
+        if ref(s["Properties"]["TopicArn"]) == topic_id
+    ]
     queue = ref(subscription["Properties"]["Endpoint"])
     dlq = ref(template["Resources"][queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
     return Path(
@@ -181,7 +188,11 @@ def test_dead_letter_queue_keeps_messages_14_days_and_is_alarmed(template, path)
 
 
 def test_queue_is_subscribed_to_the_topic_with_the_sns_envelope(template, path):
-    (subscription,) = resources(template, "AWS::SNS::Subscription").values()
+    (subscription,) = [
+        s
+        for s in resources(template, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": path.topic}
+    ]
     sub = subscription["Properties"]
     assert sub["Protocol"] == "sqs"
     assert sub["TopicArn"] == {"Ref": path.topic}

@@ -215,11 +215,14 @@ def test_functions_without_tables_or_email(template):
 def test_role_grants_nothing_undeclared(template, spec):
     _logical_id, function = functions_by_name(template)[spec.name]
     own_log_group = ref(function["Properties"]["LoggingConfig"]["LogGroup"])
-    (secret_id,) = [
-        lid
+    # the token-signing and the email-lookup secrets (not CloudFront's origin-verify value)
+    key_secrets = sorted(
+        ("arn", lid)
         for lid, secret in resources(template, "AWS::SecretsManager::Secret").items()
-        if "root key" in secret["Properties"]["Description"]
-    ]
+        if "MKCPP token-signing key" in secret["Properties"]["Description"]
+        or "MKCPP email-lookup key" in secret["Properties"]["Description"]
+    )
+    assert len(key_secrets) == 2
     (configuration_set_id,) = resources(template, "AWS::SES::ConfigurationSet")
     role_id = ref(function["Properties"]["Role"])
     for statement in role_statements(template, role_id):
@@ -233,7 +236,7 @@ def test_role_grants_nothing_undeclared(template, spec):
             pass  # checked exactly above
         elif actions <= SECRET_ACTIONS:
             assert spec.signing_key
-            assert targets == [("arn", secret_id)]
+            assert sorted(targets) == key_secrets
         elif actions <= SQS_SEND_ACTIONS:
             assert spec.asynchronous  # its own on-failure queue
             (invoke_config,) = [

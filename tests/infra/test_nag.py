@@ -1,9 +1,11 @@
-"""cdk-nag (AWS Solutions and Serverless packs) finds nothing that is not acknowledged with a reason."""
+"""cdk-nag (AWS Solutions, Serverless, HIPAA Security and NIST 800-53 R5 packs) finds nothing that is
+not acknowledged with a reason, in either stack."""
 
 from __future__ import annotations
 
 import pytest
 
+from infra import nag
 from infra.constructs.capability import construct_id
 from infra.constructs.function import index_actions, table_grants
 from infra.declaration import FUNCTIONS, table
@@ -21,6 +23,34 @@ def test_no_unacknowledged_nag_findings(synthesis):
         f"unacknowledged findings (fix them, or acknowledge with a reason):\n{report}"
     )
     assert synthesis.error is None, synthesis.error
+
+
+def test_both_stacks_are_checked_by_all_four_packs(synthesis):
+    # Given the packs infra.nag registers on the whole app
+    assert set(nag.PACKS) == {"AwsSolutions", "Serverless", "HIPAA.Security", "NIST.800.53.R5"}
+    # Then both stacks were synthesized under them (the main one and the us-east-1 web ACL) and
+    # neither has a finding left
+    assert {"MkcppBackend", "MkcppBackendWebAcl"} <= set(synthesis.templates)
+    assert not synthesis.violations
+
+
+def test_health_data_packs_fire_when_something_is_left_unfixed(tmp_path):
+    # Given a stack with a log group that has no KMS key
+    import aws_cdk as cdk
+    from aws_cdk import aws_logs as logs
+
+    from tests.support.cdk import synthesize
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Probe")
+    logs.LogGroup(stack, "Plain", removal_policy=cdk.RemovalPolicy.DESTROY)
+    nag.add_checks(app)
+    # When it is synthesized with the app's packs
+    found = synthesize(app)
+    # Then both health-data packs report it, so a clean report means the packs really ran
+    rules = {(v.plugin, v.rule) for v in found.violations}
+    assert ("HIPAA.Security", "HIPAA.Security-CloudWatchLogGroupEncrypted") in rules
+    assert ("NIST.800.53.R5", "NIST.800.53.R5-CloudWatchLogGroupEncrypted") in rules
 
 
 def test_acknowledgements_sit_next_to_resources_with_reasons(synthesis, scheduled):

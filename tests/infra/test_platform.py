@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.declaration import TABLES
-from tests.infra.template import resources
+from tests.infra.template import ref, resources
 from tests.support.cdk import table_definitions, tables_by_key
 
 pytestmark = pytest.mark.infra
@@ -53,17 +53,34 @@ def test_table_definitions_are_valid_create_table_arguments(template):
         assert names == used
 
 
-def test_signing_key_secret_is_a_long_random_plain_string(template):
+@pytest.mark.parametrize("described", ["MKCPP token-signing key", "MKCPP email-lookup key"])
+def test_key_secrets_are_long_random_plain_strings_under_a_customer_managed_key(template, described):
     (secret,) = [
         s
         for s in resources(template, "AWS::SecretsManager::Secret").values()
-        if "root key" in s["Properties"]["Description"]
+        if described in s["Properties"]["Description"]
     ]
     generated = secret["Properties"]["GenerateSecretString"]
     assert generated["PasswordLength"] >= 64
     assert generated["ExcludePunctuation"] is True
     assert "SecretStringTemplate" not in generated  # shared/keys.py reads the value as it is
     assert secret["DeletionPolicy"] == "Retain"
+    key = template["Resources"][ref(secret["Properties"]["KmsKeyId"])]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+
+
+def test_lookup_secret_keeps_the_construct_path_of_the_old_single_secret(template):
+    # Given the email-lookup secret: its value derives the lookup ids stored as table keys
+    (logical_id,) = [
+        lid
+        for lid, s in resources(template, "AWS::SecretsManager::Secret").items()
+        if "MKCPP email-lookup key" in s["Properties"]["Description"]
+    ]
+    # Then it keeps the logical id the one root secret had (construct Platform/SigningKey), so a
+    # deploy updates that secret in place and keeps its value instead of replacing it
+    assert logical_id == "PlatformSigningKeyF6960E8B"
 
 
 def test_ses_configuration_set_requires_tls_and_tracks_reputation(template):

@@ -30,12 +30,14 @@ def calls_checked_against_policies(tmp_path_factory: pytest.TempPathFactory) -> 
         os.environ["MKCPP_CALL_LOG"] = previous
     if not log.exists():
         return
-    from infra.local import CONFIGURATION_SET, SIGNING_KEY_SECRET
+    from infra.local import CONFIGURATION_SET, LOOKUP_KEY_SECRET, SIGNING_KEY_SECRET
     from tests.support import permissions
     from tests.support.cdk import synth_template
 
     calls = permissions.read_log(log)
-    check = permissions.policy_check(synth_template(), SIGNING_KEY_SECRET, CONFIGURATION_SET)
+    check = permissions.policy_check(
+        synth_template(), SIGNING_KEY_SECRET, CONFIGURATION_SET, LOOKUP_KEY_SECRET
+    )
     problems = check.check([c for c in calls if c.function in check.statements])
     summary = permissions.summary(calls)
     (log.parent / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -9,16 +9,25 @@ from infra.config import load_config
 from infra.declaration import TABLES, Resources, environment, function
 
 ROOT = Path(__file__).resolve().parents[2]
+# the email-lookup secret the tests give the functions (the token-signing one is each caller's)
+LOOKUP_SECRET_ID = "mkcpp/lookup-key"
 
 
 def deployment_config():
     return load_config(json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"])
 
 
-def function_environment(name: str, base_url: str, secret_id: str, configuration_set: str) -> dict[str, str]:
+def function_environment(
+    name: str,
+    base_url: str,
+    secret_id: str,
+    configuration_set: str,
+    lookup_secret_id: str = LOOKUP_SECRET_ID,
+) -> dict[str, str]:
     resources = Resources(
         table_names={t.key: t.local_name for t in TABLES},
         signing_key_secret=secret_id,
         configuration_set=configuration_set,
+        lookup_key_secret=lookup_secret_id,
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))

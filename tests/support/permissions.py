@@ -345,15 +345,29 @@ def summary(calls: list[Call]) -> dict[str, list[str]]:
 _NO_NAMES = Names({}, {}, "configuration-set", "")
 
 
-def policy_check(template: Mapping[str, Any], secret_id: str, configuration_set: str) -> PolicyCheck:
-    """A PolicyCheck for `template`, with the names the tests give tables, the secret and the
-    configuration set."""
+def policy_check(
+    template: Mapping[str, Any],
+    secret_id: str,
+    configuration_set: str,
+    lookup_secret_id: str | None = None,
+) -> PolicyCheck:
+    """A PolicyCheck for `template`, with the names the tests give tables, the token-signing secret
+    (`secret_id`), the email-lookup secret and the configuration set."""
     from infra.declaration import FUNCTIONS, table
     from tests.support.cdk import tables_by_key
+    from tests.support.env import LOOKUP_SECRET_ID
 
     tables = {logical_id: table(key).local_name for key, (logical_id, _) in tables_by_key(template).items()}
     resources = template["Resources"]
-    secrets = {lid: secret_id for lid, r in resources.items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    # the email-lookup secret, by its description (infra/constructs/platform.py); every other
+    # secret is given the token-signing secret's id
+    secrets = {
+        lid: (lookup_secret_id or LOOKUP_SECRET_ID)
+        if "MKCPP email-lookup key" in r["Properties"].get("Description", "")
+        else secret_id
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::SecretsManager::Secret"
+    }
     (config_set_id,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::SES::ConfigurationSet"]
     names = Names(tables, secrets, configuration_set, config_set_id)
     return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})

@@ -148,4 +148,5 @@ def test_local_names_are_the_declared_local_names() -> None:
 
     assert env["MEMBERS_TABLE_NAME"] == "mkcpp-members"
     assert env["SIGNING_KEY_SECRET_ID"] == "mkcpp/signing-key"
+    assert env["LOOKUP_KEY_SECRET_ID"] == "mkcpp/lookup-key"
     assert env["BASE_URL"] == "http://127.0.0.1:3000"

@@ -1,0 +1,124 @@
+"""The two key secrets: the token-signing one rotates (its previous version still verifies), the
+email-lookup one never changes the ids it derives."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shared import keys as keys_module
+from shared import tokens
+from shared.keys import Keys, load_keys
+from shared.tokens import Purpose, SigningKey
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+SIGNING, NEXT, LOOKUP = "s" * 40, "n" * 40, "l" * 40
+
+
+def test_lookup_ids_are_those_of_the_old_single_root_secret():
+    # Given the lookup secret holds what the one root secret held before the split
+    before = Keys.from_root(LOOKUP)
+    after = Keys.from_secrets(SIGNING, LOOKUP)
+    # Then every stored email-lookup id is still found
+    assert after.email_lookup_id("ann@example.org") == before.email_lookup_id("ann@example.org")
+    # and rotating the signing secret does not change them either
+    assert Keys.from_secrets(NEXT, LOOKUP, previous_signing=SIGNING).lookup == after.lookup
+
+
+def test_the_signing_and_lookup_keys_are_independent():
+    keys = Keys.from_secrets(SIGNING, LOOKUP)
+    assert bytes(keys.token) != keys.lookup
+    assert Keys.from_secrets(NEXT, LOOKUP).token != keys.token
+
+
+def test_links_signed_before_a_rotation_verify_after_it_and_new_ones_use_the_new_key():
+    before = Keys.from_secrets(SIGNING, LOOKUP)
+    after = Keys.from_secrets(NEXT, LOOKUP, previous_signing=SIGNING)
+    old_link = tokens.issue(before.token, Purpose.UNSUBSCRIBE, "m", "n", NOW)
+    # Then a link from before the rotation verifies, for its whole lifetime
+    late = NOW + timedelta(days=364)
+    assert tokens.verify(old_link, Purpose.UNSUBSCRIBE, [after.token], late).subject == "m"
+    # And a new link is signed with the new key, which the old key alone would refuse
+    new_link = tokens.issue(after.token, Purpose.CONFIRM, "m", "n", NOW)
+    assert tokens.verify(new_link, Purpose.CONFIRM, [after.token], NOW)
+    with pytest.raises(tokens.TokenInvalid):
+        tokens.verify(new_link, Purpose.CONFIRM, [bytes(before.token)], NOW)
+
+
+def test_two_rotations_retire_a_leaked_key():
+    leaked = Keys.from_secrets(SIGNING, LOOKUP)
+    link = tokens.issue(leaked.token, Purpose.CONFIRM, "m", "n", NOW)
+    twice = Keys.from_secrets("t" * 40, LOOKUP, previous_signing=NEXT)
+    with pytest.raises(tokens.TokenInvalid):
+        tokens.verify(link, Purpose.CONFIRM, [twice.token], NOW)
+
+
+def test_links_signed_with_the_single_root_before_the_split_still_verify():
+    # Given a link signed before the split (one root secret for both keys, now the lookup secret)
+    link = tokens.issue(Keys.from_root(LOOKUP).token, Purpose.UNSUBSCRIBE, "m", "n", NOW)
+    # Then it verifies after the split, while LEGACY_TOKEN_KEY says so
+    split = Keys.from_secrets(SIGNING, LOOKUP)
+    assert tokens.verify(link, Purpose.UNSUBSCRIBE, [split.token], NOW)
+
+
+def test_key_material_never_appears_in_a_repr():
+    keys = Keys.from_secrets(SIGNING, LOOKUP, previous_signing=NEXT)
+    shown = repr(keys) + str(keys.token)
+    assert "previous=<2 keys>" in shown
+    assert repr(bytes(keys.token))[2:12] not in shown
+    assert repr(keys.lookup)[2:12] not in shown
+
+
+def test_a_signing_key_is_the_bytes_it_holds():
+    key = SigningKey(b"k" * 32, previous=[b"p" * 32])
+    assert key == b"k" * 32
+    assert tokens.verifying_keys([key, b"o" * 32]) == [b"k" * 32, b"p" * 32, b"o" * 32]
+
+
+@pytest.fixture
+def secrets(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    from shared.aws import client
+
+    with mock_aws():
+        client.cache_clear()
+        keys_module._secrets.cache_clear()
+        manager = boto3.client("secretsmanager", region_name="eu-west-2")
+        manager.create_secret(Name="signing", SecretString=SIGNING)
+        manager.create_secret(Name="lookup", SecretString=LOOKUP)
+        yield manager
+        keys_module._secrets.cache_clear()
+        client.cache_clear()
+
+
+def test_load_keys_reads_the_current_and_previous_signing_versions(secrets):
+    # Given a signing secret never rotated: no AWSPREVIOUS yet
+    first = load_keys("signing", "lookup")
+    assert first == Keys.from_secrets(SIGNING, LOOKUP)
+    # When an administrator puts a new value (the manual rotation)
+    secrets.put_secret_value(SecretId="signing", SecretString=NEXT)
+    keys_module._secrets.cache_clear()  # as five minutes would
+    rotated = load_keys("signing", "lookup")
+    # Then the new value signs, the old one still verifies, and the lookup key is unchanged
+    assert rotated.token == Keys.from_secrets(NEXT, LOOKUP).token
+    assert bytes(first.token) in rotated.token.previous
+    assert rotated.lookup == first.lookup
+
+
+def test_load_keys_caches_for_five_minutes(secrets, monkeypatch):
+    load_keys("signing", "lookup")
+    secrets.put_secret_value(SecretId="signing", SecretString=NEXT)
+    assert load_keys("signing", "lookup").token == Keys.from_secrets(SIGNING, LOOKUP).token
+    later = time.monotonic() + keys_module.SECRET_CACHE_SECONDS + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert load_keys("signing", "lookup").token == Keys.from_secrets(NEXT, LOOKUP).token
