@@ -136,6 +136,10 @@ class DeploymentConfig(BaseModel):
             "BASE_URL": base_url,
             "TIME_ZONE": self.time_zone,
             "PRIVACY_NOTICE_VERSION": self.privacy_notice_version,
+            # for the capabilities to come (meeting reminders, feedback routing): validated here,
+            # read by each function's settings model
+            "REMINDER_OFFSETS_DAYS": ",".join(str(days) for days in self.reminder_offsets_days),
+            "COORDINATORS": ",".join(self.coordinators),
         }
 
 

@@ -147,7 +147,7 @@ class FunctionSpec:
     reserved_concurrency: int = 2
 
     @property
-    def asynchronous(self) -> bool:
+    def invoked_by_schedule(self) -> bool:
         """Invoked asynchronously (schedules): needs an on-failure destination. (SQS-fed functions
         keep failed messages in their queue's own DLQ instead.)"""
         return bool(self.schedules)

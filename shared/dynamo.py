@@ -53,6 +53,19 @@ def is_condition_failure(error: ClientError) -> bool:
     return False
 
 
+def write_if(call: Any, **kwargs: Any) -> bool:
+    """Make a conditional write (`put_item`, `update_item`, `delete_item`, `transact_write_items`).
+    True if it was written, False if its condition failed; any other error is raised. The one way
+    every repository asks "write this only if ..."."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
     items: list[dict[str, Any]] = []

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from shared.clock import epoch, iso
-from shared.dynamo import is_condition_failure, to_item
+from shared.dynamo import to_item, write_if
 from shared.dynamo import value as v
 
 T = TypeVar("T")
@@ -61,13 +61,7 @@ class SendLedger:
         kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         if values:
             kwargs["ExpressionAttributeValues"] = values
-        try:
-            self._db.put_item(**kwargs)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return write_if(self._db.put_item, **kwargs)
 
     def release(self, key: SendKey, now: datetime) -> None:
         """Undo this request's claim (only if it is still ours)."""

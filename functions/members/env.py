@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.settings import DeploymentSettings, FunctionSettings
 
 
-class _Env(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class BouncesEnv(_Env):
+class BouncesEnv(FunctionSettings):
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
     signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
     lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
 
 
-class MembersEnv(BouncesEnv):
+class MembersEnv(BouncesEnv, DeploymentSettings):
     """members_public and members_admin: both send email and keep the audit trail."""
 
     meetings_table: str = Field(alias="MEETINGS_TABLE_NAME")
@@ -26,12 +24,8 @@ class MembersEnv(BouncesEnv):
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE_NAME")
     audit_table: str = Field(alias="AUDIT_TABLE_NAME")
     configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
-    group_name: str = Field(alias="GROUP_NAME")
     sender: str = Field(alias="SENDER")
     reply_to: str = Field(alias="REPLY_TO")
-    base_url: str = Field(alias="BASE_URL")
-    time_zone: str = Field(alias="TIME_ZONE")
-    privacy_notice_version: str = Field(alias="PRIVACY_NOTICE_VERSION")
 
 
 @cache

@@ -208,7 +208,7 @@ class DeclaredFunction(Construct):
         if spec.sends_email:
             self._grant_email(runtime)
 
-        self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.asynchronous else None
+        self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         self.environment = env = environment(
             spec, runtime.platform.resources, config.as_environment(runtime.base_url)
         )
@@ -244,8 +244,8 @@ class DeclaredFunction(Construct):
             on_failure=destinations.SqsDestination(self.dead_letter_queue)
             if self.dead_letter_queue
             else None,
-            retry_attempts=ASYNC_RETRY_ATTEMPTS if spec.asynchronous else None,
-            max_event_age=ASYNC_MAX_EVENT_AGE if spec.asynchronous else None,
+            retry_attempts=ASYNC_RETRY_ATTEMPTS if spec.invoked_by_schedule else None,
+            max_event_age=ASYNC_MAX_EVENT_AGE if spec.invoked_by_schedule else None,
         )
         self.schedules = self._schedules(config) if spec.schedules else []
         if spec.ses_events:
@@ -396,9 +396,9 @@ class DeclaredFunction(Construct):
     def _no_dlq_reason(self) -> str:
         """Why this function has no Lambda DeadLetterConfig, for each way it is invoked."""
         reasons = []
-        if self.spec.routes or not (self.spec.asynchronous or self.spec.ses_events):
+        if self.spec.routes or not (self.spec.invoked_by_schedule or self.spec.ses_events):
             reasons.append(SYNC_NO_DLQ)
-        if self.spec.asynchronous:
+        if self.spec.invoked_by_schedule:
             reasons.append(ASYNC_DESTINATION)
         if self.spec.ses_events:
             reasons.append(SQS_FED)

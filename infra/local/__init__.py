@@ -5,7 +5,7 @@
 - `gateway`: the HTTP API on 127.0.0.1:3000 (API Gateway HTTP API, payload format 2.0 built by
   `events`, the JWT authorizer emulated by `auth`) plus the `/_local/...` helpers (`outbox`,
   schedules, SES events), the forms at `/` and the site under `/site/`;
-- `scheduler` runs the declared schedules (`schedule` evaluates their cron/rate expressions);
+- `scheduler` runs the declared schedules (`cron` evaluates their cron/rate expressions);
   `queues` feeds SES bounce and complaint events to the functions declared with `ses_events`;
 - `invoke`: `make invoke FN=... EVENT=...`, one invocation like `sam local invoke`;
 - `auth`: `python -m infra.local.auth --group editors` mints a token for the local authorizer.

@@ -30,12 +30,12 @@ from infra.config import ConfigError
 from infra.declaration import FUNCTIONS, all_routes, all_schedules
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
+from infra.local.cron import ExpressionError
 from infra.local.environment import deployment_config, function_environment
 from infra.local.functions import Console, Functions, Invocation
 from infra.local.gateway import Gateway, Site
 from infra.local.outbox import Outbox
 from infra.local.queues import EMAIL_EVENTS_QUEUE, EmailEvents, QueuePoller, provision_queue
-from infra.local.schedule import ExpressionError
 from infra.local.scheduler import Scheduler
 from infra.local.services import Services, StartupError, boto_client
 from infra.local.state import ADMIN_TOKEN, JWT_KEY, StateDir, StateLocked

@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra.declaration import FunctionSpec, Schedule
+from infra.local.cron import Expression, parse
 from infra.local.functions import Console, Invocation
-from infra.local.schedule import Expression, parse
 
 
 @dataclass

@@ -15,11 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.clock import iso
-from shared.dynamo import from_item, is_condition_failure, query_all, to_item, version_condition
+from shared.dynamo import from_item, query_all, to_item, version_condition, write_if
 from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
@@ -174,16 +173,13 @@ class GroupRepository:
             created_at=iso(now),
             updated_at=iso(now),
         )
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={**group_key(group.id), **to_item(group.model_dump(mode="json"))},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise GroupExists(group.id) from exc
-            raise
+        if not write_if(
+            self._db.put_item,
+            TableName=self._table,
+            Item={**group_key(group.id), **to_item(group.model_dump(mode="json"))},
+            ConditionExpression="attribute_not_exists(pk)",
+        ):
+            raise GroupExists(group.id)
         return group
 
     def update(self, group_id: str, changes: dict[str, Any], now: datetime) -> WorkingGroup:
@@ -195,16 +191,12 @@ class GroupRepository:
                 {**group.model_dump(), **changes, "updated_at": iso(now), "version": group.version + 1}
             )
             condition, values = version_condition(group.version)
-            try:
-                self._db.put_item(
-                    TableName=self._table,
-                    Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
-                    ConditionExpression=f"attribute_exists(pk) AND ({condition})",
-                    ExpressionAttributeValues=values,
-                )
-            except ClientError as exc:
-                if is_condition_failure(exc):
-                    continue
-                raise
-            return updated
+            if write_if(
+                self._db.put_item,
+                TableName=self._table,
+                Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
+                ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+                ExpressionAttributeValues=values,
+            ):
+                return updated
         raise GroupChanged(group_id)

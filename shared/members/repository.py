@@ -26,10 +26,10 @@ from shared.dynamo import (
     decode_cursor,
     encode_cursor,
     from_item,
-    is_condition_failure,
     query_all,
     to_item,
     version_condition,
+    write_if,
 )
 from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
@@ -504,12 +504,8 @@ class MemberRepository:
 
     def _conditional(self, call: Any, conflict: type[Exception] = StaleMember, **kwargs: Any) -> None:
         """Make a conditional write; a failed condition raises `conflict` (the caller's meaning)."""
-        try:
-            call(**kwargs)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise conflict from exc
-            raise
+        if not write_if(call, **kwargs):
+            raise conflict
 
 
 def _validated(member: Member, **changes: Any) -> Member:

@@ -14,11 +14,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import from_item, is_condition_failure, to_item
+from shared.dynamo import from_item, to_item, write_if
 from shared.dynamo import value as v
 from shared.keys import Keys
 from shared.members.models import normalise_email
@@ -107,17 +106,12 @@ class SuppressionList:
         raise RuntimeError("suppression kept changing concurrently")
 
     def lift(self, lookup_id: str) -> bool:
-        try:
-            self._db.delete_item(
-                TableName=self._table,
-                Key=suppression_key(lookup_id),
-                ConditionExpression="attribute_exists(pk)",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return write_if(
+            self._db.delete_item,
+            TableName=self._table,
+            Key=suppression_key(lookup_id),
+            ConditionExpression="attribute_exists(pk)",
+        )
 
     def _save(self, entry: Suppression, expected_version: int, expires_at: int | None) -> bool:
         item = {
@@ -130,10 +124,4 @@ class SuppressionList:
         kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         if expected_version:
             kwargs["ExpressionAttributeValues"] = {":v": v(expected_version)}
-        try:
-            self._db.put_item(**kwargs)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return write_if(self._db.put_item, **kwargs)

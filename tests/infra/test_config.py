@@ -85,3 +85,17 @@ def test_missing_assets_are_explained(monkeypatch, tmp_path, capsys):
         infra_app.main()
     assert exited.value.code != 0
     assert "make build" in capsys.readouterr().err
+
+
+def test_settings_functions_will_need_reach_them_validated():
+    # reminder offsets, the time zone and the coordinators travel in the same generated environment
+    from shared.settings import DeploymentSettings
+
+    _app, stack = build_app(mkcpp(reminder_offsets_days=[1, 14]), outdir=new_outdir())
+    for declared in stack.functions.values():
+        env = {k: v for k, v in declared.environment.items() if isinstance(v, str)}
+        env.setdefault("BASE_URL", "https://x.example")
+        settings = DeploymentSettings.model_validate(env)
+        assert settings.reminder_offsets_days == [14, 1]
+        assert settings.time_zone == "Europe/London"
+        assert settings.coordinators == ["coordinator@mkcpp.org.uk"]

@@ -238,7 +238,7 @@ def test_role_grants_nothing_undeclared(template, spec):
             assert spec.signing_key
             assert sorted(targets) == key_secrets
         elif actions <= SQS_SEND_ACTIONS:
-            assert spec.asynchronous  # its own on-failure queue
+            assert spec.invoked_by_schedule  # its own on-failure queue
             (invoke_config,) = [
                 c
                 for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
@@ -286,7 +286,7 @@ def test_only_asynchronous_functions_get_failure_handling_and_schedules(template
         for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
     }
     # Then exactly those have an on-failure configuration, and every schedule is deployed
-    assert configured == {by_name[s.name][0] for s in FUNCTIONS if s.asynchronous}
+    assert configured == {by_name[s.name][0] for s in FUNCTIONS if s.invoked_by_schedule}
     assert len(resources(template, "AWS::Scheduler::Schedule")) == len(all_schedules())
     # And no function has a legacy Lambda DLQ (SQS-fed ones use their queue's DLQ)
     assert not any("DeadLetterConfig" in f["Properties"] for _, f in by_name.values())

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from infra.declaration import FunctionSpec, Schedule
+from infra.local.cron import Cron, ExpressionError, parse
 from infra.local.functions import Console, Invocation
-from infra.local.schedule import Cron, ExpressionError, parse
 from infra.local.scheduler import Scheduler
 
 LONDON = ZoneInfo("Europe/London")
