@@ -127,6 +127,39 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue and its dead-letter queue, consumed by one declared function (the one whose
+    `consumes` names it) through an event source mapping with partial batch failures.
+
+    The CDK construct and local mode both build it from these values, so the cloud and the laptop
+    retry, batch and dead-letter alike. `source` says what fills it: "ses_events" is the SES
+    configuration set's bounce and complaint events (via an SNS topic); None means the functions
+    named in `producers` send to it (they get sqs:SendMessage on it, and its URL in their env)."""
+
+    key: str
+    description: str
+    source: Literal["ses_events"] | None = None
+    producers: tuple[str, ...] = ()
+    batch_size: int = 5  # small: one poison message delays few others
+    max_receive_count: int = 5  # receives before a message moves to the dead-letter queue
+    max_concurrency: int = 2  # batches at once (2 is the lowest SQS allows)
+    # AWS: at least six times the consumer's timeout, so throttled retries don't redeliver early
+    visibility_factor: int = 6
+    retention_days: int = 4
+
+    def visibility_timeout_seconds(self, consumer: FunctionSpec) -> int:
+        return self.visibility_factor * consumer.timeout_seconds
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.key.upper()}_QUEUE_URL"
+
+    @property
+    def local_name(self) -> str:
+        return f"mkcpp-local-{self.key.replace('_', '-')}"
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     handler: str  # dotted path: functions.members.public.lambda_handler
@@ -138,7 +171,7 @@ class FunctionSpec:
     signing_key: bool = False  # may read the token-signing and email-lookup secrets (shared/keys.py)
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
-    ses_events: bool = False  # consumes the SES bounce/complaint events (SNS topic -> SQS queue)
+    consumes: tuple[str, ...] = ()  # keys of the declared queues this function consumes
     memory_mb: int = 512
     timeout_seconds: int = 10
     # Reserved concurrency: the most copies that may run at once (and a floor the account keeps for
@@ -151,6 +184,11 @@ class FunctionSpec:
         """Invoked asynchronously (schedules): needs an on-failure destination. (SQS-fed functions
         keep failed messages in their queue's own DLQ instead.)"""
         return bool(self.schedules)
+
+    @property
+    def ses_events(self) -> bool:
+        """Consumes the SES bounce/complaint events (a declared queue whose source is SES)."""
+        return any(queue(key).source == "ses_events" for key in self.consumes)
 
     @property
     def service_name(self) -> str:
@@ -284,9 +322,9 @@ MEMBER_BOUNCES = FunctionSpec(
     description="Suppresses addresses that hard-bounce or complain, and counts soft bounces (3 in 30 days).",
     tables={"members": Access.GET | Access.QUERY | Access.PUT | Access.UPDATE | Access.DELETE},
     signing_key=True,
-    ses_events=True,
+    consumes=("ses_events",),
     timeout_seconds=30,
-    # = the event source mapping's maximum concurrency (infra/constructs/email_events.py)
+    # = the event source mapping's maximum concurrency (SES_EVENTS.max_concurrency)
     reserved_concurrency=2,
 )
 
@@ -306,6 +344,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOU
 # be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency
 # (README, "Deploying for real"). Keeping the sum small keeps that request modest.
 RESERVED_CONCURRENCY_BUDGET = 50
+
+
+# --- queues -------------------------------------------------------------------------------------
+
+SES_EVENTS = QueueSpec(
+    key="ses_events",
+    description="Bounces and complaints SES publishes for our configuration set (SNS topic -> this queue).",
+    source="ses_events",
+)
+
+QUEUES: tuple[QueueSpec, ...] = (SES_EVENTS,)
+
+
+def queue(key: str) -> QueueSpec:
+    for spec in QUEUES:
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no queue named {key!r}; known: {', '.join(q.key for q in QUEUES)}")
+
+
+def consumers_of(spec: QueueSpec, functions: tuple[FunctionSpec, ...] | None = None) -> list[FunctionSpec]:
+    return [f for f in (FUNCTIONS if functions is None else functions) if spec.key in f.consumes]
 
 
 def table(key: str) -> TableSpec:

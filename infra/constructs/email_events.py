@@ -31,21 +31,18 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.alerts import Alerts
 from infra.constructs.queues import dead_letter_queue
+from infra.declaration import SES_EVENTS
 
 # Only what the members capability acts on: hard bounces and complaints suppress an address, soft
 # bounces are counted. Deliveries, opens, clicks and delivery delays are not published at all.
 EVENTS = (ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT)
 
-# AWS: a queue's visibility timeout should be at least six times the consuming function's timeout,
-# so that messages are not received again while Lambda is still retrying a throttled batch.
-VISIBILITY_TIMEOUT_FACTOR = 6
-MAX_RECEIVE_COUNT = 5
-QUEUE_RETENTION = Duration.days(4)
-# Small batches: one poison message delays few others, and a batch fits well inside the timeout.
-BATCH_SIZE = 5
-# Bounces are not urgent: two concurrent batches at most, so a bounce storm after a mailing cannot
-# crowd the members table or the account's Lambda concurrency (2 is the lowest value SQS allows).
-MAX_CONCURRENCY = 2
+# The queue's settings (visibility, receives, batch size, concurrency, retention) are declared in
+# infra/declaration.py (`SES_EVENTS`), where local mode reads them too. These names stay for tests.
+VISIBILITY_TIMEOUT_FACTOR = SES_EVENTS.visibility_factor
+MAX_RECEIVE_COUNT = SES_EVENTS.max_receive_count
+BATCH_SIZE = SES_EVENTS.batch_size
+MAX_CONCURRENCY = SES_EVENTS.max_concurrency
 
 
 class EmailEvents(Construct):
@@ -61,7 +58,7 @@ class EmailEvents(Construct):
         alerts: Alerts,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.visibility_timeout_seconds = VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds
+        self.visibility_timeout_seconds = SES_EVENTS.visibility_factor * consumer_timeout_seconds
         self.consumer: lambda_.IFunction | None = None
         configuration_set_arn = Stack.of(self).format_arn(
             service="ses",
@@ -102,7 +99,7 @@ class EmailEvents(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
-            retention_period=QUEUE_RETENTION,
+            retention_period=Duration.days(SES_EVENTS.retention_days),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
             ),

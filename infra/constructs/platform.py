@@ -21,7 +21,7 @@ from infra.constructs.alerts import Alerts
 from infra.constructs.backup import TableBackups
 from infra.constructs.email_events import EmailEvents
 from infra.constructs.encryption import data_key, log_group_key
-from infra.declaration import FUNCTIONS, TABLES, FunctionSpec, Resources, TableSpec
+from infra.declaration import FUNCTIONS, SES_EVENTS, TABLES, FunctionSpec, Resources, TableSpec, consumers_of
 
 # The tag that maps a table in the synthesized template back to its `TableSpec.key`
 # (tests/support/cdk.py builds moto and DynamoDB Local tables from the template through it).
@@ -99,13 +99,13 @@ class PlatformConstruct(Construct):
     def _email_events(self, functions: Sequence[FunctionSpec]) -> EmailEvents | None:
         """The bounce/complaint event path, sized for its consumer; none if nothing would consume it
         (the configuration set's suppression options still stop sends to those addresses)."""
-        consumers = [spec for spec in functions if spec.ses_events]
+        consumers = consumers_of(SES_EVENTS, tuple(functions))
         if not consumers:
             return None
         if len(consumers) > 1:
             raise ValueError(
                 "SES events go to one queue, which hands each message to one consumer; "
-                f"declare ses_events on one function, not on {', '.join(s.name for s in consumers)}"
+                f"let one function consume {SES_EVENTS.key!r}, not {', '.join(s.name for s in consumers)}"
             )
         return EmailEvents(
             self,

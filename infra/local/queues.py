@@ -1,16 +1,16 @@
 """SQS event sources, emulated: SES bounce and complaint events reach the functions that want them.
 
 In AWS, the SES configuration set publishes bounces and complaints to an SNS topic, which feeds an
-SQS queue, which Lambda polls for each function declared with `ses_events=True`. Locally, moto
+SQS queue (`SES_EVENTS` in infra/declaration.py), which Lambda polls for its consumer. Locally, moto
 sends no such events, so the queue is made in moto and filled on request:
 `POST /_local/email-events` (any SES event notification), or the shortcuts
 `POST /_local/email-events/bounce` `{"to": ..., "type": "Permanent" | "Transient"}` and
 `POST /_local/email-events/complaint` `{"to": ...}`.
 
-A poller then does what Lambda's SQS event source does: receive up to 10 messages, invoke the
-function with an SQS event, delete the messages it handled (all but the `batchItemFailures` it
-reports), and leave the rest to come back after the visibility timeout and, after 3 receives, go
-to the dead-letter queue.
+A poller then does what Lambda's SQS event source does: receive up to the declared batch size,
+invoke the function with an SQS event, delete the messages it handled (all but the
+`batchItemFailures` it reports), and leave the rest to come back after the declared visibility
+timeout and, after the declared number of receives, go to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from infra.declaration import SES_EVENTS
 from infra.local import ACCOUNT_ID, REGION
 from infra.local.functions import Console, Invocation
 
-EMAIL_EVENTS_QUEUE = "mkcpp-local-email-events"
 EMAIL_EVENTS_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:mkcpp-local-email-events"
-MAX_RECEIVE_COUNT = 3
-BATCH_SIZE = 10
 
 
-def provision_queue(sqs: Any, name: str, visibility_seconds: int) -> tuple[str, str]:
-    """The queue and its dead-letter queue; returns (url, arn)."""
+def provision_queue(
+    sqs: Any, name: str, visibility_seconds: int, max_receive_count: int = SES_EVENTS.max_receive_count
+) -> tuple[str, str]:
+    """The queue and its dead-letter queue, as declared; returns (url, arn)."""
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dead_letters = _arn(sqs, dlq_url)
-    redrive = json.dumps({"deadLetterTargetArn": dead_letters, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+    redrive = json.dumps({"deadLetterTargetArn": dead_letters, "maxReceiveCount": str(max_receive_count)})
     url = sqs.create_queue(
         QueueName=name,
         Attributes={"VisibilityTimeout": str(visibility_seconds), "RedrivePolicy": redrive},
@@ -159,7 +159,9 @@ class QueuePoller:
         function: str,
         invoke: Callable[[str, Any], Invocation],
         console: Console,
+        batch_size: int = SES_EVENTS.batch_size,
     ) -> None:
+        self._batch_size = batch_size
         self._sqs = sqs
         self.queue_url = queue_url
         self._queue_arn = queue_arn
@@ -195,7 +197,7 @@ class QueuePoller:
         """Receive one batch and hand it to the function; returns how many messages it held."""
         messages = self._sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=BATCH_SIZE,
+            MaxNumberOfMessages=self._batch_size,
             WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
         ).get("Messages", [])

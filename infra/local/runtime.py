@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import ConfigError
-from infra.declaration import FUNCTIONS, all_routes, all_schedules
+from infra.declaration import FUNCTIONS, SES_EVENTS, all_routes, all_schedules, consumers_of
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
 from infra.local.cron import ExpressionError
@@ -35,7 +35,7 @@ from infra.local.environment import deployment_config, function_environment
 from infra.local.functions import Console, Functions, Invocation
 from infra.local.gateway import Gateway, Site
 from infra.local.outbox import Outbox
-from infra.local.queues import EMAIL_EVENTS_QUEUE, EmailEvents, QueuePoller, provision_queue
+from infra.local.queues import EmailEvents, QueuePoller, provision_queue
 from infra.local.scheduler import Scheduler
 from infra.local.services import Services, StartupError, boto_client
 from infra.local.state import ADMIN_TOKEN, JWT_KEY, StateDir, StateLocked
@@ -165,14 +165,22 @@ class LocalMode:
         self._banner(tables, token, token_file, config.time_zone)
 
     def _email_event_queues(self, moto_url: str, sender: str) -> EmailEvents:
-        """A queue and a poller for each function declared with `ses_events`."""
+        """The declared SES events queue, made as declared (visibility, receives, batch size), and a
+        poller for its one consumer, as Lambda's event source mapping would."""
         sqs = boto_client("sqs", moto_url)
         pollers = []
-        for spec in FUNCTIONS:
-            if getattr(spec, "ses_events", False):
-                name = f"{EMAIL_EVENTS_QUEUE}-{spec.service_name}"
-                url, arn = provision_queue(sqs, name, visibility_seconds=spec.timeout_seconds + 5)
-                pollers.append(QueuePoller(sqs, url, arn, spec.name, self._invoke, self.console))
+        for spec in consumers_of(SES_EVENTS):
+            url, arn = provision_queue(
+                sqs,
+                SES_EVENTS.local_name,
+                visibility_seconds=SES_EVENTS.visibility_timeout_seconds(spec),
+                max_receive_count=SES_EVENTS.max_receive_count,
+            )
+            pollers.append(
+                QueuePoller(
+                    sqs, url, arn, spec.name, self._invoke, self.console, batch_size=SES_EVENTS.batch_size
+                )
+            )
         return EmailEvents(pollers, sender)
 
     def _invoke(self, name: str, event: Any) -> Invocation:

@@ -267,7 +267,7 @@ def consumer(name: str, timeout_seconds: int = 30) -> FunctionSpec:
         name=name,
         handler="functions.members.bounces.lambda_handler",
         description="Test-only SES events consumer.",
-        ses_events=True,
+        consumes=("ses_events",),
         timeout_seconds=timeout_seconds,
     )
 
@@ -306,3 +306,17 @@ def test_a_consumer_needs_the_platform_event_path_sized_for_its_timeout():
     sized = PlatformConstruct(stack, "Sized", functions=(consumer("short", 30),))
     with pytest.raises(ValueError, match="visibility timeout of at least 360 s"):
         DeclaredFunction(stack, "Slow", spec=consumer("slow", 60), runtime=runtime(sized))
+
+
+def test_the_deployed_queue_is_the_declared_one(template, path):
+    # the same values local mode builds its queue and poller from (infra/local/runtime.py)
+    from infra.declaration import SES_EVENTS, consumers_of
+
+    (consumer_spec,) = consumers_of(SES_EVENTS)
+    queue = props(template, path.queue)
+    assert queue["VisibilityTimeout"] == SES_EVENTS.visibility_timeout_seconds(consumer_spec)
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == SES_EVENTS.max_receive_count
+    assert queue["MessageRetentionPeriod"] == SES_EVENTS.retention_days * 86400
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["BatchSize"] == SES_EVENTS.batch_size
+    assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] == SES_EVENTS.max_concurrency

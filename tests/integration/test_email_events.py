@@ -50,3 +50,18 @@ def test_bad_email_event_requests_are_400s(local: LocalMode) -> None:
     assert local.post("/_local/email-events/bounce", json_body={"to": "a@b.c", "type": "Soft"}).status == 400
     assert local.post("/_local/email-events", json_body={"no": "eventType"}).status == 400
     assert local.get("/_local/email-events/bounce").status == 405
+
+
+def test_local_mode_builds_the_declared_queue(local: LocalMode) -> None:
+    # the same visibility timeout and receive count the CDK stack deploys (tests/infra checks that side)
+    import json
+
+    from infra.declaration import SES_EVENTS, consumers_of
+    from infra.local.services import boto_client
+
+    sqs = boto_client("sqs", local.endpoints["moto"])
+    url = sqs.get_queue_url(QueueName=SES_EVENTS.local_name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    (consumer,) = consumers_of(SES_EVENTS)
+    assert int(attributes["VisibilityTimeout"]) == SES_EVENTS.visibility_timeout_seconds(consumer)
+    assert int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) == SES_EVENTS.max_receive_count
