@@ -127,6 +127,31 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket (encrypted, private, TLS only). Who writes which key prefix and who reads are
+    declared here: the grants and the `<KEY>_BUCKET_NAME` environment variable follow from it, in AWS
+    and locally. `public_prefix`: the keys under it are the published site, served by CloudFront at
+    `/<prefix>...` in AWS and by local mode at the same path (`/site/...`)."""
+
+    key: str
+    description: str
+    writers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # function -> key prefixes
+    readers: tuple[str, ...] = ()  # functions that read any key
+    public_prefix: str | None = None
+
+    @property
+    def env_var(self) -> str:
+        return f"{self.key.upper()}_BUCKET_NAME"
+
+    @property
+    def local_name(self) -> str:
+        return f"mkcpp-local-{self.key.replace('_', '-')}"
+
+    def users(self) -> set[str]:
+        return set(self.writers) | set(self.readers)
+
+
+@dataclass(frozen=True)
 class QueueSpec:
     """An SQS queue and its dead-letter queue, consumed by one declared function (the one whose
     `consumes` names it) through an event source mapping with partial batch failures.
@@ -346,6 +371,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOU
 RESERVED_CONCURRENCY_BUDGET = 50
 
 
+# --- buckets ------------------------------------------------------------------------------------
+
+SITE = BucketSpec(
+    key="site",
+    description="The published site: the directory's HTML, print and JSON editions (written by the "
+    "directory capability, to come), served under /site/ by CloudFront.",
+    public_prefix="site/",
+)
+
+BUCKETS: tuple[BucketSpec, ...] = (SITE,)
+
 # --- queues -------------------------------------------------------------------------------------
 
 SES_EVENTS = QueueSpec(
@@ -395,6 +431,7 @@ class Resources:
     signing_key_secret: str  # the token-signing secret (rotatable)
     configuration_set: str
     lookup_key_secret: str  # the email-lookup secret (never rotated)
+    bucket_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
@@ -415,6 +452,9 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
     if spec.signing_key:
         env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
         env["LOOKUP_KEY_SECRET_ID"] = resources.lookup_key_secret
+    for bucket in BUCKETS:
+        if spec.name in bucket.users():
+            env[bucket.env_var] = resources.bucket_names[bucket.key]
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
     return env

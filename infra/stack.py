@@ -24,7 +24,7 @@ from infra.constructs.edge import ApiEdge
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
 from infra.constructs.members import MembersConstruct
 from infra.constructs.platform import PlatformConstruct
-from infra.declaration import FUNCTIONS, FunctionSpec
+from infra.declaration import FUNCTIONS, SITE, FunctionSpec
 
 CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct)
 
@@ -60,6 +60,8 @@ class MkcppStack(Stack):
                 web_acl_arn=web_acl_arn,
                 group_name=config.group_name,
                 secrets_key=self.platform.secrets_key,
+                site=self.platform.buckets[SITE.key],
+                site_prefix=SITE.public_prefix or "site/",
             )
             if web_acl_arn
             else None

@@ -21,6 +21,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
@@ -195,6 +196,8 @@ class ApiEdge(Construct):
         web_acl_arn: str,
         group_name: str,
         secrets_key: kms.IKey,
+        site: s3.IBucket | None = None,
+        site_prefix: str = "site/",
     ) -> None:
         super().__init__(scope, construct_id)
         self.origin_secret = secretsmanager.Secret(
@@ -233,6 +236,17 @@ class ApiEdge(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
             ),
+            # the published site: `/site/...` is the bucket's `site/...`, read through origin access
+            # control (the bucket stays private), cached
+            additional_behaviors={
+                f"/{site_prefix}*": cloudfront.BehaviorOptions(
+                    origin=origins.S3BucketOrigin.with_origin_access_control(site),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                    cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                )
+            }
+            if site is not None
+            else None,
         )
         nag.acknowledge(
             self.distribution,

@@ -40,6 +40,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.platform import PlatformConstruct
 from infra.constructs.queues import dead_letter_queue
 from infra.declaration import (
+    BUCKETS,
     IDEMPOTENCY,
     Access,
     FunctionSpec,
@@ -202,6 +203,7 @@ class DeclaredFunction(Construct):
         self.log_group = new_log_group(self, "Logs", config, runtime.platform.log_key)
         self._grant_logs()
         self._grant_tables(runtime.platform)
+        self._grant_buckets(runtime.platform)
         if spec.signing_key:
             runtime.platform.signing_key.grant_read(self.role)
             runtime.platform.lookup_key.grant_read(self.role)
@@ -282,6 +284,24 @@ class DeclaredFunction(Construct):
                     f"({', '.join(i.name for i in table(key).indexes)}): "
                     "index ARNs only exist as <table ARN>/index/<name>; `/index/*` is scoped to this one "
                     "table and grants dynamodb:Query only (no Scan).",
+                )
+
+    def _grant_buckets(self, platform: PlatformConstruct) -> None:
+        """PutObject under the key prefixes the bucket declares this function writes; GetObject if it
+        reads. Nothing else: no listing, no deleting, no other prefix."""
+        for spec in BUCKETS:
+            bucket = platform.buckets[spec.key]
+            prefixes = spec.writers.get(self.spec.name, ())
+            if prefixes:
+                self.role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["s3:PutObject"],
+                        resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+                    )
+                )
+            if self.spec.name in spec.readers:
+                self.role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")])
                 )
 
     def _grant_email(self, runtime: FunctionRuntime) -> None:

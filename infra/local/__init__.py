@@ -26,4 +26,3 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 SIGNING_KEY_SECRET = "mkcpp/signing-key"  # the token-signing secret
 LOOKUP_KEY_SECRET = "mkcpp/lookup-key"  # the email-lookup secret
 CONFIGURATION_SET = "mkcpp-local"
-SITE_BUCKET = "mkcpp-local-site"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
-from infra.declaration import TABLES, FunctionSpec, Resources, environment
+from infra.declaration import BUCKETS, TABLES, FunctionSpec, Resources, environment
 from infra.local import ACCOUNT_ID, CONFIGURATION_SET, LOOKUP_KEY_SECRET, REGION, ROOT, SIGNING_KEY_SECRET
 
 
@@ -33,6 +33,7 @@ def deployment_config(root: Path = ROOT) -> DeploymentConfig:
 def local_resources() -> Resources:
     names = {t.key: t.local_name for t in TABLES}
     return Resources(
+        bucket_names={b.key: b.local_name for b in BUCKETS},
         table_names=names,
         signing_key_secret=SIGNING_KEY_SECRET,
         configuration_set=CONFIGURATION_SET,

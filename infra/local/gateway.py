@@ -23,8 +23,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from infra.declaration import FunctionSpec, Route, Schedule
-from infra.local import SITE_BUCKET
+from infra.declaration import SITE, FunctionSpec, Route, Schedule
 from infra.local.auth import Authorizer, Unauthorized
 from infra.local.events import (
     BadResult,
@@ -58,13 +57,17 @@ def json_response(status: int, data: Any) -> HttpResponse:
 class Site:
     """The published site: objects of the site bucket, as CloudFront serves them."""
 
-    def __init__(self, s3: Any, bucket: str = SITE_BUCKET) -> None:
+    def __init__(
+        self, s3: Any, bucket: str = SITE.local_name, prefix: str = SITE.public_prefix or ""
+    ) -> None:
+        """`/site/<path>` is the bucket's `<prefix><path>`, as CloudFront's `/site/*` behaviour maps it."""
         self._s3 = s3
         self._bucket = bucket
+        self._prefix = prefix
 
     def _get(self, key: str) -> tuple[bytes, str] | None:
         try:
-            found = self._s3.get_object(Bucket=self._bucket, Key=key)
+            found = self._s3.get_object(Bucket=self._bucket, Key=self._prefix + key)
         except self._s3.exceptions.NoSuchKey:
             return None
         return found["Body"].read(), found.get("ContentType") or "application/octet-stream"

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.config import DeploymentConfig
-from infra.declaration import TABLES, TableSpec
-from infra.local import CONFIGURATION_SET, REGION, ROOT, SITE_BUCKET
+from infra.declaration import BUCKETS, TABLES, TableSpec
+from infra.local import CONFIGURATION_SET, REGION, ROOT
 from infra.local.environment import Endpoints
 
 DYNAMODB_START_TIMEOUT = 60.0
@@ -275,7 +275,10 @@ def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping
         sesv2.create_configuration_set(ConfigurationSetName=CONFIGURATION_SET)
     s3 = boto_client("s3", moto_url)
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        s3.create_bucket(Bucket=SITE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        for bucket in BUCKETS:  # every declared bucket, by its local name
+            s3.create_bucket(
+                Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
 
 
 # --- both ----------------------------------------------------------------------------------------

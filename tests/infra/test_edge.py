@@ -47,7 +47,7 @@ def test_the_api_is_served_through_cloudfront_with_the_web_acl(template):
     behaviour = config["DefaultCacheBehavior"]
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
     assert set(behaviour["AllowedMethods"]) >= {"GET", "POST", "PATCH", "DELETE", "PUT"}
-    (origin,) = config["Origins"]
+    (origin,) = [o for o in config["Origins"] if "CustomOriginConfig" in o]
     headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
     # the origin-verify value comes from Secrets Manager at deploy time, never a literal in the template
     assert "resolve:secretsmanager" in json.dumps(headers["X-Origin-Verify"])
@@ -71,3 +71,24 @@ def test_the_stacks_are_pinned_to_london_and_the_acl_to_us_east_1(synthesis):
     environments = {name: a["environment"] for name, a in artifacts if "environment" in a}
     assert environments[main_stack_name()].endswith("/eu-west-2")
     assert environments[f"{main_stack_name()}WebAcl"].endswith("/us-east-1")
+
+
+def test_the_published_site_is_the_declared_bucket_served_under_site(template):
+    from infra.declaration import SITE
+
+    (distribution,) = resources(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    (behaviour,) = config["CacheBehaviors"]
+    assert behaviour["PathPattern"] == f"/{SITE.public_prefix}*"
+    (s3_origin,) = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert "OriginAccessControlId" in s3_origin  # the bucket stays private; CloudFront reads it
+    buckets = resources(template, "AWS::S3::Bucket")
+    (site_id,) = [lid for lid in buckets if lid.startswith("PlatformSite")]
+    props = buckets[site_id]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}

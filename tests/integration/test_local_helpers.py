@@ -5,8 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from infra.declaration import all_schedules
-from infra.local import SITE_BUCKET
+from infra.declaration import SITE, all_schedules
 from tests.support.local import LocalMode
 
 pytestmark = pytest.mark.integration
@@ -69,8 +68,8 @@ def test_the_site_bucket_is_served_under_site(local: LocalMode) -> None:
         aws_secret_access_key="local",
     )
     s3.put_object(
-        Bucket=SITE_BUCKET,
-        Key="directory/index.html",
+        Bucket=SITE.local_name,
+        Key=f"{SITE.public_prefix}directory/index.html",
         Body=b"<h1>Directory</h1>",
         ContentType="text/html; charset=utf-8",
     )
