@@ -276,7 +276,7 @@ class DeclaredFunction(Construct):
                 self.role.add_to_principal_policy(
                     iam.PolicyStatement(actions=list(on_indexes), resources=[f"{target.table_arn}/index/*"])
                 )
-                logical_id = Stack.of(target).get_logical_id(target.node.default_child)  # type: ignore[arg-type]
+                logical_id = Stack.of(target).get_logical_id(target.node.default_child)
                 nag.acknowledge(
                     self.role,
                     f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
