@@ -406,3 +406,5 @@ def test_no_name_email_or_phone_reaches_the_logs(aws, capsys, caplog):
     assert len(lines) >= 6 and '"member_id"' in everything  # the handlers did log, with context
     for secret in ("ann.example", "example.org", "ann example", "01908", "660033", token.lower()[:20]):
         assert secret not in everything, f"{secret!r} leaked into the logs"
+    # nor anything that says she is a patient (health data: logs outlive erasure by 90 days)
+    assert "patient" not in everything and '"role"' not in everything
