@@ -78,12 +78,12 @@ def gdpr() -> Gdpr:
 
     env = members_env()
     return Gdpr(
-        members(),
-        groups(),
-        suppressions(),
-        audit(),
-        client("dynamodb"),
-        env.members_table,
+        members=members(),
+        groups=groups(),
+        suppressions=suppressions(),
+        audit=audit(),
+        client=client("dynamodb"),
+        members_table=env.members_table,
     )
 
 
@@ -110,12 +110,12 @@ def member_admin() -> MemberAdmin:
     from shared.members.admin import MemberAdmin
 
     return MemberAdmin(
-        members(),
-        groups(),
-        suppressions(),
-        audit(),
-        gdpr(),
-        membership(),
-        keys(),
-        members_env().privacy_notice_version,
+        members=members(),
+        groups=groups(),
+        suppressions=suppressions(),
+        audit=audit(),
+        gdpr=gdpr(),
+        membership=membership(),
+        keys=keys(),
+        privacy_notice_version=members_env().privacy_notice_version,
     )

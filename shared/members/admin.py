@@ -189,6 +189,7 @@ def _csv_cell(value: Any) -> str:
 class MemberAdmin:
     def __init__(
         self,
+        *,
         members: MemberRepository,
         groups: GroupRepository,
         suppressions: SuppressionList,

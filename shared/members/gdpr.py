@@ -61,6 +61,7 @@ class ErasureReceipt(BaseModel):
 class Gdpr:
     def __init__(
         self,
+        *,
         members: MemberRepository,
         groups: GroupRepository,
         suppressions: SuppressionList,

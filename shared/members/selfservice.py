@@ -33,6 +33,7 @@ UNSUBSCRIBED_RETENTION = timedelta(days=365)
 class SelfService:
     def __init__(
         self,
+        *,
         members: MemberRepository,
         groups: GroupRepository,
         mailer: Mailer,

@@ -164,6 +164,7 @@ class Links:
 class Membership:
     def __init__(
         self,
+        *,
         repository: MemberRepository,
         groups: GroupRepository,
         mailer: Mailer,
