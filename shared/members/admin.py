@@ -222,7 +222,10 @@ class MemberAdmin:
     def detail(self, member_id: str, now: datetime) -> MemberDetail:
         member = self.get(member_id, now)
         suppression = self._suppressions.get(member.lookup_id) if member.lookup_id else None
-        return MemberDetail.model_validate({**member.model_dump(), "suppression": suppression})
+        shown = {**member.model_dump(), "suppression": suppression}
+        if member.confirmed_at is None:  # as in the list: no role until the owner confirms
+            shown["role"] = None
+        return MemberDetail.model_validate(shown)
 
     def search(
         self,
@@ -265,7 +268,7 @@ class MemberAdmin:
     def _keep(member: Member, status: MemberStatus | None, role: Role | None, q: str | None) -> bool:
         return (
             (status is None or member.status is status)
-            and (role is None or member.role is role)
+            and (role is None or (member.confirmed_at is not None and member.role is role))
             and (not q or q.casefold() in member.name.casefold())
         )
 

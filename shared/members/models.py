@@ -214,7 +214,10 @@ class MemberSummary(BaseModel):
     email: str | None
     phone: str | None
     postal_address: str | None = None
-    role: Role
+    role: Role | None = Field(
+        description="null until the member confirms their address: an unconfirmed role is anyone's claim "
+        "about the address's owner, and a patient or carer role is health data"
+    )
     status: MemberStatus
     organisation: str | None
     working_groups: list[str]
@@ -224,7 +227,10 @@ class MemberSummary(BaseModel):
 
     @classmethod
     def of(cls, member: Member) -> MemberSummary:
-        return cls.model_validate(member.model_dump(include=set(cls.model_fields)))
+        data = member.model_dump(include=set(cls.model_fields))
+        if member.confirmed_at is None:
+            data["role"] = None
+        return cls.model_validate(data)
 
 
 class MemberPage(BaseModel):

@@ -285,10 +285,12 @@ class MemberRepository:
                         "TableName": self._table,
                         "Key": member_key(member.id),
                         # welcome_sent_at is claimed here too: exactly one welcome email
-                        "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at "
-                        "REMOVE expires_at, confirm_nonce ADD version :one",
+                        # the role joins the by_role index only now, confirmed by the address's owner
+                        "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at, "
+                        "#r = if_not_exists(pending_role, #r) "
+                        "REMOVE expires_at, confirm_nonce, pending_role ADD version :one",
                         "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
-                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeNames": {"#s": "status", "#r": "role"},
                         "ExpressionAttributeValues": {
                             ":active": v(MemberStatus.ACTIVE.value),
                             ":pending": v(MemberStatus.PENDING.value),
@@ -521,6 +523,10 @@ def _item(member: Member, version: int) -> dict[str, Any]:
 
 def _attributes(member: Member) -> dict[str, Any]:
     data = member.model_dump(mode="json")
+    if member.confirmed_at is None:
+        # Anyone can type any address and "patient" into the form: until the address's owner confirms,
+        # the role is kept aside (`pending_role`), out of the by_role index and out of admin lists.
+        data["pending_role"] = data.pop("role")
     data["entity"] = "member"
     data["name_search"] = member.name.casefold()
     data["listed_at"] = f"{member.created_at}#{member.id}"
@@ -540,6 +546,8 @@ def _group_membership_item(member: Member, group_id: str) -> dict[str, Any]:
 
 
 def _member(item: dict[str, Any]) -> Member:
+    if "role" not in item and "pending_role" in item:
+        item = {**item, "role": item["pending_role"]}
     return Member.model_validate(item)
 
 

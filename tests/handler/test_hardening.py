@@ -487,3 +487,33 @@ def test_the_consent_records_the_version_the_server_shows(aws):
     )
     assert in_person.status == 400
     assert [e["field"] for e in in_person.json()["errors"]] == ["privacy_notice_version"]
+
+
+# --- issue 7, item 4: an unconfirmed role is nobody's business -------------------------------------
+
+
+def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
+    # Given someone types an address and "patient" into the form
+    body = {**SIGNUP, "name": "Ann", "role": "patient", "consent_health_data": True}
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    (stored,) = aws.members()
+    # Then the role is kept aside, out of the by_role index
+    assert "role" not in stored and stored["pending_role"] == "patient"
+    # And no admin view says she is a patient
+    assert (
+        aws.admin("GET", "/admin/members", query={"status": "pending", "role": "patient"}).json()["items"]
+        == []
+    )
+    assert aws.admin("GET", "/admin/members", query={"q": ANN, "role": "patient"}).json()["items"] == []
+    (listed,) = aws.admin("GET", "/admin/members", query={"status": "pending"}).json()["items"]
+    assert listed["role"] is None
+    assert aws.admin("GET", f"/admin/members/{stored['id']}").json()["role"] is None
+    (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body))
+    assert row["role"] == ""
+    # When the address's owner confirms, Then the role is hers, and listed
+    token = aws.sent()[0].token("/members/confirm")
+    assert aws.request("GET", "/members/confirm", query={"token": token}, accept="text/html").status == 200
+    (confirmed,) = aws.members()
+    assert confirmed["role"] == "patient" and "pending_role" not in confirmed
+    (listed,) = aws.admin("GET", "/admin/members", query={"role": "patient"}).json()["items"]
+    assert listed["id"] == stored["id"]

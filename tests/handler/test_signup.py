@@ -80,7 +80,8 @@ def test_a_browser_sign_up_stores_a_pending_member_and_sends_one_confirmation(aw
     assert "ann" not in mail.link("/members/confirm").lower()
     # And she is stored as pending, expiring in 7 days, with what she agreed to
     (member,) = aws.members()
-    assert (member["name"], member["email"], member["status"], member["role"]) == (
+    # (her role kept aside, unindexed, until she confirms the address is hers)
+    assert (member["name"], member["email"], member["status"], member["pending_role"]) == (
         "Ann Example",
         ANN,
         "pending",
