@@ -283,6 +283,8 @@ class MemberAdmin:
 
     def csv(self, actor: str, now: datetime, **filters: Any) -> str:
         out = io.StringIO()
+        # A UTF-8 byte-order mark first: without it Excel reads the file as Windows-1252 ("ZoÃ«").
+        out.write("\ufeff")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
         for row in self.iter_search(now=now, **filters):

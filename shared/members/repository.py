@@ -287,8 +287,7 @@ class MemberRepository:
                         # welcome_sent_at is claimed here too: exactly one welcome email
                         # the role joins the by_role index only now, confirmed by the address's owner
                         "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at, "
-                        "#r = if_not_exists(pending_role, #r) "
-                        "REMOVE expires_at, confirm_nonce, pending_role ADD version :one",
+                        "#r = :role REMOVE expires_at, confirm_nonce, pending_role ADD version :one",
                         "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
                         "ExpressionAttributeNames": {"#s": "status", "#r": "role"},
                         "ExpressionAttributeValues": {
@@ -297,6 +296,7 @@ class MemberRepository:
                             ":nonce": v(nonce),
                             ":at": v(confirmed_at),
                             ":one": v(1),
+                            ":role": v(member.role.value),
                         },
                     }
                 },

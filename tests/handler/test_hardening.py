@@ -346,7 +346,9 @@ def test_the_csv_guards_formulas_after_a_separator_too(aws):
             "privacy_notice_version": "2026-11",
         },
     )
-    rows = list(csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body)))
+    rows = list(
+        csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")))
+    )
     (row,) = rows
     for cell in (row["name"], row["organisation"]):
         for separator in (";", ","):
@@ -508,7 +510,7 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     (listed,) = aws.admin("GET", "/admin/members", query={"status": "pending"}).json()["items"]
     assert listed["role"] is None
     assert aws.admin("GET", f"/admin/members/{stored['id']}").json()["role"] is None
-    (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body))
+    (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")))
     assert row["role"] == ""
     # When the address's owner confirms, Then the role is hers, and listed
     token = aws.sent()[0].token("/members/confirm")

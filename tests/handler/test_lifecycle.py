@@ -456,7 +456,9 @@ def test_the_membership_list_downloads_as_spreadsheet_safe_csv(aws):
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.body)))
+    # a UTF-8 byte-order mark first, so Excel shows "Zoë" as Zoë
+    assert response.body.startswith("\ufeffid,name,")
+    rows = list(csv.DictReader(io.StringIO(response.body.removeprefix("\ufeff"))))
     assert {r["name"] for r in rows} == {'\'=HYPERLINK("http://evil")', "Ann Smith"}
     assert {r["status"] for r in rows} == {"active"}
 
