@@ -22,28 +22,22 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from shared.clock import epoch
 
 
-class Purpose(StrEnum):
-    CONFIRM = "confirm"
-    PREFERENCES = "preferences"
-    UNSUBSCRIBE = "unsubscribe"
-    EXPORT = "export"
-    ERASE = "erase"
+@dataclass(frozen=True)
+class Purpose:
+    """What a token is for, and how long it lives. Each capability declares its own purposes (the
+    members' are in `shared/members/links.py`); the name is signed with the token, so one
+    capability's token can never be used for another's purpose. Names must be unique."""
 
+    value: str
+    lifetime: timedelta
 
-LIFETIMES: dict[Purpose, timedelta] = {
-    Purpose.CONFIRM: timedelta(hours=72),
-    Purpose.PREFERENCES: timedelta(days=30),
-    # List-Unsubscribe links must keep working long after the email arrived.
-    Purpose.UNSUBSCRIBE: timedelta(days=365),
-    # links that hand over or delete someone's data are short-lived
-    Purpose.EXPORT: timedelta(hours=24),
-    Purpose.ERASE: timedelta(hours=24),
-}
+    @property
+    def hours(self) -> int:
+        return int(self.lifetime.total_seconds() // 3600)
 
 
 class SigningKey(bytes):
@@ -90,7 +84,7 @@ class TokenExpired(TokenError):
 
 @dataclass(frozen=True)
 class TokenClaims:
-    purpose: Purpose
+    purpose: str
     subject: str
     nonce: str
     expires: int
@@ -119,7 +113,7 @@ def _mac(key: bytes, purpose: str, payload: str) -> bytes:
 
 
 def issue(key: bytes, purpose: Purpose, subject: str, nonce: str, now: datetime) -> str:
-    expires = epoch(now + LIFETIMES[purpose])
+    expires = epoch(now + purpose.lifetime)
     body = json.dumps({"p": purpose.value, "s": subject, "n": nonce, "e": expires}, separators=(",", ":"))
     payload = _b64(body.encode())
     return f"{payload}.{_b64(_mac(key, purpose.value, payload))}"
@@ -138,10 +132,10 @@ def verify(token: str, purpose: Purpose, keys: Sequence[bytes], now: datetime) -
     if not any(hmac.compare_digest(given, _mac(key, purpose.value, payload)) for key in candidates):
         raise TokenInvalid("bad signature")
     try:
-        claims = TokenClaims(Purpose(data["p"]), str(data["s"]), str(data["n"]), int(data["e"]))
+        claims = TokenClaims(str(data["p"]), str(data["s"]), str(data["n"]), int(data["e"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise TokenInvalid("malformed claims") from exc
-    if claims.purpose is not purpose:
+    if claims.purpose != purpose.value:
         raise TokenInvalid("wrong purpose")
     if epoch(now) >= claims.expires:
         raise TokenExpired(claims)

@@ -18,6 +18,7 @@ from shared.audit import AuditTrail
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
+from shared.members import links as purposes
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import Member, MemberStatus, Preferences, PreferencesForm
@@ -64,14 +65,14 @@ class SelfService:
     # --- preferences --------------------------------------------------------------------------
 
     def preferences(self, token: str, now: datetime) -> tuple[Member, list[WorkingGroup]]:
-        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        member = self.member_for(token, purposes.PREFERENCES, now)
         return member, self._groups.open()
 
     def save_preferences(
         self, token: str, form: PreferencesForm, now: datetime
     ) -> tuple[Member, list[WorkingGroup]]:
         """Returns the member as saved and the open groups (the page shows both)."""
-        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        member = self.member_for(token, purposes.PREFERENCES, now)
         open_groups = self._groups.open()
         check_groups(form.working_groups, open_groups)
         preferences = Preferences(meeting_reminders=form.meeting_reminders, newsletters=form.newsletters)
@@ -91,12 +92,12 @@ class SelfService:
 
     def already_unsubscribed(self, token: str, now: datetime) -> bool:
         """What the unsubscribe page shows: done already (unsubscribed, or suppressed), or a button."""
-        member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)
+        member = self.member_for(token, purposes.UNSUBSCRIBE, now)
         return member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING)
 
     def unsubscribe(self, token: str, now: datetime) -> bool:
         """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
-        member = self.member_for(token, tokens.Purpose.UNSUBSCRIBE, now)
+        member = self.member_for(token, purposes.UNSUBSCRIBE, now)
         was: list[MemberStatus] = []
 
         def apply(current: Member) -> Change | None:
@@ -133,17 +134,17 @@ class SelfService:
     def request_link(self, token: str, kind: LinkKind, now: datetime) -> None:
         """Email the member a link to download their data, or to confirm erasure (at most one
         per kind every 10 minutes)."""
-        member = self.member_for(token, tokens.Purpose.PREFERENCES, now)
+        member = self.member_for(token, purposes.PREFERENCES, now)
         if not member.email:
             return
-        purpose = tokens.Purpose.EXPORT if kind == "export" else tokens.Purpose.ERASE
+        purpose = purposes.EXPORT if kind == "export" else purposes.ERASE
         url = self._links.self_service(purpose, member.id, now)
         content = render_email(
             f"{kind}_link",
             group_name=self._settings.group_name,
             name=member.name,
             url=url,
-            hours=int(tokens.LIFETIMES[purpose].total_seconds() // 3600),
+            hours=int(purpose.lifetime.total_seconds() // 3600),
         )
         email = OutgoingEmail(member.email, content, f"{kind}_link", self._links.unsubscribe(member.id, now))
         sent = self._ledger.send_once(
@@ -156,13 +157,13 @@ class SelfService:
             logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
 
     def export(self, token: str, now: datetime) -> MemberExport:
-        member = self.member_for(token, tokens.Purpose.EXPORT, now)
+        member = self.member_for(token, purposes.EXPORT, now)
         self._audit.record(actor="member", action="member.export", target=f"MEMBER#{member.id}", now=now)
         return self._gdpr.export(member.id, now)
 
     def check_erase_link(self, token: str, now: datetime) -> Member:
-        return self.member_for(token, tokens.Purpose.ERASE, now)
+        return self.member_for(token, purposes.ERASE, now)
 
     def erase(self, token: str, now: datetime) -> ErasureReceipt:
-        member = self.member_for(token, tokens.Purpose.ERASE, now)
+        member = self.member_for(token, purposes.ERASE, now)
         return self._gdpr.erase(member.id, actor="member", now=now)

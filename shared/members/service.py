@@ -32,6 +32,7 @@ from shared.email.render import render_email
 from shared.errors import DomainError
 from shared.keys import Keys
 from shared.meetings.repository import MeetingReader
+from shared.members import links as purposes
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import (
     Channel,
@@ -143,18 +144,18 @@ class Links:
 
     def confirm(self, member: Member, now: datetime) -> str:
         assert member.confirm_nonce
-        return self._url("/members/confirm", tokens.Purpose.CONFIRM, member.id, member.confirm_nonce, now)
+        return self._url("/members/confirm", purposes.CONFIRM, member.id, member.confirm_nonce, now)
 
     def preferences(self, member_id: str, now: datetime) -> str:
         nonce = secrets.token_urlsafe(8)
-        return self._url("/members/preferences", tokens.Purpose.PREFERENCES, member_id, nonce, now)
+        return self._url("/members/preferences", purposes.PREFERENCES, member_id, nonce, now)
 
     def unsubscribe(self, member_id: str, now: datetime) -> str:
         nonce = secrets.token_urlsafe(8)
-        return self._url("/members/unsubscribe", tokens.Purpose.UNSUBSCRIBE, member_id, nonce, now)
+        return self._url("/members/unsubscribe", purposes.UNSUBSCRIBE, member_id, nonce, now)
 
     def self_service(self, purpose: tokens.Purpose, member_id: str, now: datetime) -> str:
-        path = {tokens.Purpose.EXPORT: "/members/export", tokens.Purpose.ERASE: "/members/erase"}[purpose]
+        path = {purposes.EXPORT: "/members/export", purposes.ERASE: "/members/erase"}[purpose]
         return self._url(path, purpose, member_id, secrets.token_urlsafe(8), now)
 
     def signup(self) -> str:
@@ -346,7 +347,7 @@ class Membership:
             group_name=self._settings.group_name,
             name=member.name,
             preferences_url=self.links.preferences(member.id, now),
-            days=tokens.LIFETIMES[tokens.Purpose.PREFERENCES].days,
+            days=purposes.PREFERENCES.lifetime.days,
         )
         email = OutgoingEmail(
             member.email, content, "preferences_link", self.links.unsubscribe(member.id, now)
@@ -388,7 +389,7 @@ class Membership:
             group_name=self._settings.group_name,
             rejoin=member.rejoin is not None,
             confirm_url=self.links.confirm(member, now),
-            hours=int(tokens.LIFETIMES[tokens.Purpose.CONFIRM].total_seconds() // 3600),
+            hours=int(purposes.CONFIRM.lifetime.total_seconds() // 3600),
         )
         return OutgoingEmail(member.email or "", content, "confirm", self.links.unsubscribe(member.id, now))
 
@@ -418,7 +419,7 @@ class Membership:
     # --- confirmation -----------------------------------------------------------------------
 
     def confirm(self, token: str, now: datetime) -> ConfirmOutcome:
-        claims = tokens.verify(token, tokens.Purpose.CONFIRM, [self._keys.token], now)
+        claims = tokens.verify(token, purposes.CONFIRM, [self._keys.token], now)
         member = self._repo.get(claims.subject, now)
         if member is None:
             raise LinkNoLongerValid

@@ -13,7 +13,8 @@ from moto import mock_aws
 from shared import keys as keys_module
 from shared import tokens
 from shared.keys import Keys, load_keys
-from shared.tokens import Purpose, SigningKey
+from shared.members import links as purposes
+from shared.tokens import SigningKey
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 SIGNING, NEXT, LOOKUP = "s" * 40, "n" * 40, "l" * 40
@@ -38,31 +39,31 @@ def test_the_signing_and_lookup_keys_are_independent():
 def test_links_signed_before_a_rotation_verify_after_it_and_new_ones_use_the_new_key():
     before = Keys.from_secrets(SIGNING, LOOKUP)
     after = Keys.from_secrets(NEXT, LOOKUP, previous_signing=SIGNING)
-    old_link = tokens.issue(before.token, Purpose.UNSUBSCRIBE, "m", "n", NOW)
+    old_link = tokens.issue(before.token, purposes.UNSUBSCRIBE, "m", "n", NOW)
     # Then a link from before the rotation verifies, for its whole lifetime
     late = NOW + timedelta(days=364)
-    assert tokens.verify(old_link, Purpose.UNSUBSCRIBE, [after.token], late).subject == "m"
+    assert tokens.verify(old_link, purposes.UNSUBSCRIBE, [after.token], late).subject == "m"
     # And a new link is signed with the new key, which the old key alone would refuse
-    new_link = tokens.issue(after.token, Purpose.CONFIRM, "m", "n", NOW)
-    assert tokens.verify(new_link, Purpose.CONFIRM, [after.token], NOW)
+    new_link = tokens.issue(after.token, purposes.CONFIRM, "m", "n", NOW)
+    assert tokens.verify(new_link, purposes.CONFIRM, [after.token], NOW)
     with pytest.raises(tokens.TokenInvalid):
-        tokens.verify(new_link, Purpose.CONFIRM, [bytes(before.token)], NOW)
+        tokens.verify(new_link, purposes.CONFIRM, [bytes(before.token)], NOW)
 
 
 def test_two_rotations_retire_a_leaked_key():
     leaked = Keys.from_secrets(SIGNING, LOOKUP)
-    link = tokens.issue(leaked.token, Purpose.CONFIRM, "m", "n", NOW)
+    link = tokens.issue(leaked.token, purposes.CONFIRM, "m", "n", NOW)
     twice = Keys.from_secrets("t" * 40, LOOKUP, previous_signing=NEXT)
     with pytest.raises(tokens.TokenInvalid):
-        tokens.verify(link, Purpose.CONFIRM, [twice.token], NOW)
+        tokens.verify(link, purposes.CONFIRM, [twice.token], NOW)
 
 
 def test_links_signed_with_the_single_root_before_the_split_still_verify():
     # Given a link signed before the split (one root secret for both keys, now the lookup secret)
-    link = tokens.issue(Keys.from_root(LOOKUP).token, Purpose.UNSUBSCRIBE, "m", "n", NOW)
+    link = tokens.issue(Keys.from_root(LOOKUP).token, purposes.UNSUBSCRIBE, "m", "n", NOW)
     # Then it verifies after the split, while LEGACY_TOKEN_KEY says so
     split = Keys.from_secrets(SIGNING, LOOKUP)
-    assert tokens.verify(link, Purpose.UNSUBSCRIBE, [split.token], NOW)
+    assert tokens.verify(link, purposes.UNSUBSCRIBE, [split.token], NOW)
 
 
 def test_key_material_never_appears_in_a_repr():

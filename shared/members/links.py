@@ -1,0 +1,19 @@
+"""The members capability's token purposes: what each emailed link is for, and how long it works.
+
+Declared here, by the capability that uses them, not in `shared/tokens.py`: the meetings and
+feedback capabilities declare their own the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.tokens import Purpose
+
+CONFIRM = Purpose("confirm", timedelta(hours=72))
+PREFERENCES = Purpose("preferences", timedelta(days=30))
+# List-Unsubscribe links must keep working long after the email arrived.
+UNSUBSCRIBE = Purpose("unsubscribe", timedelta(days=365))
+# links that hand over or delete someone's data are short-lived
+EXPORT = Purpose("export", timedelta(hours=24))
+ERASE = Purpose("erase", timedelta(hours=24))
