@@ -49,42 +49,6 @@ class Call:
     operation: str
     params: Mapping[str, Any]
 
-    def as_json(self) -> str:
-        return json.dumps(
-            {
-                "function": self.function,
-                "service": self.service,
-                "operation": self.operation,
-                "params": _slim(self.service, self.operation, self.params),
-            },
-            sort_keys=True,
-        )
-
-
-def _slim(service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Only what authorisation depends on: names of tables, indexes, secrets, queues, senders."""
-    keep = (
-        "TableName",
-        "IndexName",
-        "SecretId",
-        "FromEmailAddress",
-        "ConfigurationSetName",
-        "QueueUrl",
-        "Bucket",
-        "Key",
-        "Name",
-        "GroupName",
-    )
-    slim: dict[str, Any] = {k: params[k] for k in keep if k in params}
-    if operation == "TransactWriteItems":
-        slim["TransactItems"] = [
-            {kind: {"TableName": body.get("TableName")} for kind, body in item.items()}
-            for item in params.get("TransactItems", [])
-        ]
-    if operation in ("BatchWriteItem", "BatchGetItem"):
-        slim["RequestItems"] = {name: None for name in params.get("RequestItems", {})}
-    return slim
-
 
 # --- recording --------------------------------------------------------------------------------------
 
