@@ -233,21 +233,31 @@ class HttpApi(APIGatewayHttpResolver):
     """An `APIGatewayHttpResolver` with validation on, the body checks above, and the mappings every
     function shares: a bad cursor is a 400 naming `cursor`, an unsupported content type a 415."""
 
-    def __init__(self, *, problem_page: ProblemPage | None = None, group: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        problem_page: ProblemPage | None = None,
+        group: str | None = None,
+        messages: Mapping[type[DomainError], str] | None = None,
+    ) -> None:
         """`group`: every route needs a signed-in caller in this Cognito group (checked before the
-        request is parsed at all, so a caller without it learns nothing, not even a 400)."""
+        request is parsed at all, so a caller without it learns nothing, not even a 400).
+        `messages`: what this API's audience is told for a domain error, instead of its own message
+        (members read "your details changed", administrators "the member changed")."""
         super().__init__(enable_validation=True)
         self._problem_page = problem_page
         self._group = group
+        self._messages = dict(messages or {})
         self.exception_handler(BadCursor)(self._bad_cursor)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
         self.exception_handler(DomainError)(self._domain_error)
 
     def _domain_error(self, error: DomainError) -> Response[Any]:
         """Every domain error, in one place: its status, its message and its fields (or a page)."""
+        detail = next((self._messages[k] for k in type(error).__mro__ if k in self._messages), error.detail)
         if self._problem_page is not None and wants_html(self.current_event.raw_event):
-            return self._problem_page(error.status, error.title, [error.detail])
-        return errors_body(error.status, error.field_messages, error.detail)
+            return self._problem_page(error.status, error.title, [detail])
+        return errors_body(error.status, error.field_messages, detail)
 
     @staticmethod
     def _bad_cursor(_: BadCursor) -> Response[Any]:

@@ -28,7 +28,13 @@ from shared.members.service import LinkNoLongerValid, NotActive, StaleNotice
 from shared.observability import logger, metrics, tracer
 from shared.web import errors_body, wants_html
 
-app = HttpApi(problem_page=message_page)
+app = HttpApi(
+    problem_page=message_page,
+    messages={
+        StaleMember: "Your details changed while you were saving. Please open the page again and retry.",
+        EmailNotSent: "We could not send the email just now. Please try again in a few minutes.",
+    },
+)
 app.include_router(signup_routes.router)
 app.include_router(selfservice_routes.router)
 
@@ -57,14 +63,6 @@ def _not_active(error: NotActive) -> Response[Any]:
             [message, "To join again, fill in the sign-up form. We will email you to confirm."],
             to_signup=True,
         )
-    return errors_body(409, {}, message)
-
-
-@app.exception_handler(StaleMember)
-def _stale(_: StaleMember) -> Response[Any]:
-    message = "Your details changed while you were saving. Please open the page again and retry."
-    if wants_html(app.current_event.headers):
-        return message_page(409, "Please try again", [message])
     return errors_body(409, {}, message)
 
 
@@ -99,14 +97,6 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
         }
         return signup_page(400, values, errors, membership().open_groups())
     return errors_body(400, errors, "Some fields need correcting.")
-
-
-@app.exception_handler(EmailNotSent)
-def _not_sent(_: EmailNotSent) -> Response[Any]:
-    message = "We could not send the email just now. Please try again in a few minutes."
-    if wants_html(app.current_event.headers):
-        return message_page(503, "Please try again", [message])
-    return errors_body(503, {}, message)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

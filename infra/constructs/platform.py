@@ -191,38 +191,38 @@ class PlatformConstruct(Construct):
     def _lookup_key(self) -> secretsmanager.Secret:
         """The email-lookup secret. Its construct id is still `SigningKey`: before the split it was the
         one root of both keys, and renaming it would make CloudFormation replace it with a new random
-        value, orphaning every email-lookup id already stored as a table key."""
-        secret = secretsmanager.Secret(
-            self,
+        value, orphaning every email-lookup id already stored as a table key (address pointers,
+        suppressions)."""
+        return self._key_secret(
             "SigningKey",
-            description="MKCPP email-lookup key: derives the stable ids that stand for email addresses "
+            "MKCPP email-lookup key: derives the stable ids that stand for email addresses "
             "in table keys (shared/keys.py). Never rotate it.",
-            # A plain random string (no JSON template): shared/keys.py reads it as is.
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=SIGNING_KEY_LENGTH, exclude_punctuation=True, include_space=False
-            ),
-            encryption_key=self.secrets_key,
-            # Losing it orphans every email-lookup id (address pointers, suppressions) in the members table.
-            removal_policy=RemovalPolicy.RETAIN,
+            LOOKUP_KEY_NOT_ROTATED,
         )
-        for rule in ROTATION_RULES:
-            nag.acknowledge(secret, rule, LOOKUP_KEY_NOT_ROTATED)
-        return secret
 
     def _signing_key(self) -> secretsmanager.Secret:
-        """The token-signing secret: rotated by hand (README.md, "Rotating the token-signing key")."""
+        """The token-signing secret: rotated by hand (README.md, "Rotating the token-signing key").
+        Losing it voids every link in flight (members can ask for fresh ones); nothing else."""
+        return self._key_secret(
+            "TokenSigningKey",
+            "MKCPP token-signing key for links in emails (shared/keys.py). Rotate by putting "
+            "a new value: the previous one (AWSPREVIOUS) still verifies links already sent.",
+            SIGNING_KEY_ROTATED_BY_HAND,
+        )
+
+    def _key_secret(self, construct_id: str, description: str, rotation_reason: str) -> secretsmanager.Secret:
+        """A random plain-string key (no JSON template: shared/keys.py reads it as is), under the
+        secrets CMK, kept if the stack is deleted, with its rotation rules acknowledged."""
         secret = secretsmanager.Secret(
             self,
-            "TokenSigningKey",
-            description="MKCPP token-signing key for links in emails (shared/keys.py). Rotate by putting "
-            "a new value: the previous one (AWSPREVIOUS) still verifies links already sent.",
+            construct_id,
+            description=description,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=SIGNING_KEY_LENGTH, exclude_punctuation=True, include_space=False
             ),
             encryption_key=self.secrets_key,
-            # Losing it voids every link in flight (members can ask for fresh ones); nothing else.
             removal_policy=RemovalPolicy.RETAIN,
         )
         for rule in ROTATION_RULES:
-            nag.acknowledge(secret, rule, SIGNING_KEY_ROTATED_BY_HAND)
+            nag.acknowledge(secret, rule, rotation_reason)
         return secret
