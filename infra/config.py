@@ -73,6 +73,12 @@ class DeploymentConfig(BaseModel):
         description="Put the API behind CloudFront with an AWS WAF web ACL (per-address rate limit on "
         "form posts, AWS managed common and known-bad-inputs rules). Production: true.",
     )
+    login_domain_prefix: str = Field(
+        "mkcpp-console",
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        description="The administrators' sign-in page is https://<prefix>.auth.<region>.amazoncognito.com: "
+        "a prefix unique in the region, in lower-case letters, digits and hyphens.",
+    )
     form_post_limit_per_5_minutes: int = Field(
         100, ge=10, le=2_000_000_000, description="WAF: form posts one client address may make in 5 minutes"
     )
@@ -84,6 +90,13 @@ class DeploymentConfig(BaseModel):
             return None
         if not value.startswith("https://") or value.endswith("/"):
             raise ValueError("must start with https:// and have no trailing slash")
+        return value
+
+    @field_validator("login_domain_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if any(word in value for word in ("aws", "amazon", "cognito")):
+            raise ValueError("Cognito refuses a prefix containing aws, amazon or cognito")
         return value
 
     @field_validator("region")

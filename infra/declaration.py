@@ -109,7 +109,9 @@ class TableSpec:
 class Route:
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str  # API Gateway syntax: /admin/members/{id}
-    auth: Literal["public", "admin"] = "public"
+    # public: anyone (forms, email links); admin: API Gateway's JWT authorizer (the JSON admin API);
+    # session: the console, whose function checks its own signed-in session cookie (shared/console)
+    auth: Literal["public", "admin", "session"] = "public"
 
     @property
     def route_key(self) -> str:
@@ -197,6 +199,9 @@ class FunctionSpec:
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     consumes: tuple[str, ...] = ()  # keys of the declared queues this function consumes
+    # signs administrators in through Cognito's managed login (the console): gets the user pool's
+    # issuer, the console app client's id and the login domain in its environment
+    signs_in: bool = False
     memory_mb: int = 512
     timeout_seconds: int = 10
     # Reserved concurrency: the most copies that may run at once (and a floor the account keeps for
@@ -363,7 +368,58 @@ DOCS = FunctionSpec(
     reserved_concurrency=2,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOUNCES, DOCS)
+CONSOLE = FunctionSpec(
+    name="console",
+    handler="functions.console.handler.lambda_handler",
+    resolver="functions.console.handler.app",
+    description="The administrators' web console: sign-in through Cognito's managed login, and the "
+    "pages for members, working groups and the audit trail (later capabilities add theirs).",
+    routes=tuple(
+        Route(method, path, auth="session")  # type: ignore[arg-type]
+        for method, path in (
+            # API Gateway routes `/console/` here too (a route path cannot end with a slash)
+            ("GET", "/console"),
+            ("GET", "/console/callback"),
+            ("GET", "/console/signed-out"),
+            ("POST", "/console/sign-out"),
+            ("GET", "/console/members"),
+            ("GET", "/console/members/new"),
+            ("POST", "/console/members/new"),
+            ("GET", "/console/members/{id}"),
+            ("GET", "/console/members/{id}/edit"),
+            ("POST", "/console/members/{id}/edit"),
+            ("POST", "/console/members/{id}/resend-confirmation"),
+            ("POST", "/console/members/{id}/preferences-link"),
+            ("POST", "/console/members/{id}/lift-suppression"),
+            ("GET", "/console/members/{id}/export"),
+            ("GET", "/console/members/{id}/erase"),
+            ("POST", "/console/members/{id}/erase"),
+            ("GET", "/console/offline-members"),
+            ("GET", "/console/groups"),
+            ("POST", "/console/groups"),
+            ("GET", "/console/groups/{id}"),
+            ("POST", "/console/groups/{id}"),
+            ("POST", "/console/groups/{id}/close"),
+            ("POST", "/console/groups/{id}/members"),
+            ("POST", "/console/groups/{id}/members/{member_id}/remove"),
+            ("POST", "/console/groups/{id}/lead"),
+            ("GET", "/console/audit"),
+            ("GET", "/console/audit.csv"),
+        )
+    ),
+    # the same grants as the JSON admin API: the console runs the same domain services
+    tables={
+        "members": Access.READ_WRITE,
+        "meetings": Access.QUERY,
+        "audit": Access.QUERY | Access.APPEND,
+    },
+    signing_key=True,  # CSRF tokens and the sign-in state are keyed with the token-signing key
+    sends_email=True,
+    signs_in=True,
+    reserved_concurrency=5,  # a handful of administrators
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOUNCES, DOCS, CONSOLE)
 
 # Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
 # be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency
@@ -432,6 +488,16 @@ class Resources:
     configuration_set: str
     lookup_key_secret: str  # the email-lookup secret (never rotated)
     bucket_names: Mapping[str, str] = field(default_factory=dict)
+    sign_in: SignIn | None = None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Where administrators sign in: Cognito's managed login in AWS, local mode's stand-in locally."""
+
+    issuer: str  # the `iss` of the user pool's tokens; its keys are at <issuer>/.well-known/jwks.json
+    client_id: str  # the console's app client (public, authorization code with PKCE)
+    login_url: str  # the login domain: /oauth2/authorize, /oauth2/token and /logout live under it
 
 
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
@@ -457,4 +523,10 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
             env[bucket.env_var] = resources.bucket_names[bucket.key]
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
+    if spec.signs_in:
+        if resources.sign_in is None:
+            raise ValueError(f"{spec.name} signs administrators in, but no sign-in is configured")
+        env["COGNITO_ISSUER"] = resources.sign_in.issuer
+        env["COGNITO_CLIENT_ID"] = resources.sign_in.client_id
+        env["COGNITO_LOGIN_URL"] = resources.sign_in.login_url
     return env

@@ -6,6 +6,7 @@ PlatformConstruct  tables and their AWS Backup plan, signing-key secret, KMS key
 ApiConstruct       HTTP API (throttled, access-logged) and the admins' Cognito user pool
 MembersConstruct   functions/members/...   } every function built by the one helper,
 DocsConstruct      functions/docs/...      } infra.constructs.function.DeclaredFunction
+ConsoleConstruct   functions/console/...   }
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from constructs import Construct
 from infra.config import DeploymentConfig
 from infra.constructs.api import ApiConstruct
 from infra.constructs.capability import CapabilityConstruct, capability_of
+from infra.constructs.console import ConsoleConstruct
 from infra.constructs.docs import DocsConstruct
 from infra.constructs.edge import ApiEdge
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
@@ -26,7 +28,7 @@ from infra.constructs.members import MembersConstruct
 from infra.constructs.platform import PlatformConstruct
 from infra.declaration import FUNCTIONS, SITE, FunctionSpec
 
-CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct)
+CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct, ConsoleConstruct)
 
 
 class MkcppStack(Stack):
@@ -67,6 +69,7 @@ class MkcppStack(Stack):
             else None
         )
         public_url = self.edge.url if self.edge else self.api.url
+        sign_in = self.api.add_console_sign_in(config, config.base_url or public_url)
         assets = FunctionAssets(self, "FunctionAssets")
         runtime = FunctionRuntime(
             config=config,
@@ -75,6 +78,7 @@ class MkcppStack(Stack):
             layer=assets.layer,
             base_url=config.base_url or public_url,
             http_environment={"ORIGIN_VERIFY": self.edge.origin_verify} if self.edge else {},
+            sign_in=sign_in,
         )
         self.capabilities = [
             capability(
@@ -119,6 +123,18 @@ class MkcppStack(Stack):
             "AdminClientId",
             value=api.admin_client.user_pool_client_id,
             description="App client for the admin tool (no secret)",
+        )
+        CfnOutput(
+            self,
+            "ConsoleUrl",
+            value=f"{self.config.base_url or (self.edge.url if self.edge else api.url)}/console/",
+            description="The administrators' console: sign in here",
+        )
+        CfnOutput(
+            self,
+            "LoginUrl",
+            value=api.login_domain.base_url(),
+            description="Cognito's managed login for the console",
         )
         CfnOutput(self, "AdminGroupName", value=api.admin_group.ref, description="Cognito group for /admin")
         CfnOutput(

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -26,7 +26,7 @@ from constructs import Construct
 from infra import nag
 from infra.config import DeploymentConfig
 from infra.constructs.function import new_log_group
-from infra.declaration import FunctionSpec, Route
+from infra.declaration import FunctionSpec, Route, SignIn
 
 if TYPE_CHECKING:
     from infra.constructs.function import DeclaredFunction
@@ -56,6 +56,13 @@ PUBLIC_ROUTE = (
     "Public by design (PRODUCT.md public HTTP contract): plain HTML forms, links in emails and the "
     "OpenAPI document, for people without accounts. Sign-up is double opt-in, personal data is only "
     "shown or changed with a valid signed single-use token, and the stage throttle bounds abuse."
+)
+
+CONSOLE_ROUTE = (
+    "The console signs in through Cognito's managed login in a browser, so its session is a cookie, "
+    "which API Gateway's JWT authorizer cannot read. The console function checks that session on every "
+    "request before any route runs (shared/console/app.py): the token's RS256 signature against the user "
+    "pool's keys, issuer, client, expiry, token use and the admins group, and a CSRF token on every POST."
 )
 
 
@@ -168,6 +175,52 @@ class ApiConstruct(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
+    def add_console_sign_in(self, config: DeploymentConfig, base_url: str) -> SignIn:
+        """Cognito's managed login for the console: a login domain, and a public app client that
+        signs in with the authorization code grant and PKCE (no client secret to keep), returning
+        to `<base_url>/console/callback`. MFA (TOTP) stays required: it is the user pool's."""
+        self.login_domain = cognito.UserPoolDomain(
+            self,
+            "LoginDomain",
+            user_pool=self.user_pool,
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.login_domain_prefix),
+            managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+        )
+        self.console_client = self.user_pool.add_client(
+            "ConsoleClient",
+            user_pool_client_name="mkcpp-console",
+            generate_secret=False,  # PKCE instead: the function keeps no client secret
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                callback_urls=[f"{base_url}/console/callback"],
+                logout_urls=[f"{base_url}/console/signed-out"],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            # the console session is the access token: an hour, then the managed login again
+            # (which signs straight back in while its own session lasts)
+            access_token_validity=Duration.minutes(60),
+            id_token_validity=Duration.minutes(60),
+            refresh_token_validity=Duration.hours(8),
+        )
+        branding = cognito.CfnManagedLoginBranding(
+            self,
+            "LoginBranding",
+            user_pool_id=self.user_pool.user_pool_id,
+            client_id=self.console_client.user_pool_client_id,
+            use_cognito_provided_values=True,
+        )
+        branding.node.add_dependency(self.login_domain)
+        region = Stack.of(self).region
+        return SignIn(
+            issuer=f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool.user_pool_id}",
+            client_id=self.console_client.user_pool_client_id,
+            login_url=self.login_domain.base_url(),
+        )
+
     def throttle_admin_routes(self, rate: float, burst: int) -> None:
         """Give every `/admin/...` route its own throttle, below the stage's, so a flood of form posts
         cannot starve the administrators and a misused admin token cannot flood the tables."""
@@ -211,7 +264,9 @@ class ApiConstruct(Construct):
             integration=integration,
             authorizer=self.admin_authorizer if admin else None,
         )
-        if not admin:
+        if route.auth == "session":
+            nag.acknowledge(created, "AwsSolutions-APIG4", CONSOLE_ROUTE)
+        elif not admin:
             nag.acknowledge(created, "AwsSolutions-APIG4", PUBLIC_ROUTE)
         self.routes[route.route_key] = created
         self.route_auth[route.route_key] = route.auth

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -45,6 +45,7 @@ from infra.declaration import (
     Access,
     FunctionSpec,
     Schedule,
+    SignIn,
     actions_for,
     environment,
     table,
@@ -144,6 +145,8 @@ class FunctionRuntime:
     base_url: str
     # what only functions behind the API get (the edge's origin-verify value)
     http_environment: Mapping[str, str] = field(default_factory=dict)
+    # where administrators sign in (the console's Cognito app client and login domain)
+    sign_in: SignIn | None = None
 
 
 class AssetsMissing(FileNotFoundError):
@@ -211,9 +214,8 @@ class DeclaredFunction(Construct):
             self._grant_email(runtime)
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
-        self.environment = env = environment(
-            spec, runtime.platform.resources, config.as_environment(runtime.base_url)
-        )
+        resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
+        self.environment = env = environment(spec, resources, config.as_environment(runtime.base_url))
         env.update(
             {
                 "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,

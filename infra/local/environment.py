@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
-from infra.declaration import BUCKETS, TABLES, FunctionSpec, Resources, environment
+from infra.declaration import BUCKETS, TABLES, FunctionSpec, Resources, SignIn, environment
 from infra.local import ACCOUNT_ID, CONFIGURATION_SET, LOOKUP_KEY_SECRET, REGION, ROOT, SIGNING_KEY_SECRET
 
 
@@ -30,9 +30,18 @@ def deployment_config(root: Path = ROOT) -> DeploymentConfig:
     return load_config(context.get(CONTEXT_KEY))
 
 
-def local_resources() -> Resources:
+LOGIN_PATH = "/_local/cognito"  # local mode's stand-in for Cognito's managed login (infra/local/cognito.py)
+CONSOLE_CLIENT_ID = "mkcpp-local-console"
+
+
+def local_sign_in(base_url: str) -> SignIn:
+    return SignIn(issuer=base_url + LOGIN_PATH, client_id=CONSOLE_CLIENT_ID, login_url=base_url + LOGIN_PATH)
+
+
+def local_resources(base_url: str = "http://127.0.0.1:3000") -> Resources:
     names = {t.key: t.local_name for t in TABLES}
     return Resources(
+        sign_in=local_sign_in(base_url),
         bucket_names={b.key: b.local_name for b in BUCKETS},
         table_names=names,
         signing_key_secret=SIGNING_KEY_SECRET,
@@ -91,5 +100,5 @@ def function_environment(
     if os.environ.get("MKCPP_CALL_LOG"):  # tests: record AWS calls (infra/local/calls.py)
         env["MKCPP_CALL_LOG"] = os.environ["MKCPP_CALL_LOG"]
     # what the CDK stack gives the function, with local names and the local base URL
-    env.update(environment(spec, local_resources(), config.as_environment(base_url=base_url)))
+    env.update(environment(spec, local_resources(base_url), config.as_environment(base_url=base_url)))
     return env

@@ -56,6 +56,8 @@ class RoutePattern:
             return None
         wanted = self.segments
         given = [s for s in path.split("/")][1:] if path != "/" else []
+        if len(given) > 1 and given[-1] == "":
+            given.pop()  # as API Gateway does: `/console/` is served by the `/console` route
         params: dict[str, str] = {}
         for index, segment in enumerate(wanted):
             if segment.startswith("{") and segment.endswith("+}"):

@@ -5,7 +5,8 @@ Routes come from `infra.declaration.all_routes()`. Besides them, and only locall
 - `GET /_local/outbox` lists the emails sent, `DELETE /_local/outbox` clears that list;
 - `GET /_local/schedules` lists the schedules, `POST /_local/schedules/{name}/run` runs one now;
 - `POST /_local/email-events[/bounce|/complaint]` queues an SES event (see `infra.local.queues`);
-- `/site/...` serves the published site from its S3 bucket, as CloudFront would.
+- `/site/...` serves the published site from its S3 bucket, as CloudFront would;
+- `/_local/cognito/...` is the stand-in for Cognito's managed login (`infra.local.cognito`).
 
 The access log shows the method, the route (never the query string, which carries tokens), the
 status and the time taken; request bodies are never logged.
@@ -25,6 +26,8 @@ from werkzeug.wrappers import Request, Response
 
 from infra.declaration import SITE, FunctionSpec, Route, Schedule
 from infra.local.auth import Authorizer, Unauthorized
+from infra.local.cognito import LocalLogin
+from infra.local.environment import LOGIN_PATH
 from infra.local.events import (
     BadResult,
     HttpRequest,
@@ -105,6 +108,7 @@ class Gateway:
         email_events: EmailEvents | None = None,
         port: int,
         console: Console,
+        login: LocalLogin | None = None,
     ) -> None:
         self._routes = RouteTable(RoutePattern(r.method, r.path, target=(r, spec)) for r, spec in routes)
         self._functions = functions
@@ -116,6 +120,7 @@ class Gateway:
         self._email_events = email_events
         self._port = port
         self._console = console
+        self._login = login
 
     # --- WSGI ------------------------------------------------------------------------------------
 
@@ -162,6 +167,8 @@ class Gateway:
         """The response, and how to name the request in the access log: the route's path pattern
         (`/admin/members/{id}`), so ids and references in paths stay out of the log."""
         path = request.path
+        if self._login is not None and (path == LOGIN_PATH or path.startswith(LOGIN_PATH + "/")):
+            return self._login.handle(request), LOGIN_PATH
         if path.startswith("/_local/") or path == "/_local":
             return self._local(request), path
         if path == "/site" or path.startswith("/site/"):

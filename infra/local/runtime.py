@@ -30,6 +30,7 @@ from infra.config import ConfigError
 from infra.declaration import FUNCTIONS, SES_EVENTS, all_routes, all_schedules, consumers_of
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
+from infra.local.cognito import LocalLogin, load_or_create_key
 from infra.local.cron import ExpressionError
 from infra.local.environment import deployment_config, function_environment
 from infra.local.functions import Console, Functions, Invocation
@@ -131,6 +132,7 @@ class LocalMode:
             email_events=self._email_events,
             port=port,
             console=self.console,
+            login=LocalLogin(load_or_create_key(self.state.path), base_url),
         )
         self._serving = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
@@ -155,6 +157,7 @@ class LocalMode:
                 "openapi": f"{base_url}/openapi.json",
                 "site": f"{base_url}/site/",
                 "schedules": f"{base_url}/_local/schedules",
+                "console": f"{base_url}/console/",
             },
             "endpoints": {"dynamodb": endpoints.dynamodb, "moto": endpoints.moto},
             "admin_token_file": str(token_file.resolve()),
@@ -195,6 +198,7 @@ class LocalMode:
         lines = [
             f"MKCPP local mode is ready in {r['startup_seconds']:.1f} s",
             f"  sign-up form    {urls['form']}",
+            f"  console         {urls['console']}  (sign in as the local administrator)",
             f"  HTTP API        {urls['api']}  (e.g. POST /members, GET /admin/members)",
             f"  outbox          {urls['outbox']}  (DELETE to clear)",
             f"  OpenAPI         {urls['openapi']}",

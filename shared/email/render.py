@@ -49,3 +49,8 @@ def render_email(template: str, /, **context: Any) -> RenderedEmail:
     subject = first.removeprefix("Subject: ").strip()
     html = env.get_template(f"email/{template}.html").render(subject=subject, **context)
     return RenderedEmail(subject=subject, text=body.lstrip("\n"), html=html)
+
+
+def render_template(path: str, /, **context: Any) -> str:
+    """Any HTML template under `shared/templates/` by its path, e.g. `console/home.html`."""
+    return _environment().get_template(path).render(**context)

@@ -8,10 +8,10 @@ import io
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from shared.audit import AuditTrail
 from shared.clock import iso
@@ -153,6 +153,18 @@ class MemberDetail(MemberSummary):
     suppression: Suppression | None = None
 
 
+class AtAGlance(BaseModel):
+    """The console's home page: how many members there are, and who needs the Secretary."""
+
+    counts: dict[MemberStatus, int]
+    without_email: int
+    waiting: list[MemberSummary] = Field(description="Pending for more than two days: resend, or phone them")
+    suppressed: list[MemberSummary] = Field(description="Their address bounced or complained")
+
+
+WAITING_AFTER = timedelta(days=2)
+
+
 class HealthConsentMissing(DomainError):
     message = "Health data needs explicit consent."
     fields: ClassVar[Mapping[str, str]] = {
@@ -167,6 +179,10 @@ class NotPending(Conflict):
 
 class NoEmail(Conflict):
     message = "This member has no email address; contact them by phone or post."
+
+
+class NotInGroup(Conflict):
+    message = "Only a member of the group can lead it: add them to the group first."
 
 
 class NotSubscribed(Conflict):
@@ -209,6 +225,11 @@ class MemberAdmin:
         self._notice = privacy_notice_version
 
     # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def privacy_notice_version(self) -> str:
+        """The notice this deployment shows: what a member added in person was shown."""
+        return self._notice
 
     def get(self, member_id: str, now: datetime) -> Member:
         return self._members.require(member_id, now)
@@ -301,6 +322,25 @@ class MemberAdmin:
             fields=sorted(k for k, val in filters.items() if val),
         )
         return out.getvalue()
+
+    def summary(self, now: datetime) -> AtAGlance:
+        counts = {status: self._members.count(status, now) for status in MemberStatus}
+        waiting = [
+            m
+            for m in self.search(
+                q=None, status=MemberStatus.PENDING, role=None, group=None, limit=100, cursor=None, now=now
+            ).items
+            if m.created_at < iso(now - WAITING_AFTER)
+        ]
+        suppressed = self.search(
+            q=None, status=MemberStatus.SUPPRESSED, role=None, group=None, limit=10, cursor=None, now=now
+        ).items
+        return AtAGlance(
+            counts=counts,
+            without_email=len(self.offline(now)),
+            waiting=waiting[:10],
+            suppressed=suppressed,
+        )
 
     def offline(self, now: datetime) -> list[MemberSummary]:
         """Active members without email, for the Secretary to phone or post."""
@@ -453,7 +493,9 @@ class MemberAdmin:
         return self.detail(member_id, now)
 
     def remove_from_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
-        self._groups.get(group_id)
+        group = self._groups.get(group_id)
+        if group.lead_member_id == member_id:
+            self._groups.update(group_id, {"lead_member_id": None}, now)
         self._members.change(member_id, now, lambda m: Change([g for g in m.working_groups if g != group_id]))
         self._audit.record(
             actor=actor,
@@ -463,3 +505,32 @@ class MemberAdmin:
             fields=["working_groups"],
         )
         return self.detail(member_id, now)
+
+    def set_lead(self, group_id: str, member_id: str | None, actor: str, now: datetime) -> WorkingGroup:
+        """Mark a member of the group as its lead (None: the group has no lead)."""
+        if member_id is not None:
+            member = self.get(member_id, now)
+            if group_id not in member.working_groups:
+                raise NotInGroup(member_id)
+        group = self._groups.update(group_id, {"lead_member_id": member_id}, now)
+        self._audit.record(
+            actor=actor,
+            action="group.set_lead",
+            target=f"GROUP#{group_id}",
+            now=now,
+            fields=["lead_member_id"],
+        )
+        return group
+
+    def group_members(self, group_id: str, now: datetime) -> list[MemberSummary]:
+        self._groups.get(group_id)
+        ids = self._members.group_member_ids(group_id)
+        return sorted(
+            (MemberSummary.of(m) for m in self._members.get_many(ids, now)), key=lambda m: m.name.casefold()
+        )
+
+    def get_group(self, group_id: str) -> WorkingGroup:
+        return self._groups.get(group_id)
+
+    def find_by_lookup_id(self, lookup_id: str, now: datetime) -> Member | None:
+        return self._members.find_by_lookup_id(lookup_id, now)

@@ -103,6 +103,9 @@ class Gdpr:
         if raw is None:
             raise MemberNotFound(member_id)
         lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
+        for group in self._groups.all():  # a group they led names them no more
+            if group.lead_member_id == member_id:
+                self._groups.update(group.id, {"lead_member_id": None}, now)
         deleted = self._members.erase(member_id, lookup_id)
         kept = ["anonymous count of erased members", "audit entries naming no one (ids and field names)"]
         if lookup_id:

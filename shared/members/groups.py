@@ -43,6 +43,9 @@ class WorkingGroup(BaseModel):
     purpose: Paragraphs = Field(min_length=1, max_length=500)
     meeting_place: SingleLine | None = Field(None, max_length=200)
     lead_contact: SingleLine | None = Field(None, max_length=200)
+    # the member who leads it (an opaque id: their name is read from their record, so erasing
+    # them leaves nothing of theirs here; erasure and removal from the group clear it)
+    lead_member_id: str | None = Field(None, pattern=r"^[0-9a-f-]{36}$")
     status: GroupStatus = GroupStatus.OPEN
     created_at: str
     updated_at: str

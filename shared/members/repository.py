@@ -196,6 +196,26 @@ class MemberRepository:
             return members, None
         return members, encode_cursor({"part": part, "key": start_key} if start_key else {"part": part})
 
+    def count(self, status: MemberStatus, now: datetime) -> int:
+        """How many members have `status` (a count query on the index: no item is read out).
+        Expired pending sign-ups, which DynamoDB's TTL has not removed yet, are not counted."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_status",
+            "KeyConditionExpression": "#k = :k",
+            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+            "ExpressionAttributeNames": {"#k": "status"},
+            "ExpressionAttributeValues": {":k": v(status.value), ":now": {"N": str(epoch(now))}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self._db.query(**query)
+            total += int(page.get("Count", 0))
+            if not page.get("LastEvaluatedKey"):
+                return total
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # --- writes -----------------------------------------------------------------------------
 
     def create_pending(self, member: Member, now: datetime) -> None:

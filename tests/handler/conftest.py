@@ -63,10 +63,13 @@ def reset_function_state() -> None:
 
 
 class Response:
-    def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+    def __init__(
+        self, status: int, headers: dict[str, str], body: str, cookies: list[str] | None = None
+    ) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.cookies = cookies or []
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -103,7 +106,9 @@ class World:
 
         name, event = http_event(method, path, **kwargs)
         result = self.invoke(name, event)
-        return Response(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
+        return Response(
+            result["statusCode"], result.get("headers") or {}, result.get("body") or "", result.get("cookies")
+        )
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Response:
         from tests.support.events import ADMIN

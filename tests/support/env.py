@@ -6,11 +6,17 @@ import json
 from pathlib import Path
 
 from infra.config import load_config
-from infra.declaration import TABLES, Resources, environment, function
+from infra.declaration import TABLES, Resources, SignIn, environment, function
 
 ROOT = Path(__file__).resolve().parents[2]
 # the email-lookup secret the tests give the functions (the token-signing one is each caller's)
 LOOKUP_SECRET_ID = "mkcpp/lookup-key"
+# the console's sign-in, as handler tests see it (tests/support/console.py signs its tokens)
+SIGN_IN = SignIn(
+    issuer="https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool",
+    client_id="test-console-client",
+    login_url="https://mkcpp-console.auth.eu-west-2.amazoncognito.com",
+)
 
 
 def deployment_config():
@@ -29,5 +35,6 @@ def function_environment(
         signing_key_secret=secret_id,
         configuration_set=configuration_set,
         lookup_key_secret=lookup_secret_id,
+        sign_in=SIGN_IN,
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))

@@ -24,7 +24,9 @@ def _route_for(method: str, path: str) -> tuple[str, dict[str, str], str]:
     for route, spec in all_routes():
         if route.method != method:
             continue
-        pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
+        pattern = (
+            "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "/?$"
+        )  # API Gateway: a trailing slash too
         found = re.match(pattern, path)
         if found:
             return route.route_key, found.groupdict(), spec.name
@@ -40,6 +42,8 @@ def http_event(
     form: dict[str, Any] | None = None,
     accept: str = "application/json",
     claims: dict[str, str] | None = None,
+    cookies: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """(function name, event) for a request, shaped like the samples API Gateway sends."""
     route_key, params, function_name = _route_for(method, path)
@@ -61,6 +65,10 @@ def http_event(
     else:
         event["requestContext"].pop("authorizer", None)
         event["headers"].pop("authorization", None)
+    event.pop("cookies", None)
+    if cookies:
+        event["cookies"] = [f"{name}={value}" for name, value in cookies.items()]
+    event["headers"].update(headers or {})
     event.pop("body", None)
     event["isBase64Encoded"] = False
     if json_body is not None:

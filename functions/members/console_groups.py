@@ -1,0 +1,256 @@
+"""The console's working-group pages (create, edit, close, members and their lead) and the audit
+trail by month, with its CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import ValidationError
+
+from functions.members.services import audit, keys, member_admin
+from shared import clock
+from shared.api import actor
+from shared.console.app import ConsoleRouter
+from shared.errors import DomainError
+from shared.forms import field_errors
+from shared.members.groups import GroupInput, GroupNotFound, GroupPatch
+from shared.members.models import normalise_email
+from shared.members.repository import MemberNotFound
+from shared.web import html_page
+
+router = ConsoleRouter()
+GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+MEMBER_ID = re.compile(r"^[0-9a-f-]{36}$")
+MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
+NOTICES = {
+    "created": "The working group was created.",
+    "saved": "The changes were saved.",
+    "closed": "The working group was closed. Its members keep it in their history.",
+    "added": "The member was added to the group.",
+    "removed": "The member was removed from the group.",
+    "lead": "The group's lead was changed.",
+}
+GROUP_FIELDS = ("name", "purpose", "meeting_place", "lead_contact")
+
+
+def _group_id(value: str) -> str:
+    if not GROUP_ID.match(value):
+        raise GroupNotFound(value)
+    return value
+
+
+def _groups_page(status: int, values: dict[str, str], errors: dict[str, str]) -> Response[str]:
+    return router.page(
+        "groups",
+        title="Working groups",
+        status=status,
+        groups=member_admin().groups(),
+        values=values,
+        errors=errors,
+        notice=NOTICES.get(router.query("done") or ""),
+    )
+
+
+@router.get(
+    "/console/groups",
+    summary="Working groups, and a form to create one",
+    responses={200: html_page("The groups")},
+)
+def groups() -> Response[str]:
+    return _groups_page(200, {}, {})
+
+
+@router.post(
+    "/console/groups",
+    summary="Create a working group",
+    responses={303: {"description": "Created"}, 400: html_page("The form, with errors")},
+)
+def create_group() -> Response[str]:
+    values = router.form()
+    data = {k: values.get(k, "") for k in GROUP_FIELDS}
+    try:
+        form = GroupInput.model_validate(data)
+        group = member_admin().create_group(form, actor(router), clock.utc_now())
+    except ValidationError as invalid:
+        return _groups_page(400, values, field_errors(GroupInput, invalid))
+    except DomainError as refused:
+        if not refused.field_messages:
+            raise
+        return _groups_page(refused.status, values, {"name": "A group with this name exists already"})
+    return router.redirect(f"/console/groups/{group.id}?done=created")
+
+
+def _group_page(
+    group_id: str, status: int, values: dict[str, str] | None, errors: dict[str, str]
+) -> Response[str]:
+    now = clock.utc_now()
+    group = member_admin().get_group(group_id)
+    shown = values if values is not None else {k: getattr(group, k) or "" for k in GROUP_FIELDS}
+    members = member_admin().group_members(group_id, now)
+    lead = next((m for m in members if m.id == group.lead_member_id), None)
+    return router.page(
+        "group",
+        title=group.name,
+        status=status,
+        group=group,
+        values=shown,
+        errors=errors,
+        members=members,
+        lead=lead,
+        notice=NOTICES.get(router.query("done") or ""),
+    )
+
+
+@router.get(
+    "/console/groups/<id>",
+    summary="A working group: its details, members and lead",
+    responses={200: html_page("The group"), 404: html_page("No such group")},
+)
+def group(id: str) -> Response[str]:
+    return _group_page(_group_id(id), 200, None, {})
+
+
+@router.post(
+    "/console/groups/<id>",
+    summary="Change a working group",
+    responses={303: {"description": "Saved"}, 400: html_page("The form, with errors")},
+)
+def update_group(id: str) -> Response[str]:
+    group_id = _group_id(id)
+    current = member_admin().get_group(group_id)
+    values = router.form()
+    changes = {
+        k: values[k] for k in GROUP_FIELDS if k in values and values[k].strip() != (getattr(current, k) or "")
+    }
+    try:
+        patch = GroupPatch.model_validate(changes)
+    except ValidationError as invalid:
+        return _group_page(group_id, 400, values, field_errors(GroupPatch, invalid))
+    if changes:
+        member_admin().update_group(group_id, patch, actor(router), clock.utc_now())
+    return router.redirect(f"/console/groups/{group_id}?done=saved")
+
+
+@router.post(
+    "/console/groups/<id>/close", summary="Close a working group", responses={303: {"description": "Closed"}}
+)
+def close_group(id: str) -> Response[str]:
+    group_id = _group_id(id)
+    member_admin().close_group(group_id, actor(router), clock.utc_now())
+    return router.redirect(f"/console/groups/{group_id}?done=closed")
+
+
+@router.post(
+    "/console/groups/<id>/members",
+    summary="Add a member to a working group, by email address",
+    responses={303: {"description": "Added"}, 400: html_page("The group, with the error")},
+)
+def add_member(id: str) -> Response[str]:
+    group_id = _group_id(id)
+    now = clock.utc_now()
+    address = router.form().get("email", "").strip()
+    try:
+        lookup_id = keys().email_lookup_id(normalise_email(address))
+    except ValueError:
+        return _group_page(
+            group_id, 400, None, {"email": "Enter the member's email address, like name@example.com"}
+        )
+    found = member_admin().find_by_lookup_id(lookup_id, now)
+    if found is None:
+        return _group_page(group_id, 400, None, {"email": "No member has this email address"})
+    try:
+        member_admin().add_to_group(group_id, found.id, actor(router), now)
+    except DomainError as refused:
+        return _group_page(group_id, refused.status, None, {"email": refused.detail})
+    return router.redirect(f"/console/groups/{group_id}?done=added")
+
+
+@router.post(
+    "/console/groups/<id>/members/<member_id>/remove",
+    summary="Remove a member from a working group",
+    responses={303: {"description": "Removed"}},
+)
+def remove_member(id: str, member_id: str) -> Response[str]:
+    group_id = _group_id(id)
+    if not MEMBER_ID.match(member_id):
+        raise MemberNotFound(member_id)
+    member_admin().remove_from_group(group_id, member_id, actor(router), clock.utc_now())
+    return router.redirect(f"/console/groups/{group_id}?done=removed")
+
+
+@router.post(
+    "/console/groups/<id>/lead",
+    summary="Mark a member of the group as its lead",
+    responses={303: {"description": "Changed"}},
+)
+def set_lead(id: str) -> Response[str]:
+    group_id = _group_id(id)
+    chosen = router.form().get("member_id", "")
+    if chosen and not MEMBER_ID.match(chosen):
+        raise MemberNotFound(chosen)
+    member_admin().set_lead(group_id, chosen or None, actor(router), clock.utc_now())
+    return router.redirect(f"/console/groups/{group_id}?done=lead")
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+def _month() -> tuple[str, str | None]:
+    given = router.query("month") or ""
+    this_month = clock.iso(clock.utc_now())[:7]
+    if given and not MONTH.match(given):
+        return this_month, "Choose a month like 2026-11"
+    return given or this_month, None
+
+
+@router.get(
+    "/console/audit",
+    summary="The audit trail, one month at a time, newest first",
+    responses={200: html_page("One page of entries")},
+)
+def audit_trail() -> Response[str]:
+    month, problem = _month()
+    page = audit().month(month, 50, router.query("cursor") or None)
+    return router.page(
+        "audit",
+        title="Audit trail",
+        status=400 if problem else 200,
+        month=month,
+        entries=page.items,
+        next_cursor=page.next,
+        error=problem,
+        me=router.admin.sub if router.admin else "",
+    )
+
+
+@router.get(
+    "/console/audit.csv",
+    summary="Download one month of the audit trail as CSV",
+    responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def audit_csv() -> Response[str]:
+    month, _ = _month()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["at", "action", "target", "fields", "administrator"])
+    cursor: str | None = None
+    while True:
+        page = audit().month(month, 100, cursor)
+        for entry in page.items:
+            writer.writerow([entry.at, entry.action, entry.target, " ".join(entry.fields), entry.actor])
+        cursor = page.next
+        if cursor is None:
+            break
+    return Response(
+        200,
+        "text/csv; charset=utf-8",
+        out.getvalue(),
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{month}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

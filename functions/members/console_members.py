@@ -1,0 +1,334 @@
+"""The console's member pages: search and filter, a member's record, adding a member met in person,
+editing, the email actions, the export, erasure, and the printable list of members without email.
+
+Every page runs the same domain services as the JSON admin API (`shared.members.admin.MemberAdmin`),
+so both keep one audit trail, with the signed-in administrator as the actor. A change answers with
+a redirect to the member's page (post/redirect/get), whose banner says what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import ValidationError
+
+from functions.members.services import audit, member_admin
+from shared import clock
+from shared.api import actor
+from shared.console.app import ConsoleRouter
+from shared.errors import DomainError
+from shared.forms import field_errors
+from shared.members.admin import InPersonMember, MemberPatch
+from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
+from shared.web import html_page
+
+router = ConsoleRouter()
+PAGE_SIZE = 25
+ID_PATTERN = r"[0-9a-f-]{36}"
+
+STATUS_LABELS = {
+    MemberStatus.PENDING: "Waiting for them to confirm",
+    MemberStatus.ACTIVE: "Member",
+    MemberStatus.UNSUBSCRIBED: "Unsubscribed",
+    MemberStatus.SUPPRESSED: "Emails stopped (address bounced or complained)",
+}
+# What a change's banner says. Only these fixed texts reach the page, chosen by key.
+NOTICES = {
+    "added": "The member was added.",
+    "added_pending": "The member was added. They have been emailed a link to confirm their address.",
+    "saved": "The changes were saved.",
+    "confirmation_sent": "The confirmation email was sent again.",
+    "confirmation_recent": "The confirmation email was not sent: one was sent less than 10 minutes ago. "
+    "Ask them to check their spam folder, then try again later.",
+    "preferences_sent": "A link to their preferences was emailed to them.",
+    "preferences_recent": "No email was sent: a preferences link was sent less than 10 minutes ago.",
+    "lifted": "The suppression was lifted: emails will be sent to this address again.",
+}
+
+
+def _roles() -> list[tuple[str, str]]:
+    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+def _status_labels() -> dict[str, str]:
+    return {status.value: label for status, label in STATUS_LABELS.items()}
+
+
+def _member_url(member_id: str, notice: str | None = None) -> str:
+    return f"/console/members/{member_id}" + (f"?done={notice}" if notice else "")
+
+
+@router.get(
+    "/console/members",
+    summary="Find members: search by name or email, filter by status, role and group",
+    responses={200: html_page("One page of members"), 303: {"description": "Sign in first"}},
+)
+def members() -> Response[str]:
+    q = (router.query("q") or "").strip()[:100] or None
+    status = router.query("status") or None
+    role = router.query("role") or None
+    group = router.query("group") or None
+    cursor = router.query("cursor") or None
+    errors: dict[str, str] = {}
+    if status is not None and status not in {s.value for s in MemberStatus}:
+        errors["status"], status = "Choose a status from the list", None
+    if role is not None and role not in {r.value for r in Role}:
+        errors["role"], role = "Choose a role from the list", None
+    groups = member_admin().groups()
+    if group is not None and group not in {g.id for g in groups}:
+        errors["group"], group = "Choose a working group from the list", None
+    found = member_admin().search(
+        q=q,
+        status=MemberStatus(status) if status else None,
+        role=Role(role) if role else None,
+        group=group,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        now=clock.utc_now(),
+    )
+    filters = {"q": q or "", "status": status or "", "role": role or "", "group": group or ""}
+    return router.page(
+        "members",
+        title="Members",
+        status=400 if errors else 200,
+        members=found.items,
+        next_cursor=found.next,
+        filters=filters,
+        errors=errors,
+        roles=_roles(),
+        role_labels={r.value: label for r, label in ROLE_LABELS.items()},
+        statuses=_status_labels(),
+        groups=groups,
+    )
+
+
+def _in_person_form(status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
+    return router.page(
+        "member_new",
+        title="Add a member",
+        status=status,
+        values=values,
+        errors=errors,
+        roles=_roles(),
+        health_roles=[r.value for r in HEALTH_DATA_ROLES],
+        groups=[g for g in member_admin().groups() if g.status == "open"],
+    )
+
+
+@router.get(
+    "/console/members/new",
+    summary="Add a member met in person, by phone or by post: the form",
+    responses={200: html_page("The form")},
+)
+def new_member_form() -> Response[str]:
+    return _in_person_form(200, {"working_groups": []}, {})
+
+
+@router.post(
+    "/console/members/new",
+    summary="Add a member met in person, by phone or by post",
+    responses={303: {"description": "Added: on to their page"}, 400: html_page("The form, with errors")},
+)
+def add_member() -> Response[str]:
+    posted = router.form_lists()
+    values: dict[str, Any] = {k: v[-1] for k, v in posted.items() if k != "working_groups"}
+    values["working_groups"] = posted.get("working_groups", [])
+    data: dict[str, Any] = {**posted}
+    data["privacy_notice_version"] = member_admin().privacy_notice_version
+    for box in ("consent_contact_in_person", "consent_health_data_in_person"):
+        data[box] = box in posted
+    try:
+        form = InPersonMember.model_validate(data)
+    except ValidationError as invalid:
+        return _in_person_form(400, values, field_errors(InPersonMember, invalid))
+    try:
+        detail = member_admin().add(form, actor(router), clock.utc_now())
+    except DomainError as refused:
+        if not refused.field_messages:
+            raise
+        return _in_person_form(refused.status, values, dict(refused.field_messages))
+    return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
+
+
+@router.get(
+    "/console/members/<id>",
+    summary="A member's record: profile, consents and their history, preferences, groups, "
+    "suppression and the audit entries about them",
+    responses={200: html_page("The member's page"), 404: html_page("No such member")},
+)
+def member(id: str) -> Response[str]:
+    admin = member_admin()
+    detail = admin.view(id, actor(router), clock.utc_now())
+    groups = {g.id: g for g in admin.groups()}
+    done = router.query("done")
+    return router.page(
+        "member",
+        title=detail.name,
+        member=detail,
+        notice=NOTICES.get(done or ""),
+        role_label=ROLE_LABELS.get(detail.role) if detail.role else None,
+        status_label=STATUS_LABELS[detail.status],
+        groups=[groups.get(g) for g in detail.working_groups],
+        audit=list(reversed(audit().for_target(f"MEMBER#{id}")))[:50],
+        me=router.admin.sub if router.admin else "",
+    )
+
+
+def _edit_form(member_id: str, status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
+    return router.page(
+        "member_edit",
+        title="Change a member's details",
+        status=status,
+        member_id=member_id,
+        values=values,
+        errors=errors,
+        roles=_roles(),
+        health_roles=[r.value for r in HEALTH_DATA_ROLES],
+        groups=[g for g in member_admin().groups() if g.status == "open"],
+    )
+
+
+EDITABLE = ("name", "phone", "postal_address", "organisation", "role")
+
+
+@router.get(
+    "/console/members/<id>/edit",
+    summary="Change a member's details: the form",
+    responses={200: html_page("The form"), 404: html_page("No such member")},
+)
+def edit_member_form(id: str) -> Response[str]:
+    detail = member_admin().detail(id, clock.utc_now())
+    values: dict[str, Any] = {name: getattr(detail, name) or "" for name in EDITABLE}
+    values["role"] = detail.role.value if detail.role else ""
+    values["working_groups"] = list(detail.working_groups)
+    values["confirmed"] = detail.confirmed_at is not None
+    return _edit_form(id, 200, values, {})
+
+
+@router.post(
+    "/console/members/<id>/edit",
+    summary="Change a member's details",
+    responses={303: {"description": "Saved"}, 400: html_page("The form, with errors")},
+)
+def edit_member(id: str) -> Response[str]:
+    now = clock.utc_now()
+    current = member_admin().detail(id, now)
+    posted = router.form_lists()
+    values: dict[str, Any] = {k: v[-1] for k, v in posted.items() if k != "working_groups"}
+    values["working_groups"] = posted.get("working_groups", [])
+    values["confirmed"] = current.confirmed_at is not None
+    # only what changed is sent, so the audit trail names only the fields that really changed
+    changes: dict[str, Any] = {}
+    for name in EDITABLE:
+        if name not in values:
+            continue
+        was = getattr(current, name)
+        was_text = (was.value if isinstance(was, Role) else was) or ""
+        if name == "role" and current.confirmed_at is None:
+            continue  # an unconfirmed member's role is theirs to confirm
+        if values[name].strip() != was_text:
+            changes[name] = values[name]
+    if sorted(set(values["working_groups"])) != sorted(current.working_groups):
+        changes["working_groups"] = sorted(set(values["working_groups"]))
+    if "consent_health_data_in_person" in posted:
+        changes["consent_health_data_in_person"] = True
+    try:
+        patch = MemberPatch.model_validate(changes)
+    except ValidationError as invalid:
+        return _edit_form(id, 400, values, field_errors(MemberPatch, invalid))
+    if not patch.given():
+        return router.redirect(_member_url(id))
+    try:
+        member_admin().update(id, patch, actor(router), now)
+    except DomainError as refused:
+        if not refused.field_messages:
+            raise
+        return _edit_form(id, refused.status, values, dict(refused.field_messages))
+    return router.redirect(_member_url(id, "saved"))
+
+
+@router.post(
+    "/console/members/<id>/resend-confirmation",
+    summary="Send the confirmation email again",
+    responses={303: {"description": "Back to the member's page, saying whether it was sent"}},
+)
+def resend_confirmation(id: str) -> Response[str]:
+    sent = member_admin().resend_confirmation(id, actor(router), clock.utc_now())
+    return router.redirect(_member_url(id, "confirmation_sent" if sent else "confirmation_recent"))
+
+
+@router.post(
+    "/console/members/<id>/preferences-link",
+    summary="Email the member a preferences link",
+    responses={303: {"description": "Back to the member's page, saying whether it was sent"}},
+)
+def preferences_link(id: str) -> Response[str]:
+    sent = member_admin().send_preferences_link(id, actor(router), clock.utc_now())
+    return router.redirect(_member_url(id, "preferences_sent" if sent else "preferences_recent"))
+
+
+@router.post(
+    "/console/members/<id>/lift-suppression",
+    summary="Lift a bounce or complaint suppression",
+    responses={303: {"description": "Back to the member's page"}},
+)
+def lift_suppression(id: str) -> Response[str]:
+    member_admin().lift_suppression(id, actor(router), clock.utc_now())
+    return router.redirect(_member_url(id, "lifted"))
+
+
+@router.get(
+    "/console/members/<id>/export",
+    summary="Download everything held about a member (JSON)",
+    responses={200: {"description": "The export", "content": {"application/json": {}}}},
+)
+def export(id: str) -> Response[str]:
+    data = member_admin().export(id, actor(router), clock.utc_now())
+    return Response(
+        200,
+        "application/json",
+        data.model_dump_json(indent=2),
+        headers={
+            "Content-Disposition": f'attachment; filename="member-{id}.json"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/console/members/<id>/erase",
+    summary="Erase a member: what will go and what is kept",
+    responses={200: html_page("The confirmation page")},
+)
+def erase_confirm(id: str) -> Response[str]:
+    detail = member_admin().detail(id, clock.utc_now())
+    return router.page("erase", title=f"Erase {detail.name}?", member=detail)
+
+
+@router.post(
+    "/console/members/<id>/erase",
+    summary="Erase a member from every table (GDPR)",
+    responses={200: html_page("What was erased and what was kept")},
+)
+def erase(id: str) -> Response[str]:
+    receipt = member_admin().erase(id, actor(router), clock.utc_now())
+    return router.page("erased", title="The member was erased", receipt=receipt)
+
+
+@router.get(
+    "/console/offline-members",
+    summary="Members without email, to phone or post (printable)",
+    responses={200: html_page("The list")},
+)
+def offline() -> Response[str]:
+    now = clock.utc_now()
+    groups = {g.id: g.name for g in member_admin().groups()}
+    return router.page(
+        "offline",
+        title="Members without email",
+        members=member_admin().offline(now),
+        group_names=groups,
+        printed_on=clock.iso(now)[:10],
+    )

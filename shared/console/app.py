@@ -1,0 +1,203 @@
+"""`ConsoleApp`: the resolver of the console function, and the checks every console page gets.
+
+Before any console route runs, `ConsoleApp` (on top of `shared.api.HttpApi`'s body checks):
+- lets only the callback and the signed-out page through without a session;
+- finds the session cookie and verifies it (`shared.console.session.verify_access_token`); with no
+  session, or an expired or forged one, a GET is sent to sign in and comes back to the same page
+  afterwards, and a POST is sent to sign in and then to the page it came from;
+- refuses a signed-in user outside the admins group (403 page);
+- refuses a POST whose form does not carry the session's CSRF token (403 page);
+- keeps the administrator (`Admin`) for the page and the audit trail (`shared.api.actor`).
+
+Pages come from `ConsoleApp.page`: one layout (`templates/console/base.html`) and one navigation
+(`NAV`), which the next capabilities extend with an entry each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from shared import clock
+from shared.api import HttpApi
+from shared.console import session
+from shared.console.session import Admin, NotAnAdministrator, SessionInvalid, SignInSettings
+from shared.email.render import render_template
+from shared.observability import logger
+
+OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH})
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str  # under /console
+
+
+# The console's one navigation. A capability adds its section here (meetings, feedback, directory).
+NAV: list[NavItem] = [
+    NavItem("Home", "/console/"),
+    NavItem("Members", "/console/members"),
+    NavItem("Working groups", "/console/groups"),
+    NavItem("Without email", "/console/offline-members"),
+    NavItem("Audit trail", "/console/audit"),
+]
+
+
+def _headers(login_url: str) -> dict[str, str]:
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(login_url))
+    return {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # form-action names the login origin because signing out posts here, then goes there
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+        f"form-action 'self' {origin}; frame-ancestors 'none'; base-uri 'none'",
+    }
+
+
+class ConsolePages:
+    """Pages, redirects and forms, for the console app and for each capability's console router
+    (both read what the session check left in `context`)."""
+
+    current_event: Any
+    context: dict[str, Any]
+
+    @property
+    def admin(self) -> Admin | None:
+        found = self.context.get("admin")
+        return found if isinstance(found, Admin) else None
+
+    def page(
+        self,
+        template: str,
+        *,
+        title: str,
+        status: int = 200,
+        cookies: list[Any] | None = None,
+        **context: Any,
+    ) -> Response[str]:
+        layout: PageSettings = self.context["console"]
+        body = render_template(
+            f"console/{template}.html",
+            **layout.context,
+            title=title,
+            admin=self.admin,
+            csrf_field=CSRF_FIELD,
+            nav=NAV,
+            current=self.current_event.path,
+            **context,
+        )
+        return Response(
+            status,
+            "text/html; charset=utf-8",
+            body,
+            headers=_headers(layout.login_url),
+            cookies=cookies or [],
+        )
+
+    def redirect(self, location: str, cookies: list[Any] | None = None, status: int = 303) -> Response[str]:
+        headers = {"Location": location, "Cache-Control": "no-store"}
+        return Response(status, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies or [])
+
+    def form(self) -> dict[str, str]:
+        """The posted form's fields (the last value of each), as text."""
+        return {name: values[-1] for name, values in self.form_lists().items()}
+
+    def form_lists(self) -> dict[str, list[str]]:
+        return parse_qs(self.current_event.decoded_body or "", keep_blank_values=True)
+
+    def query(self, name: str) -> str | None:
+        return (self.current_event.query_string_parameters or {}).get(name)
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    login_url: str
+    context: Mapping[str, Any]
+
+
+class ConsoleRouter(ConsolePages, Router):
+    """A capability's console pages: `app.include_router(router)` in `functions/console/handler.py`."""
+
+
+class ConsoleApp(ConsolePages, HttpApi):
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], SignInSettings],
+        key: Callable[[], bytes],
+        context: Callable[[], Mapping[str, Any]],
+    ) -> None:
+        """`settings`, `key` and `context` are called per request (cached by the caller), so that
+        importing the handler reads no environment and makes no AWS call."""
+        super().__init__(problem_page=self._problem)
+        self._settings = settings
+        self._key = key
+        self._context = context
+        self.use([self._session])
+
+    def _problem(self, status: int, title: str, paragraphs: list[str]) -> Response[str]:
+        if "console" not in self.context:
+            self.append_context(console=PageSettings(self._settings().login_url, self._context()))  # type: ignore[no-untyped-call]
+        return self.page("message", title=title, status=status, paragraphs=paragraphs)
+
+    # --- the checks ------------------------------------------------------------------------------
+
+    def sign_in_redirect(self, return_to: str) -> Response[str]:
+        location, cookie = session.start_sign_in(self._settings(), self._key(), return_to, clock.utc_now())
+        return self.redirect(location, cookies=[cookie, session.clear_session_cookie()])
+
+    def _return_path(self) -> str:
+        event = self.current_event
+        if event.http_method == "GET":
+            raw = str(event.raw_event.get("rawQueryString") or "")
+            return str(event.path) + (f"?{raw}" if raw else "")
+        referer = str((event.headers or {}).get("referer", ""))
+        return urlsplit(referer).path or str(event.path)
+
+    def _session(self, app: HttpApi, next_middleware: NextMiddleware) -> Response[Any]:
+        event = self.current_event
+        self.append_context(console=PageSettings(self._settings().login_url, self._context()))  # type: ignore[no-untyped-call]
+        if event.path in OPEN_PATHS:
+            return next_middleware(app)
+        cookies = session.read_cookies(event.raw_event)
+        token = cookies.get(session.SESSION_COOKIE, "")
+        try:
+            admin = session.verify_access_token(self._settings(), token, self._key(), clock.utc_now())
+        except SessionInvalid as refused:
+            logger.info("console: sign-in needed", extra={"reason": refused.reason})
+            return self.sign_in_redirect(self._return_path())
+        except NotAnAdministrator:
+            logger.warning("console: signed in, but not an administrator")
+            return self.page(
+                "message",
+                title="You cannot use the console",
+                status=403,
+                paragraphs=[
+                    "You are signed in, but your account is not an administrator's.",
+                    "Ask the Secretary or the Chair to add you to the administrators.",
+                ],
+            )
+        self.append_context(admin=admin, actor=admin.sub)  # type: ignore[no-untyped-call]
+        if event.http_method == "POST" and not session.csrf_ok(admin, self.form().get(CSRF_FIELD)):
+            logger.warning("console: form refused without its CSRF token")
+            return self.page(
+                "message",
+                title="This form has expired",
+                status=403,
+                paragraphs=[
+                    "Nothing was changed. The form was sent without the security code it needs, or "
+                    "from an older session.",
+                    "Go back, reload the page and try again.",
+                ],
+            )
+        return next_middleware(app)

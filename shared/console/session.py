@@ -1,0 +1,317 @@
+"""Signing administrators in with the OAuth 2.0 authorization code flow and PKCE, and checking the
+session on every request.
+
+In AWS the authorization server is Cognito's managed login; in local mode it is local mode's
+stand-in (`infra/local/cognito.py`), which speaks the same protocol: `/oauth2/authorize`,
+`/oauth2/token`, `/logout` under the login URL, and the signing keys at
+`<issuer>/.well-known/jwks.json`. The console has one code path for both.
+
+- **Sign-in.** `start_sign_in` makes a random `state`; the PKCE verifier is derived from it with
+  the token-signing key (so nothing secret needs storing), and `state` plus the page to return to
+  travel in a short-lived, signed, HttpOnly cookie scoped to the callback, which binds the callback
+  to the browser that started the sign-in.
+- **Session.** The access token from the code exchange is the session: an `HttpOnly; Secure;
+  SameSite=Lax` cookie on `/console`. Every request checks it (`verify_access_token`): an RS256
+  signature by one of the user pool's keys (no other algorithm, never `none`), the issuer, the
+  console's client id, `token_use: access`, the expiry, and membership of the admins group.
+- **CSRF.** Each state-changing form carries a token bound to the session (an HMAC of the access
+  token's `jti`), and a POST without the right one is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+from shared import tokens
+
+SESSION_COOKIE = "mkcpp_console"
+SIGN_IN_COOKIE = "mkcpp_console_sign_in"
+CONSOLE_PATH = "/console"
+CALLBACK_PATH = "/console/callback"
+SIGNED_OUT_PATH = "/console/signed-out"
+SIGN_IN = tokens.Purpose("console-sign-in", timedelta(minutes=10))
+SCOPES = "openid email"
+ALGORITHMS = ["RS256"]  # Cognito signs with RS256; anything else (HS256 with a public key, none) is forged
+CLOCK_SKEW_SECONDS = 30
+MAX_TOKEN_CHARS = 3500  # a cookie holds 4 KiB; Cognito access tokens are about 1 KiB
+HTTP_TIMEOUT_SECONDS = 5
+
+
+class SessionInvalid(Exception):
+    """No usable session: sign in (again). `reason` is for the log, never for the page."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAnAdministrator(Exception):
+    """Signed in, but not in the admins group."""
+
+
+class SignInFailed(Exception):
+    """The callback could not complete the sign-in (stale or foreign state, refused code)."""
+
+
+@dataclass(frozen=True)
+class SignInSettings:
+    issuer: str
+    client_id: str
+    login_url: str
+    base_url: str  # the public address the console is served at (redirect URIs are built from it)
+    group: str = "admins"
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.base_url.rstrip("/") + CALLBACK_PATH
+
+    @property
+    def signed_out_uri(self) -> str:
+        return self.base_url.rstrip("/") + SIGNED_OUT_PATH
+
+    @property
+    def jwks_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/jwks.json"
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The signed-in administrator, as the audit trail and the pages know them."""
+
+    sub: str
+    username: str
+    csrf_token: str
+    expires: int
+
+
+# --- PKCE and the sign-in state ------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def pkce_verifier(key: bytes, state: str) -> str:
+    """The PKCE code verifier for `state`: 43 characters, derived, so it never needs storing."""
+    return _b64(hmac.new(key, f"pkce:{state}".encode(), hashlib.sha256).digest())
+
+
+def pkce_challenge(verifier: str) -> str:
+    return _b64(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def safe_return_path(path: str | None) -> str:
+    """Only a path inside the console: never another site (`//evil`, `https://…`, `/\\evil`)."""
+    if not path or not path.startswith(CONSOLE_PATH) or "//" in path or "\\" in path or len(path) > 300:
+        return CONSOLE_PATH + "/"
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path):
+        return CONSOLE_PATH + "/"
+    if path in (CALLBACK_PATH, SIGNED_OUT_PATH, CONSOLE_PATH):
+        return CONSOLE_PATH + "/"
+    return path
+
+
+def start_sign_in(
+    settings: SignInSettings, key: bytes, return_to: str | None, now: datetime
+) -> tuple[str, Cookie]:
+    """The managed login's authorize URL, and the Set-Cookie value that remembers the attempt."""
+    state = secrets.token_urlsafe(24)
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": settings.client_id,
+            "redirect_uri": settings.redirect_uri,
+            "scope": SCOPES,
+            "state": state,
+            "code_challenge": pkce_challenge(pkce_verifier(key, state)),
+            "code_challenge_method": "S256",
+        }
+    )
+    remembered = tokens.issue(key, SIGN_IN, subject=safe_return_path(return_to), nonce=state, now=now)
+    cookie = _cookie(SIGN_IN_COOKIE, remembered, CALLBACK_PATH, int(SIGN_IN.lifetime.total_seconds()))
+    return f"{settings.login_url.rstrip('/')}/oauth2/authorize?{query}", cookie
+
+
+def finish_sign_in(
+    settings: SignInSettings, key: bytes, cookies: Mapping[str, str], state: str, code: str, now: datetime
+) -> tuple[str, str]:
+    """Exchange the code (checking `state` against this browser's sign-in cookie): the access
+    token, and the page to return to."""
+    remembered = cookies.get(SIGN_IN_COOKIE, "")
+    try:
+        claims = tokens.verify(remembered, SIGN_IN, [key], now)
+    except tokens.TokenError as exc:
+        raise SignInFailed(f"sign-in state: {type(exc).__name__}") from None
+    if not state or not hmac.compare_digest(claims.nonce.encode(), state.encode()):
+        raise SignInFailed("state does not match this browser's sign-in")
+    body = urllib.parse.urlencode(
+        {
+            "grant_type": "authorization_code",
+            "client_id": settings.client_id,
+            "code": code,
+            "redirect_uri": settings.redirect_uri,
+            "code_verifier": pkce_verifier(key, state),
+        }
+    ).encode()
+    answer = _post_form(settings.login_url.rstrip("/") + "/oauth2/token", body)
+    token = answer.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise SignInFailed("the token endpoint returned no access token")
+    return token, safe_return_path(claims.subject)
+
+
+def _post_form(url: str, body: bytes) -> dict[str, Any]:
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise SignInFailed("the login URL must be https")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url, data=body, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
+            data = json.loads(response.read(64 * 1024))
+    except urllib.error.HTTPError as exc:
+        raise SignInFailed(f"the token endpoint refused the code ({exc.code})") from None
+    except (OSError, ValueError):
+        raise SignInFailed("the token endpoint could not be reached") from None
+    if not isinstance(data, dict):
+        raise SignInFailed("the token endpoint returned something else")
+    return data
+
+
+def sign_out_url(settings: SignInSettings) -> str:
+    """The managed login's logout endpoint: it ends the Cognito session, then comes back."""
+    query = urllib.parse.urlencode({"client_id": settings.client_id, "logout_uri": settings.signed_out_uri})
+    return f"{settings.login_url.rstrip('/')}/logout?{query}"
+
+
+# --- the session ---------------------------------------------------------------------------------
+
+
+@cache
+def _jwks_client(url: str) -> Any:
+    import jwt  # the console alone needs it: imported here, off every other function's cold start
+
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=HTTP_TIMEOUT_SECONDS)
+
+
+def signing_key_for(settings: SignInSettings, token: str) -> Any:
+    import jwt
+
+    try:
+        return _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientError as exc:
+        raise SessionInvalid(f"no matching signing key: {type(exc).__name__}") from None
+    except jwt.PyJWTError as exc:
+        raise SessionInvalid(f"unreadable token: {type(exc).__name__}") from None
+
+
+def verify_access_token(
+    settings: SignInSettings, token: str, key: bytes, now: datetime, public_key: Any = None
+) -> Admin:
+    """The administrator this access token signs in, or SessionInvalid / NotAnAdministrator."""
+    import jwt
+
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise SessionInvalid("no session")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise SessionInvalid("unreadable token") from None
+    if header.get("alg") not in ALGORITHMS:
+        raise SessionInvalid(f"algorithm {header.get('alg')!r} refused")
+    verifying = public_key if public_key is not None else signing_key_for(settings, token)
+    try:
+        claims = jwt.decode(
+            token,
+            verifying,
+            algorithms=ALGORITHMS,
+            issuer=settings.issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "iss", "sub", "token_use", "client_id"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise SessionInvalid("session expired") from None
+    except jwt.PyJWTError as exc:
+        raise SessionInvalid(f"token refused: {type(exc).__name__}") from None
+    if int(claims["exp"]) + CLOCK_SKEW_SECONDS <= int(now.timestamp()):
+        raise SessionInvalid("session expired")
+    if claims.get("token_use") != "access":
+        raise SessionInvalid("not an access token")
+    if claims.get("client_id") != settings.client_id:
+        raise SessionInvalid("token issued to another client")
+    groups = claims.get("cognito:groups") or []
+    if not isinstance(groups, list) or settings.group not in groups:
+        raise NotAnAdministrator(str(claims["sub"]))
+    session_id = str(claims.get("jti") or f"{claims['sub']}:{claims.get('iat', '')}")
+    return Admin(
+        sub=str(claims["sub"]),
+        username=str(claims.get("username") or claims["sub"]),
+        csrf_token=csrf_token(key, session_id),
+        expires=int(claims["exp"]),
+    )
+
+
+def csrf_token(key: bytes, session_id: str) -> str:
+    return _b64(hmac.new(key, f"csrf:{session_id}".encode(), hashlib.sha256).digest())
+
+
+def csrf_ok(admin: Admin, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(admin.csrf_token.encode(), str(given).encode())
+
+
+# --- cookies -------------------------------------------------------------------------------------
+
+
+def read_cookies(event: Mapping[str, Any]) -> dict[str, str]:
+    """The request's cookies (payload 2.0 puts them in `cookies`; a `Cookie` header works too)."""
+    raw = list(event.get("cookies") or [])
+    for name, value in (event.get("headers") or {}).items():
+        if str(name).lower() == "cookie":
+            raw.extend(str(value).split(";"))
+    found: dict[str, str] = {}
+    for part in raw:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(str(part).strip())
+        except CookieError:
+            continue
+        for name, morsel in jar.items():
+            found.setdefault(name, morsel.value)
+    return found
+
+
+def _cookie(name: str, value: str, path: str, max_age: int) -> Cookie:
+    return Cookie(
+        name, value, path=path, max_age=max_age, secure=True, http_only=True, same_site=SameSite.LAX_MODE
+    )
+
+
+def session_cookie(token: str, lifetime_seconds: int) -> Cookie:
+    return _cookie(SESSION_COOKIE, token, CONSOLE_PATH, max(0, lifetime_seconds))
+
+
+def cleared_cookie(name: str, path: str) -> Cookie:
+    return _cookie(name, "", path, 0)
+
+
+def clear_sign_in_cookie() -> Cookie:
+    return cleared_cookie(SIGN_IN_COOKIE, CALLBACK_PATH)
+
+
+def clear_session_cookie() -> Cookie:
+    return cleared_cookie(SESSION_COOKIE, CONSOLE_PATH)

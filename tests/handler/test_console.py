@@ -1,0 +1,366 @@
+"""The administrators' console, driven as a browser drives it: sign-in redirects, the token checks,
+CSRF, and what each screen shows."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.handler.test_signup import confirm, json_event, sign_up
+from tests.support import console
+from tests.support.console import ConsoleBrowser, mint, text
+from tests.support.env import SIGN_IN
+
+
+@pytest.fixture
+def site(aws, monkeypatch):
+    monkeypatch.setattr("shared.console.session._jwks_client", console.FakeJwks)
+    return aws
+
+
+@pytest.fixture
+def browser(site):
+    return ConsoleBrowser(site, mint())
+
+
+@pytest.fixture
+def ann(site):
+    sign_up(
+        site, json_event(email="ann@example.org", name="Ann Smith", role="carer", consent_health_data=True)
+    )
+    confirm(site, site.sent()[-1].token("/members/confirm"))
+    return next(m for m in site.members() if m["name"] == "Ann Smith")
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def test_without_a_session_the_console_sends_you_to_sign_in_and_back(site):
+    anonymous = ConsoleBrowser(site)
+    response = anonymous.get("/console/members?q=ann")
+    assert response.status == 303
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == SIGN_IN.login_url
+    assert location.path == "/oauth2/authorize"
+    query = parse_qs(location.query)
+    assert query["client_id"] == [SIGN_IN.client_id]
+    assert query["response_type"] == ["code"]
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert query["redirect_uri"] == ["https://api.mkcpp.test/console/callback"]
+    # the attempt is remembered in a short-lived, HttpOnly, Secure cookie only the callback receives
+    cookie = next(c for c in response.cookies if c.startswith("mkcpp_console_sign_in="))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/console/callback" in cookie and "Max-Age=600" in cookie
+
+
+def test_the_callback_exchanges_the_code_with_pkce_and_returns_to_the_page(site, monkeypatch):
+    anonymous = ConsoleBrowser(site)
+    start = anonymous.get("/console/members?q=ann")
+    query = parse_qs(urlsplit(start.headers["Location"]).query)
+    exchanged: dict[str, str] = {}
+
+    def token_endpoint(url, body):
+        exchanged.update(url=url, **{k: v[0] for k, v in parse_qs(body.decode()).items()})
+        return {"access_token": mint(), "token_type": "Bearer"}
+
+    monkeypatch.setattr("shared.console.session._post_form", token_endpoint)
+    callback = anonymous.get(f"/console/callback?code=the-code&state={query['state'][0]}")
+    assert callback.status == 303 and callback.headers["Location"] == "/console/members?q=ann"
+    assert exchanged["url"] == SIGN_IN.login_url + "/oauth2/token"
+    assert exchanged["code"] == "the-code" and exchanged["grant_type"] == "authorization_code"
+    # the verifier sent is the one whose S256 hash went to the authorize endpoint
+    from shared.console.session import pkce_challenge
+
+    assert pkce_challenge(exchanged["code_verifier"]) == query["code_challenge"][0]
+    session = next(c for c in callback.cookies if c.startswith("mkcpp_console="))
+    assert "HttpOnly" in session and "Secure" in session and "SameSite=Lax" in session
+    assert "Path=/console" in session
+    assert anonymous.get("/console/members?q=ann").status == 200
+
+
+def test_a_callback_with_another_browsers_state_is_refused(site, monkeypatch):
+    monkeypatch.setattr("shared.console.session._post_form", lambda url, body: pytest.fail("no exchange"))
+    victim = ConsoleBrowser(site)
+    victim.get("/console/")
+    attacker = ConsoleBrowser(site)
+    attacker.get("/console/")
+    attacker_state = parse_qs(urlsplit(attacker.get("/console/").headers["Location"]).query)["state"][0]
+    response = victim.get(f"/console/callback?code=stolen&state={attacker_state}")
+    assert response.status == 400
+    assert "You are not signed in" in text(response.body)
+    assert "mkcpp_console" not in {c.split("=")[0] for c in response.cookies if "Max-Age=0" not in c}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: mint(key=console.other_key()), id="forged signature"),
+        pytest.param(lambda: mint(exp=1_600_000_000, iat=1_599_990_000), id="expired"),
+        pytest.param(lambda: mint(client_id="another-client"), id="wrong client"),
+        pytest.param(
+            lambda: mint(iss="https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other"), id="issuer"
+        ),
+        pytest.param(lambda: mint(token_use="id"), id="id token"),
+        pytest.param(
+            lambda: __import__("jwt").encode(console.claims(), key="", algorithm="none"), id="alg none"
+        ),
+        pytest.param(
+            lambda: __import__("jwt").encode(console.claims(), key="s" * 64, algorithm="HS256"),
+            id="alg HS256",
+        ),
+        pytest.param(lambda: "not-a-token", id="garbage"),
+    ],
+)
+def test_a_bad_token_is_no_session_and_goes_to_sign_in(site, token):
+    response = ConsoleBrowser(site, token()).get("/console/members")
+    assert response.status == 303
+    assert response.headers["Location"].startswith(SIGN_IN.login_url + "/oauth2/authorize?")
+    assert "Ann" not in response.body
+
+
+def test_signed_in_but_not_an_administrator_is_refused(site):
+    response = ConsoleBrowser(site, console.mint_with_groups(["volunteers"])).get("/console/members")
+    assert response.status == 403
+    assert "You cannot use the console" in text(response.body)
+    response = ConsoleBrowser(site, console.mint_with_groups(None)).get("/console/")
+    assert response.status == 403
+
+
+def test_an_expired_session_returns_to_the_page_after_signing_in_again(site):
+    expired = ConsoleBrowser(site, mint(exp=1_600_000_000, iat=1_599_990_000))
+    response = expired.get("/console/groups")
+    assert response.status == 303
+    from shared import tokens
+    from shared.console.session import SIGN_IN as PURPOSE
+
+    remembered = expired.cookies["mkcpp_console_sign_in"]
+    payload = remembered.split(".")[0]
+    import base64
+    import json
+
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert data["s"] == "/console/groups" and data["p"] == PURPOSE.value
+    assert tokens  # the sign-in state is a signed token
+
+
+@pytest.mark.parametrize(
+    "path", ["https://evil.example/x", "//evil.example/x", "/members", "/console\\\\evil"]
+)
+def test_the_return_path_never_leaves_the_console(path):
+    from shared.console.session import safe_return_path
+
+    assert safe_return_path(path) == "/console/"
+
+
+def test_sign_out_clears_the_session_and_ends_the_managed_login_session(browser):
+    response = browser.post("/console/sign-out")
+    assert response.status == 303
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == SIGN_IN.login_url + "/logout"
+    assert parse_qs(location.query) == {
+        "client_id": [SIGN_IN.client_id],
+        "logout_uri": ["https://api.mkcpp.test/console/signed-out"],
+    }
+    assert "mkcpp_console" not in browser.cookies
+    assert browser.get("/console/signed-out").status == 200
+
+
+# --- CSRF ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", [None, "", "wrong"])
+def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(browser, ann, given):
+    response = browser.post(f"/console/members/{ann['id']}/erase", csrf=given)
+    assert response.status == 403
+    assert "This form has expired" in text(response.body) and "Nothing was changed" in text(response.body)
+    assert any(m["id"] == ann["id"] for m in browser.world.members())
+
+
+def test_a_csrf_token_from_another_session_is_refused(browser, ann, site):
+    other = ConsoleBrowser(site, mint()).csrf_token()
+    assert browser.post(f"/console/members/{ann['id']}/erase", csrf=other).status == 403
+
+
+def test_every_post_form_carries_its_csrf_token(browser, ann):
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    pages = [
+        "/console/",
+        "/console/members",
+        f"/console/members/{ann['id']}",
+        f"/console/members/{ann['id']}/edit",
+        f"/console/members/{ann['id']}/erase",
+        "/console/members/new",
+        "/console/groups",
+        "/console/groups/patient-voice",
+        "/console/offline-members",
+        "/console/audit",
+    ]
+    token = browser.csrf_token()
+    for path in pages:
+        page = browser.get(path)
+        assert page.status == 200, (path, page)
+        forms = re.findall(r"(?s)<form\b[^>]*>.*?</form>", page.body)
+        for form in forms:
+            if 'method="post"' in form:
+                assert f'name="csrf_token" value="{token}"' in form, (path, form[:200])
+
+
+# --- screens ------------------------------------------------------------------------------------
+
+
+def test_home_shows_the_counts_and_what_needs_attention(browser, ann, site):
+    sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
+    site.clock.advance(days=3)
+    browser.cookies["mkcpp_console"] = mint(exp=int(site.clock.now.timestamp()) + 3600)
+    page = text(browser.get("/console/").body)
+    assert "1 members" in page and "1 waiting to confirm" in page
+    assert "0 unsubscribed" in page and "0 emails stopped" in page and "0 without email" in page
+    assert "Not confirmed after two days" in page and "Bob Jones" in page
+
+
+def test_find_a_member_by_name_or_email_and_open_their_page(browser, ann):
+    page = browser.get("/console/members?q=Ann")
+    assert page.status == 200
+    assert f'href="/console/members/{ann["id"]}"' in page.body
+    assert "Ann Smith" in text(page.body) and "ann@example.org" in text(page.body)
+    by_email = browser.get("/console/members?q=ann@example.org")
+    assert f'href="/console/members/{ann["id"]}"' in by_email.body
+    assert "No members match" in text(browser.get("/console/members?q=zed").body)
+    member = text(browser.get(f"/console/members/{ann['id']}").body)
+    assert "Ann Smith" in member and "Carer" in member
+    assert "To hold that they are a patient or carer" in member and "To be contacted" in member
+    assert "Emails are not stopped" in member
+    assert "member.view" in member  # opening the record is itself in their audit trail
+
+
+def test_filters_by_status_role_and_group(browser, ann, site):
+    sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
+    assert "Bob Jones" in text(browser.get("/console/members?status=pending").body)
+    assert "Ann Smith" not in text(browser.get("/console/members?status=pending").body)
+    assert "Ann Smith" in text(browser.get("/console/members?role=carer").body)
+    bad = browser.get("/console/members?status=nonsense")
+    assert bad.status == 400 and "Choose a status from the list" in text(bad.body)
+
+
+def test_members_page_in_pages(browser, site):
+    for n in range(27):
+        sign_up(site, json_event(email=f"m{n}@example.org", name=f"Member {n:02d}", role="observer"))
+    first = browser.get("/console/members?status=pending")
+    names = re.findall(r"Member \d\d", text(first.body))
+    assert len(names) == 25
+    next_link = re.search(r'href="(/console/members\?[^"]*cursor=[^"]+)"', first.body)
+    assert next_link
+    second = browser.get(next_link.group(1).replace("&amp;", "&"))
+    assert len(re.findall(r"Member \d\d", text(second.body))) == 2
+
+
+def test_add_a_member_met_in_person(browser, site):
+    refused = browser.post("/console/members/new", {"name": "", "role": "patient"})
+    assert refused.status == 400
+    page = text(refused.body)
+    assert "There is a problem" in page and "Enter the member's name" in page
+    added = browser.post(
+        "/console/members/new",
+        {
+            "name": "Cy Brown",
+            "phone": "01908 123456",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+        },
+    )
+    assert added.status == 303
+    member = text(browser.get(added.headers["Location"]).body)
+    assert "The member was added." in member and "Cy Brown" in member and "01908 123456" in member
+    stored = next(m for m in site.members() if m["name"] == "Cy Brown")
+    assert stored["status"] == "active" and stored["consents"][0]["channel"] == "in_person"
+    assert "Cy Brown" in text(browser.get("/console/offline-members").body)
+
+
+def test_edit_a_member_records_only_what_changed(browser, ann, site):
+    response = browser.post(
+        f"/console/members/{ann['id']}/edit",
+        {"name": "Ann Smith", "phone": "07700 900123", "postal_address": "", "role": "carer"},
+    )
+    assert response.status == 303
+    assert "The changes were saved." in text(browser.get(response.headers["Location"]).body)
+    stored = next(m for m in site.members() if m["id"] == ann["id"])
+    assert stored["phone"] == "07700 900123"
+    audit = [i for i in site.items("audit") if i["action"] == "member.update"]
+    assert [a["fields"] for a in audit] == [["phone"]]
+    assert audit[0]["actor"] == console.claims()["sub"]  # the signed-in administrator
+
+
+def test_edit_refuses_bad_input_naming_the_field(browser, ann):
+    response = browser.post(f"/console/members/{ann['id']}/edit", {"name": "", "phone": "call me"})
+    assert response.status == 400
+    page = text(response.body)
+    assert "Enter the member's name" in page and "Enter a phone number" in page
+
+
+def test_resend_confirmation_says_why_when_it_is_not_sent(browser, site):
+    sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
+    bob = next(m for m in site.members() if m["name"] == "Bob Jones")
+    response = browser.post(f"/console/members/{bob['id']}/resend-confirmation")
+    assert response.status == 303
+    assert "less than 10 minutes ago" in text(browser.get(response.headers["Location"]).body)
+    site.clock.advance(minutes=11)
+    sent_before = len(site.sent())
+    response = browser.post(f"/console/members/{bob['id']}/resend-confirmation")
+    assert "The confirmation email was sent again." in text(browser.get(response.headers["Location"]).body)
+    assert len(site.sent()) == sent_before + 1
+
+
+def test_preferences_link_and_export(browser, ann, site):
+    response = browser.post(f"/console/members/{ann['id']}/preferences-link")
+    assert "A link to their preferences was emailed" in text(browser.get(response.headers["Location"]).body)
+    assert site.sent()[-1].to == "ann@example.org"
+    export = browser.get(f"/console/members/{ann['id']}/export")
+    assert export.status == 200 and "attachment" in export.headers["Content-Disposition"]
+    assert '"name": "Ann Smith"' in export.body
+
+
+def test_erase_says_what_goes_and_what_is_kept_then_erases(browser, ann, site):
+    confirm_page = text(browser.get(f"/console/members/{ann['id']}/erase").body)
+    assert "Erase Ann Smith?" in confirm_page and "What will be deleted" in confirm_page
+    assert "What is kept" in confirm_page
+    response = browser.post(f"/console/members/{ann['id']}/erase")
+    assert response.status == 200 and "The member was erased" in text(response.body)
+    assert not [m for m in site.members() if m["id"] == ann["id"]]
+    assert browser.get(f"/console/members/{ann['id']}").status == 404
+
+
+def test_working_groups_create_edit_members_lead_close(browser, ann, site):
+    created = browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    assert (
+        created.status == 303 and created.headers["Location"] == "/console/groups/patient-voice?done=created"
+    )
+    assert browser.post("/console/groups", {"name": "", "purpose": ""}).status == 400
+    added = browser.post("/console/groups/patient-voice/members", {"email": "ann@example.org"})
+    assert added.status == 303
+    page = text(browser.get("/console/groups/patient-voice").body)
+    assert "Ann Smith" in page and "No lead chosen" in page
+    browser.post("/console/groups/patient-voice/lead", {"member_id": ann["id"]})
+    page = text(browser.get("/console/groups/patient-voice").body)
+    assert "Lead Ann Smith" in page
+    browser.post("/console/groups/patient-voice", {"name": "Patient voice", "purpose": "What members think"})
+    assert "What members think" in text(browser.get("/console/groups").body)
+    browser.post(f"/console/groups/patient-voice/members/{ann['id']}/remove")
+    page = text(browser.get("/console/groups/patient-voice").body)
+    assert "No one is in this group yet" in page and "No lead chosen" in page
+    unknown = browser.post("/console/groups/patient-voice/members", {"email": "zed@example.org"})
+    assert unknown.status == 400 and "No member has this email address" in text(unknown.body)
+    browser.post("/console/groups/patient-voice/close")
+    assert "Closed" in text(browser.get("/console/groups").body)
+
+
+def test_audit_trail_by_month_and_csv(browser, ann, site):
+    browser.get(f"/console/members/{ann['id']}")
+    month = site.clock.now.strftime("%Y-%m")
+    page = text(browser.get(f"/console/audit?month={month}").body)
+    assert "member.view" in page and "You" in page
+    assert browser.get("/console/audit?month=2026-13").status == 400
+    csv = browser.get(f"/console/audit.csv?month={month}")
+    assert csv.status == 200 and csv.body.startswith("\ufeffat,action,target,fields,administrator")
+    assert "member.view" in csv.body
