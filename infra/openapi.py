@@ -176,6 +176,9 @@ def _resolver_documents() -> list[dict[str, Any]]:
     return documents
 
 
+CONSOLE_OPEN_PATHS = frozenset({"/console/callback", "/console/signed-out"})
+
+
 def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
@@ -204,6 +207,8 @@ def build_document() -> dict[str, Any]:
             admin = auth.get((method, path)) == "admin"
             if admin:
                 operation["security"] = [{"cognitoAdmins": []}]
+            if auth.get((method, path)) == "session" and path not in CONSOLE_OPEN_PATHS:
+                operation["security"] = [{"consoleSession": []}]
             _document_refusals(method, path, operation, admin)
     schemas["GatewayError"] = GATEWAY_ERROR_SCHEMA
     # Powertools' own HTTPValidationError/ResponseValidationError (and the ValidationError they
@@ -231,7 +236,15 @@ def build_document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                     "description": "A Cognito ID or access token whose cognito:groups claim holds 'admins'.",
-                }
+                },
+                "consoleSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "mkcpp_console",
+                    "description": "The console's session, set by /console/callback after signing in with "
+                    "Cognito's managed login. Without it a page redirects (303) to sign in; a POST also "
+                    "needs the session's csrf_token form field (403 without it).",
+                },
             },
         },
     }

@@ -34,19 +34,19 @@ app.include_router(console_members.router)
 app.include_router(console_groups.router)
 
 
-@app.get("/console", include_in_schema=False)
-def console_root() -> Response[str]:
-    return app.redirect("/console/", status=301)
-
-
 @app.get(
-    "/console/",
-    summary="Console home: members at a glance, and what needs attention",
+    "/console",
+    summary="Console home (at /console/): members at a glance, and what needs attention",
     responses={200: html_page("The home page"), 303: {"description": "Sign in first"}},
 )
 def home() -> Response[str]:
     summary = member_admin().summary(clock.utc_now())
     return app.page("home", title="Home", summary=summary)
+
+
+@app.get("/console/", include_in_schema=False)  # API Gateway routes /console/ to the /console route
+def home_with_slash() -> Response[str]:
+    return home()
 
 
 @app.get(

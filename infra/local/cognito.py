@@ -40,6 +40,14 @@ KEY_FILE = "login-key.pem"
 KEY_ID = "mkcpp-local-1"
 CODE_LIFETIME_SECONDS = 300
 TOKEN_LIFETIME_SECONDS = 3600
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "form-action 'self' http://127.0.0.1:*",
+        "frame-ancestors 'none'",
+    ]
+)
 ACCOUNTS = {
     # username: (description, groups)
     "local-admin": ("The local administrator (in the admins group)", ["admins"]),
@@ -94,10 +102,7 @@ def _page(status: int, title: str, body: str) -> HttpResponse:
         ("content-type", "text/html; charset=utf-8"),
         ("cache-control", "no-store"),
         ("x-content-type-options", "nosniff"),
-        (
-            "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'",
-        ),
+        ("content-security-policy", CSP),
     ]
     return HttpResponse(status, headers, document.encode())
 

@@ -40,7 +40,8 @@ def test_admin_routes_need_the_jwt_authorizer_and_public_routes_do_not(template)
     ((authorizer_id, authorizer),) = resources(template, "AWS::ApiGatewayV2::Authorizer").items()
     assert authorizer["Properties"]["AuthorizerType"] == "JWT"
     (pool_id,) = resources(template, "AWS::Cognito::UserPool")
-    (client_id,) = resources(template, "AWS::Cognito::UserPoolClient")
+    clients = resources(template, "AWS::Cognito::UserPoolClient")
+    (client_id,) = [k for k, c in clients.items() if c["Properties"]["ClientName"] == "mkcpp-admin-tool"]
     jwt = authorizer["Properties"]["JwtConfiguration"]
     assert [ref(a) for a in jwt["Audience"]] == [client_id]
     assert pool_id in json.dumps(jwt["Issuer"])
@@ -62,6 +63,41 @@ def test_admin_paths_are_never_public(template):
     for route, _spec in all_routes():
         if route.path.startswith("/admin"):
             assert route.auth == "admin", route.route_key
+        if route.path.startswith("/console"):
+            assert route.auth == "session" and _spec.name == "console", route.route_key
+
+
+def test_the_console_signs_in_with_the_managed_login_code_grant_and_pkce(template):
+    clients = resources(template, "AWS::Cognito::UserPoolClient")
+    (console,) = [
+        c["Properties"] for c in clients.values() if c["Properties"]["ClientName"] == "mkcpp-console"
+    ]
+    assert console["AllowedOAuthFlows"] == ["code"] and console["AllowedOAuthFlowsUserPoolClient"] is True
+    assert sorted(console["AllowedOAuthScopes"]) == ["email", "openid"]
+    assert console.get("GenerateSecret", False) is False  # PKCE: no client secret for the function to keep
+    assert console["SupportedIdentityProviders"] == ["COGNITO"]
+    assert console["PreventUserExistenceErrors"] == "ENABLED"
+    assert "/console/callback" in json.dumps(console["CallbackURLs"])
+    assert "/console/signed-out" in json.dumps(console["LogoutURLs"])
+    (domain,) = resources(template, "AWS::Cognito::UserPoolDomain").values()
+    assert domain["Properties"]["ManagedLoginVersion"] == 2
+    assert domain["Properties"]["Domain"] == load_config(cdk_json_context()["mkcpp"]).login_domain_prefix
+    (branding,) = resources(template, "AWS::Cognito::ManagedLoginBranding").values()
+    assert branding["Properties"]["UseCognitoProvidedValues"] is True
+    # MFA stays required for everyone who signs in, through any client
+    (pool,) = resources(template, "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["MfaConfiguration"] == "ON"
+    assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_the_console_function_is_told_where_to_sign_in(template):
+    by_name = functions_by_name(template)
+    env = by_name["console"][1]["Properties"]["Environment"]["Variables"]
+    assert "cognito-idp.eu-west-2.amazonaws.com" in json.dumps(env["COGNITO_ISSUER"])
+    assert set(env) >= {"COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_LOGIN_URL", "BASE_URL"}
+    for name, (_, function) in by_name.items():
+        if name != "console":
+            assert "COGNITO_CLIENT_ID" not in function["Properties"]["Environment"]["Variables"], name
 
 
 def test_default_stage_is_throttled_and_access_logged_as_json(template):
@@ -113,7 +149,11 @@ def test_user_pool_is_locked_down(template):
 
 
 def test_admin_client_has_no_secret_and_short_lived_tokens(template):
-    (client,) = resources(template, "AWS::Cognito::UserPoolClient").values()
+    (client,) = [
+        c
+        for c in resources(template, "AWS::Cognito::UserPoolClient").values()
+        if c["Properties"]["ClientName"] == "mkcpp-admin-tool"
+    ]
     props = client["Properties"]
     assert props["GenerateSecret"] is False
     assert set(props["ExplicitAuthFlows"]) <= {

@@ -26,6 +26,9 @@ def test_admin_routes_and_only_admin_routes_need_a_token():
     document = json.loads(openapi.render())
     for route, _ in all_routes():
         operation = document["paths"][route.path][route.method.lower()]
+        if route.auth == "session" and route.path not in openapi.CONSOLE_OPEN_PATHS:
+            assert operation["security"] == [{"consoleSession": []}], route.route_key
+            continue
         assert ("security" in operation) == (route.auth == "admin"), route.route_key
 
 
