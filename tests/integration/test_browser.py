@@ -23,11 +23,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.env import deployment_config
 from tests.support.local import ROOT, LocalMode, start_local_mode
 
 pytestmark = pytest.mark.integration
 
 JOURNEY = ROOT / "tests" / "browser" / "journey.mjs"
+CONSOLE_JOURNEY = ROOT / "tests" / "browser" / "console.mjs"
 JOURNEY_TIMEOUT = 120.0  # it takes about 20 s on two busy cores
 GROUP = "Patient Information Review"
 # Every page state the journey must reach and audit: losing one silently would shrink the audit.
@@ -76,15 +78,20 @@ def browser_local(chromium: str, tmp_path: Path) -> Iterator[LocalMode]:
         mode.stop()
 
 
-def run_journey(local: LocalMode, outdir: Path, executable: str) -> dict[str, Any]:
+def run_journey(local: LocalMode, outdir: Path, executable: str, script: Path = JOURNEY) -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "node is not on PATH"
     assert (ROOT / "node_modules" / "playwright-core").is_dir(), "npm tools missing: run `make browser`"
-    env = {**os.environ, "CHROMIUM": executable, "JOURNEY_GROUP": GROUP}
+    env = {
+        **os.environ,
+        "CHROMIUM": executable,
+        "JOURNEY_GROUP": GROUP,
+        "NOTICE_VERSION": deployment_config().privacy_notice_version,
+    }
     started = time.monotonic()
     # Its own process group, so a timeout ends Chromium's processes too, not only node.
     journey = subprocess.Popen(
-        [node, str(JOURNEY), local.base_url, str(outdir)],
+        [node, str(script), local.base_url, str(outdir)],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -175,3 +182,50 @@ def test_every_page_of_the_journey_passes_axe_at_desktop_and_phone_width(
     # And every button keeps its outline in forced colours (Windows high contrast)
     unseen = [(p["label"], p["forced_colors"]) for p in report["pages"] if p["forced_colors"]]
     assert not unseen, unseen
+
+
+# Every console page state the console journey must reach and audit.
+CONSOLE_PAGES = {
+    "sign in (local stand-in)",
+    "console home",
+    "members",
+    "members search",
+    "member",
+    "change details",
+    "change details with errors",
+    "member after saving",
+    "add a member",
+    "add a member with errors",
+    "members without email",
+    "working groups",
+    "working group",
+    "audit trail",
+    "erase a member?",
+    "member erased",
+    "signed out",
+}
+
+
+def test_the_console_signs_in_finds_and_erases_a_member_and_every_page_passes_axe(
+    chromium: str, browser_local: LocalMode, tmp_path: Path
+) -> None:
+    # When an administrator signs in through the redirect, finds a member who has just signed up,
+    # opens their page, tries a POST without its CSRF token, uses each screen, erases the member
+    # and signs out
+    report = run_journey(browser_local, tmp_path / "console", chromium, script=CONSOLE_JOURNEY)
+
+    # Then every step worked, and every console page state was reached and audited
+    assert all(step["passed"] for step in report["steps"]), report["steps"]
+    audited = {p["label"] for p in report["pages"]}
+    assert audited >= CONSOLE_PAGES, f"pages not audited: {sorted(CONSOLE_PAGES - audited)}"
+    # And axe finds nothing, no page carries a script or drops its CSP, nothing scrolls sideways at
+    # 320 px, wider text spacing cuts nothing off, and buttons keep their outline in forced colours
+    found = violations(report)
+    assert not found, f"{len(found)} axe violations:\n" + "\n".join(found)
+    assert [p["label"] for p in report["pages"] if p["scripts"]] == []
+    assert [
+        (p["label"], p["csp"]) for p in report["pages"] if "default-src 'none'" not in str(p["csp"])
+    ] == []
+    assert [(p["label"], p["reflow"]) for p in report["pages"] if p["reflow"]] == []
+    assert [(p["label"], p["text_spacing"]) for p in report["pages"] if p["text_spacing"]] == []
+    assert [(p["label"], p["forced_colors"]) for p in report["pages"] if p["forced_colors"]] == []

@@ -1,0 +1,154 @@
+// The administrators' console in headless Chromium, over local mode: sign in through the redirect
+// to the local stand-in for Cognito's managed login, find a member who has just signed up, open
+// their page, try a POST without its CSRF token, use every screen, erase the member and sign out.
+// Every console page state is audited (axe-core, reflow, text spacing, forced colours) at a desktop
+// and a phone width, with a screenshot of each (tests/browser/audit.mjs).
+//
+//   node tests/browser/console.mjs <base_url> <screenshot_dir>
+//
+// Environment: CHROMIUM (default /usr/bin/chromium), NOTICE_VERSION (the privacy notice version
+// the sign-up form shows).
+
+import { check, createRun } from "./audit.mjs";
+
+const [base, outdir] = process.argv.slice(2).map((a, i) => (i === 0 ? a.replace(/\/$/, "") : a));
+if (!base || !outdir) {
+  process.stderr.write("usage: node tests/browser/console.mjs <base_url> <screenshot_dir>\n");
+  process.exit(2);
+}
+const stamp = Date.now().toString(36);
+const address = `console-${stamp}@example.org`;
+const name = `Console Person ${stamp}`;
+
+const run = createRun(base, outdir);
+await run.go(async (r) => {
+  const { step, open, press, heading, audit } = r;
+  const page = () => r.page;
+  let memberPath;
+
+  await step("a person signs up and confirms", async () => {
+    const signup = await fetch(`${base}/members`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name, email: address, role: "observer", consent_contact: true, privacy_notice_version: process.env.NOTICE_VERSION }),
+    });
+    check(signup.status === 202, `sign-up answered ${signup.status}`);
+    const emails = (await (await fetch(`${base}/_local/outbox`)).json()).filter((e) => (e.to || []).includes(address));
+    const link = String(emails[emails.length - 1].text).match(/https?:\/\/\S+\/members\/confirm\?token=[\w.=%-]+/);
+    check(link, "no confirmation link");
+    const confirmed = await fetch(link[0]);
+    check(confirmed.status === 200, `confirming answered ${confirmed.status}`);
+  });
+
+  await step("the console sends an administrator to sign in", async () => {
+    const status = await open(`${base}/console/`);
+    check(new URL(page().url()).pathname === "/_local/cognito/oauth2/authorize", `ended on ${page().url()}`);
+    check(status === 200 && (await heading()) === "Sign in to the console", `sign-in page: ${status}`);
+    await audit("sign in (local stand-in)", status);
+  });
+
+  await step("signing in with the form's defaults ends on the console home", async () => {
+    const status = await press("button", "Sign in");
+    check(new URL(page().url()).pathname === "/console/", `signed in to ${page().url()}`);
+    check(status === 200 && (await heading()) === "Home", `home: ${status} ${await heading()}`);
+    await audit("console home", status);
+  });
+
+  await step("finding the member by name", async () => {
+    await press("link", "Members", page().getByRole("navigation"));
+    await audit("members", r.status());
+    await page().getByLabel("Name or email address").fill(name);
+    const status = await press("button", "Search");
+    check(status === 200 && (await page().getByRole("link", { name, exact: true }).count()) === 1, "the member is not listed");
+    await audit("members search", status);
+  });
+
+  await step("opening their page", async () => {
+    const status = await press("link", name);
+    memberPath = new URL(page().url()).pathname;
+    check(status === 200 && (await heading()) === name && memberPath.startsWith("/console/members/"), `member page ${memberPath}`);
+    await audit("member", status);
+  });
+
+  await step("a POST without its CSRF token is refused", async () => {
+    const refused = await r.context.request.post(`${base}${memberPath}/erase`, { form: { confirm: "yes" }, maxRedirects: 0 });
+    check(refused.status() === 403, `a POST without the token answered ${refused.status()}`);
+    const still = await r.context.request.get(`${base}${memberPath}`);
+    check(still.status() === 200, "the member went without a CSRF token");
+  });
+
+  await step("the edit form", async () => {
+    const status = await press("link", "Change details");
+    check(status === 200, `edit: ${status}`);
+    await audit("change details", status);
+    await page().getByLabel("Phone number").fill("not a number");
+    const refused = await press("button", "Save the changes");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `bad phone answered ${refused}`);
+    await audit("change details with errors", refused);
+    await page().getByLabel("Phone number").fill("01908 654321");
+    const saved = await press("button", "Save the changes");
+    check(saved === 200 && (await page().getByRole("status").innerText()).includes("saved"), `save: ${saved}`);
+    await audit("member after saving", saved);
+  });
+
+  await step("adding a member met in person", async () => {
+    await open(`${base}/console/members/new`);
+    await audit("add a member", r.status());
+    const refused = await press("button", "Add the member");
+    check(refused === 400, `an empty form answered ${refused}`);
+    await audit("add a member with errors", refused);
+    await page().getByLabel("Full name").fill(`Offline ${stamp}`);
+    await page().getByLabel("Phone number (optional)").fill("01908 111222");
+    await page().getByLabel("Observer", { exact: true }).check();
+    await page().getByLabel(/They agreed that we may contact them/).check();
+    const added = await press("button", "Add the member");
+    check(added === 200 && (await heading()) === `Offline ${stamp}`, `added: ${added}`);
+  });
+
+  await step("the list of members without email", async () => {
+    await press("link", "Without email", page().getByRole("navigation"));
+    check((await page().getByRole("link", { name: `Offline ${stamp}` }).count()) === 1, "not on the offline list");
+    await audit("members without email", r.status());
+  });
+
+  await step("working groups", async () => {
+    await press("link", "Working groups", page().getByRole("navigation"));
+    await audit("working groups", r.status());
+    await page().getByLabel("Name", { exact: true }).fill(`Group ${stamp}`);
+    await page().getByLabel("What the group is for").fill("Reads leaflets before they are printed.");
+    const created = await press("button", "Create the group");
+    check(created === 200 && (await heading()) === `Group ${stamp}`, `created: ${created}`);
+    await page().getByLabel("Their email address").fill(address);
+    const added = await press("button", "Add to the group");
+    check(added === 200 && (await page().getByRole("link", { name }).count()) === 1, `added to group: ${added}`);
+    const lead = await press("button", `Make ${name} the lead`);
+    check(lead === 200, `lead: ${lead}`);
+    await audit("working group", lead);
+  });
+
+  await step("the audit trail", async () => {
+    await press("link", "Audit trail", page().getByRole("navigation"));
+    check((await page().getByRole("cell", { name: "member.view" }).count()) > 0, "the views are not in the audit trail");
+    await audit("audit trail", r.status());
+  });
+
+  await step("erasing the member", async () => {
+    await open(`${base}${memberPath}`);
+    const status = await press("link", "Erase this member");
+    check(status === 200 && (await heading()) === `Erase ${name}?`, `erase page: ${status}`);
+    await audit("erase a member?", status);
+    const erased = await press("button", `Erase ${name}`);
+    check(erased === 200 && (await heading()) === "The member was erased", `erased: ${erased}`);
+    await audit("member erased", erased);
+    const gone = await r.context.request.get(`${base}${memberPath}`);
+    check(gone.status() === 404, `the erased member's page answered ${gone.status()}`);
+  });
+
+  await step("signing out", async () => {
+    const status = await press("button", "Sign out");
+    check(new URL(page().url()).pathname === "/console/signed-out" && status === 200, `signed out to ${page().url()}`);
+    await audit("signed out", status);
+    const again = await r.context.request.get(`${base}/console/`, { maxRedirects: 0 });
+    check([302, 303].includes(again.status()), `after signing out /console/ answered ${again.status()}`);
+  });
+});
