@@ -23,7 +23,7 @@ NODE := node_modules/.installed
 PY := .venv/bin/python
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi fuzz clean
+.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi readme fuzz clean
 
 help:
 	@echo "make run      the whole system locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
@@ -35,6 +35,7 @@ help:
 	@echo "make invoke FN=members_public EVENT=events/members/post_signup_form.json"
 	@echo "make lint     ruff and mypy                          make bench  cold start and AWS-call counts"
 	@echo "make openapi  regenerate functions/docs/openapi.json from the resolvers"
+	@echo "make readme   regenerate the README's retention tables (the privacy notice's source)"
 	@echo "make fuzz     schemathesis against local mode for 10 minutes, random seed (FUZZ_SECONDS, FUZZ_SEED)"
 
 $(UV):
@@ -103,6 +104,9 @@ bench: build $(NODE)
 
 openapi: $(VENV)
 	$(PY) -m infra.openapi
+
+readme: $(VENV)
+	$(PY) -m infra.readme
 
 # The fuzz test of `make test` (tests/integration/test_fuzz.py: 100 s, seed 6), for longer, with
 # more examples per operation and a new seed each time (printed; FUZZ_SEED=<n> runs it again).

@@ -6,13 +6,22 @@ that names the key, not surface as a broken email weeks later.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 CONTEXT_KEY = "mkcpp"
 
@@ -34,8 +43,26 @@ def _mailbox(value: str) -> str:
     return value
 
 
+def _uk_phone(value: str) -> str:
+    """A UK number as a person would write it: digits and spaces, 10 or 11 digits from 0 (or +44)."""
+    digits = value.replace(" ", "")
+    national = "0" + digits[3:] if digits.startswith("+44") else digits
+    if not re.fullmatch(r"0\d{9,10}", national) or "  " in value:
+        raise ValueError("expected a UK phone number like '01908 123456'")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if any(ch in value for ch in "<>\r\n\t") or value != value.strip():
+        raise ValueError("plain text on one line: no <, >, line breaks or surrounding spaces")
+    return value
+
+
 Address = Annotated[str, AfterValidator(_address)]
 Mailbox = Annotated[str, AfterValidator(_mailbox)]
+UkPhone = Annotated[str, AfterValidator(_uk_phone)]
+# Shown to members on every page and in the privacy notice: one line of plain text each.
+Text = Annotated[str, AfterValidator(_plain_text)]
 
 
 class DeploymentConfig(BaseModel):
@@ -44,8 +71,11 @@ class DeploymentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stack_name: str = Field("MkcppBackend", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-    group_name: str = Field(min_length=1, max_length=120)
-    sender: Mailbox
+    group_name: Text = Field(min_length=1, max_length=120)
+    sender: Mailbox = Field(
+        description="Who emails come from: the group's name and a no-reply address, "
+        "'Milton Keynes Cancer Patient Partnership <no-reply@mkcpp.org.uk>'"
+    )
     reply_to: Address
     coordinators: list[Address] = Field(min_length=1)
     base_url: str | None = Field(
@@ -57,6 +87,32 @@ class DeploymentConfig(BaseModel):
     reminder_offsets_days: list[int] = Field(default_factory=lambda: [7, 1], min_length=1)
     privacy_notice_version: str = Field(min_length=1, max_length=40)
     log_retention_days: int = 90
+    # --- who the members deal with: the privacy notice (UK GDPR Article 13) and every page's help line
+    controller_name: Text = Field(
+        min_length=1,
+        max_length=120,
+        description="The data controller, as the privacy notice names it (the partnership's own name, "
+        "or the body that is legally responsible for it)",
+    )
+    postal_address: Text = Field(min_length=10, max_length=200, description="The controller's address")
+    contact_email: Address = Field(description="Where members write with questions, and to use their rights")
+    contact_phone: UkPhone = Field(description="A number members can ring for help")
+    hospital: Text = Field(
+        min_length=1, max_length=120, description="The hospital the partnership works with"
+    )
+    about: Text = Field(
+        min_length=20, max_length=300, description="What the partnership is, in one or two short sentences"
+    )
+    members_do: Text = Field(
+        min_length=20, max_length=400, description="What members do, in two or three short sentences"
+    )
+    unsubscribe_grace_days: int = Field(
+        30,
+        ge=1,
+        le=90,
+        description="Days an unsubscribed member's profile is kept so they can rejoin; then it is "
+        "removed, leaving only the keyed record that stops us emailing them",
+    )
     api_throttle_rate: float = Field(10, gt=0, description="steady requests per second, whole API")
     api_throttle_burst: int = Field(20, gt=0)
     admin_throttle_rate: float = Field(
@@ -82,6 +138,16 @@ class DeploymentConfig(BaseModel):
     form_post_limit_per_5_minutes: int = Field(
         100, ge=10, le=2_000_000_000, description="WAF: form posts one client address may make in 5 minutes"
     )
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_the_group(cls, value: str, info: ValidationInfo) -> str:
+        """Members see who an email is from: the group's own name, not an abbreviation."""
+        group = info.data.get("group_name")
+        name, address = parseaddr(value)
+        if group is not None and name != group:
+            raise ValueError(f"sender must show the group's name: '{group} <{address}>'")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -149,6 +215,16 @@ class DeploymentConfig(BaseModel):
             "BASE_URL": base_url,
             "TIME_ZONE": self.time_zone,
             "PRIVACY_NOTICE_VERSION": self.privacy_notice_version,
+            "CONTROLLER_NAME": self.controller_name,
+            "POSTAL_ADDRESS": self.postal_address,
+            "CONTACT_EMAIL": self.contact_email,
+            "CONTACT_PHONE": self.contact_phone,
+            "HOSPITAL": self.hospital,
+            "ABOUT": self.about,
+            "MEMBERS_DO": self.members_do,
+            # printed by the privacy notice's retention table
+            "LOG_RETENTION_DAYS": str(self.log_retention_days),
+            "UNSUBSCRIBE_GRACE_DAYS": str(self.unsubscribe_grace_days),
             # for the capabilities to come (meeting reminders, feedback routing): validated here,
             # read by each function's settings model
             "REMINDER_OFFSETS_DAYS": ",".join(str(days) for days in self.reminder_offsets_days),

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 
 from shared.dynamo import BadCursor
@@ -52,6 +52,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
+
+# what a browser is told for an address with no page
+NOT_FOUND = ["If you typed the web address, check that it is right.", "If you used a link, it may be old."]
 
 # (status, title, paragraphs) -> a page, for browsers
 ProblemPage = Callable[[int, str, list[str]], Response[str]]
@@ -251,6 +254,32 @@ class HttpApi(APIGatewayHttpResolver):
         self.exception_handler(BadCursor)(self._bad_cursor)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
         self.exception_handler(DomainError)(self._domain_error)
+        self.exception_handler(NotFoundError)(self._no_route)
+
+    def _no_route(self, _: NotFoundError) -> Response[Any]:
+        """No route here for this path: 405 (with `Allow`) if the path has routes for other methods,
+        else 404. A browser gets a page that says what to do; a JSON client gets the error shape."""
+        event = self.current_event
+        path = event.path
+        allowed = sorted(
+            {route.method for route in self._static_routes + self._dynamic_routes if route.rule.match(path)}
+        )
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        status = 405 if allowed else 404
+        if self._problem_page is not None and wants_html(event.raw_event):
+            if allowed:
+                title = "This page cannot be used like that"
+                text = ["You may have used an old link, or sent a form twice."]
+            else:
+                title = "Page not found"
+                text = NOT_FOUND
+            response = self._problem_page(status, title, text)
+            response.headers.update(headers)
+            return response
+        message = "Method not allowed." if allowed else "Not found."
+        response = errors_body(status, {}, message)
+        response.headers.update(headers)
+        return response
 
     def _domain_error(self, error: DomainError) -> Response[Any]:
         """Every domain error, in one place: its status, its message and its fields (or a page)."""

@@ -28,6 +28,8 @@ from shared.dynamo import to_item, write_if
 from shared.dynamo import value as v
 
 T = TypeVar("T")
+# how long a claim ("this email was sent, then") is kept unless a caller says otherwise
+SEND_HISTORY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class SendLedger:
         now: datetime,
         *,
         not_within: timedelta | None = None,
-        keep: timedelta = timedelta(days=30),
+        keep: timedelta = SEND_HISTORY,
     ) -> T | None:
         """`send()`'s result, or None when it was already sent (or is being sent) under this key."""
         if not self.claim(key, now, not_within=not_within, keep=keep):

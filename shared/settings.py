@@ -8,6 +8,7 @@ start with the variable's name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -34,3 +35,45 @@ class DeploymentSettings(FunctionSettings):
     coordinators: Annotated[list[str], BeforeValidator(_comma_list)] = Field(
         alias="COORDINATORS", min_length=1
     )
+    # who members deal with: every page's help line, every email's contact line, the privacy notice
+    controller_name: str = Field(alias="CONTROLLER_NAME")
+    postal_address: str = Field(alias="POSTAL_ADDRESS")
+    contact_email: str = Field(alias="CONTACT_EMAIL")
+    contact_phone: str = Field(alias="CONTACT_PHONE")
+    hospital: str = Field(alias="HOSPITAL")
+    about: str = Field(alias="ABOUT")
+    members_do: str = Field(alias="MEMBERS_DO")
+    log_retention_days: int = Field(alias="LOG_RETENTION_DAYS")
+    unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS")
+
+    @property
+    def contact(self) -> Contact:
+        return Contact(
+            group_name=self.group_name,
+            controller_name=self.controller_name,
+            postal_address=self.postal_address,
+            email=self.contact_email,
+            phone=self.contact_phone,
+            hospital=self.hospital,
+            about=self.about,
+            members_do=self.members_do,
+        )
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who the partnership is and how to reach it, as pages and emails show it (from cdk.json)."""
+
+    group_name: str
+    controller_name: str
+    postal_address: str
+    email: str
+    phone: str
+    hospital: str
+    about: str
+    members_do: str
+
+    @property
+    def phone_href(self) -> str:
+        """The number for a `tel:` link: digits only (and a leading +)."""
+        return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")

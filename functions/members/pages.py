@@ -9,12 +9,31 @@ from aws_lambda_powertools.event_handler import Response
 from functions.members.env import members_env
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
+from shared.members.retention import link_lifetimes, retention
 from shared.web import page
 
 
 def page_context() -> dict[str, Any]:
+    """What every page's layout shows: the group's name, and how to get help (phone and email)."""
     env = members_env()
-    return {"group_name": env.group_name, "base_url": env.base_url}
+    return {"group_name": env.group_name, "base_url": env.base_url, "contact": env.contact}
+
+
+def privacy_page() -> Response[str]:
+    """The privacy notice (UK GDPR Article 13), its retention table from `shared.members.retention`."""
+    env = members_env()
+    return page(
+        200,
+        "privacy",
+        **page_context(),
+        title="Privacy notice",
+        version=env.privacy_notice_version,
+        retention=retention(
+            log_retention_days=env.log_retention_days, unsubscribe_grace_days=env.unsubscribe_grace_days
+        ),
+        link_lifetimes=link_lifetimes(),
+        signup_url=f"{env.base_url}/members/signup",
+    )
 
 
 def signup_page(

@@ -17,6 +17,7 @@ from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
 from shared.members.models import Member, MemberStatus, PreferencesForm
+from shared.members.retention import BACKUP_DAYS
 from shared.members.service import LinkNoLongerValid
 from shared.web import HTML_PAGE, html_page, json_body, page
 
@@ -165,6 +166,7 @@ def erase_page(token: Token = "") -> Response[str]:
         title="Delete your details",
         done=False,
         action=_url("/members/erase", token),
+        backup_days=BACKUP_DAYS,
     )
 
 
@@ -176,5 +178,11 @@ def erase(token: Token = "") -> Response[str]:
     with contextlib.suppress(LinkNoLongerValid):
         self_service().erase(token, clock.utc_now())
     return page(
-        200, "erase", **page_context(), title="Your details have been deleted", done=True, action=None
+        200,
+        "erase",
+        **page_context(),
+        title="Your details have been deleted",
+        done=True,
+        action=None,
+        backup_days=BACKUP_DAYS,
     )

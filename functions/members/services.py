@@ -55,7 +55,9 @@ def audit() -> AuditTrail:
 @cache
 def settings() -> MembershipSettings:
     env = members_env()
-    return MembershipSettings(env.group_name, env.base_url, env.privacy_notice_version, env.time_zone)
+    return MembershipSettings(
+        env.group_name, env.base_url, env.privacy_notice_version, env.time_zone, contact=env.contact
+    )
 
 
 @cache

@@ -18,19 +18,28 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from functions.members.env import members_env
-from functions.members.pages import page_context, signup_page
+from functions.members.pages import page_context, privacy_page, signup_page
 from functions.members.services import keys, membership
 from shared import clock
 from shared.aws import client
 from shared.members.models import SignupAccepted, SignupForm
-from shared.members.service import SIGNUP_IDEMPOTENCY_PREFIX, ConfirmOutcome, SignupCommand, screen
+from shared.members.service import (
+    SIGNUP_IDEMPOTENCY_PREFIX,
+    SIGNUP_IDEMPOTENCY_WINDOW,
+    ConfirmOutcome,
+    SignupCommand,
+    screen,
+)
 from shared.observability import logger
+from shared.timefmt import meeting_when
 from shared.web import HTML_PAGE, error_response, html_page, is_form_post, json_body, page, wants_html
 
 router = Router()
 # Keyed on the whole validated input (SignupCommand.idempotency_key), never on the raw event.
 IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="idempotency_key", expires_after_seconds=600, raise_on_no_idempotency_key=True
+    event_key_jmespath="idempotency_key",
+    expires_after_seconds=int(SIGNUP_IDEMPOTENCY_WINDOW.total_seconds()),
+    raise_on_no_idempotency_key=True,
 )
 
 
@@ -61,9 +70,7 @@ def signup_form() -> Response[str]:
 
 @router.get("/members/privacy", summary="The privacy notice", responses={200: HTML_PAGE})
 def privacy_notice() -> Response[str]:
-    return page(
-        200, "privacy", **page_context(), title="Privacy notice", version=members_env().privacy_notice_version
-    )
+    return privacy_page()
 
 
 @router.post(
@@ -115,6 +122,18 @@ def sign_up(form: Annotated[SignupForm, Body()]) -> Response[Any]:
     responses={200: HTML_PAGE, 400: html_page("Expired, forged or used-up link")},
 )
 def confirm(token: Annotated[str, Query(max_length=512)] = "") -> Response[str]:
-    outcome = membership().confirm(token, clock.utc_now())
+    now = clock.utc_now()
+    outcome = membership().confirm(token, now)
     title = "You are now a member" if outcome is ConfirmOutcome.CONFIRMED else "You are already a member"
-    return page(200, "confirmed", **page_context(), title=title, outcome=outcome.value)
+    # the page names the next meeting only if there is one (as the welcome email does)
+    meeting = membership().next_meeting(now)
+    when = meeting_when(meeting.starts_at, meeting.ends_at, members_env().time_zone) if meeting else None
+    return page(
+        200,
+        "confirmed",
+        **page_context(),
+        title=title,
+        outcome=outcome.value,
+        meeting=meeting,
+        meeting_when=when,
+    )

@@ -142,6 +142,7 @@ class SelfService:
         content = render_email(
             f"{kind}_link",
             group_name=self._settings.group_name,
+            contact=self._settings.contact,
             name=member.name,
             url=url,
             hours=int(purpose.lifetime.total_seconds() // 3600),

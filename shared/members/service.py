@@ -31,7 +31,7 @@ from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import DomainError
 from shared.keys import Keys
-from shared.meetings.repository import MeetingReader
+from shared.meetings.repository import MeetingReader, MeetingSummary
 from shared.members import links as purposes
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import (
@@ -49,10 +49,13 @@ from shared.members.models import (
 from shared.members.repository import AlreadyRegistered, MemberRepository, StaleMember
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
+from shared.settings import Contact
 from shared.timefmt import meeting_when
 
 RESEND_INTERVAL = timedelta(minutes=10)
 PENDING_LIFETIME = timedelta(days=7)
+# a repeated identical sign-up within this window is absorbed (Powertools idempotency)
+SIGNUP_IDEMPOTENCY_WINDOW = timedelta(minutes=10)
 SIGNUP_IDEMPOTENCY_PREFIX = "member-signup"
 
 
@@ -129,6 +132,7 @@ class MembershipSettings:
     base_url: str
     privacy_notice_version: str
     time_zone: str
+    contact: Contact  # every email's sign-off and contact line
 
 
 class Links:
@@ -184,6 +188,10 @@ class Membership:
         self.links = Links(settings.base_url, keys)
 
     # --- sign-up ----------------------------------------------------------------------------
+
+    def next_meeting(self, now: datetime) -> MeetingSummary | None:
+        """The next public meeting, if one is arranged."""
+        return self._meetings.next_public(now)
 
     def open_groups(self) -> list[WorkingGroup]:
         """The working groups the sign-up form offers."""
@@ -345,6 +353,7 @@ class Membership:
         content = render_email(
             "preferences_link",
             group_name=self._settings.group_name,
+            contact=self._settings.contact,
             name=member.name,
             preferences_url=self.links.preferences(member.id, now),
             days=purposes.PREFERENCES.lifetime.days,
@@ -374,6 +383,7 @@ class Membership:
         content = render_email(
             "already_member",
             group_name=self._settings.group_name,
+            contact=self._settings.contact,
             name=member.name,
             preferences_url=self.links.preferences(member.id, now),
             signup_url=self.links.signup(),
@@ -387,6 +397,7 @@ class Membership:
             # No name: the address has not been confirmed, so whoever typed the form chose the name,
             # and it must never read as our words (or an instruction) to a stranger.
             group_name=self._settings.group_name,
+            contact=self._settings.contact,
             rejoin=member.rejoin is not None,
             confirm_url=self.links.confirm(member, now),
             hours=int(purposes.CONFIRM.lifetime.total_seconds() // 3600),
@@ -481,6 +492,7 @@ class Membership:
         content = render_email(
             "welcome",
             group_name=self._settings.group_name,
+            contact=self._settings.contact,
             name=member.name,
             meeting=meeting,
             meeting_when=meeting_when(meeting.starts_at, meeting.ends_at, self._settings.time_zone)

@@ -232,7 +232,7 @@ async function journey() {
   });
 
   await step("sending the form empty shows what to correct", async () => {
-    const status = await press("button", "Send");
+    const status = await press("button", "Join");
     check(status === 400, `empty form answered ${status}`);
     check(await page.getByRole("alert").getByText("There is a problem").count(), "no error summary");
     check((await page.title()).startsWith("Error:"), `title ${await page.title()}`);
@@ -254,9 +254,9 @@ async function journey() {
     await page.getByLabel("Phone number (optional)").fill("07700 900123");
     await page.getByRole("radio").first().check();
     if (group) await page.getByLabel(group, { exact: true }).check();
-    await page.getByLabel(/may keep my details and contact me/).check();
-    await page.getByLabel(/may record that I am a patient or carer/).check();
-    const status = await press("button", "Send");
+    await page.getByLabel(/you can keep my details and email me/).check();
+    await page.getByLabel(/keep a note that I am a patient or a carer/).check();
+    const status = await press("button", "Join");
     check(status === 202 && (await heading()) === "Check your email", `sign-up answered ${status}: ${await heading()}`);
     await audit("check your email (sign-up)", status);
   });
@@ -301,7 +301,7 @@ async function journey() {
     const status = await press("button", "Email me a copy of my data");
     check(status === 202 && (await heading()) === "Check your email", `export request answered ${status}`);
     await audit("check your email (data request)", status);
-    const link = await emailedLink("Your copy of the data", "/members/export");
+    const link = await emailedLink("Your copy of what", "/members/export");
     const download = await page.context().request.get(link);
     check(download.status() === 200 && download.headers()["content-type"].startsWith("application/json"), `export answered ${download.status()}`);
     check((await download.json()).profile.email === address, "the export is not theirs");
@@ -380,7 +380,7 @@ async function journey() {
   await step("with the pages' CSP enforced, the sign-up form still sends", async () => {
     await underCsp(`${base}/`);
     const sent = strictTab.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.request().method() === "POST");
-    await strictTab.getByRole("button", { name: "Send", exact: true }).click();
+    await strictTab.getByRole("button", { name: "Join", exact: true }).click();
     const status = (await sent).status();
     await strictTab.waitForLoadState("load");
     check(status === 400 && (await strictTab.getByRole("alert").count()) === 1, `the form under its CSP answered ${status}`);

@@ -626,7 +626,7 @@ def test_data_request_links_are_sent_at_most_every_ten_minutes(aws):
     preferences = aws.sent()[-1].token("/members/preferences")
     for _ in range(3):
         aws.request("POST", "/members/data-requests", query={"token": preferences}, form={"kind": "export"})
-    assert len([m for m in aws.sent() if "copy of the data" in m.subject]) == 1
+    assert len([m for m in aws.sent() if "Your copy of what" in m.subject]) == 1
 
 
 # --- admin routes are admin-only ------------------------------------------------------------------

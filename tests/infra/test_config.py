@@ -99,3 +99,68 @@ def test_settings_functions_will_need_reach_them_validated():
         assert settings.reminder_offsets_days == [14, 1]
         assert settings.time_zone == "Europe/London"
         assert settings.coordinators == ["coordinator@mkcpp.org.uk"]
+
+
+def contact_config(**changes):
+    from infra.config import load_config
+
+    return load_config({**cdk_json_context()["mkcpp"], **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"contact_phone": "call the hospital"}, "mkcpp.contact_phone"),
+        ({"contact_phone": "01908 12"}, "mkcpp.contact_phone"),
+        ({"contact_email": "secretary at mkcpp"}, "mkcpp.contact_email"),
+        ({"postal_address": "MK6"}, "mkcpp.postal_address"),
+        ({"hospital": "<b>MKUH</b>"}, "mkcpp.hospital"),
+        ({"about": "Line one\nline two of what we are"}, "mkcpp.about"),
+        ({"members_do": ""}, "mkcpp.members_do"),
+        ({"controller_name": ""}, "mkcpp.controller_name"),
+        ({"unsubscribe_grace_days": 0}, "mkcpp.unsubscribe_grace_days"),
+        ({"unsubscribe_grace_days": 366}, "mkcpp.unsubscribe_grace_days"),
+        # emails come from the group's name, not a bare abbreviation
+        ({"sender": "MKCPP <no-reply@mkcpp.org.uk>"}, "mkcpp.sender"),
+    ],
+)
+def test_what_members_are_shown_is_checked_at_synth(changes, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        contact_config(**changes)
+
+
+def test_the_sender_must_show_the_group_name():
+    with pytest.raises(ConfigError, match="sender must show the group's name"):
+        contact_config(sender="MKCPP <no-reply@mkcpp.org.uk>")
+    config = contact_config()
+    assert config.sender == f"{config.group_name} <no-reply@mkcpp.org.uk>"
+
+
+@pytest.mark.parametrize("phone", ["01908 996010", "01908996010", "+44 1908 996010", "0303 123 1113"])
+def test_uk_phone_numbers_as_people_write_them_are_accepted(phone):
+    assert contact_config(contact_phone=phone).contact_phone == phone
+
+
+def test_the_grace_period_defaults_to_30_days():
+    context = {k: v for k, v in cdk_json_context()["mkcpp"].items() if k != "unsubscribe_grace_days"}
+    from infra.config import load_config
+
+    assert load_config(context).unsubscribe_grace_days == 30
+
+
+def test_who_members_deal_with_reaches_every_function_validated():
+    # Given the deployment's contact details, as the stack renders them into each environment
+    from shared.settings import DeploymentSettings
+
+    config = contact_config()
+    env = config.as_environment("https://api.example.org")
+    # When a function reads them
+    contact = DeploymentSettings.model_validate(env).contact
+    # Then pages and emails get the configured words, unchanged
+    assert contact.hospital == "Milton Keynes University Hospital"
+    assert contact.phone == config.contact_phone and contact.email == config.contact_email
+    assert contact.postal_address.endswith("MK6 5LD")
+    assert contact.phone_href == "01908996010"
+    settings = DeploymentSettings.model_validate(env)
+    assert settings.log_retention_days == config.log_retention_days
+    assert settings.unsubscribe_grace_days == 30

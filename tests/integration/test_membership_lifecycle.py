@@ -318,7 +318,7 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
 
     # Then a link comes by email, and it downloads everything about her as JSON
     assert asked.status == 202 and "Check your email" in asked.text
-    export_mail = the_one_email(local, person.email, "Your copy of the data")
+    export_mail = the_one_email(local, person.email, "Your copy of what")
     download = local.get(link(export_mail, "/members/export"), headers=BROWSER)
     assert download.status == 200, download.text
     assert download.content_type.startswith("application/json")

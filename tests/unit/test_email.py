@@ -4,12 +4,18 @@ from email import policy
 from shared.email.mailer import Attachment, OutgoingEmail, build_mime
 from shared.email.render import render_email, render_page
 from shared.timefmt import meeting_when
+from tests.unit.rendering import CONTACT
 
 
 def test_confirmation_email_has_text_and_html_and_no_name():
     # the address is not confirmed yet, so the name typed into the form is not ours to repeat
     content = render_email(
-        "confirm", group_name="MKCPP", confirm_url="https://x/c?token=a.b", hours=72, rejoin=False
+        "confirm",
+        group_name="MKCPP",
+        contact=CONTACT,
+        confirm_url="https://x/c?token=a.b",
+        hours=72,
+        rejoin=False,
     )
     assert content.subject == "Confirm your email address to join MKCPP"
     assert "https://x/c?token=a.b" in content.text
@@ -20,6 +26,7 @@ def test_names_in_emails_to_members_are_escaped():
     content = render_email(
         "already_member",
         group_name="MKCPP",
+        contact=CONTACT,
         name="<script>alert(1)</script>",
         preferences_url="https://x/p",
         signup_url="https://x/s",
@@ -30,7 +37,12 @@ def test_names_in_emails_to_members_are_escaped():
 def test_mime_carries_one_click_unsubscribe_headers_unfolded():
     url = "https://api.example.org/members/unsubscribe?token=" + "a" * 300
     content = render_email(
-        "already_member", group_name="G", name="Ann", preferences_url="https://x/p", signup_url="https://x/s"
+        "already_member",
+        group_name="G",
+        contact=CONTACT,
+        name="Ann",
+        preferences_url="https://x/p",
+        signup_url="https://x/s",
     )
     mime = build_mime(
         OutgoingEmail("ann@example.org", content, "confirm", url), "G <no-reply@g.org>", "sec@g.org"
@@ -45,7 +57,13 @@ def test_mime_carries_one_click_unsubscribe_headers_unfolded():
 
 def test_attachments_keep_their_content_type_parameters():
     content = render_email(
-        "confirm", group_name="G", name="Ann", confirm_url="https://x/c", hours=72, rejoin=False
+        "confirm",
+        group_name="G",
+        contact=CONTACT,
+        name="Ann",
+        confirm_url="https://x/c",
+        hours=72,
+        rejoin=False,
     )
     mail = OutgoingEmail(
         "a@example.org",
@@ -79,6 +97,7 @@ def test_signup_page_is_accessible_html():
         "signup",
         group_name="G",
         base_url="",
+        contact=CONTACT,
         title="Join",
         action="/members",
         values={"name": "Ann"},

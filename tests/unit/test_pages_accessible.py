@@ -8,61 +8,14 @@ scripts, and forms that submit with a real button.
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 
 from shared.email.render import render_page
-from shared.members.groups import WorkingGroup
-from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from tests.unit.rendering import BASE
+from tests.unit.rendering import PAGES as RENDERED
 
-MEMBER = Member(
-    id="m1",
-    name="Ann",
-    email="ann@example.org",
-    role=Role.CARER,
-    status=MemberStatus.ACTIVE,
-    created_at="2026-11-28T10:00:00Z",
-    working_groups=["journal"],
-)
-GROUPS = [
-    WorkingGroup(id="journal", name="Patient Journal", purpose="Feedback", created_at="x", updated_at="x")
-]
-BASE = {"group_name": "MKCPP", "base_url": "https://api.example.org"}
-PAGES: dict[str, dict[str, Any]] = {
-    "signup": {
-        "title": "Join",
-        "action": "/members",
-        "values": {},
-        "errors": {"email": "Enter an email address"},
-        "roles": [(r.value, label) for r, label in ROLE_LABELS.items()],
-        "working_groups": GROUPS,
-        "privacy_notice_version": "2026-11",
-        "privacy_url": "/members/privacy",
-    },
-    "signup_sent": {"title": "Check your email", "hours": 72, "signup_url": "/members/signup"},
-    "confirmed": {"title": "You are now a member", "outcome": "confirmed"},
-    "privacy": {"title": "Privacy notice", "version": "2026-11"},
-    "message": {
-        "title": "This link has expired",
-        "paragraphs": ["One.", "Two."],
-        "link_url": "/x",
-        "link_text": "Go",
-    },
-    "preferences": {
-        "title": "Your preferences",
-        "member": MEMBER,
-        "active": True,
-        "groups": GROUPS,
-        "action": "/p",
-        "data_action": "/d",
-        "unsubscribe_url": "/u",
-        "signup_url": "/s",
-        "saved": True,
-    },
-    "unsubscribe": {"title": "Stop emails", "done": False, "action": "/u", "signup_url": "/s"},
-    "erase": {"title": "Delete your details", "done": False, "action": "/e"},
-}
+PAGES = {template: context for _name, template, context in RENDERED}
 
 
 class Structure(HTMLParser):
@@ -92,9 +45,9 @@ class Structure(HTMLParser):
         return [attrs for name, attrs in self.tags if name == tag]
 
 
-@pytest.mark.parametrize("template", sorted(PAGES))
-def test_page_structure_meets_the_basics(template):
-    html = render_page(template, **BASE, **PAGES[template])
+@pytest.mark.parametrize(("template", "context"), [pytest.param(t, c, id=n) for n, t, c in RENDERED])
+def test_page_structure_meets_the_basics(template, context):
+    html = render_page(template, **BASE, **context)
     page = Structure()
     page.feed(html)
 

@@ -1,0 +1,170 @@
+"""What the system keeps about people, for how long, and why: the one source of the privacy notice's
+retention table (`pages/privacy.html`) and of the README's (`make readme` writes it; a unit test
+fails when the two differ).
+
+Each figure is read from the code that enforces it where `shared/` can see that code (the pending
+sign-up TTL, the audit TTL, the soft-bounce window, the send ledger, the link lifetimes), or from the
+deployment configuration (log retention, the unsubscribe grace period). The figures that live in
+`infra/` (backups, queues, the firewall's logs) are written here once and tests/infra checks the
+synthesized template against them, because `shared/` never imports `infra/`.
+
+Plain words on purpose: members read the `what`, `kept` and `why` columns (reading age about 11);
+`enforced_by` is for the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.audit import RETENTION as AUDIT_RETENTION
+from shared.members import links
+from shared.members.service import PENDING_LIFETIME, SIGNUP_IDEMPOTENCY_WINDOW
+from shared.members.suppression import SOFT_BOUNCE_WINDOW
+from shared.send_once import SEND_HISTORY
+
+# Enforced in infra/ and checked against the synthesized template by tests/infra/test_retention.py
+BACKUP_DAYS = 35  # point-in-time recovery window, and the AWS Backup plan's DeleteAfterDays
+EMAIL_EVENT_QUEUE_DAYS = 4  # infra.declaration.SES_EVENTS.retention_days
+DEAD_LETTER_DAYS = 14  # infra.constructs.queues.DLQ_RETENTION
+FIREWALL_LOG_DAYS = 30  # the WAF log group (infra/constructs/edge.py)
+
+
+@dataclass(frozen=True)
+class Kept:
+    what: str
+    kept: str
+    why: str
+    enforced_by: str
+
+
+@dataclass(frozen=True)
+class LinkLife:
+    what: str
+    works_for: str
+
+
+def span(duration: timedelta) -> str:
+    """'10 minutes', '72 hours', '7 days', '2 years': the largest whole unit, as people say it (hours
+    up to 3 days, as the emails give a link's life)."""
+    seconds = int(duration.total_seconds())
+    units = (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60))
+    for unit, size in units:
+        if unit == "day" and seconds <= 3 * 86400:
+            continue
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def days(count: int) -> str:
+    return span(timedelta(days=count))
+
+
+def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[Kept]:
+    """Every kind of record the system holds about a person, in the order the notice lists them."""
+    return [
+        Kept(
+            "Your sign-up, if you do not confirm it",
+            span(PENDING_LIFETIME),
+            "A sign-up that nobody confirms is deleted.",
+            "DynamoDB TTL on the profile and the address pointer (`PENDING_LIFETIME`)",
+        ),
+        Kept(
+            "Your details while you are a member: your name, email, phone, group, role and choices, "
+            "and what you agreed to",
+            "While you are a member",
+            "So we can send you our news. You can ask us to delete them at any time.",
+            "erasure on request (self-service or admin)",
+        ),
+        Kept(
+            "Your details after you unsubscribe, and your role (if you are a patient or carer)",
+            f"{days(unsubscribe_grace_days)} after you unsubscribe",
+            "So you can change your mind and come back. Then we delete them.",
+            "TTL on the profile (`unsubscribe_grace_days`); at once on request",
+        ),
+        Kept(
+            "A code made from your email address (not the address itself), if you unsubscribe, or if "
+            "our emails to you bounce or are marked as spam",
+            "Until you join again, or we know it is safe to email you",
+            "So we do not email you when you said no, or when our emails do not arrive.",
+            "no TTL: kept after erasure as a keyed hash with no member id; an administrator lifts a "
+            "bounce or complaint suppression",
+        ),
+        Kept(
+            "A count of emails to you that did not arrive for a short time (for example, a full inbox)",
+            f"{span(SOFT_BOUNCE_WINDOW)} after the last one",
+            "If it happens 3 times, we stop emailing that address.",
+            "TTL (`SOFT_BOUNCE_WINDOW`)",
+        ),
+        Kept(
+            "A note of which emails we sent you, and when",
+            span(SEND_HISTORY),
+            "So we do not send you the same email twice.",
+            "TTL (`shared/send_once.py` `SEND_HISTORY`); erased with the member",
+        ),
+        Kept(
+            "A short coded record of a sign-up form, with nothing in it that a person could read",
+            span(SIGNUP_IDEMPOTENCY_WINDOW),
+            "So pressing Join twice does not sign you up twice.",
+            "Powertools' idempotency expiry, then TTL",
+        ),
+        Kept(
+            "A record of each change our admins make: who made it, what kind of change and when, "
+            "but not your details",
+            span(AUDIT_RETENTION),
+            "So we can check that your details were looked after.",
+            "TTL on the audit table (`shared/audit.py` `RETENTION`)",
+        ),
+        Kept(
+            "System logs, with no names, email addresses, phone numbers or roles in them",
+            days(log_retention_days),
+            "To find and fix faults.",
+            "CloudWatch Logs retention (`log_retention_days`)",
+        ),
+        Kept(
+            "The internet address of a computer that our firewall blocked (kept by AWS in the USA)",
+            days(FIREWALL_LOG_DAYS),
+            "To stop attacks on our forms.",
+            "CloudWatch Logs retention of the WAF log group",
+        ),
+        Kept(
+            "Messages from Amazon about emails that bounced or were marked as spam (they hold the email "
+            "address)",
+            f"{days(EMAIL_EVENT_QUEUE_DAYS)}, or {days(DEAD_LETTER_DAYS)} if one cannot be dealt with",
+            "So we can act on each one, and fix a fault without losing any.",
+            "SQS message retention (the queue, and its dead-letter queue)",
+        ),
+        Kept(
+            "Backups of all of the above",
+            days(BACKUP_DAYS),
+            "So we can put things back if something goes wrong. When we delete your details, they "
+            f"leave the backups within {days(BACKUP_DAYS)}.",
+            "the DynamoDB point-in-time recovery window and the AWS Backup plan's lifecycle",
+        ),
+    ]
+
+
+def link_lifetimes() -> list[LinkLife]:
+    """How long each link in our emails works (`shared/members/links.py`)."""
+    return [
+        LinkLife("The link to confirm that you want to join", span(links.CONFIRM.lifetime)),
+        LinkLife("The link to change your choices", span(links.PREFERENCES.lifetime)),
+        LinkLife("The link to stop our emails", span(links.UNSUBSCRIBE.lifetime)),
+        LinkLife("The link to get a copy of your details", span(links.EXPORT.lifetime)),
+        LinkLife("The link to delete your details", span(links.ERASE.lifetime)),
+    ]
+
+
+def markdown(rows: list[Kept], lifetimes: list[LinkLife]) -> str:
+    """The README's section: the same rows, with how each is enforced."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| data | kept | why | enforced by |", "|---|---|---|---|"]
+    lines += [f"| {cell(r.what)} | {cell(r.kept)} | {cell(r.why)} | {cell(r.enforced_by)} |" for r in rows]
+    lines += ["", "| link in an email | works for |", "|---|---|"]
+    lines += [f"| {cell(life.what)} | {cell(life.works_for)} |" for life in lifetimes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,202 @@
+"""Realistic contexts for rendering every page and every email in unit tests, with the deployment's
+own words (cdk.json), as the handlers pass them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.meetings.repository import MeetingSummary
+from shared.members.groups import WorkingGroup
+from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.retention import link_lifetimes, retention
+from shared.settings import Contact
+from tests.support.env import deployment_config
+
+CONFIG = deployment_config()
+CONTACT = Contact(
+    group_name=CONFIG.group_name,
+    controller_name=CONFIG.controller_name,
+    postal_address=CONFIG.postal_address,
+    email=CONFIG.contact_email,
+    phone=CONFIG.contact_phone,
+    hospital=CONFIG.hospital,
+    about=CONFIG.about,
+    members_do=CONFIG.members_do,
+)
+URL = "https://api.mkcpp.org.uk"
+TOKEN = "eyJwIjoiY29uZmlybSJ9.c2lnbmF0dXJl"
+
+MEMBER = Member(
+    id="m1",
+    name="Ann Example",
+    email="ann@example.org",
+    role=Role.CARER,
+    status=MemberStatus.ACTIVE,
+    created_at="2026-11-28T10:00:00Z",
+    working_groups=["journal"],
+)
+GROUPS = [
+    WorkingGroup(
+        id="journal",
+        name="Patient Journal",
+        purpose="Collects what patients tell us about their care.",
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+    ),
+    WorkingGroup(
+        id="directory",
+        name="Cancer Resources Directory",
+        purpose="Keeps the list of local help up to date.",
+        created_at="2026-01-01T00:00:00Z",
+        updated_at="2026-01-01T00:00:00Z",
+    ),
+]
+MEETING = MeetingSummary(
+    id="plenary-2027-01",
+    title="Plenary meeting",
+    starts_at="2027-01-12T12:30:00Z",
+    ends_at="2027-01-12T14:00:00Z",
+    location="Academic Centre, Milton Keynes University Hospital",
+)
+BASE: dict[str, Any] = {"group_name": CONFIG.group_name, "base_url": URL, "contact": CONTACT}
+SIGNUP: dict[str, Any] = {
+    "title": "Join the partnership",
+    "action": f"{URL}/members",
+    "values": {},
+    "errors": {},
+    "roles": [(r.value, label) for r, label in ROLE_LABELS.items()],
+    "working_groups": GROUPS,
+    "privacy_notice_version": CONFIG.privacy_notice_version,
+    "privacy_url": f"{URL}/members/privacy",
+}
+PRIVACY: dict[str, Any] = {
+    "title": "Privacy notice",
+    "version": CONFIG.privacy_notice_version,
+    "retention": retention(
+        log_retention_days=CONFIG.log_retention_days, unsubscribe_grace_days=CONFIG.unsubscribe_grace_days
+    ),
+    "link_lifetimes": link_lifetimes(),
+    "signup_url": f"{URL}/members/signup",
+}
+PREFERENCES: dict[str, Any] = {
+    "title": "Your preferences",
+    "member": MEMBER,
+    "active": True,
+    "groups": GROUPS,
+    "action": f"{URL}/members/preferences?token={TOKEN}",
+    "data_action": f"{URL}/members/data-requests?token={TOKEN}",
+    "unsubscribe_url": f"{URL}/members/unsubscribe?token={TOKEN}",
+    "signup_url": f"{URL}/members/signup",
+    "saved": True,
+}
+
+# (name, template, context): each page in each state a member can see it in
+PAGES: list[tuple[str, str, dict[str, Any]]] = [
+    ("signup", "signup", SIGNUP),
+    (
+        "signup with errors",
+        "signup",
+        {**SIGNUP, "errors": {"email": "Enter an email address, like name@example.com"}},
+    ),
+    (
+        "signup sent",
+        "signup_sent",
+        {"title": "Check your email", "hours": 72, "signup_url": f"{URL}/members/signup"},
+    ),
+    (
+        "confirmed",
+        "confirmed",
+        {"title": "You are now a member", "outcome": "confirmed", "meeting": None, "meeting_when": None},
+    ),
+    (
+        "confirmed with a meeting",
+        "confirmed",
+        {
+            "title": "You are now a member",
+            "outcome": "confirmed",
+            "meeting": MEETING,
+            "meeting_when": "Tuesday 12 January 2027, 12:30pm to 2pm",
+        },
+    ),
+    (
+        "already confirmed",
+        "confirmed",
+        {
+            "title": "You are already a member",
+            "outcome": "already_confirmed",
+            "meeting": None,
+            "meeting_when": None,
+        },
+    ),
+    ("privacy", "privacy", PRIVACY),
+    (
+        "message",
+        "message",
+        {
+            "title": "This link has expired",
+            "paragraphs": ["Links to confirm work for 72 hours.", "Fill in the form again to get a new one."],
+            "link_url": f"{URL}/members/signup",
+            "link_text": "Go to the sign-up form",
+        },
+    ),
+    ("preferences", "preferences", PREFERENCES),
+    (
+        "unsubscribe",
+        "unsubscribe",
+        {"title": "Stop emails", "done": False, "action": "/u", "signup_url": f"{URL}/members/signup"},
+    ),
+    (
+        "unsubscribed",
+        "unsubscribe",
+        {
+            "title": "You have unsubscribed",
+            "done": True,
+            "action": None,
+            "signup_url": f"{URL}/members/signup",
+        },
+    ),
+    ("erase", "erase", {"title": "Delete your details", "done": False, "action": "/e", "backup_days": 35}),
+    (
+        "erased",
+        "erase",
+        {"title": "Your details have been deleted", "done": True, "action": None, "backup_days": 35},
+    ),
+]
+
+_LINK = f"{URL}/members/x?token={TOKEN}"
+# (name, template, context): each email in each of its forms
+EMAILS: list[tuple[str, str, dict[str, Any]]] = [
+    ("confirm", "confirm", {"confirm_url": _LINK, "hours": 72, "rejoin": False}),
+    ("confirm rejoin", "confirm", {"confirm_url": _LINK, "hours": 72, "rejoin": True}),
+    (
+        "welcome with a meeting",
+        "welcome",
+        {
+            "name": "Ann Example",
+            "meeting": MEETING,
+            "meeting_when": "Tuesday 12 January 2027, 12:30pm to 2pm",
+            "preferences_url": _LINK,
+            "unsubscribe_url": _LINK,
+        },
+    ),
+    (
+        "welcome without a meeting",
+        "welcome",
+        {
+            "name": "Ann Example",
+            "meeting": None,
+            "meeting_when": None,
+            "preferences_url": _LINK,
+            "unsubscribe_url": _LINK,
+        },
+    ),
+    (
+        "already member",
+        "already_member",
+        {"name": "Ann Example", "preferences_url": _LINK, "signup_url": f"{URL}/members/signup"},
+    ),
+    ("preferences link", "preferences_link", {"name": "Ann Example", "preferences_url": _LINK, "days": 30}),
+    ("export link", "export_link", {"name": "Ann Example", "url": _LINK, "hours": 24}),
+    ("erase link", "erase_link", {"name": "Ann Example", "url": _LINK, "hours": 24}),
+]
+EMAIL_BASE: dict[str, Any] = {"group_name": CONFIG.group_name, "contact": CONTACT}

@@ -1,0 +1,111 @@
+"""The privacy notice's retention table says what the code enforces, and the README says the same.
+
+`shared.members.retention` is the one source: the notice renders it, `make readme` writes it into
+the README. The figures enforced in infra/ (backups, queues, the firewall's logs) are checked
+against the synthesized template in tests/infra/test_retention.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from infra.readme import README, section, with_section
+from shared.audit import RETENTION as AUDIT_RETENTION
+from shared.email.render import render_page
+from shared.members import links
+from shared.members.retention import BACKUP_DAYS, link_lifetimes, retention, span
+from shared.members.service import PENDING_LIFETIME
+from shared.members.suppression import SOFT_BOUNCE_WINDOW
+from tests.unit.rendering import BASE, CONFIG, PRIVACY
+
+
+def test_the_readme_table_is_the_notice_table():
+    # Given the committed README, and the tables generated from the one source
+    readme = README.read_text()
+    # Then the README holds them exactly (run `make readme` after changing a figure)
+    assert section(CONFIG) in readme, "README.md's retention tables are stale: run `make readme`"
+    assert with_section(readme, CONFIG) == readme
+
+
+@pytest.mark.parametrize(
+    ("duration", "said"),
+    [
+        (timedelta(minutes=10), "10 minutes"),
+        (timedelta(hours=24), "24 hours"),
+        (timedelta(hours=72), "72 hours"),
+        (timedelta(days=7), "7 days"),
+        (timedelta(days=365), "1 year"),
+        (timedelta(days=730), "2 years"),
+        (timedelta(days=90), "90 days"),
+    ],
+)
+def test_durations_read_as_people_say_them(duration, said):
+    assert span(duration) == said
+
+
+def notice() -> str:
+    return render_page("privacy", **BASE, **PRIVACY)
+
+
+def kept(what_starts: str) -> str:
+    rows = retention(
+        log_retention_days=CONFIG.log_retention_days, unsubscribe_grace_days=CONFIG.unsubscribe_grace_days
+    )
+    (row,) = [r for r in rows if r.what.startswith(what_starts)]
+    return row.kept
+
+
+def test_every_figure_is_the_one_the_code_enforces():
+    # the TTLs the code writes
+    assert timedelta(days=7) == PENDING_LIFETIME and kept("Your sign-up") == "7 days"
+    assert timedelta(days=730) == AUDIT_RETENTION and kept("A record of each change") == "2 years"
+    assert timedelta(days=30) == SOFT_BOUNCE_WINDOW and kept("A count of emails").startswith("30 days")
+    # the deployment's configuration
+    assert kept("System logs") == f"{CONFIG.log_retention_days} days" == "90 days"
+    assert (
+        kept("Your details after you unsubscribe")
+        == f"{CONFIG.unsubscribe_grace_days} days after you unsubscribe"
+    )
+    assert kept("Backups") == f"{BACKUP_DAYS} days" == "35 days"
+    # the links' lifetimes
+    lives = {life.what: life.works_for for life in link_lifetimes()}
+    assert lives["The link to get a copy of your details"] == span(links.EXPORT.lifetime) == "24 hours"
+    assert lives["The link to delete your details"] == span(links.ERASE.lifetime)
+    assert lives["The link to confirm that you want to join"] == span(links.CONFIRM.lifetime)
+
+
+def test_the_notice_shows_every_row_with_its_figure():
+    html = notice()
+    for row in retention(log_retention_days=90, unsubscribe_grace_days=30):
+        assert f"<td>{row.what}</td><td>{row.kept}</td>" in html.replace("&#39;", "'")
+    for life in link_lifetimes():
+        assert f"<td>{life.what}</td><td>{life.works_for}</td>" in html
+
+
+def test_the_notice_answers_the_article_13_checklist():
+    # Given the notice as a member reads it
+    html = notice()
+    # Then it names the controller and how to reach them, from the deployment's configuration
+    assert CONFIG.controller_name in html and CONFIG.postal_address in html
+    assert CONFIG.contact_email in html and CONFIG.contact_phone in html
+    # the lawful bases, for each purpose, and the Article 9 condition for health data
+    assert "Article 6(1)(a)" in html and "Article 6(1)(f)" in html and "Article 9(2)(a)" in html
+    # who processes the data, and where it is held
+    assert "Amazon Web Services (AWS)" in html and "processor" in html
+    assert "London" in html and "eu-west-2" in html and "USA" in html
+    # every right, and the ICO
+    for right in (
+        "To see what we keep about you",
+        "To have it put right",
+        "To have it deleted",
+        "To have us stop using it for a while",
+        "To say no to how we use it",
+        "To take it with you",
+        "To take back your consent",
+    ):
+        assert right in html
+    assert "Information Commissioner" in html and "ico.org.uk" in html and "0303 123 1113" in html
+    # and never a promise the system cannot keep
+    assert "never share" not in html
