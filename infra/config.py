@@ -21,6 +21,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 CONTEXT_KEY = "mkcpp"
@@ -129,6 +130,19 @@ class DeploymentConfig(BaseModel):
         description="Put the API behind CloudFront with an AWS WAF web ACL (per-address rate limit on "
         "form posts, AWS managed common and known-bad-inputs rules). Production: true.",
     )
+    domain_name: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="The partnership's own address for the forms and the console, e.g. join.mkcpp.org.uk "
+        "(CloudFront serves it with `certificate_arn`; `/` is the sign-up form). Leave out to use "
+        "CloudFront's own address.",
+    )
+    certificate_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}$",
+        description="The ACM certificate for `domain_name`, requested in us-east-1 (CloudFront's region).",
+    )
     login_domain_prefix: str = Field(
         "mkcpp-console",
         pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -157,6 +171,21 @@ class DeploymentConfig(BaseModel):
         if not value.startswith("https://") or value.endswith("/"):
             raise ValueError("must start with https:// and have no trailing slash")
         return value
+
+    @model_validator(mode="after")
+    def _custom_domain(self) -> DeploymentConfig:
+        if (self.domain_name is None) != (self.certificate_arn is None):
+            raise ValueError("domain_name and certificate_arn go together: set both, or neither")
+        if self.domain_name and not self.web_acl:
+            raise ValueError("domain_name needs web_acl: true (CloudFront serves the custom domain)")
+        if self.domain_name and self.base_url and self.base_url != f"https://{self.domain_name}":
+            raise ValueError(f"base_url must be https://{self.domain_name} (or left out) with domain_name")
+        return self
+
+    @property
+    def public_base_url(self) -> str | None:
+        """The address in links and redirects, when the configuration fixes it (else CloudFront's)."""
+        return self.base_url or (f"https://{self.domain_name}" if self.domain_name else None)
 
     @field_validator("login_domain_prefix")
     @classmethod

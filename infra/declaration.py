@@ -279,6 +279,7 @@ MEMBERS_PUBLIC = FunctionSpec(
     description="Member sign-up with double opt-in, confirmation, and what members do from email links: "
     "preferences, one-click unsubscribe, a copy of their data, erasure.",
     routes=(
+        Route("GET", "/"),  # the sign-up form is what the partnership's address opens
         Route("GET", "/members/signup"),
         Route("GET", "/members/privacy"),
         Route("POST", "/members"),

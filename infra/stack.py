@@ -64,19 +64,21 @@ class MkcppStack(Stack):
                 secrets_key=self.platform.secrets_key,
                 site=self.platform.buckets[SITE.key],
                 site_prefix=SITE.public_prefix or "site/",
+                domain_name=config.domain_name,
+                certificate_arn=config.certificate_arn,
             )
             if web_acl_arn
             else None
         )
         public_url = self.edge.url if self.edge else self.api.url
-        sign_in = self.api.add_console_sign_in(config, config.base_url or public_url)
+        sign_in = self.api.add_console_sign_in(config, config.public_base_url or public_url)
         assets = FunctionAssets(self, "FunctionAssets")
         runtime = FunctionRuntime(
             config=config,
             platform=self.platform,
             code=assets.code,
             layer=assets.layer,
-            base_url=config.base_url or public_url,
+            base_url=config.public_base_url or public_url,
             http_environment={"ORIGIN_VERIFY": self.edge.origin_verify} if self.edge else {},
             sign_in=sign_in,
         )
@@ -127,7 +129,7 @@ class MkcppStack(Stack):
         CfnOutput(
             self,
             "ConsoleUrl",
-            value=f"{self.config.base_url or (self.edge.url if self.edge else api.url)}/console/",
+            value=f"{self.config.public_base_url or (self.edge.url if self.edge else api.url)}/console/",
             description="The administrators' console: sign in here",
         )
         CfnOutput(
@@ -136,6 +138,19 @@ class MkcppStack(Stack):
             value=api.login_domain.base_url(),
             description="Cognito's managed login for the console",
         )
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.platform.alerts.topic.topic_arn,
+            description="SNS topic of the alarms: subscribe each coordinator's email address",
+        )
+        if self.edge:
+            CfnOutput(
+                self,
+                "DistributionDomain",
+                value=self.edge.distribution.distribution_domain_name,
+                description="Point your domain's CNAME record here",
+            )
         CfnOutput(self, "AdminGroupName", value=api.admin_group.ref, description="Cognito group for /admin")
         CfnOutput(
             self,

@@ -68,6 +68,11 @@ def signup_form() -> Response[str]:
     return signup_page(200, {}, {}, membership().open_groups())
 
 
+@router.get("/", summary="The sign-up form, at the partnership's own address", responses={200: HTML_PAGE})
+def home_page() -> Response[str]:
+    return signup_form()
+
+
 @router.get("/members/privacy", summary="The privacy notice", responses={200: HTML_PAGE})
 def privacy_notice() -> Response[str]:
     return privacy_page()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
@@ -198,6 +199,8 @@ class ApiEdge(Construct):
         secrets_key: kms.IKey,
         site: s3.IBucket | None = None,
         site_prefix: str = "site/",
+        domain_name: str | None = None,
+        certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.origin_secret = secretsmanager.Secret(
@@ -223,6 +226,13 @@ class ApiEdge(Construct):
             "Distribution",
             comment=f"{group_name}: forms, links in emails and the admin API, through the WAF",
             web_acl_id=web_acl_arn,
+            domain_names=[domain_name] if domain_name else None,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
+            if certificate_arn
+            else None,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+            if certificate_arn
+            else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             default_behavior=cloudfront.BehaviorOptions(
@@ -262,6 +272,8 @@ class ApiEdge(Construct):
             "string, which holds the signed tokens of email links. API Gateway's access log records "
             "each request's route and status without either, and WAF logs keep blocked requests only.",
         )
+        if certificate_arn:
+            return
         nag.acknowledge(
             self.distribution,
             "AwsSolutions-CFR4",

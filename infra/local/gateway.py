@@ -1,7 +1,7 @@
 """The local HTTP API: API Gateway (HTTP API, payload 2.0, JWT authorizer) in front of the workers.
 
-Routes come from `infra.declaration.all_routes()`. Besides them, and only locally:
-- `/` is the sign-up form (the real `GET /members/signup`, rendered by its handler);
+Routes come from `infra.declaration.all_routes()` (`GET /` is the sign-up form, as in AWS). Besides
+them, and only locally:
 - `GET /_local/outbox` lists the emails sent, `DELETE /_local/outbox` clears that list;
 - `GET /_local/schedules` lists the schedules, `POST /_local/schedules/{name}/run` runs one now;
 - `POST /_local/email-events[/bounce|/complaint]` queues an SES event (see `infra.local.queues`);
@@ -19,7 +19,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -42,8 +41,6 @@ from infra.local.events import (
 from infra.local.functions import Console, Functions
 from infra.local.outbox import Outbox
 from infra.local.queues import EmailEvents
-
-FORM_ROUTE = ("GET", "/members/signup")
 
 NOT_FOUND_PAGE = (
     b'<!doctype html><html lang="en-GB"><meta charset="utf-8">'
@@ -173,12 +170,6 @@ class Gateway:
             return self._local(request), path
         if path == "/site" or path.startswith("/site/"):
             return self._site.serve(request.method, path), path
-        if path == "/" and request.method == "GET":
-            matched = self._routes.match(*FORM_ROUTE)
-            if matched is not None:
-                route, _ = matched
-                form = replace(request, path=FORM_ROUTE[1], query_string="")
-                return self._api(form, route, {}, api_request_id), f"/ ({route.route_key})"
         matched = self._routes.match(request.method, path)
         if matched is None:
             return gateway_error(404, "Not Found"), path

@@ -60,6 +60,11 @@ def reset_function_state() -> None:
             for attribute in list(vars(module).values()):
                 if callable(getattr(attribute, "cache_clear", None)):
                     attribute.cache_clear()
+    # With metrics disabled (as here), Powertools never flushes, so metrics pile up across tests
+    # until its 100-metric auto-flush fails for want of a namespace: start each test with none.
+    from shared.observability import metrics
+
+    metrics.clear_metrics()
 
 
 class Response:
