@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.app import cdk_json_context
 from infra.config import DeploymentConfig, load_config
 from infra.declaration import FUNCTIONS
-from infra.app import cdk_json_context
 from shared.web import ADMIN_GROUP
 from tests.infra.template import resources
 from tests.support.cdk import main_stack_name, synth_templates
@@ -35,9 +35,8 @@ def templates():
 
 def _table(section: str, heading: str) -> list[list[str]]:
     lines = section[section.index(heading) :].splitlines()
-    rows = [line for line in lines if line.startswith("|")]
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
-    rows = []
+    rows: list[list[str]] = []
     for line in lines[first:]:
         if not line.startswith("|"):
             break
@@ -60,7 +59,7 @@ def test_every_output_the_guide_names_is_in_the_stack(guide, templates):
 
 def test_every_aws_command_is_allowed_by_the_policy_the_guide_gives(guide):
     policy = json.loads(re.search(r"```json\n(.*?)```", guide, re.S).group(1))
-    allowed = set()
+    allowed: set[str] = set()
     for statement in policy["Statement"]:
         actions = statement["Action"]
         allowed.update([actions] if isinstance(actions, str) else actions)
