@@ -67,7 +67,7 @@ def callback() -> Response[str]:
             status=400,
             paragraphs=["Signing in did not finish."],
             link=("/console/", "Try signing in again"),
-            cookies=[session.clear_sign_in_cookie()],
+            cookies=[session.clear_sign_in_cookie(settings)],
         )
     try:
         token, return_to = session.finish_sign_in(
@@ -82,7 +82,7 @@ def callback() -> Response[str]:
             status=400,
             paragraphs=["Signing in did not finish, or took too long. Nothing was changed."],
             link=("/console/", "Try signing in again"),
-            cookies=[session.clear_sign_in_cookie()],
+            cookies=[session.clear_sign_in_cookie(settings)],
         )
     except session.NotAnAdministrator:
         return app.page(
@@ -93,12 +93,12 @@ def callback() -> Response[str]:
                 "You signed in, but your account is not an administrator's.",
                 "Ask the Secretary or the Chair to add you to the administrators.",
             ],
-            cookies=[session.clear_sign_in_cookie()],
+            cookies=[session.clear_sign_in_cookie(settings)],
         )
     lifetime = admin.expires - int(now.timestamp())
     logger.info("console: signed in")
     return app.redirect(
-        return_to, cookies=[session.session_cookie(token, lifetime), session.clear_sign_in_cookie()]
+        return_to, cookies=[session.session_cookie(settings, token, lifetime), session.clear_sign_in_cookie(settings)]
     )
 
 
@@ -109,7 +109,8 @@ def callback() -> Response[str]:
 )
 def sign_out() -> Response[str]:
     logger.info("console: signed out")
-    return app.redirect(session.sign_out_url(sign_in_settings()), cookies=[session.clear_session_cookie()])
+    settings = sign_in_settings()
+    return app.redirect(session.sign_out_url(settings), cookies=[session.clear_session_cookie(settings)])
 
 
 @app.get("/console/signed-out", summary="You have signed out", responses={200: html_page("Signed out")})
@@ -119,7 +120,7 @@ def signed_out() -> Response[str]:
         title="You have signed out",
         paragraphs=["You have signed out of the console. Close this window if you share this computer."],
         link=("/console/", "Sign in again"),
-        cookies=[session.clear_session_cookie()],
+        cookies=[session.clear_session_cookie(sign_in_settings())],
     )
 
 

@@ -153,8 +153,9 @@ class ConsoleApp(ConsolePages, HttpApi):
     # --- the checks ------------------------------------------------------------------------------
 
     def sign_in_redirect(self, return_to: str) -> Response[str]:
-        location, cookie = session.start_sign_in(self._settings(), self._key(), return_to, clock.utc_now())
-        return self.redirect(location, cookies=[cookie, session.clear_session_cookie()])
+        settings = self._settings()
+        location, cookie = session.start_sign_in(settings, self._key(), return_to, clock.utc_now())
+        return self.redirect(location, cookies=[cookie, session.clear_session_cookie(settings)])
 
     def _return_path(self) -> str:
         event = self.current_event

@@ -14,6 +14,7 @@ stand-in (`infra/local/cognito.py`), which speaks the same protocol: `/oauth2/au
   SameSite=Lax` cookie on `/console`. Every request checks it (`verify_access_token`): an RS256
   signature by one of the user pool's keys (no other algorithm, never `none`), the issuer, the
   console's client id, `token_use: access`, the expiry, and membership of the admins group.
+  (`Secure` whenever the console is served over HTTPS, as it always is in AWS.)
 - **CSRF.** Each state-changing form carries a token bound to the session (an HMAC of the access
   token's `jti`), and a POST without the right one is refused.
 """
@@ -85,6 +86,12 @@ class SignInSettings:
         return self.base_url.rstrip("/") + SIGNED_OUT_PATH
 
     @property
+    def secure(self) -> bool:
+        """Cookies are `Secure` wherever the console is served over HTTPS: always in AWS. (Local mode
+        serves plain http://127.0.0.1, where a client like Python's cookie jar would drop them.)"""
+        return self.base_url.startswith("https://")
+
+    @property
     def jwks_url(self) -> str:
         return self.issuer.rstrip("/") + "/.well-known/jwks.json"
 
@@ -143,7 +150,9 @@ def start_sign_in(
         }
     )
     remembered = tokens.issue(key, SIGN_IN, subject=safe_return_path(return_to), nonce=state, now=now)
-    cookie = _cookie(SIGN_IN_COOKIE, remembered, CALLBACK_PATH, int(SIGN_IN.lifetime.total_seconds()))
+    cookie = _cookie(
+        settings, SIGN_IN_COOKIE, remembered, CALLBACK_PATH, int(SIGN_IN.lifetime.total_seconds())
+    )
     return f"{settings.login_url.rstrip('/')}/oauth2/authorize?{query}", cookie
 
 
@@ -295,23 +304,25 @@ def read_cookies(event: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def _cookie(name: str, value: str, path: str, max_age: int) -> Cookie:
+def _cookie(settings: SignInSettings, name: str, value: str, path: str, max_age: int) -> Cookie:
     return Cookie(
-        name, value, path=path, max_age=max_age, secure=True, http_only=True, same_site=SameSite.LAX_MODE
+        name,
+        value,
+        path=path,
+        max_age=max_age,
+        secure=settings.secure,
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
     )
 
 
-def session_cookie(token: str, lifetime_seconds: int) -> Cookie:
-    return _cookie(SESSION_COOKIE, token, CONSOLE_PATH, max(0, lifetime_seconds))
+def session_cookie(settings: SignInSettings, token: str, lifetime_seconds: int) -> Cookie:
+    return _cookie(settings, SESSION_COOKIE, token, CONSOLE_PATH, max(0, lifetime_seconds))
 
 
-def cleared_cookie(name: str, path: str) -> Cookie:
-    return _cookie(name, "", path, 0)
+def clear_sign_in_cookie(settings: SignInSettings) -> Cookie:
+    return _cookie(settings, SIGN_IN_COOKIE, "", CALLBACK_PATH, 0)
 
 
-def clear_sign_in_cookie() -> Cookie:
-    return cleared_cookie(SIGN_IN_COOKIE, CALLBACK_PATH)
-
-
-def clear_session_cookie() -> Cookie:
-    return cleared_cookie(SESSION_COOKIE, CONSOLE_PATH)
+def clear_session_cookie(settings: SignInSettings) -> Cookie:
+    return _cookie(settings, SESSION_COOKIE, "", CONSOLE_PATH, 0)
