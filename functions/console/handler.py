@@ -97,9 +97,8 @@ def callback() -> Response[str]:
         )
     lifetime = admin.expires - int(now.timestamp())
     logger.info("console: signed in")
-    return app.redirect(
-        return_to, cookies=[session.session_cookie(settings, token, lifetime), session.clear_sign_in_cookie(settings)]
-    )
+    cookies = [session.session_cookie(settings, token, lifetime), session.clear_sign_in_cookie(settings)]
+    return app.redirect(return_to, cookies=cookies)
 
 
 @app.post(
