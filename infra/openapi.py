@@ -84,6 +84,37 @@ def _json_error(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": dict(schema)}}}
 
 
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def console_refusals(method: str, path: str, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a console page answers besides its own result (`shared/console/app.py`)."""
+    found: dict[str, dict[str, Any]] = {
+        "303": {"description": "No session, or an expired one: to sign in, then back to this page"},
+        "403": _html("Signed in but not an administrator, or a form sent without its CSRF token"),
+        "429": _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
+    }
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        found["404"] = {
+            "description": "No such member or group",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": dict(ERROR_BODY)},
+            },
+        }
+    if method == "post":
+        found["400"] = _html("The form again, with each bad field named")
+        found["409"] = {
+            "description": "The record changed meanwhile, or the action does not apply to it",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": dict(ERROR_BODY)},
+            },
+        }
+    return found
+
+
 def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> dict[str, dict[str, Any]]:
     """The refusals an operation can answer with, by status: (description, schema)."""
     parameters = operation.get("parameters", [])
@@ -207,8 +238,17 @@ def build_document() -> dict[str, Any]:
             admin = auth.get((method, path)) == "admin"
             if admin:
                 operation["security"] = [{"cognitoAdmins": []}]
-            if auth.get((method, path)) == "session" and path not in CONSOLE_OPEN_PATHS:
-                operation["security"] = [{"consoleSession": []}]
+            if auth.get((method, path)) == "session":
+                operation.setdefault("responses", {}).setdefault(
+                    "429",
+                    _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
+                )
+                if path not in CONSOLE_OPEN_PATHS:
+                    operation["security"] = [{"consoleSession": []}]
+                    for status, answer in console_refusals(method, path, operation).items():
+                        operation.setdefault("responses", {}).setdefault(status, answer)
+                operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
+                continue
             _document_refusals(method, path, operation, admin)
     schemas["GatewayError"] = GATEWAY_ERROR_SCHEMA
     # Powertools' own HTTPValidationError/ResponseValidationError (and the ValidationError they

@@ -1,11 +1,12 @@
 """Fuzzing (issue 6): schemathesis generates requests from `GET /openapi.json` and checks every answer.
 
-Its own local mode (in memory, a fresh state directory, a free port) serves two `st run`s: the
-public routes without a token, then the admin routes with the admin token. Each runs every phase
+Its own local mode (in memory, a fresh state directory, a free port) serves three `st run`s: the
+public routes without a token, the admin routes with the admin token, and the console's pages with
+a signed-in session cookie. Each runs every phase
 (examples, coverage, fuzzing, stateful) with a fixed seed, and checks that nothing answers 5xx
 (`not_a_server_error`) and that every answer matches the document (`response_schema_conformance`).
 
-Time budget: FUZZ_SECONDS, 100 s of fuzzing by default (45 public + 55 admin; schemathesis adds a
+Time budget: FUZZ_SECONDS, 100 s of fuzzing by default (40 public + 45 admin + 15 console; schemathesis adds a
 few seconds to load the document), about 2 minutes with local mode's start, so `make test` stays
 under 10 minutes on 2 cores. That generates 3,000 to 6,000 cases here; it fails below MIN_CASES.
 `make fuzz` runs longer with a random seed: FUZZ_SECONDS, FUZZ_SEED (a number, or `random`) and
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.integration
 
 DEFAULT_SEED = 6  # issue 6
 DEFAULT_SECONDS = 100
-PUBLIC_SHARE = 0.45  # the admin API has more operations and the stateful links between them
+PUBLIC_SHARE = 0.40
+CONSOLE_SHARE = 0.15  # the console's pages take ids and queries; its forms need a CSRF token (403 without)
 MIN_CASES = 2000
 
 
@@ -69,13 +71,21 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
             include_path_regex=paths,
             headers=headers,
             max_examples=max_examples,
-            secrets={token: "TOKEN"},
+            secrets={token: "TOKEN", session: "SESSION"},
         )
 
     public_seconds = round(seconds * PUBLIC_SHARE)
+    console_seconds = round(seconds * CONSOLE_SHARE)
+    session = fuzz_local.console_session()
     runs = [
-        st_run("public", r"^/(members|openapi\.json)", public_seconds),
-        st_run("admin", r"^/admin/", seconds - public_seconds, {"Authorization": f"Bearer {token}"}),
+        st_run("public", r"^/(members|openapi\.json|$)", public_seconds),
+        st_run(
+            "admin",
+            r"^/admin/",
+            seconds - public_seconds - console_seconds,
+            {"Authorization": f"Bearer {token}"},
+        ),
+        st_run("console", r"^/console", console_seconds, {"Cookie": session}),
     ]
     cases = sum(r.generated for r in runs)
     took = sum(r.seconds for r in runs)

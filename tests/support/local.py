@@ -168,6 +168,29 @@ class LocalMode:
 
         return mint(load_or_create_key(self.state_dir), groups=groups, **kwargs)
 
+    def console_session(self, username: str = "local-admin") -> str:
+        """Sign in to the console through the local stand-in for the managed login, as a browser
+        does (redirect, form, callback), and return the session cookie (`mkcpp_console=...`)."""
+        import html
+        import re
+
+        start = self.get("/console/")
+        assert start.status == 303, start.text
+        sign_in = next(
+            c.split(";", 1)[0] for c in start.set_cookies if c.startswith("mkcpp_console_sign_in=")
+        )
+        page = self.get(start.headers["location"])
+        assert page.status == 200, page.text
+        fields = {
+            name: html.unescape(value)
+            for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text)
+        }
+        login = self.post("/_local/cognito/login", form={**fields, "username": username})
+        assert login.status == 302, login.text
+        callback = self.get(login.headers["location"], headers={"Cookie": sign_in})
+        assert callback.status == 303, callback.text
+        return next(c.split(";", 1)[0] for c in callback.set_cookies if c.startswith("mkcpp_console="))
+
     # --- processes -------------------------------------------------------------------------------
 
     def children(self) -> set[int]:

@@ -64,10 +64,17 @@ def _json_schema(operation: dict[str, Any], status: str) -> dict[str, Any]:
 def test_every_correct_refusal_is_documented():
     """Refusals are answers, not faults: the fuzz test checks every response against the document."""
     admin = {(route.method.lower(), route.path) for route, _ in all_routes() if route.auth == "admin"}
+    console = {(route.method.lower(), route.path) for route, _ in all_routes() if route.auth == "session"}
     for method, path, operation in _operations():
         label = f"{method.upper()} {path}"
         responses = operation["responses"]
         assert _json_schema(operation, "429") == openapi.GATEWAY_ERROR, label
+        if (method, path) in console:
+            if path not in openapi.CONSOLE_OPEN_PATHS:  # sign in first; then admins only, with CSRF
+                assert "303" in responses and set(responses["403"]["content"]) == {"text/html"}, label
+            if any(p["in"] == "path" for p in operation.get("parameters", [])):
+                assert "404" in responses, label
+            continue
         if (method, path) in admin:
             for status in ("401", "403"):
                 assert _json_schema(operation, status) == openapi.GATEWAY_ERROR, label
