@@ -57,6 +57,14 @@ class DeploymentConfig(BaseModel):
     reminder_offsets_days: list[int] = Field(default_factory=lambda: [7, 1], min_length=1)
     privacy_notice_version: str = Field(min_length=1, max_length=40)
     log_retention_days: int = 90
+    unsubscribe_grace_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Days an unsubscribed member's profile is kept, so a mistaken unsubscribe can be "
+        "undone by rejoining; then their name, contact details and role are removed (the record "
+        "itself goes a year after unsubscribing).",
+    )
     api_throttle_rate: float = Field(10, gt=0, description="steady requests per second, whole API")
     api_throttle_burst: int = Field(20, gt=0)
     admin_throttle_rate: float = Field(
@@ -140,6 +148,7 @@ class DeploymentConfig(BaseModel):
             # read by each function's settings model
             "REMINDER_OFFSETS_DAYS": ",".join(str(days) for days in self.reminder_offsets_days),
             "COORDINATORS": ",".join(self.coordinators),
+            "UNSUBSCRIBE_GRACE_DAYS": str(self.unsubscribe_grace_days),
         }
 
 

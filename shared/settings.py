@@ -34,3 +34,4 @@ class DeploymentSettings(FunctionSettings):
     coordinators: Annotated[list[str], BeforeValidator(_comma_list)] = Field(
         alias="COORDINATORS", min_length=1
     )
+    unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS", ge=1, le=365)

@@ -15,6 +15,7 @@ import pytest
 from shared.email.render import render_page
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.readable import Section
 
 MEMBER = Member(
     id="m1",
@@ -58,9 +59,32 @@ PAGES: dict[str, dict[str, Any]] = {
         "data_action": "/d",
         "unsubscribe_url": "/u",
         "signup_url": "/s",
-        "saved": True,
+        "banner": "Your preferences are saved",
+        "health_held": True,
+        "removable": False,
+        "roles": [(r.value, label) for r, label in ROLE_LABELS.items()],
+        "health_roles": ["carer", "patient", "patient_and_carer"],
+        "errors": {"phone": "Enter a phone number"},
+        "values": {"phone": "ring me"},
     },
     "unsubscribe": {"title": "Stop emails", "done": False, "action": "/u", "signup_url": "/s"},
+    "unsubscribe_done": {
+        "title": "You have unsubscribed",
+        "done": True,
+        "action": None,
+        "signup_url": "/s",
+        "removal_action": "/p",
+        "grace_days": 30,
+    },
+    "export": {
+        "title": "The information we hold about you",
+        "sections": [
+            Section("About you", [("Name", "Ann"), ("Phone number", "01908 660033")]),
+            Section("Working groups", [], "You are not in any working group."),
+        ],
+        "exported_at": "2026-11-28T10:00:00Z",
+        "action": "/x",
+    },
     "erase": {"title": "Delete your details", "done": False, "action": "/e"},
 }
 
@@ -94,7 +118,7 @@ class Structure(HTMLParser):
 
 @pytest.mark.parametrize("template", sorted(PAGES))
 def test_page_structure_meets_the_basics(template):
-    html = render_page(template, **BASE, **PAGES[template])
+    html = render_page(template.removesuffix("_done"), **BASE, **PAGES[template])
     page = Structure()
     page.feed(html)
 
