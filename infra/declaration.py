@@ -290,6 +290,7 @@ MEMBERS_PUBLIC = FunctionSpec(
         Route("POST", "/members/unsubscribe"),
         Route("POST", "/members/data-requests"),
         Route("GET", "/members/export"),
+        Route("POST", "/members/export"),
         Route("GET", "/members/erase"),
         Route("POST", "/members/erase"),
     ),
@@ -359,6 +360,29 @@ MEMBER_BOUNCES = FunctionSpec(
     reserved_concurrency=2,
 )
 
+MEMBER_RETENTION = FunctionSpec(
+    name="member_retention",
+    handler="functions.members.retention.lambda_handler",
+    description="Daily: removes unsubscribed members' names, contact details and roles once the "
+    "unsubscribe grace period is over.",
+    schedules=(
+        Schedule(
+            "member-retention",
+            "cron(30 3 * * ? *)",
+            "Every night at 03:30: remove the profiles of members who unsubscribed more than "
+            "unsubscribe_grace_days ago",
+            {"kind": "member_retention"},
+        ),
+    ),
+    # reads the unsubscribed partition of by_status and each member it changes; writes the profile
+    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email.
+    tables={"members": Access.GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
+    memory_mb=256,
+    timeout_seconds=60,
+    # one run at a time: a second would only race the first for the same records
+    reserved_concurrency=1,
+)
+
 DOCS = FunctionSpec(
     name="docs",
     handler="functions.docs.handler.lambda_handler",
@@ -420,7 +444,14 @@ CONSOLE = FunctionSpec(
     reserved_concurrency=5,  # a handful of administrators
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBER_BOUNCES, DOCS, CONSOLE)
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    MEMBERS_PUBLIC,
+    MEMBERS_ADMIN,
+    MEMBER_BOUNCES,
+    MEMBER_RETENTION,
+    DOCS,
+    CONSOLE,
+)
 
 # Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
 # be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency

@@ -65,6 +65,11 @@ class SendLedger:
             kwargs["ExpressionAttributeValues"] = values
         return write_if(self._db.put_item, **kwargs)
 
+    def claimed(self, key: SendKey) -> bool:
+        """Whether `key` was claimed (sent, or being sent) and the claim has not lapsed."""
+        found = self._db.get_item(TableName=self._table, Key=key.key, ConsistentRead=True)
+        return "Item" in found
+
     def release(self, key: SendKey, now: datetime) -> None:
         """Undo this request's claim (only if it is still ours)."""
         with contextlib.suppress(ClientError):

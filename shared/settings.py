@@ -44,7 +44,7 @@ class DeploymentSettings(FunctionSettings):
     about: str = Field(alias="ABOUT")
     members_do: str = Field(alias="MEMBERS_DO")
     log_retention_days: int = Field(alias="LOG_RETENTION_DAYS")
-    unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS")
+    unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS", ge=1, le=90)
 
     @property
     def contact(self) -> Contact:

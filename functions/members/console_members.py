@@ -24,6 +24,7 @@ from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, 
 from shared.web import html_page
 
 router = ConsoleRouter()
+REMOVED = "Name removed"  # an unsubscribed member whose details went after the grace period
 PAGE_SIZE = 25
 ID_PATTERN = r"[0-9a-f-]{36}"
 
@@ -164,7 +165,7 @@ def member(id: str) -> Response[str]:
     done = router.query("done")
     return router.page(
         "member",
-        title=detail.name,
+        title=detail.name or REMOVED,
         member=detail,
         notice=NOTICES.get(done or ""),
         role_label=ROLE_LABELS.get(detail.role) if detail.role else None,
@@ -304,7 +305,7 @@ def export(id: str) -> Response[str]:
 )
 def erase_confirm(id: str) -> Response[str]:
     detail = member_admin().detail(id, clock.utc_now())
-    return router.page("erase", title=f"Erase {detail.name}?", member=detail)
+    return router.page("erase", title=f"Erase {detail.name or REMOVED}?", member=detail)
 
 
 @router.post(

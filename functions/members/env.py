@@ -28,6 +28,18 @@ class MembersEnv(BouncesEnv, DeploymentSettings):
     reply_to: str = Field(alias="REPLY_TO")
 
 
+class RetentionEnv(DeploymentSettings):
+    """member_retention: the members table, the audit trail, and the grace period."""
+
+    members_table: str = Field(alias="MEMBERS_TABLE_NAME")
+    audit_table: str = Field(alias="AUDIT_TABLE_NAME")
+
+
+@cache
+def retention_env() -> RetentionEnv:
+    return RetentionEnv.model_validate(dict(os.environ))
+
+
 @cache
 def members_env() -> MembersEnv:
     return MembersEnv.model_validate(dict(os.environ))

@@ -72,7 +72,7 @@ _HELP = {
     ],
 }
 _DATA_HELP = [
-    "Links to download or delete your data work for 24 hours.",
+    "Links to download or delete your data work once, for 24 hours.",
     "Ask for a new one from your preferences page.",
 ]
 
@@ -91,7 +91,13 @@ def message_page(status: int, title: str, paragraphs: list[str], to_signup: bool
     )
 
 
-def link_problem(path: str, expired: bool) -> Response[str]:
-    title = "This link has expired" if expired else "This link does not work"
+def link_problem(path: str, expired: bool, used: bool = False) -> Response[str]:
+    title = (
+        "This link has already been used"
+        if used
+        else "This link has expired"
+        if expired
+        else "This link does not work"
+    )
     paragraphs = next((text for prefix, text in _HELP.items() if path.endswith(prefix)), _DATA_HELP)
     return message_page(400, title, paragraphs, to_signup=True)

@@ -22,9 +22,9 @@ from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
 from shared.forms import field_errors
 from shared.members.groups import UnknownGroups
-from shared.members.models import SignupForm
+from shared.members.models import PreferencesForm, SignupForm
 from shared.members.repository import StaleMember
-from shared.members.service import LinkNoLongerValid, NotActive, StaleNotice
+from shared.members.service import LinkNoLongerValid, LinkUsed, NotActive, StaleNotice
 from shared.observability import logger, metrics, tracer
 from shared.web import errors_body, wants_html
 
@@ -46,9 +46,12 @@ def _bad_token(error: tokens.TokenError) -> Response[str]:
 
 
 @app.exception_handler(LinkNoLongerValid)
-def _gone(_: LinkNoLongerValid) -> Response[str]:
-    logger.info("link refused", extra={"reason": "member gone or no longer in that state"})
-    return link_problem(app.current_event.path, expired=True)
+def _gone(error: LinkNoLongerValid) -> Response[str]:
+    used = isinstance(error, LinkUsed)
+    logger.info(
+        "link refused", extra={"reason": "used" if used else "member gone or no longer in that state"}
+    )
+    return link_problem(app.current_event.path, expired=True, used=used)
 
 
 @app.exception_handler(NotActive)
@@ -83,6 +86,18 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
         ("/confirm", "/preferences", "/unsubscribe", "/export", "/erase", "/data-requests")
     ) and (any(str(item.get("loc", ("",))[0]) == "query" for item in error.errors())):
         return link_problem(event.path, expired=False)
+    if event.path.endswith("/preferences"):
+        errors = field_errors(PreferencesForm, list(error.errors()))
+        logger.info("preferences refused", extra={"bad_fields": sorted(errors)})
+        if wants_html(event.headers):
+            values = {
+                k: (v if k == "working_groups" else v[-1])
+                for k, v in parse_qs(event.decoded_body or "").items()
+            }
+            return selfservice_routes.preferences_refused(
+                event.query_string_parameters.get("token", ""), errors, values
+            )
+        return errors_body(400, errors, "Some fields need correcting.")
     return _invalid_fields(field_errors(SignupForm, list(error.errors())))
 
 

@@ -16,10 +16,10 @@ from functions.members.services import membership, self_service
 from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
-from shared.members.models import Member, MemberStatus, PreferencesForm
+from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
 from shared.members.retention import BACKUP_DAYS
 from shared.members.service import LinkNoLongerValid
-from shared.web import HTML_PAGE, html_page, json_body, page
+from shared.web import HTML_PAGE, PAGE_HEADERS, html_page, json_body, page, wants_html
 
 router = Router()
 Token = Annotated[str, Query(max_length=512, description="The signed token from the email link")]
@@ -34,8 +34,23 @@ def _url(path: str, token: str) -> str:
     return f"{members_env().base_url}{path}?token={token}"
 
 
-def _preferences_page(
-    status: int, member: Member, groups: list[WorkingGroup], token: str, saved: bool
+Done = Literal["saved", "withdrawn", "removed"]
+DONE_BANNERS: dict[str, str] = {
+    "saved": "Your preferences are saved",
+    "withdrawn": "We no longer keep a record that you are a patient or carer",
+    "removed": "We have removed your name, contact details and how you describe yourself",
+}
+
+
+def preferences_page(
+    status: int,
+    member: Member,
+    groups: list[WorkingGroup],
+    token: str,
+    *,
+    done: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response[str]:
     now = clock.utc_now()
     links = membership().links
@@ -46,35 +61,74 @@ def _preferences_page(
         title="Your preferences",
         member=member,
         active=member.status is MemberStatus.ACTIVE,
+        removable=member.status is MemberStatus.UNSUBSCRIBED and member.profile_removed_at is None,
+        health_held=member.holds_health_data,
         groups=groups,
+        roles=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        health_roles=sorted(r.value for r in HEALTH_DATA_ROLES),
         action=_url("/members/preferences", token),
         data_action=_url("/members/data-requests", token),
         unsubscribe_url=links.unsubscribe(member.id, now),
         signup_url=links.signup(),
-        saved=saved,
+        banner=DONE_BANNERS.get(done or ""),
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+def preferences_refused(token: str, errors: dict[str, str], values: dict[str, Any]) -> Response[str]:
+    """The preferences page again, with what was typed and what to correct (for a browser)."""
+    member, groups = self_service().preferences(token, clock.utc_now())
+    return preferences_page(400, member, groups, token, errors=errors, values=values)
+
+
+def _see_other(token: str, done: Done) -> Response[str]:
+    """Post/redirect/get: the browser shows the page from a GET, so a refresh cannot send it again."""
+    return Response(
+        status_code=303,
+        content_type="text/html; charset=utf-8",
+        body="",
+        headers={**PAGE_HEADERS, "Location": f"{_url('/members/preferences', token)}&done={done}"},
     )
 
 
 @router.get(
     "/members/preferences", summary="See your preferences", responses={200: HTML_PAGE, 400: LINK_PROBLEM}
 )
-def show_preferences(token: Token = "") -> Response[str]:
+def show_preferences(
+    token: Token = "",
+    done: Annotated[Done | None, Query(description="What was just done, for the page's banner")] = None,
+) -> Response[str]:
     member, groups = self_service().preferences(token, clock.utc_now())
-    return _preferences_page(200, member, groups, token, saved=False)
+    return preferences_page(200, member, groups, token, done=done)
 
 
 @router.post(
     "/members/preferences",
-    summary="Change your preferences",
+    summary="Change your preferences and details, withdraw health-data consent, or remove your details",
     responses={
-        200: HTML_PAGE,
+        303: {"description": "Done: see the preferences page (its banner says what was done)"},
         400: LINK_PROBLEM,
         409: html_page("Not receiving emails (unsubscribed or suppressed): nothing changed"),
     },
 )
 def save_preferences(form: Annotated[PreferencesForm, Body()], token: Token = "") -> Response[str]:
-    member, groups = self_service().save_preferences(token, form, clock.utc_now())
-    return _preferences_page(200, member, groups, token, saved=True)
+    from shared.members.selfservice import HealthConsentNeeded
+
+    service, now = self_service(), clock.utc_now()
+    if form.action == "withdraw_health_consent":
+        service.withdraw_health_consent(token, now)
+        return _see_other(token, "withdrawn")
+    if form.action == "remove_profile":
+        service.remove_profile(token, now)
+        return _see_other(token, "removed")
+    try:
+        service.save_preferences(token, form, now)
+    except HealthConsentNeeded as refused:
+        if not wants_html(router.current_event.headers):
+            raise
+        return preferences_refused(token, dict(refused.field_messages), form.model_dump(mode="json"))
+    return _see_other(token, "saved")
 
 
 @router.get(
@@ -83,7 +137,8 @@ def save_preferences(form: Annotated[PreferencesForm, Body()], token: Token = ""
     responses={200: HTML_PAGE, 400: LINK_PROBLEM},
 )
 def unsubscribe_page(token: Token = "") -> Response[str]:
-    done = self_service().already_unsubscribed(token, clock.utc_now())
+    service, now = self_service(), clock.utc_now()
+    done = service.already_unsubscribed(token, now)
     return page(
         200,
         "unsubscribe",
@@ -92,6 +147,8 @@ def unsubscribe_page(token: Token = "") -> Response[str]:
         done=done,
         action=_url("/members/unsubscribe", token),
         signup_url=membership().links.signup(),
+        removal_action=service.removal_url(token, now) if done else None,
+        grace_days=members_env().unsubscribe_grace_days,
     )
 
 
@@ -101,7 +158,8 @@ def unsubscribe_page(token: Token = "") -> Response[str]:
     responses={200: HTML_PAGE, 400: LINK_PROBLEM},
 )
 def unsubscribe(token: Token = "") -> Response[str]:
-    self_service().unsubscribe(token, clock.utc_now())
+    service, now = self_service(), clock.utc_now()
+    service.unsubscribe(token, now)
     return page(
         200,
         "unsubscribe",
@@ -110,6 +168,8 @@ def unsubscribe(token: Token = "") -> Response[str]:
         done=True,
         action=None,
         signup_url=membership().links.signup(),
+        removal_action=service.removal_url(token, now),
+        grace_days=members_env().unsubscribe_grace_days,
     )
 
 
@@ -138,7 +198,29 @@ def data_request(form: Annotated[DataRequest, Body()], token: Token = "") -> Res
 
 @router.get(
     "/members/export",
-    summary="Download everything held about you (JSON)",
+    summary="A page showing everything held about you, in plain words, with a button to download it",
+    responses={200: HTML_PAGE, 400: LINK_PROBLEM},
+)
+def export_page(token: Token = "") -> Response[str]:
+    # a page, never a download: a link scanner that follows the link gets nothing it can keep,
+    # and the link stays usable for its owner
+    from shared.members.readable import readable
+
+    data = self_service().export(token, clock.utc_now())
+    return page(
+        200,
+        "export",
+        **page_context(),
+        title="The information we hold about you",
+        sections=readable(data, members_env().time_zone),
+        exported_at=data.exported_at,
+        action=_url("/members/export", token),
+    )
+
+
+@router.post(
+    "/members/export",
+    summary="Download everything held about you (JSON); the link then stops working",
     responses={
         200: {
             "description": "Every item held about the member",
@@ -147,8 +229,8 @@ def data_request(form: Annotated[DataRequest, Body()], token: Token = "") -> Res
         400: LINK_PROBLEM,
     },
 )
-def export(token: Token = "") -> Response[Any]:
-    data = self_service().export(token, clock.utc_now())
+def export_download(token: Token = "") -> Response[Any]:
+    data = self_service().download_export(token, clock.utc_now())
     response = json_body(200, data)
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response

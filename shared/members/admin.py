@@ -40,6 +40,7 @@ from shared.members.models import (
     Role,
     consents_for,
     normalise_email,
+    withdraw_health_consent,
 )
 from shared.members.repository import Change, MemberRepository
 from shared.members.service import Membership, check_notice
@@ -61,6 +62,11 @@ CSV_COLUMNS = (
     "newsletters",
     "created_at",
     "confirmed_at",
+    "contact_consent",
+    "contact_consent_at",
+    "health_consent",
+    "health_consent_at",
+    "notice_version",
 )
 
 
@@ -202,6 +208,30 @@ def _csv_cell(value: Any) -> str:
     return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
+def consent_columns(member: Member) -> dict[str, str]:
+    """The CSV's consent columns: the latest record of each kind (given or withdrawn, and when) and the
+    privacy notice the latest record was made under. An unconfirmed sign-up shows no health consent:
+    like its role, it is a stranger's claim about the address's owner until they confirm."""
+
+    def latest(kind: str) -> Consent | None:
+        return next((c for c in reversed(member.consents) if c.kind == kind), None)
+
+    contact = latest("contact")
+    health = latest("health_data") if member.confirmed_at is not None else None
+    newest = max((c for c in (contact, health) if c), key=lambda c: c.at, default=None)
+
+    def state(record: Consent | None) -> str:
+        return "" if record is None else ("given" if record.given else "withdrawn")
+
+    return {
+        "contact_consent": state(contact),
+        "contact_consent_at": contact.at if contact else "",
+        "health_consent": state(health),
+        "health_consent_at": health.at if health else "",
+        "notice_version": newest.notice_version if newest else "",
+    }
+
+
 class MemberAdmin:
     def __init__(
         self,
@@ -248,7 +278,11 @@ class MemberAdmin:
             shown["role"] = None
         return MemberDetail.model_validate(shown)
 
-    def search(
+    def search(self, **filters: Any) -> MemberPage:
+        members, next_cursor = self._search(**filters)
+        return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)
+
+    def _search(
         self,
         *,
         q: str | None,
@@ -258,16 +292,15 @@ class MemberAdmin:
         limit: int,
         cursor: str | None,
         now: datetime,
-    ) -> MemberPage:
+    ) -> tuple[list[Member], str | None]:
         if q and "@" in q:
             # an address: one keyed look-up, never a scan
             try:
                 lookup_id = self._keys.email_lookup_id(normalise_email(q))
             except ValueError:
-                return MemberPage(items=[], next=None)
+                return [], None
             found = self._members.find_by_lookup_id(lookup_id, now)
-            matches = [found] if found and self._keep(found, status, role, None) else []
-            return MemberPage(items=[MemberSummary.of(m) for m in matches], next=None)
+            return ([found] if found and self._keep(found, status, role, None) else []), None
         if group:
             ids = self._members.group_member_ids(group)
             found_members = [m for m in self._members.get_many(ids, now) if self._keep(m, status, role, q)]
@@ -276,29 +309,28 @@ class MemberAdmin:
                 raise BadCursor("cursor is not valid")
             page = found_members[offset : offset + limit]
             more = offset + limit < len(found_members)
-            return MemberPage(
-                items=[MemberSummary.of(m) for m in page],
-                next=encode_cursor({"offset": offset + limit}) if more else None,
-            )
-        members, next_cursor = self._members.page(
+            return page, encode_cursor({"offset": offset + limit}) if more else None
+        return self._members.page(
             status=status, role=role, limit=limit, cursor=cursor, name_contains=q.casefold() if q else None
         )
-        return MemberPage(items=[MemberSummary.of(m) for m in members], next=next_cursor)
 
     @staticmethod
     def _keep(member: Member, status: MemberStatus | None, role: Role | None, q: str | None) -> bool:
         return (
             (status is None or member.status is status)
             and (role is None or (member.confirmed_at is not None and member.role is role))
-            and (not q or q.casefold() in member.name.casefold())
+            and (not q or q.casefold() in (member.name or "").casefold())
         )
 
     def iter_search(self, **filters: Any) -> Iterator[MemberSummary]:
+        for member in self._iter_members(**filters):
+            yield MemberSummary.of(member)
+
+    def _iter_members(self, **filters: Any) -> Iterator[Member]:
         cursor = None
         while True:
-            page = self.search(limit=100, cursor=cursor, **filters)
-            yield from page.items
-            cursor = page.next
+            members, cursor = self._search(limit=100, cursor=cursor, **filters)
+            yield from members
             if cursor is None:
                 return
 
@@ -308,11 +340,13 @@ class MemberAdmin:
         out.write("\ufeff")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        for row in self.iter_search(now=now, **filters):
+        for member in self._iter_members(now=now, **filters):
+            row = MemberSummary.of(member)
             data = row.model_dump(mode="json")
             data["working_groups"] = " ".join(row.working_groups)
             data["meeting_reminders"] = "yes" if row.preferences.meeting_reminders else "no"
             data["newsletters"] = "yes" if row.preferences.newsletters else "no"
+            data.update(consent_columns(member))
             writer.writerow([_csv_cell(data.get(column)) for column in CSV_COLUMNS])
         self._audit.record(
             actor=actor,
@@ -392,11 +426,17 @@ class MemberAdmin:
             changes = {k: val for k, val in given.items() if k != "working_groups"}
             consents = list(member.consents)
             if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
-                has_consent = any(c.kind == "health_data" and c.given for c in member.consents)
+                # the latest record decides: a withdrawn consent is no consent
                 if patch.consent_health_data_in_person:
                     consents.append(consent("health_data", self._notice, "in_person", now))
-                elif not has_consent:
+                elif not member.health_consent_given:
                     raise HealthConsentMissing("consent_health_data_in_person")
+            elif patch.role is not None and member.role in HEALTH_DATA_ROLES:
+                # away from patient or carer: recorded as a withdrawal, as when members do it themselves
+                withdrawn = withdraw_health_consent(member, self._notice, "in_person", now)
+                consents = withdrawn.get("consents", consents)
+                if "rejoin" in withdrawn:
+                    changes["rejoin"] = withdrawn["rejoin"]
             changes["consents"] = consents
             groups = member.working_groups
             if patch.working_groups is not None:
@@ -526,7 +566,8 @@ class MemberAdmin:
         self._groups.get(group_id)
         ids = self._members.group_member_ids(group_id)
         return sorted(
-            (MemberSummary.of(m) for m in self._members.get_many(ids, now)), key=lambda m: m.name.casefold()
+            (MemberSummary.of(m) for m in self._members.get_many(ids, now)),
+            key=lambda m: (m.name or "").casefold(),
         )
 
     def get_group(self, group_id: str) -> WorkingGroup:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from shared.consent import Channel, Consent, consent
 from shared.forms import FormModel
@@ -24,6 +24,8 @@ class Role(StrEnum):
     SERVICE_PROVIDER = "service_provider"
     VOLUNTARY_GROUP = "voluntary_group"
     OBSERVER = "observer"
+    # "I'd rather not say", and what a patient or carer role becomes when health consent is withdrawn
+    NOT_STATED = "not_stated"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -35,6 +37,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SERVICE_PROVIDER: "Service provider",
     Role.VOLUNTARY_GROUP: "Voluntary or support group",
     Role.OBSERVER: "Observer",
+    Role.NOT_STATED: "I'd rather not say",
 }
 
 # Saying that someone is a cancer patient or carer is special category health data (UK GDPR art. 9):
@@ -43,10 +46,16 @@ HEALTH_DATA_ROLES = frozenset({Role.PATIENT, Role.CARER, Role.PATIENT_AND_CARER}
 
 
 class MemberStatus(StrEnum):
-    PENDING = "pending"
+    """One vocabulary everywhere: the sign-up answer, the admin filter, lists, the CSV and the table."""
+
+    PENDING = "pending_confirmation"
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     SUPPRESSED = "suppressed"
+
+
+# What records written before the vocabulary was unified say for PENDING (they expire within 7 days).
+LEGACY_PENDING = "pending"
 
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
@@ -143,16 +152,53 @@ class SignupAccepted(BaseModel):
     status: Literal["pending_confirmation"] = "pending_confirmation"
 
 
-class PreferencesForm(FormModel):
-    """`POST /members/preferences`: an unticked box is simply absent from a form post."""
+PreferencesAction = Literal["save", "withdraw_health_consent", "remove_profile"]
 
+
+class PreferencesForm(FormModel):
+    """`POST /members/preferences`: an unticked box is simply absent from a form post.
+
+    `action` says which of the page's forms was sent: the preferences and details form (`save`),
+    the separate health-consent withdrawal form, or (after unsubscribing) "remove my details now".
+    A detail that is not sent stays as it is; an empty phone or organisation box clears it."""
+
+    action: PreferencesAction = "save"
     meeting_reminders: bool = False
     newsletters: bool = False
     working_groups: list[str] = Field(default_factory=list, max_length=50)
+    name: SingleLine | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, max_length=20)
+    organisation: SingleLine | None = Field(None, max_length=120)
+    role: Role | None = None
+    consent_health_data: bool = False
 
+    clearable: ClassVar[frozenset[str]] = frozenset({"name", "phone", "organisation"})
     messages: ClassVar[dict[str, str]] = {
+        "action": "Use the buttons on the page",
         "working_groups": "Choose working groups from the list",
+        "name": SignupForm.messages["name"],
+        "phone": SignupForm.messages["phone"],
+        "organisation": SignupForm.messages["organisation"],
+        "role": SignupForm.messages["role"],
+        "consent_health_data": "To say you are a patient or carer, tick the box to agree that we may "
+        "store it, or choose another option",
     }
+
+    @field_validator("phone", "organisation", mode="before")
+    @classmethod
+    def _empty_clears(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value):
+            raise ValueError("not a phone number")
+        return value
+
+    def details(self) -> dict[str, object]:
+        """The profile details that were sent (None: cleared)."""
+        return {k: getattr(self, k) for k in ("name", "phone", "organisation") if k in self.model_fields_set}
 
 
 class Preferences(BaseModel):
@@ -176,7 +222,9 @@ class Member(BaseModel):
     part by phone or post has no email, no lookup id, and a postal address or phone instead."""
 
     id: str = Field(min_length=1, max_length=64)
-    name: SingleLine = Field(min_length=1, max_length=100)
+    # None only once the profile is removed (`profile_removed_at`): an unsubscribed member's grace
+    # period ended, or they asked for it at once
+    name: SingleLine | None = Field(None, min_length=1, max_length=100)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=20, pattern=PHONE_PATTERN)
     postal_address: Paragraphs | None = Field(None, max_length=300)
@@ -197,6 +245,7 @@ class Member(BaseModel):
     notice_sent_at: str | None = None
     welcome_sent_at: str | None = None
     expires_at: int | None = None
+    profile_removed_at: str | None = None
     # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
     # that race never silently overwrite each other.
     version: int = 0
@@ -205,12 +254,60 @@ class Member(BaseModel):
     def by_email(self) -> bool:
         return self.email is not None
 
+    @model_validator(mode="after")
+    def _named(self) -> Member:
+        if self.name is None and self.profile_removed_at is None:
+            raise ValueError("a member has a name until their profile is removed")
+        return self
+
+    @property
+    def health_consent_given(self) -> bool:
+        return health_consent_given(self.consents)
+
+    @property
+    def holds_health_data(self) -> bool:
+        """Whether anything on the record says, or lets us say, that they are a patient or carer."""
+        return (
+            self.role in HEALTH_DATA_ROLES
+            or self.health_consent_given
+            or (self.rejoin is not None and self.rejoin.role in HEALTH_DATA_ROLES)
+        )
+
+
+def health_consent_given(consents: list[Consent]) -> bool:
+    """The latest health-data consent record decides: a withdrawal cancels an earlier "given"."""
+    latest = [c for c in consents if c.kind == "health_data"]
+    return bool(latest) and latest[-1].given
+
+
+def withdraw_health_consent(
+    member: Member, notice_version: str, channel: Channel, now: datetime
+) -> dict[str, Any]:
+    """The profile changes that withdraw health-data consent: a `given: false` record (the notice the
+    server shows now, the time, the channel), and a patient or carer role replaced by `not_stated`,
+    on the record and on a rejoin waiting for confirmation. Empty when nothing is held."""
+    if not member.holds_health_data:
+        return {}
+    changes: dict[str, Any] = {
+        "consents": [*member.consents, consent("health_data", notice_version, channel, now, given=False)]
+    }
+    if member.role in HEALTH_DATA_ROLES:
+        changes["role"] = Role.NOT_STATED
+    if member.rejoin is not None and member.rejoin.role in HEALTH_DATA_ROLES:
+        changes["rejoin"] = member.rejoin.model_copy(
+            update={
+                "role": Role.NOT_STATED,
+                "consents": [c for c in member.rejoin.consents if c.kind != "health_data"],
+            }
+        )
+    return changes
+
 
 class MemberSummary(BaseModel):
     """One row of the administrators' member list."""
 
     id: str
-    name: str
+    name: str | None = Field(description="null once an unsubscribed member's profile is removed")
     email: str | None
     phone: str | None
     postal_address: str | None = None

@@ -34,7 +34,7 @@ from shared.dynamo import (
 from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
 from shared.errors import Conflict, NotFound
-from shared.members.models import Member, MemberStatus, Role
+from shared.members.models import LEGACY_PENDING, Member, MemberStatus, Role
 from shared.observability import logger, metrics
 
 PROFILE = "PROFILE"
@@ -216,6 +216,20 @@ class MemberRepository:
                 return total
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def unsubscribed_before(self, cutoff: str, now: datetime) -> list[Member]:
+        """Unsubscribed members who unsubscribed at or before `cutoff` (one by_status partition,
+        filtered: a few hundred members at most)."""
+        items = query_all(
+            self._db,
+            TableName=self._table,
+            IndexName="by_status",
+            KeyConditionExpression="#s = :s",
+            FilterExpression="unsubscribed_at <= :cutoff",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": v(MemberStatus.UNSUBSCRIBED.value), ":cutoff": v(cutoff)},
+        )
+        return valid_members(item for item in items if not _expired(item, now))
+
     # --- writes -----------------------------------------------------------------------------
 
     def create_pending(self, member: Member, now: datetime) -> None:
@@ -253,8 +267,9 @@ class MemberRepository:
         """Overwrite a pending sign-up with newer details, if nobody else changed it meanwhile."""
         item = _item(member, version=member.version + 1)
         locked, values = version_condition(member.version)
-        condition = f"({locked}) AND #s = :pending AND "
+        condition = f"({locked}) AND #s IN (:pending, :legacy_pending) AND "
         values[":pending"] = v(MemberStatus.PENDING.value)
+        values[":legacy_pending"] = v(LEGACY_PENDING)
         if expected_sent_at is None:
             condition += "attribute_not_exists(confirmation_sent_at)"
         else:
@@ -308,11 +323,12 @@ class MemberRepository:
                         # the role joins the by_role index only now, confirmed by the address's owner
                         "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at, "
                         "#r = :role REMOVE expires_at, confirm_nonce, pending_role ADD version :one",
-                        "ConditionExpression": "#s = :pending AND confirm_nonce = :nonce",
+                        "ConditionExpression": "#s IN (:pending, :legacy_pending) AND confirm_nonce = :nonce",
                         "ExpressionAttributeNames": {"#s": "status", "#r": "role"},
                         "ExpressionAttributeValues": {
                             ":active": v(MemberStatus.ACTIVE.value),
                             ":pending": v(MemberStatus.PENDING.value),
+                            ":legacy_pending": v(LEGACY_PENDING),
                             ":nonce": v(nonce),
                             ":at": v(confirmed_at),
                             ":one": v(1),
@@ -548,7 +564,7 @@ def _attributes(member: Member) -> dict[str, Any]:
         # the role is kept aside (`pending_role`), out of the by_role index and out of admin lists.
         data["pending_role"] = data.pop("role")
     data["entity"] = "member"
-    data["name_search"] = member.name.casefold()
+    data["name_search"] = member.name.casefold() if member.name else None
     data["listed_at"] = f"{member.created_at}#{member.id}"
     return data
 
@@ -568,6 +584,8 @@ def _group_membership_item(member: Member, group_id: str) -> dict[str, Any]:
 def _member(item: dict[str, Any]) -> Member:
     if "role" not in item and "pending_role" in item:
         item = {**item, "role": item["pending_role"]}
+    if item.get("status") == LEGACY_PENDING:
+        item = {**item, "status": MemberStatus.PENDING.value}
     return Member.model_validate(item)
 
 

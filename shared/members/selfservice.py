@@ -10,25 +10,54 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from shared import tokens
 from shared.audit import AuditTrail
 from shared.clock import epoch, iso
+from shared.consent import consent
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
+from shared.errors import DomainError
 from shared.members import links as purposes
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
-from shared.members.models import Member, MemberStatus, Preferences, PreferencesForm
+from shared.members.models import (
+    HEALTH_DATA_ROLES,
+    Member,
+    MemberStatus,
+    Preferences,
+    PreferencesForm,
+    Role,
+    withdraw_health_consent,
+)
 from shared.members.repository import Change, MemberNotFound, MemberRepository, StaleMember
-from shared.members.service import RESEND_INTERVAL, LinkNoLongerValid, Links, MembershipSettings, NotActive
+from shared.members.service import (
+    RESEND_INTERVAL,
+    LinkNoLongerValid,
+    Links,
+    LinkUsed,
+    MembershipSettings,
+    NotActive,
+)
+from shared.members.unsubscribed import remove_profile
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
 
 LinkKind = Literal["export", "erase"]
 UNSUBSCRIBED_RETENTION = timedelta(days=365)
+
+
+class HealthConsentNeeded(DomainError):
+    """A member chose a patient or carer role without ticking the health-data consent box."""
+
+    message = "Choosing a patient or carer role needs your agreement that we may store it."
+    fields: ClassVar[Mapping[str, str]] = {
+        "consent_health_data": "To say you are a patient or carer, tick the box to agree that we may store "
+        "it, or choose another option"
+    }
 
 
 class SelfService:
@@ -71,7 +100,11 @@ class SelfService:
     def save_preferences(
         self, token: str, form: PreferencesForm, now: datetime
     ) -> tuple[Member, list[WorkingGroup]]:
-        """Returns the member as saved and the open groups (the page shows both)."""
+        """Preferences, working groups and the member's own details (name, phone, organisation,
+        role), as the form sent them. Choosing a patient or carer role needs the health-data box
+        ticked (unless their consent is already recorded) and records that consent, under the
+        notice the server shows now; leaving such a role records the withdrawal. Returns the member
+        as saved and the open groups (the page shows both)."""
         member = self.member_for(token, purposes.PREFERENCES, now)
         open_groups = self._groups.open()
         check_groups(form.working_groups, open_groups)
@@ -82,11 +115,56 @@ class SelfService:
                 raise NotActive(current.status)
             # groups that have since closed stay as they were: a member cannot see them to untick them
             closed_kept = [g for g in current.working_groups if g not in {o.id for o in open_groups}]
-            return Change([*form.working_groups, *closed_kept], {"preferences": preferences})
+            changes: dict[str, Any] = {"preferences": preferences, **form.details()}
+            if form.role is not None and form.role is not current.role:
+                changes.update(self._role_change(current, form.role, form.consent_health_data, now))
+            return Change([*form.working_groups, *closed_kept], changes)
 
         updated = self._members.change(member.id, now, apply)
         logger.info("preferences saved", extra={"member_id": member.id})
         return updated, open_groups
+
+    def _role_change(self, member: Member, role: Role, ticked: bool, now: datetime) -> dict[str, Any]:
+        notice = self._settings.privacy_notice_version
+        if role in HEALTH_DATA_ROLES:
+            if member.role in HEALTH_DATA_ROLES and member.health_consent_given:
+                return {"role": role}  # patient to carer, or the other way: the consent covers both
+            if not ticked:
+                raise HealthConsentNeeded("consent_health_data")
+            return {
+                "role": role,
+                "consents": [*member.consents, consent("health_data", notice, "web_form", now)],
+            }
+        if member.role in HEALTH_DATA_ROLES:
+            return {**withdraw_health_consent(member, notice, "web_form", now), "role": role}
+        return {"role": role}
+
+    def withdraw_health_consent(self, token: str, now: datetime) -> Member:
+        """The member withdraws consent to our holding that they are a patient or carer: a `given:
+        false` record, and the role becomes `not_stated`. Works whatever their status."""
+        member = self.member_for(token, purposes.PREFERENCES, now)
+        notice = self._settings.privacy_notice_version
+
+        def apply(current: Member) -> Change | None:
+            changes = withdraw_health_consent(current, notice, "web_form", now)
+            return Change(current.working_groups, changes) if changes else None
+
+        updated = self._members.change(member.id, now, apply)
+        logger.info("health-data consent withdrawn", extra={"member_id": member.id})
+        metrics.add_metric(name="HealthConsentWithdrawn", unit="Count", value=1)
+        return updated
+
+    def remove_profile(self, token: str, now: datetime) -> Member:
+        """An unsubscribed member asks for their profile to go now, not when the grace period ends."""
+        member = self.member_for(token, purposes.PREFERENCES, now)
+        if member.status is not MemberStatus.UNSUBSCRIBED:
+            raise NotActive(member.status)
+        if remove_profile(self._members, member.id, now, grace=None):
+            self._audit.record(
+                actor="member", action="member.profile_removed", target=f"MEMBER#{member.id}", now=now
+            )
+            logger.info("profile removed at the member's request", extra={"member_id": member.id})
+        return self._members.require(member.id, now)
 
     # --- unsubscribe --------------------------------------------------------------------------
 
@@ -94,6 +172,14 @@ class SelfService:
         """What the unsubscribe page shows: done already (unsubscribed, or suppressed), or a button."""
         member = self.member_for(token, purposes.UNSUBSCRIBE, now)
         return member.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING)
+
+    def removal_url(self, token: str, now: datetime) -> str | None:
+        """For the unsubscribe page: where an unsubscribed member asks for their profile to go now
+        (a fresh preferences link), or None when there is no profile left to remove."""
+        member = self.member_for(token, purposes.UNSUBSCRIBE, now)
+        if member.status is not MemberStatus.UNSUBSCRIBED or member.profile_removed_at is not None:
+            return None
+        return self._links.preferences(member.id, now)
 
     def unsubscribe(self, token: str, now: datetime) -> bool:
         """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
@@ -157,10 +243,37 @@ class SelfService:
         if sent is None:
             logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
 
+    def _export_link(self, token: str, now: datetime) -> tuple[Member, SendKey]:
+        claims = tokens.verify(token, purposes.EXPORT, self._keys, now)
+        member = self._members.get(claims.subject, now)
+        if member is None:
+            raise LinkNoLongerValid
+        # the download consumes the link: its nonce is claimed, once, in the member's own partition
+        return member, SendKey(f"MEMBER#{member.id}", "export_download", claims.nonce)
+
     def export(self, token: str, now: datetime) -> MemberExport:
-        member = self.member_for(token, purposes.EXPORT, now)
+        """What the export page shows. Opening the link downloads nothing and does not use it up."""
+        member, key = self._export_link(token, now)
+        if self._ledger.claimed(key):
+            raise LinkUsed
         self._audit.record(actor="member", action="member.export", target=f"MEMBER#{member.id}", now=now)
         return self._gdpr.export(member.id, now)
+
+    def download_export(self, token: str, now: datetime) -> MemberExport:
+        """The machine-readable copy, from the page's button: once per link (a fresh link can be asked
+        for from the preferences page)."""
+        member, key = self._export_link(token, now)
+
+        def download() -> MemberExport:
+            self._audit.record(
+                actor="member", action="member.export_download", target=f"MEMBER#{member.id}", now=now
+            )
+            return self._gdpr.export(member.id, now)
+
+        export = self._ledger.send_once(key, download, now, keep=purposes.EXPORT.lifetime)
+        if export is None:
+            raise LinkUsed
+        return export
 
     def check_erase_link(self, token: str, now: datetime) -> Member:
         return self.member_for(token, purposes.ERASE, now)

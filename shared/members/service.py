@@ -118,6 +118,10 @@ class LinkNoLongerValid(Exception):
     """The link was genuine, but the sign-up it belonged to is gone (purged, or left)."""
 
 
+class LinkUsed(LinkNoLongerValid):
+    """The link was genuine, and works once: it has been used."""
+
+
 class NotActive(Exception):
     """The member is not active (unsubscribed, suppressed, still pending)."""
 
@@ -324,6 +328,9 @@ class Membership:
                 "rejoin": Rejoin(**details),
                 "confirm_nonce": secrets.token_urlsafe(16),
                 "confirmation_sent_at": iso(now),
+                # a removed profile no longer holds the address: the confirmation goes to the address
+                # that was typed, which is the one its keyed lookup id was found by
+                "email": member.email or command.form.email,
             }
         )
         try:
@@ -475,6 +482,7 @@ class Membership:
             "expires_at": None,
             "rejoin": None,
             "confirm_nonce": None,
+            "profile_removed_at": None,
             "preferences": Preferences(),
             "welcome_sent_at": iso(now),
         }

@@ -83,7 +83,7 @@ ORGANISATIONS = (
     "MK Community Nursing",
     "Prostate Cancer Support Group",
 )
-STATUSES = (("active", 86), ("pending", 4), ("unsubscribed", 8), ("suppressed", 2))
+STATUSES = (("active", 86), ("pending_confirmation", 4), ("unsubscribed", 8), ("suppressed", 2))
 NOTICE_VERSION = "2026-11"
 BATCH = 25
 WRITERS = 4

@@ -100,6 +100,10 @@ async function press(role, name) {
   await page.getByRole(role, { name, exact: true }).click();
   lastResponse = await navigated;
   await page.waitForLoadState("load");
+  // post/redirect/get: the answer a person sees is the page the redirect leads to
+  while (lastResponse.request().redirectedTo()) {
+    lastResponse = await lastResponse.request().redirectedTo().response();
+  }
   return lastResponse.status();
 }
 
@@ -302,9 +306,24 @@ async function journey() {
     check(status === 202 && (await heading()) === "Check your email", `export request answered ${status}`);
     await audit("check your email (data request)", status);
     const link = await emailedLink("Your copy of what", "/members/export");
-    const download = await page.context().request.get(link);
+    const shown = await open(link);
+    check(shown === 200 && (await heading()) === "The information we hold about you", `export page answered ${shown}`);
+    check(!(await page.content()).includes("lookup_id"), "the export page shows internal field names");
+    await audit("the information we hold about you", shown);
+    await underCsp(link);
+    const download = await page.context().request.post(link);
     check(download.status() === 200 && download.headers()["content-type"].startsWith("application/json"), `export answered ${download.status()}`);
     check((await download.json()).profile.email === address, "the export is not theirs");
+    const again = await page.context().request.post(link);
+    check(again.status() === 400, `a used export link answered ${again.status()}`);
+  });
+
+  await step("withdrawing health-data consent has its own form", async () => {
+    await open(preferencesUrl);
+    if ((await page.getByRole("button", { name: "Withdraw my agreement" }).count()) === 0) return;
+    const status = await press("button", "Withdraw my agreement");
+    check(status === 200 && (await page.getByRole("status").innerText()).includes("We no longer keep a record"), `withdrawal answered ${status}`);
+    await audit("health consent withdrawn", status);
   });
 
   await step("asking to delete their details emails a link to a confirmation page", async () => {
@@ -329,6 +348,7 @@ async function journey() {
     await underCsp(page.url());
     const status = await press("button", "Unsubscribe");
     check(status === 200 && (await heading()) === "You have unsubscribed", `unsubscribe answered ${status}`);
+    check((await page.getByRole("button", { name: "Remove my details now" }).count()) === 1, "no way to remove the details now");
     await audit("unsubscribed", status);
   });
 

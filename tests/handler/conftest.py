@@ -55,6 +55,11 @@ def reset_function_state() -> None:
 
     base.clear_caches()
     base.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
+    # With POWERTOOLS_METRICS_DISABLED, log_metrics never clears its buffer: across a session one
+    # metric reaches Powertools' 100-value limit and its auto-flush fails ("must contain a namespace").
+    from shared.observability import metrics
+
+    metrics.clear_metrics()
     for name, module in list(sys.modules.items()):
         if name.startswith(("functions.", "shared.")):
             for attribute in list(vars(module).values()):

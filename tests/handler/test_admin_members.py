@@ -42,7 +42,7 @@ def test_an_admin_sees_every_member_with_contact_details(three_members):
     assert body["next"] is None
     rows = {row["name"]: row for row in body["items"]}
     assert set(rows) == {"Ann", "Bob", "Cy"}
-    assert rows["Ann"]["status"] == "active" and rows["Bob"]["status"] == "pending"
+    assert rows["Ann"]["status"] == "active" and rows["Bob"]["status"] == "pending_confirmation"
     assert rows["Ann"]["email"] == "ann@example.org" and rows["Ann"]["role"] == "patient"
     assert {"id", "name", "email", "role", "status"} <= set(rows["Cy"])
     assert "lookup_id" not in rows["Ann"] and "consents" not in rows["Ann"]

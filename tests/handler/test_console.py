@@ -237,8 +237,8 @@ def test_find_a_member_by_name_or_email_and_open_their_page(browser, ann):
 
 def test_filters_by_status_role_and_group(browser, ann, site):
     sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
-    assert "Bob Jones" in text(browser.get("/console/members?status=pending").body)
-    assert "Ann Smith" not in text(browser.get("/console/members?status=pending").body)
+    assert "Bob Jones" in text(browser.get("/console/members?status=pending_confirmation").body)
+    assert "Ann Smith" not in text(browser.get("/console/members?status=pending_confirmation").body)
     assert "Ann Smith" in text(browser.get("/console/members?role=carer").body)
     bad = browser.get("/console/members?status=nonsense")
     assert bad.status == 400 and "Choose a status from the list" in text(bad.body)
@@ -247,7 +247,7 @@ def test_filters_by_status_role_and_group(browser, ann, site):
 def test_members_page_in_pages(browser, site):
     for n in range(27):
         sign_up(site, json_event(email=f"m{n}@example.org", name=f"Member {n:02d}", role="observer"))
-    first = browser.get("/console/members?status=pending")
+    first = browser.get("/console/members?status=pending_confirmation")
     names = re.findall(r"Member \d\d", text(first.body))
     assert len(names) == 25
     next_link = re.search(r'href="(/console/members\?[^"]*cursor=[^"]+)"', first.body)

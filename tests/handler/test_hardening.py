@@ -260,7 +260,7 @@ def test_an_admin_edit_racing_a_preference_save_is_not_lost(aws, monkeypatch):
         accept="text/html",
     )
     # Then both changes are kept
-    assert saved.status == 200
+    assert saved.status == 303
     (profile,) = [m for m in aws.members() if m["id"] == member_id]
     assert profile["organisation"] == "MK Hospice"
     assert profile["preferences"]["newsletters"] is True
@@ -315,7 +315,7 @@ def test_a_token_with_extra_characters_in_its_signature_is_refused(aws):
     ):
         response = aws.request("GET", "/members/confirm", query={"token": forged}, accept="text/html")
         assert response.status == 400, forged
-    assert aws.members()[0]["status"] == "pending"
+    assert aws.members()[0]["status"] == "pending_confirmation"
 
 
 @pytest.mark.parametrize("groups", ["[x,admins]", "[admins,x]", "x,admins", "[editors]"])
@@ -503,11 +503,13 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert "role" not in stored and stored["pending_role"] == "patient"
     # And no admin view says she is a patient
     assert (
-        aws.admin("GET", "/admin/members", query={"status": "pending", "role": "patient"}).json()["items"]
+        aws.admin(
+            "GET", "/admin/members", query={"status": "pending_confirmation", "role": "patient"}
+        ).json()["items"]
         == []
     )
     assert aws.admin("GET", "/admin/members", query={"q": ANN, "role": "patient"}).json()["items"] == []
-    (listed,) = aws.admin("GET", "/admin/members", query={"status": "pending"}).json()["items"]
+    (listed,) = aws.admin("GET", "/admin/members", query={"status": "pending_confirmation"}).json()["items"]
     assert listed["role"] is None
     assert aws.admin("GET", f"/admin/members/{stored['id']}").json()["role"] is None
     (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")))

@@ -50,6 +50,14 @@ def last_to(aws, address):
     return [m for m in aws.sent() if m.to == address][-1]
 
 
+def follow(aws, response):
+    """What the browser shows after a 303: the GET of its Location."""
+    assert response.status == 303, response
+    location = urlsplit(response.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    return aws.request("GET", location.path, query=query, accept="text/html")
+
+
 def make_group(aws, name="Patient Journal", **extra):
     response = aws.admin(
         "POST", "/admin/groups", json_body={"name": name, "purpose": "Fast feedback", **extra}
@@ -96,7 +104,17 @@ def test_a_member_changes_preferences_and_groups_from_the_emailed_link(aws):
         accept="text/html",
         form={"newsletters": "true", "working_groups": [journal]},
     )
-    assert saved.status == 200 and "Your preferences are saved" in saved.body
+    # Then the browser is sent to the page (post/redirect/get: a refresh cannot post it again)
+    assert saved.status == 303 and saved.body == ""
+    shown = follow(aws, saved)
+    assert shown.status == 200 and "Your preferences are saved" in shown.body
+    # the banner sits under the page heading
+    assert shown.body.index("<h1>Your preferences</h1>") < shown.body.index("Your preferences are saved")
+    # and opening the page from the email again shows no banner
+    assert (
+        "Your preferences are saved"
+        not in aws.request("GET", "/members/preferences", query={"token": token}, accept="text/html").body
+    )
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert detail["preferences"] == {"meeting_reminders": False, "newsletters": True}
     assert detail["working_groups"] == [journal]
@@ -383,7 +401,7 @@ def test_an_admin_added_email_still_needs_the_owner_to_confirm(aws):
             "privacy_notice_version": "2026-11",
         },
     )
-    assert response.json()["status"] == "pending"
+    assert response.json()["status"] == "pending_confirmation"
     assert last_to(aws, "eve@example.org").subject.startswith("Confirm")
     again = aws.admin(
         "POST",
@@ -525,8 +543,8 @@ def test_an_export_holds_every_item_about_the_member(aws):
     assert "notifications" in export and "audit" in export
 
 
-def test_a_member_downloads_their_own_data_from_a_link_sent_to_them(aws):
-    member_id = join(aws)
+def test_a_member_reads_their_data_then_downloads_it_once_from_a_link_sent_to_them(aws):
+    member_id = join(aws, name="Ann Reader")
     preferences = aws.sent()[-1].token("/members/preferences")
     requested = aws.request(
         "POST",
@@ -536,13 +554,42 @@ def test_a_member_downloads_their_own_data_from_a_link_sent_to_them(aws):
         accept="text/html",
     )
     assert requested.status == 202
-    mail = last_to(aws, ANN)
-    download = aws.request("GET", "/members/export", query={"token": token_of(mail.link("/members/export"))})
+    token = token_of(last_to(aws, ANN).link("/members/export"))
+
+    # When she (or a link scanner) opens the link, she sees a page in plain words, and nothing downloads
+    shown = aws.request("GET", "/members/export", query={"token": token}, accept="text/html")
+    assert shown.status == 200 and shown.headers["Content-Type"].startswith("text/html")
+    assert "Content-Disposition" not in shown.headers
+    for words in (
+        "Ann Reader",
+        "Phone number",
+        "07700 900123",
+        "Carer (someone who looks after",
+        "You agreed that we may keep a record that you are a patient or carer",
+        "@media print",
+    ):
+        assert words in shown.body
+    for internal in ("lookup_id", "status_before_suppression", "confirm_nonce", "health_data", "web_form"):
+        assert internal not in shown.body
+    assert '<form method="post"' in shown.body and "Download my data" in shown.body
+    # opening it again still works: only the download uses the link up
+    assert aws.request("GET", "/members/export", query={"token": token}, accept="text/html").status == 200
+
+    # When she presses the button, the machine-readable copy downloads
+    download = aws.request("POST", "/members/export", query={"token": token})
     assert download.status == 200
     assert "attachment" in download.headers["Content-Disposition"]
     assert download.json()["profile"]["id"] == member_id
-    # the preferences token itself cannot download the data
+
+    # Then the link works once: neither the page nor the download opens again
+    again = aws.request("POST", "/members/export", query={"token": token}, accept="text/html")
+    assert again.status == 400 and "This link has already been used" in again.body
+    assert "Ask for a new one from your preferences page" in again.body
+    page_again = aws.request("GET", "/members/export", query={"token": token}, accept="text/html")
+    assert page_again.status == 400
+    # the preferences token itself cannot show or download the data
     assert aws.request("GET", "/members/export", query={"token": preferences}).status == 400
+    assert aws.request("POST", "/members/export", query={"token": preferences}).status == 400
 
 
 def assert_gone(aws, *personal):

@@ -84,7 +84,7 @@ def test_a_browser_sign_up_stores_a_pending_member_and_sends_one_confirmation(aw
     assert (member["name"], member["email"], member["status"], member["pending_role"]) == (
         "Ann Example",
         ANN,
-        "pending",
+        "pending_confirmation",
         "patient",
     )
     assert member["expires_at"] - int(aws.clock.now.timestamp()) == 7 * 24 * 3600
@@ -273,7 +273,7 @@ def test_an_expired_link_explains_how_to_get_a_new_one(aws):
     assert response["statusCode"] == 400
     assert "This link has expired" in response["body"]
     assert f'href="{BASE_URL}/members/signup"' in response["body"]
-    assert aws.members()[0]["status"] == "pending"
+    assert aws.members()[0]["status"] == "pending_confirmation"
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b", "x" * 600])
@@ -292,7 +292,7 @@ def test_a_token_signed_with_another_key_or_for_another_purpose_is_refused(aws):
         confirm(aws, load_event("members/get_confirm.json")["queryStringParameters"]["token"])["statusCode"]
         == 400
     )
-    assert aws.members()[0]["status"] == "pending"
+    assert aws.members()[0]["status"] == "pending_confirmation"
 
 
 def test_a_failed_welcome_email_is_sent_when_the_link_is_used_again(aws, monkeypatch):

@@ -113,4 +113,5 @@ def test_the_cost_table_counts_what_the_stacks_hold(guide, templates):
     assert rows["AWS WAF web ACL and its rules"] == f"1 web ACL, {len(acl['Properties']['Rules'])} rules"
     assert rows["KMS customer-managed keys (logs, secrets, backups)"] == f"{count('AWS::KMS::Key')} keys"
     assert rows["Secrets Manager secrets"] == f"{count('AWS::SecretsManager::Secret')} secrets"
-    assert rows["CloudWatch alarms"] == f"{count('AWS::CloudWatch::Alarm')} alarm"
+    alarms = count("AWS::CloudWatch::Alarm")
+    assert rows["CloudWatch alarms"] == f"{alarms} alarm{'' if alarms == 1 else 's'}"

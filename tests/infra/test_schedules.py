@@ -106,3 +106,19 @@ def test_function_sends_failed_async_invocations_to_an_encrypted_dlq(scheduled_t
         if r != "*" and not isinstance(r, str) and ("Ref" in r or "Fn::GetAtt" in r)
     }
     assert ("sqs:SendMessage", queue_id) in role_actions
+
+
+def test_the_stack_deploys_every_declared_schedule(template):
+    # never vacuous: the declaration has schedules, and each is deployed to its own function
+    from infra.declaration import FUNCTIONS, all_schedules
+
+    declared = all_schedules()
+    assert declared, "no schedule is declared: nothing would be checked"
+    deployed = resources(template, "AWS::Scheduler::Schedule").values()
+    by_expression = {s["Properties"]["ScheduleExpression"]: s for s in deployed}
+    functions = functions_by_name(template, FUNCTIONS)
+    for schedule, spec in declared:
+        found = by_expression[schedule.expression]["Properties"]
+        assert ref(found["Target"]["Arn"]) == functions[spec.name][0]
+        assert json.loads(found["Target"]["Input"]) == dict(schedule.payload)
+        assert "DeadLetterConfig" in found["Target"]

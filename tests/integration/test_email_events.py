@@ -32,7 +32,7 @@ def test_a_hard_bounce_suppresses_the_member(local: LocalMode, address: str) -> 
         "privacy_notice_version": "2026-11",
     }
     assert local.post("/members", json_body=body).status == 202
-    assert member_status(local, address) == "pending"
+    assert member_status(local, address) == "pending_confirmation"
 
     # When their address bounces permanently
     queued = local.post("/_local/email-events/bounce", json_body={"to": address, "type": "Permanent"})

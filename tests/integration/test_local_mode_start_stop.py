@@ -50,7 +50,9 @@ def test_members_and_links_survive_a_restart(tmp_path: Path) -> None:
         # Then the member is still there
         listed = second.get("/admin/members", token=second.admin_token())
         assert listed.status == 200, listed.text
-        assert [m["status"] for m in listed.json()["items"] if m["email"] == address] == ["pending"]
+        assert [m["status"] for m in listed.json()["items"] if m["email"] == address] == [
+            "pending_confirmation"
+        ]
 
         # And the old link still works: the signing key was kept
         confirmed = second.get(link, headers={"Accept": "text/html"})

@@ -253,8 +253,10 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
         headers=BROWSER,
     )
 
-    # Then the page says so, and the administrator sees her choices and her in the group
-    assert saved.status == 200, saved.text
+    # Then the browser is sent on to the page (post/redirect/get), which says so, and the
+    # administrator sees her choices and her in the group
+    assert saved.status == 303, saved.text
+    saved = local.get(saved.headers["location"], headers=BROWSER)
     assert "Your preferences are saved" in saved.text
     assert f'name="working_groups" value="{group_id}" checked' in saved.text
     seen = detail(local, member_id)
@@ -316,11 +318,16 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     local.clear_outbox()
     asked = local.post(form_action(page.text, 'value="export"'), form={"kind": "export"}, headers=BROWSER)
 
-    # Then a link comes by email, and it downloads everything about her as JSON
+    # Then a link comes by email; it opens a page in plain words, and its button downloads everything
+    # about her as JSON, once
     assert asked.status == 202 and "Check your email" in asked.text
     export_mail = the_one_email(local, person.email, "Your copy of what")
-    download = local.get(link(export_mail, "/members/export"), headers=BROWSER)
+    shown = local.get(link(export_mail, "/members/export"), headers=BROWSER)
+    assert shown.status == 200 and shown.content_type.startswith("text/html"), shown.text
+    assert person.name in shown.text and "lookup_id" not in shown.text
+    download = local.post(form_action(shown.text, "Download my data"), headers=BROWSER)
     assert download.status == 200, download.text
+    assert local.post(form_action(shown.text, "Download my data"), headers=BROWSER).status == 400
     assert download.content_type.startswith("application/json")
     assert "attachment" in download.headers["content-disposition"]
     mine = download.json()

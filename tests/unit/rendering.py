@@ -8,6 +8,7 @@ from typing import Any
 from shared.meetings.repository import MeetingSummary
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.readable import Section
 from shared.members.retention import link_lifetimes, retention
 from shared.settings import Contact
 from tests.support.env import deployment_config
@@ -87,7 +88,13 @@ PREFERENCES: dict[str, Any] = {
     "data_action": f"{URL}/members/data-requests?token={TOKEN}",
     "unsubscribe_url": f"{URL}/members/unsubscribe?token={TOKEN}",
     "signup_url": f"{URL}/members/signup",
-    "saved": True,
+    "banner": "Your preferences are saved.",
+    "health_held": True,
+    "removable": False,
+    "roles": [(r.value, label) for r, label in ROLE_LABELS.items()],
+    "health_roles": ["carer", "patient", "patient_and_carer"],
+    "errors": {},
+    "values": {},
 }
 
 # (name, template, context): each page in each state a member can see it in
@@ -141,6 +148,29 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("preferences", "preferences", PREFERENCES),
     (
+        "preferences with errors",
+        "preferences",
+        {
+            **PREFERENCES,
+            "banner": None,
+            "errors": {"phone": "Enter a phone number"},
+            "values": {"phone": "ring"},
+        },
+    ),
+    (
+        "export",
+        "export",
+        {
+            "title": "The information we hold about you",
+            "sections": [
+                Section("About you", [("Name", "Ann Example"), ("Phone number", "01908 660033")]),
+                Section("Working groups", [], "You are not in any working group."),
+            ],
+            "exported_at": "2026-11-28T10:00:00Z",
+            "action": "/x",
+        },
+    ),
+    (
         "unsubscribe",
         "unsubscribe",
         {"title": "Stop emails", "done": False, "action": "/u", "signup_url": f"{URL}/members/signup"},
@@ -153,6 +183,8 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
             "done": True,
             "action": None,
             "signup_url": f"{URL}/members/signup",
+            "removal_action": "/p",
+            "grace_days": 30,
         },
     ),
     ("erase", "erase", {"title": "Delete your details", "done": False, "action": "/e", "backup_days": 35}),

@@ -1,0 +1,214 @@
+"""A copy of someone's data in plain words: what the export page shows (the JSON download holds the
+same data for machines).
+
+Every value is named as a person would say it ("Phone number", "You agreed that we may contact you"),
+never by the field name we store it under; what is only machinery (the keyed hash of the address, the
+record's version, a single-use secret) is described, not shown as a code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.members.gdpr import MemberExport
+from shared.members.models import ROLE_LABELS, MemberStatus, Role
+from shared.timefmt import parse_iso
+
+STATUS_WORDS = {
+    MemberStatus.PENDING.value: "You have not yet confirmed your email address",
+    MemberStatus.ACTIVE.value: "Member: you get the emails you chose",
+    MemberStatus.UNSUBSCRIBED.value: "Unsubscribed: we send you nothing",
+    MemberStatus.SUPPRESSED.value: "We stopped emailing you because our emails to you could not be delivered",
+}
+CHANNEL_WORDS = {
+    "web_form": "on our website",
+    "api": "through our website",
+    "in_person": "in person, to one of us",
+}
+CONSENT_WORDS = {
+    ("contact", True): "You agreed that we may contact you about the partnership",
+    ("contact", False): "You withdrew your agreement to be contacted",
+    ("health_data", True): "You agreed that we may keep a record that you are a patient or carer",
+    (
+        "health_data",
+        False,
+    ): "You withdrew your agreement that we keep a record that you are a patient or carer",
+}
+EMAIL_WORDS = {
+    "preferences_link": "A link to your preferences",
+    "export_link": "A link to a copy of your data",
+    "erase_link": "A link to delete your details",
+    "export_download": "You downloaded a copy of your data",
+}
+ACTION_WORDS = {
+    "member.add": "Added you as a member",
+    "member.update": "Changed your details",
+    "member.view": "Looked at your record",
+    "member.export": "Made a copy of your data",
+    "member.export_download": "You downloaded a copy of your data",
+    "member.resend_confirmation": "Sent the confirmation email again",
+    "member.preferences_link": "Sent you a link to your preferences",
+    "member.lift_suppression": "Started emailing you again after delivery problems",
+    "member.profile_removed": "Removed your name and contact details after you unsubscribed",
+    "group.add_member": "Added you to a working group",
+    "group.remove_member": "Took you out of a working group",
+}
+FIELD_WORDS = {
+    "name": "name",
+    "phone": "phone number",
+    "postal_address": "postal address",
+    "organisation": "organisation",
+    "role": "how you describe yourself",
+    "working_groups": "working groups",
+    "email": "email address",
+}
+REASON_WORDS = {
+    "hard_bounce": "emails to your address could not be delivered",
+    "complaint": "an email from us was reported as unwanted",
+    "soft_bounces": "emails to your address could not be delivered three times in 30 days",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    empty: str = "Nothing."
+
+
+def _when(value: Any, zone: ZoneInfo) -> str:
+    if not value:
+        return ""
+    try:
+        moment = parse_iso(str(value)).astimezone(zone)
+    except ValueError:
+        return str(value)
+    hour = moment.hour % 12 or 12
+    return f"{moment.day} {moment:%B %Y} at {hour}:{moment.minute:02d}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def _role(value: Any) -> str:
+    try:
+        return ROLE_LABELS[Role(value)]
+    except ValueError:
+        return str(value)
+
+
+def _yes(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def readable(export: MemberExport, time_zone: str) -> list[Section]:
+    """The export as sections of (what it is, what we hold), in plain words."""
+    zone = ZoneInfo(time_zone)
+    profile = export.profile
+    about = [
+        (label, str(profile[key]))
+        for key, label in (
+            ("name", "Name"),
+            ("email", "Email address"),
+            ("phone", "Phone number"),
+            ("postal_address", "Postal address"),
+            ("organisation", "Organisation"),
+        )
+        if profile.get(key)
+    ]
+    about.append(("How you describe yourself", _role(profile.get("role"))))
+    about.append(
+        ("Your membership", STATUS_WORDS.get(str(profile.get("status")), str(profile.get("status"))))
+    )
+    for key, label in (
+        ("created_at", "You first signed up"),
+        ("confirmed_at", "You confirmed your email address"),
+        ("unsubscribed_at", "You unsubscribed"),
+        ("profile_removed_at", "We removed your name and contact details"),
+    ):
+        if profile.get(key):
+            about.append((label, _when(profile[key], zone)))
+    if profile.get("lookup_id"):
+        about.append(
+            (
+                "A coded form of your email address",
+                "We keep a code made from your email address, so we can find your record without "
+                "storing the address in our index.",
+            )
+        )
+
+    consents = [
+        (
+            CONSENT_WORDS.get((c.kind, c.given), c.kind),
+            f"{_when(c.at, zone)}, {CHANNEL_WORDS.get(c.channel, c.channel)}, "
+            f"under our privacy notice of {c.notice_version}",
+        )
+        for c in export.consents
+    ]
+    hearing = [
+        ("Reminders before meetings", _yes(export.preferences.meeting_reminders)),
+        ("Newsletters", _yes(export.preferences.newsletters)),
+    ]
+    groups = [("Working group", g.name or g.id) for g in export.working_groups]
+    sent = [
+        (EMAIL_WORDS.get(str(item.get("kind")), "An email from us"), _when(item.get("sent_at"), zone))
+        for item in export.notifications
+        if item.get("entity") == "sent"
+    ]
+    delivery: list[tuple[str, str]] = []
+    if export.suppression is not None:
+        if export.suppression.suppressed:
+            reason = REASON_WORDS.get(export.suppression.reason or "", "of delivery problems")
+            delivery.append(
+                (
+                    "We stopped emailing you",
+                    f"{_when(export.suppression.suppressed_at, zone)}, because {reason}",
+                )
+            )
+        for bounce in export.suppression.soft_bounces:
+            delivery.append(("An email to you could not be delivered for a while", _when(bounce.at, zone)))
+    changes = [
+        (
+            ACTION_WORDS.get(entry.action, entry.action.replace(".", " ").replace("_", " ")),
+            _when(entry.at, zone)
+            + (
+                f" ({', '.join(FIELD_WORDS.get(f, f.replace('_', ' ')) for f in entry.fields)})"
+                if entry.fields
+                else ""
+            )
+            + (
+                ", by you"
+                if entry.actor == "member"
+                else ", by our records system"
+                if entry.actor == "retention"
+                else ", by one of our administrators"
+            ),
+        )
+        for entry in export.audit
+    ]
+    sections = [
+        Section("About you", about),
+        Section("What you agreed to", consents, "No records."),
+        Section("What you hear from us", hearing),
+        Section("Working groups", groups, "You are not in any working group."),
+        Section("Emails we sent you", sent, "None that we keep a record of."),
+        Section("Problems delivering our emails", delivery, "None."),
+        Section("Changes to your record", changes, "None."),
+    ]
+    if export.pending_rejoin:
+        rejoin = export.pending_rejoin
+        sections.append(
+            Section(
+                "A request to join again that is waiting for you to confirm it",
+                [
+                    (label, str(rejoin[key]) if key != "role" else _role(rejoin[key]))
+                    for key, label in (
+                        ("name", "Name"),
+                        ("phone", "Phone number"),
+                        ("organisation", "Organisation"),
+                        ("role", "How you describe yourself"),
+                    )
+                    if rejoin.get(key)
+                ],
+            )
+        )
+    return sections

@@ -1,0 +1,110 @@
+"""What is kept after someone unsubscribes, and for how long.
+
+Unsubscribing stops every email at once. For a short grace period (`unsubscribe_grace_days`, 30 by
+default) the record stays as it was, so someone who unsubscribed by mistake can rejoin and find their
+details as they left them. When the grace period ends, or at once when they ask, the profile is
+removed: their name, email address, phone, postal address, organisation, working groups and role (a
+patient or carer role is health data) go, with any rejoin request nobody confirmed.
+
+What stays is what honours their wish not to be contacted, keyed by the address's keyed hash and never
+the address: the address pointer and the `unsubscribed` status (so a sign-up with that address asks its
+owner to confirm a rejoin rather than silently starting again), the consent records (the evidence of
+what they agreed to and withdrew), and the dates. The whole record is purged a year after the
+unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.audit import AuditTrail
+from shared.clock import iso
+from shared.members import links as purposes
+from shared.members.models import Member, MemberStatus, Role
+from shared.members.repository import Change, MemberRepository, StaleMember
+from shared.observability import logger, metrics
+
+DEFAULT_GRACE = timedelta(days=30)
+RETENTION_ACTOR = "retention"
+
+
+def rejoin_in_progress(member: Member, now: datetime) -> bool:
+    """A rejoin confirmation went out and its link still works: the owner may be about to confirm."""
+    sent = member.confirmation_sent_at
+    return member.rejoin is not None and sent is not None and sent > iso(now - purposes.CONFIRM.lifetime)
+
+
+def lapsed(member: Member, now: datetime, grace: timedelta) -> bool:
+    """The grace period after unsubscribing is over, and something is still held beyond what stays."""
+    return (
+        member.status is MemberStatus.UNSUBSCRIBED
+        and member.unsubscribed_at is not None
+        and member.unsubscribed_at <= iso(now - grace)
+        and (member.profile_removed_at is None or member.rejoin is not None or member.email is not None)
+        and not rejoin_in_progress(member, now)
+    )
+
+
+def profile_removed(now: datetime) -> dict[str, Any]:
+    """The changes that remove an unsubscribed member's profile."""
+    return {
+        "name": None,
+        "email": None,
+        "phone": None,
+        "postal_address": None,
+        "organisation": None,
+        "role": Role.NOT_STATED,
+        "rejoin": None,
+        "confirm_nonce": None,
+        "profile_removed_at": iso(now),
+    }
+
+
+def remove_profile(members: MemberRepository, member_id: str, now: datetime, grace: timedelta | None) -> bool:
+    """Remove the profile of an unsubscribed member, decided on the record as stored now; returns
+    False if there was nothing to remove (or they are no longer unsubscribed). `grace=None`: they
+    asked, so the grace period does not apply."""
+    done = False
+
+    def apply(current: Member) -> Change | None:
+        nonlocal done
+        if current.status is not MemberStatus.UNSUBSCRIBED:
+            return None
+        if grace is not None and not lapsed(current, now, grace):
+            return None
+        done = True
+        return Change([], profile_removed(now))
+
+    members.change(member_id, now, apply)
+    return done
+
+
+class Retention:
+    """The daily run: removes the profiles whose grace period has ended."""
+
+    def __init__(self, *, members: MemberRepository, audit: AuditTrail, grace: timedelta = DEFAULT_GRACE):
+        self._members = members
+        self._audit = audit
+        self._grace = grace
+
+    def run(self, now: datetime) -> int:
+        removed = 0
+        for member in self._members.unsubscribed_before(iso(now - self._grace), now):
+            if not lapsed(member, now, self._grace):
+                continue
+            try:
+                if not remove_profile(self._members, member.id, now, self._grace):
+                    continue
+            except StaleMember:
+                logger.info(
+                    "profile changed during removal; tomorrow's run retries", extra={"member_id": member.id}
+                )
+                continue
+            self._audit.record(
+                actor=RETENTION_ACTOR, action="member.profile_removed", target=f"MEMBER#{member.id}", now=now
+            )
+            removed += 1
+        logger.info("unsubscribed profiles removed after the grace period", extra={"removed": removed})
+        metrics.add_metric(name="ProfilesRemoved", unit="Count", value=removed)
+        return removed
