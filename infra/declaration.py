@@ -199,6 +199,10 @@ class FunctionSpec:
     sends_email: bool = False  # may send through SES with the configuration set
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     consumes: tuple[str, ...] = ()  # keys of the declared queues this function consumes
+    # answers every request no declared route matches (API Gateway's `$default` route, and local
+    # mode's fallback): a browser gets the function's HTML "page not found" or "not like that" page
+    # instead of API Gateway's bare `{"message":"Not Found"}`. One function at most.
+    catch_all: bool = False
     # signs administrators in through Cognito's managed login (the console): gets the user pool's
     # issuer, the console app client's id and the login domain in its environment
     signs_in: bool = False
@@ -305,6 +309,7 @@ MEMBERS_PUBLIC = FunctionSpec(
     idempotency=True,
     signing_key=True,
     sends_email=True,
+    catch_all=True,
     # the public forms: 10 at once is ~100 sign-ups a second at the usual latency, far above any
     # mailing's response, and below the stage throttle's burst
     reserved_concurrency=10,
@@ -501,6 +506,13 @@ def function(name: str) -> FunctionSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"no function named {name!r}; known: {', '.join(f.name for f in FUNCTIONS)}")
+
+
+def catch_all() -> FunctionSpec | None:
+    found = [spec for spec in FUNCTIONS if spec.catch_all]
+    if len(found) > 1:
+        raise ValueError(f"only one function may catch all: {', '.join(s.name for s in found)}")
+    return found[0] if found else None
 
 
 def all_routes() -> list[tuple[Route, FunctionSpec]]:

@@ -237,7 +237,23 @@ class ApiConstruct(Construct):
     def add_function_routes(self, declared: DeclaredFunction) -> list[apigwv2.HttpRoute]:
         """Bind every route `declared.spec` declares to its function."""
         integration = self._integration(declared.spec, declared.function)
-        return [self._route(route, declared.spec, integration) for route in declared.spec.routes]
+        routes = [self._route(route, declared.spec, integration) for route in declared.spec.routes]
+        if declared.spec.catch_all:
+            default = apigwv2.HttpRoute(
+                self,
+                "RouteDefault",
+                http_api=self.http_api,
+                route_key=apigwv2.HttpRouteKey.DEFAULT,
+                integration=integration,
+            )
+            nag.acknowledge(
+                default,
+                "AwsSolutions-APIG4",
+                "The $default route only answers requests no other route matches, with a page that "
+                "says the page was not found (or cannot be used that way); it reads and changes nothing.",
+            )
+            routes.append(default)
+        return routes
 
     def _integration(
         self, spec: FunctionSpec, function: lambda_.IFunction

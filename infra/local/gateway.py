@@ -49,6 +49,9 @@ NOT_FOUND_PAGE = (
 )
 
 
+DEFAULT_ROUTE = Route("GET", "$default")  # stands for the `$default` route in the access log and events
+
+
 def json_response(status: int, data: Any) -> HttpResponse:
     body = json.dumps(data, indent=2, default=str).encode()
     return HttpResponse(status, [("content-type", "application/json")], body)
@@ -106,6 +109,7 @@ class Gateway:
         port: int,
         console: Console,
         login: LocalLogin | None = None,
+        catch_all: FunctionSpec | None = None,
     ) -> None:
         self._routes = RouteTable(RoutePattern(r.method, r.path, target=(r, spec)) for r, spec in routes)
         self._functions = functions
@@ -118,6 +122,7 @@ class Gateway:
         self._port = port
         self._console = console
         self._login = login
+        self._catch_all = catch_all  # API Gateway's `$default` route: what no other route matches
 
     # --- WSGI ------------------------------------------------------------------------------------
 
@@ -171,13 +176,21 @@ class Gateway:
         if path == "/site" or path.startswith("/site/"):
             return self._site.serve(request.method, path), path
         matched = self._routes.match(request.method, path)
+        if matched is None and self._catch_all is not None:
+            fallback = RoutePattern("ANY", "/{proxy+}", target=(DEFAULT_ROUTE, self._catch_all))
+            return self._api(request, fallback, {}, api_request_id, route_key="$default"), "$default"
         if matched is None:
             return gateway_error(404, "Not Found"), path
         route, parameters = matched
         return self._api(request, route, parameters, api_request_id), route.path
 
     def _api(
-        self, request: HttpRequest, route: RoutePattern, parameters: dict[str, str], api_request_id: str
+        self,
+        request: HttpRequest,
+        route: RoutePattern,
+        parameters: dict[str, str],
+        api_request_id: str,
+        route_key: str | None = None,
     ) -> HttpResponse:
         declared, spec = route.target
         claims: dict[str, str] | None = None
@@ -190,7 +203,7 @@ class Gateway:
                 return gateway_error(401, "Unauthorized")
         event = http_event(
             request,
-            route.route_key,
+            route_key or route.route_key,
             parameters,
             jwt_claims=claims,
             jwt_scopes=scopes,

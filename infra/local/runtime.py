@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import ConfigError
-from infra.declaration import FUNCTIONS, SES_EVENTS, all_routes, all_schedules, consumers_of
+from infra.declaration import FUNCTIONS, SES_EVENTS, all_routes, all_schedules, catch_all, consumers_of
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
 from infra.local.cognito import LocalLogin, load_or_create_key
@@ -133,6 +133,7 @@ class LocalMode:
             port=port,
             console=self.console,
             login=LocalLogin(load_or_create_key(self.state.path), base_url),
+            catch_all=catch_all(),
         )
         self._serving = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True

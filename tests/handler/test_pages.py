@@ -102,3 +102,19 @@ def test_the_privacy_notice_names_the_controller_and_the_retention_of_logs(aws):
     assert CONFIG.controller_name in page and CONFIG.postal_address in page
     assert f"<td>{CONFIG.log_retention_days} days</td>" in page
     assert f"<td>{CONFIG.unsubscribe_grace_days} days after you unsubscribe</td>" in page
+
+
+def test_what_no_route_matches_gets_a_page_from_the_default_route(aws):
+    """API Gateway's `$default` route sends what no declared route matches to members_public."""
+    from tests.support.events import load
+
+    event = load("members/get_signup_form.json")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/members/sigup"
+    event["headers"]["accept"] = "text/html"
+    result = aws.invoke("members_public", event)
+    assert result["statusCode"] == 404 and "Page not found" in result["body"]
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/members/confirm"
+    event["requestContext"]["http"]["method"] = "DELETE"
+    result = aws.invoke("members_public", event)
+    assert result["statusCode"] == 405 and "GET" in result["headers"]["Allow"]

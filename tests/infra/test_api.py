@@ -27,8 +27,10 @@ def test_routes_equal_the_declaration(template):
         r["Properties"]["RouteKey"]: r["Properties"]
         for r in resources(template, "AWS::ApiGatewayV2::Route").values()
     }
-    # Then the API has exactly those route keys
-    assert sorted(routes) == sorted(route.route_key for route, _ in all_routes())
+    # Then the API has exactly those route keys, and the `$default` route for what none matches
+    assert sorted(routes) == sorted([route.route_key for route, _ in all_routes()] + ["$default"])
+    default_target = routes["$default"]["Target"]["Fn::Join"][1][1]["Ref"]
+    assert integration_function(template, default_target) == functions_by_name(template)["members_public"][0]
     # And each one invokes its declared function
     by_name = functions_by_name(template)
     for route, spec in all_routes():

@@ -165,8 +165,11 @@ def test_path_parameters_come_from_the_matched_route() -> None:
     route, params = table.match("POST", "/files/a/b.txt") or (None, None)
     assert (route and route.route_key, params) == ("ANY /files/{proxy+}", {"proxy": "a/b.txt"})
     assert table.match("PATCH", "/admin/members/m-1") is None
-    assert table.match("GET", "/admin/members/m-1/") is None
+    # a trailing slash is ignored, as API Gateway does; an empty parameter never matches
+    route, params = table.match("GET", "/admin/members/m-1/") or (None, None)
+    assert (route and route.route_key, params) == ("GET /admin/members/{id}", {"id": "m-1"})
     assert table.match("GET", "/admin/members/") is None
+    assert table.match("GET", "/admin/members//") is None
 
 
 def test_every_declared_route_matches_itself() -> None:

@@ -93,14 +93,47 @@ def test_a_form_post_reaches_the_function_base64_encoded(client: Client, functio
     assert base64.b64decode(event["body"]) == body
 
 
-def test_the_root_is_the_sign_up_form(client: Client, functions: FakeFunctions) -> None:
-    assert client.get("/").status_code == 200
-
+def test_a_declared_root_route_serves_the_root(functions: FakeFunctions, console: Quiet) -> None:
+    home = FunctionSpec(name="home", handler="x.home", description="test", routes=(Route("GET", "/"),))
+    gateway = Gateway(
+        routes=[(r, home) for r in home.routes],
+        functions=cast(Any, functions),
+        authorizer=Authorizer(KEY),
+        outbox=cast(Any, None),
+        site=cast(Any, None),
+        schedules={},
+        run_schedule=lambda name: Invocation(True),
+        port=3000,
+        console=console,
+    )
+    assert Client(gateway).get("/").status_code == 200
     [(name, event)] = functions.events
-    assert (name, event["routeKey"], event["rawPath"]) == ("public", "GET /members/signup", "/members/signup")
+    assert (name, event["routeKey"], event["rawPath"]) == ("home", "GET /", "/")
+
+
+def test_what_no_route_matches_goes_to_the_catch_all_function_as_the_default_route(
+    functions: FakeFunctions, console: Quiet
+) -> None:
+    gateway = Gateway(
+        routes=[(r, PUBLIC) for r in PUBLIC.routes],
+        functions=cast(Any, functions),
+        authorizer=Authorizer(KEY),
+        outbox=cast(Any, None),
+        site=cast(Any, None),
+        schedules={},
+        run_schedule=lambda name: Invocation(True),
+        port=3000,
+        console=console,
+        catch_all=PUBLIC,
+    )
+    assert Client(gateway).open("/nope", method="PUT").status_code == 200
+    [(name, event)] = functions.events
+    assert (name, event["routeKey"], event["rawPath"]) == ("public", "$default", "/nope")
+    assert event["requestContext"]["http"]["method"] == "PUT"
 
 
 def test_unknown_routes_are_api_gateways_404(client: Client, functions: FakeFunctions) -> None:
+    # (without a catch-all function: with one, as declared, the function answers instead)
     for method, path in [("GET", "/nope"), ("PUT", "/members"), ("POST", "/")]:
         response = client.open(path, method=method)
         assert response.status_code == 404
