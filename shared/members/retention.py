@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.members import links
+from shared.members.selfservice import UNSUBSCRIBED_RETENTION
 from shared.members.service import PENDING_LIFETIME, SIGNUP_IDEMPOTENCY_WINDOW
 from shared.members.suppression import SOFT_BOUNCE_WINDOW
 from shared.send_once import SEND_HISTORY
@@ -82,13 +83,21 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "Your details after you unsubscribe, and your role (if you are a patient or carer)",
             f"{days(unsubscribe_grace_days)} after you unsubscribe",
             "So you can change your mind and come back. Then we delete them.",
-            "TTL on the profile (`unsubscribe_grace_days`); at once on request",
+            "the nightly `member_retention` schedule (`unsubscribe_grace_days`); at once on request from "
+            "the unsubscribe page",
         ),
         Kept(
-            "A code made from your email address (not the address itself), if you unsubscribe, or if "
-            "our emails to you bounce or are marked as spam",
-            "Until you join again, or we know it is safe to email you",
-            "So we do not email you when you said no, or when our emails do not arrive.",
+            "After you unsubscribe: a code made from your email address (not the address itself), that "
+            "you said no, and what you agreed to and when",
+            span(UNSUBSCRIBED_RETENTION),
+            "So we do not email you again, and can show what you agreed to.",
+            "TTL on the record (`shared/members/selfservice.py` `UNSUBSCRIBED_RETENTION`)",
+        ),
+        Kept(
+            "A code made from your email address (not the address itself), if our emails to you bounce "
+            "or are marked as spam",
+            "Until we know it is safe to email you",
+            "So we do not email you when our emails do not arrive, or when you said they were spam.",
             "no TTL: kept after erasure as a keyed hash with no member id; an administrator lifts a "
             "bounce or complaint suppression",
         ),
