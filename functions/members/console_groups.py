@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from functions.members.services import audit, keys, member_admin
 from shared import clock
 from shared.api import actor
-from shared.console.app import ConsoleRouter
+from shared.console.app import ACTION_LABELS, ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
 from shared.members.groups import GroupInput, GroupNotFound, GroupPatch
@@ -236,12 +236,13 @@ def audit_csv() -> Response[str]:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["at", "action", "target", "fields", "administrator"])
+    writer.writerow(["at", "action", "what", "target", "fields", "administrator"])
     cursor: str | None = None
     while True:
         page = audit().month(month, 100, cursor)
         for entry in page.items:
-            writer.writerow([entry.at, entry.action, entry.target, " ".join(entry.fields), entry.actor])
+            what = ACTION_LABELS.get(entry.action, entry.action)
+            writer.writerow([entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor])
         cursor = page.next
         if cursor is None:
             break

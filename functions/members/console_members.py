@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from functions.members.services import audit, member_admin
 from shared import clock
 from shared.api import actor
-from shared.console.app import ConsoleRouter
+from shared.console.app import ACTION_LABELS, ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
 from shared.members.admin import InPersonMember, MemberPatch
@@ -46,6 +46,30 @@ NOTICES = {
     "preferences_recent": "No email was sent: a preferences link was sent less than 10 minutes ago.",
     "lifted": "The suppression was lifted: emails will be sent to this address again.",
 }
+
+
+ACTION_LABELS.update(
+    {
+        "member.add": "Added the member",
+        "member.view": "Opened the record",
+        "member.update": "Changed details",
+        "member.erase": "Erased the member",
+        "member.export": "Downloaded their data",
+        "member.export_download": "The member downloaded their data",
+        "member.lift_suppression": "Lifted the email suppression",
+        "member.preferences_link": "Emailed a preferences link",
+        "member.resend_confirmation": "Sent the confirmation again",
+        "member.profile_removed": "Removed their details after they unsubscribed",
+        "members.download": "Downloaded the members list",
+        "group.create": "Created the group",
+        "group.update": "Changed the group",
+        "group.close": "Closed the group",
+        "group.add_member": "Added to a working group",
+        "group.remove_member": "Removed from a working group",
+        "group.set_lead": "Changed the group's lead",
+    }
+)
+CHANNEL_LABELS = {"web_form": "On the website", "api": "Through the API", "in_person": "In person"}
 
 
 def _roles() -> list[tuple[str, str]]:
@@ -172,6 +196,7 @@ def member(id: str) -> Response[str]:
         status_label=STATUS_LABELS[detail.status],
         groups=[groups.get(g) for g in detail.working_groups],
         audit=list(reversed(audit().for_target(f"MEMBER#{id}")))[:50],
+        channels=CHANNEL_LABELS,
         me=router.admin.sub if router.admin else "",
     )
 

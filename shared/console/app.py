@@ -51,6 +51,11 @@ NAV: list[NavItem] = [
 ]
 
 
+# What an audit entry's action means, in words; each capability adds its own (members:
+# functions/members/console_members.py). An action without words shows as it is stored.
+ACTION_LABELS: dict[str, str] = {}
+
+
 def _headers(login_url: str) -> dict[str, str]:
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(login_url))
     return {
@@ -93,6 +98,7 @@ class ConsolePages:
             admin=self.admin,
             csrf_field=CSRF_FIELD,
             nav=NAV,
+            action_labels=ACTION_LABELS,
             current=self.current_event.path,
             **context,
         )

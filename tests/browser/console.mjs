@@ -128,7 +128,7 @@ await run.go(async (r) => {
 
   await step("the audit trail", async () => {
     await press("link", "Audit trail", page().getByRole("navigation"));
-    check((await page().getByRole("cell", { name: "member.view" }).count()) > 0, "the views are not in the audit trail");
+    check((await page().getByRole("cell", { name: "Opened the record" }).count()) > 0, "the views are not in the audit trail");
     await audit("audit trail", r.status());
   });
 
