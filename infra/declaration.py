@@ -222,7 +222,7 @@ class FunctionSpec:
     @property
     def ses_events(self) -> bool:
         """Consumes the SES bounce/complaint events (a declared queue whose source is SES)."""
-        return any(queue(key).source == "ses_events" for key in self.consumes)
+        return any(q.source == "ses_events" for q in QUEUES if q.key in self.consumes)
 
     @property
     def service_name(self) -> str:
@@ -533,6 +533,7 @@ class Resources:
     lookup_key_secret: str  # the email-lookup secret (never rotated)
     bucket_names: Mapping[str, str] = field(default_factory=dict)
     sign_in: SignIn | None = None
+    queue_urls: Mapping[str, str] = field(default_factory=dict)  # the queues functions fill
 
 
 @dataclass(frozen=True)
@@ -544,7 +545,12 @@ class SignIn:
     login_url: str  # the login domain: /oauth2/authorize, /oauth2/token and /logout live under it
 
 
-def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
+def environment(
+    spec: FunctionSpec,
+    resources: Resources,
+    settings: Mapping[str, str],
+    queues: tuple[QueueSpec, ...] | None = None,
+) -> dict[str, str]:
     """The environment variables a function gets, in AWS and locally alike.
 
     `settings` holds the deployment configuration rendered as environment variables
@@ -565,6 +571,9 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
     for bucket in BUCKETS:
         if spec.name in bucket.users():
             env[bucket.env_var] = resources.bucket_names[bucket.key]
+    for declared in QUEUES if queues is None else queues:
+        if spec.name in declared.producers:
+            env[declared.env_var] = resources.queue_urls[declared.key]
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
     if spec.signs_in:

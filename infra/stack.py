@@ -26,7 +26,7 @@ from infra.constructs.edge import ApiEdge
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
 from infra.constructs.members import MembersConstruct
 from infra.constructs.platform import PlatformConstruct
-from infra.declaration import FUNCTIONS, SITE, FunctionSpec
+from infra.declaration import FUNCTIONS, QUEUES, SITE, FunctionSpec, QueueSpec
 
 CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct, ConsoleConstruct)
 
@@ -39,6 +39,7 @@ class MkcppStack(Stack):
         *,
         config: DeploymentConfig,
         functions: Sequence[FunctionSpec] = FUNCTIONS,
+        queues: Sequence[QueueSpec] = QUEUES,
         web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -51,7 +52,7 @@ class MkcppStack(Stack):
         Tags.of(self).add("mkcpp:stack", construct_id)
         self.config = config
         self.platform = PlatformConstruct(
-            self, "Platform", functions=functions, alert_addresses=config.coordinators
+            self, "Platform", functions=functions, alert_addresses=config.coordinators, queues=queues
         )
         self.api = ApiConstruct(self, "Api", config=config, log_key=self.platform.log_key)
         self.edge = (

@@ -17,20 +17,18 @@ message, and the consumer needs no KMS permission at all.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import nag
 from infra.constructs.alerts import Alerts
-from infra.constructs.queues import dead_letter_queue
+from infra.constructs.queues import consume, dead_letter_queue
 from infra.declaration import SES_EVENTS
 
 # Only what the members capability acts on: hard bounces and complaints suppress an address, soft
@@ -155,20 +153,5 @@ class EmailEvents(Construct):
                 f"at least {VISIBILITY_TIMEOUT_FACTOR * timeout_seconds} s, "
                 f"not {self.visibility_timeout_seconds} s"
             )
-        source = event_sources.SqsEventSource(
-            self.queue,
-            batch_size=BATCH_SIZE,
-            report_batch_item_failures=True,
-            max_concurrency=MAX_CONCURRENCY,
-        )
-        function.add_event_source(source)
-        # SqsEventSource names its mapping after the queue's unique id (aws-lambda-event-sources).
-        mapping = function.node.find_child(f"SqsEventSource:{Names.node_unique_id(self.queue.node)}")
-        nag.acknowledge(
-            mapping,
-            "Serverless-LambdaEventSourceMappingDestination",
-            "An on-failure destination on an event source mapping applies to stream and Kafka sources "
-            "only; for SQS, Lambda does not support one. Failed messages are kept by the source "
-            "queue's redrive policy instead: after 5 receives they move to its alarmed dead-letter queue.",
-        )
+        consume(self.queue, function, SES_EVENTS)
         self.consumer = function

@@ -38,7 +38,7 @@ from constructs import Construct
 from infra import build, nag
 from infra.config import DeploymentConfig
 from infra.constructs.platform import PlatformConstruct
-from infra.constructs.queues import dead_letter_queue
+from infra.constructs.queues import consume, dead_letter_queue
 from infra.declaration import (
     BUCKETS,
     IDEMPOTENCY,
@@ -215,7 +215,10 @@ class DeclaredFunction(Construct):
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
-        self.environment = env = environment(spec, resources, config.as_environment(runtime.base_url))
+        declared_queues = tuple(work.spec for work in runtime.platform.work_queues.values())
+        self.environment = env = environment(
+            spec, resources, config.as_environment(runtime.base_url), queues=declared_queues
+        )
         env.update(
             {
                 "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
@@ -254,6 +257,7 @@ class DeclaredFunction(Construct):
         self.schedules = self._schedules(config) if spec.schedules else []
         if spec.ses_events:
             self._consume_email_events(runtime.platform)
+        self._queues(runtime.platform)
         self._acknowledge()
 
     # --- permissions -----------------------------------------------------------------------------
@@ -322,6 +326,15 @@ class DeclaredFunction(Construct):
                 conditions={"StringEquals": {"ses:FromAddress": config.sender_address}},
             )
         )
+
+    def _queues(self, platform: PlatformConstruct) -> None:
+        """Declared work queues: a producer may send to it (and nothing else of it); the consumer
+        polls it through an event source mapping, which grants receive, delete and visibility."""
+        for work in platform.work_queues.values():
+            if self.spec.name in work.spec.producers:
+                work.queue.grant_send_messages(self.role)
+            if work.spec.key in self.spec.consumes:
+                consume(work.queue, self.function, work.spec)
 
     def _consume_email_events(self, platform: PlatformConstruct) -> None:
         if platform.email_events is None:
@@ -418,10 +431,10 @@ class DeclaredFunction(Construct):
     def _no_dlq_reason(self) -> str:
         """Why this function has no Lambda DeadLetterConfig, for each way it is invoked."""
         reasons = []
-        if self.spec.routes or not (self.spec.invoked_by_schedule or self.spec.ses_events):
+        if self.spec.routes or not (self.spec.invoked_by_schedule or self.spec.consumes):
             reasons.append(SYNC_NO_DLQ)
         if self.spec.invoked_by_schedule:
             reasons.append(ASYNC_DESTINATION)
-        if self.spec.ses_events:
+        if self.spec.consumes:
             reasons.append(SQS_FED)
         return " ".join(reasons)

@@ -22,13 +22,16 @@ from infra.constructs.alerts import Alerts
 from infra.constructs.backup import TableBackups
 from infra.constructs.email_events import EmailEvents
 from infra.constructs.encryption import data_key, log_group_key
+from infra.constructs.queues import WorkQueue
 from infra.declaration import (
     BUCKETS,
     FUNCTIONS,
+    QUEUES,
     SES_EVENTS,
     TABLES,
     BucketSpec,
     FunctionSpec,
+    QueueSpec,
     Resources,
     TableSpec,
     consumers_of,
@@ -75,6 +78,7 @@ class PlatformConstruct(Construct):
         *,
         functions: Sequence[FunctionSpec] = FUNCTIONS,
         alert_addresses: Sequence[str] = (),
+        queues: Sequence[QueueSpec] = QUEUES,
     ) -> None:
         super().__init__(scope, construct_id)
         self.alerts = Alerts(self, "Alerts", addresses=alert_addresses)
@@ -96,6 +100,9 @@ class PlatformConstruct(Construct):
             sending_enabled=True,
         )
         self.email_events = self._email_events(functions)
+        self.work_queues: dict[str, WorkQueue] = {
+            spec.key: self._work_queue(spec, functions) for spec in queues if spec.source is None
+        }
         self.buckets: dict[str, s3.Bucket] = {spec.key: self._bucket(spec) for spec in BUCKETS}
 
     @property
@@ -107,7 +114,22 @@ class PlatformConstruct(Construct):
             configuration_set=self.configuration_set.configuration_set_name,
             lookup_key_secret=self.lookup_key.secret_arn,
             bucket_names={key: bucket.bucket_name for key, bucket in self.buckets.items()},
+            queue_urls={key: work.queue.queue_url for key, work in self.work_queues.items()},
         )
+
+    def _work_queue(self, spec: QueueSpec, functions: Sequence[FunctionSpec]) -> WorkQueue:
+        consumers = consumers_of(spec, tuple(functions))
+        if len(consumers) != 1:
+            raise ValueError(
+                f"the {spec.key!r} queue needs exactly one consumer (a function whose `consumes` names "
+                f"it), not {len(consumers)}: a queue hands each message to one consumer"
+            )
+        known = {f.name for f in functions}
+        unknown = sorted(set(spec.producers) - known)
+        if unknown:
+            raise ValueError(f"the {spec.key!r} queue names producers that are not declared: {unknown}")
+        name = "".join(part.title() for part in spec.key.split("_"))
+        return WorkQueue(self, f"{name}Queue", spec=spec, consumer=consumers[0], alerts=self.alerts)
 
     def _bucket(self, spec: BucketSpec) -> s3.Bucket:
         bucket = s3.Bucket(

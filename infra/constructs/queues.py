@@ -7,13 +7,16 @@ coordinators (`infra.constructs.alerts`) when it does and when the queue is empt
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Names
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
 from infra.constructs.alerts import Alerts
+from infra.declaration import FunctionSpec, QueueSpec
 
 DLQ_RETENTION = Duration.days(14)
 
@@ -58,3 +61,58 @@ def dead_letter_queue(
     nag.acknowledge(queue, "AwsSolutions-SQS3", reason)
     nag.acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
     return queue
+
+
+NO_ESM_DESTINATION = (
+    "An on-failure destination on an event source mapping applies to stream and Kafka sources only; "
+    "for SQS, Lambda does not support one. Failed messages are kept by the source queue's redrive "
+    "policy instead: after the declared number of receives they move to its alarmed dead-letter queue."
+)
+
+
+class WorkQueue(Construct):
+    """A declared queue that functions fill (`QueueSpec.producers`) and one declared function
+    consumes: SQS-managed SSE, TLS only, the declared retention, visibility (a multiple of the
+    consumer's timeout) and receives before its alarmed dead-letter queue. Producers get
+    `sqs:SendMessage` on it and its URL (`<KEY>_QUEUE_URL`); the consumer gets an event source mapping
+    with the declared batch size and concurrency, reporting partial batch failures."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, spec: QueueSpec, consumer: FunctionSpec, alerts: Alerts
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.dead_letter_queue = dead_letter_queue(
+            self,
+            "DeadLetterQueue",
+            alerts=alerts,
+            alarm_id="DeadLetterAlarm",
+            alarm_description=f"Messages of the {spec.key} queue failed for good: {spec.description} "
+            "Inspect and redrive.",
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds(consumer)),
+            retention_period=Duration.days(spec.retention_days),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=spec.max_receive_count, queue=self.dead_letter_queue
+            ),
+        )
+
+
+def consume(queue: sqs.IQueue, function: lambda_.Function, spec: QueueSpec) -> None:
+    """`function` consumes `queue` as `spec` declares: batch size, concurrency, partial failures."""
+    function.add_event_source(
+        event_sources.SqsEventSource(
+            queue,
+            batch_size=spec.batch_size,
+            report_batch_item_failures=True,
+            max_concurrency=spec.max_concurrency,
+        )
+    )
+    # SqsEventSource names its mapping after the queue's unique id (aws-lambda-event-sources).
+    mapping = function.node.find_child(f"SqsEventSource:{Names.node_unique_id(queue.node)}")
+    nag.acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination", NO_ESM_DESTINATION)

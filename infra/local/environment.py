@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import declaration
 from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
 from infra.declaration import BUCKETS, TABLES, FunctionSpec, Resources, SignIn, environment
 from infra.local import ACCOUNT_ID, CONFIGURATION_SET, LOOKUP_KEY_SECRET, REGION, ROOT, SIGNING_KEY_SECRET
@@ -38,9 +39,19 @@ def local_sign_in(base_url: str) -> SignIn:
     return SignIn(issuer=base_url + LOGIN_PATH, client_id=CONSOLE_CLIENT_ID, login_url=base_url + LOGIN_PATH)
 
 
-def local_resources(base_url: str = "http://127.0.0.1:3000") -> Resources:
+def local_queue_url(moto_url: str, name: str) -> str:
+    """The URL moto gives a queue (made at start-up; producers are told it before that)."""
+    return f"{moto_url.rstrip('/')}/{ACCOUNT_ID}/{name}"
+
+
+def local_resources(
+    base_url: str = "http://127.0.0.1:3000", moto_url: str = "http://127.0.0.1:5000"
+) -> Resources:
     names = {t.key: t.local_name for t in TABLES}
     return Resources(
+        queue_urls={
+            q.key: local_queue_url(moto_url, q.local_name) for q in declaration.QUEUES if q.source is None
+        },
         sign_in=local_sign_in(base_url),
         bucket_names={b.key: b.local_name for b in BUCKETS},
         table_names=names,
@@ -100,5 +111,7 @@ def function_environment(
     if os.environ.get("MKCPP_CALL_LOG"):  # tests: record AWS calls (infra/local/calls.py)
         env["MKCPP_CALL_LOG"] = os.environ["MKCPP_CALL_LOG"]
     # what the CDK stack gives the function, with local names and the local base URL
-    env.update(environment(spec, local_resources(base_url), config.as_environment(base_url=base_url)))
+    env.update(
+        environment(spec, local_resources(base_url, endpoints.moto), config.as_environment(base_url=base_url))
+    )
     return env

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.declaration import SES_EVENTS
+from infra.declaration import SES_EVENTS, FunctionSpec, QueueSpec, consumers_of
 from infra.local import ACCOUNT_ID, REGION
 from infra.local.functions import Console, Invocation
 
@@ -236,6 +236,53 @@ class EmailEvents:
 
     def complaint(self, to: str) -> list[str]:
         return self.publish(ses_complaint(to, self._sender))
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+
+
+class WorkQueues:
+    """The declared work queues (`QueueSpec` with producers), made in moto as declared, each polled
+    for its one consumer as Lambda's event source mapping would: what `infra.constructs.queues.
+    WorkQueue` builds in AWS. Producers already know each URL (`local_queue_url`)."""
+
+    def __init__(self, pollers: Sequence[QueuePoller]) -> None:
+        self.pollers = list(pollers)
+
+    @classmethod
+    def provision(
+        cls,
+        sqs: Any,
+        queues: Sequence[QueueSpec],
+        functions: Sequence[FunctionSpec],
+        invoke: Callable[[str, Any], Invocation],
+        console: Console,
+        expected_url: Callable[[str], str],
+    ) -> WorkQueues:
+        pollers = []
+        for spec in queues:
+            if spec.source is not None:
+                continue
+            consumers = consumers_of(spec, tuple(functions))
+            if len(consumers) != 1:
+                raise ValueError(f"the {spec.key!r} queue needs exactly one consumer, not {len(consumers)}")
+            url, arn = provision_queue(
+                sqs,
+                spec.local_name,
+                visibility_seconds=spec.visibility_timeout_seconds(consumers[0]),
+                max_receive_count=spec.max_receive_count,
+            )
+            if url != expected_url(spec.local_name):
+                raise ValueError(f"moto made {url} for {spec.key!r}; its producers were told otherwise")
+            pollers.append(
+                QueuePoller(sqs, url, arn, consumers[0].name, invoke, console, batch_size=spec.batch_size)
+            )
+        return cls(pollers)
 
     def start(self) -> None:
         for poller in self.pollers:

@@ -27,16 +27,24 @@ from zoneinfo import ZoneInfo
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import ConfigError
-from infra.declaration import FUNCTIONS, SES_EVENTS, all_routes, all_schedules, catch_all, consumers_of
+from infra.declaration import (
+    FUNCTIONS,
+    QUEUES,
+    SES_EVENTS,
+    all_routes,
+    all_schedules,
+    catch_all,
+    consumers_of,
+)
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
 from infra.local.cognito import LocalLogin, load_or_create_key
 from infra.local.cron import ExpressionError
-from infra.local.environment import deployment_config, function_environment
+from infra.local.environment import deployment_config, function_environment, local_queue_url
 from infra.local.functions import Console, Functions, Invocation
 from infra.local.gateway import Gateway, Site
 from infra.local.outbox import Outbox
-from infra.local.queues import EmailEvents, QueuePoller, provision_queue
+from infra.local.queues import EmailEvents, QueuePoller, WorkQueues, provision_queue
 from infra.local.scheduler import Scheduler
 from infra.local.services import Services, StartupError, boto_client
 from infra.local.state import ADMIN_TOKEN, JWT_KEY, StateDir, StateLocked
@@ -75,6 +83,7 @@ class LocalMode:
         self._functions: Functions | None = None
         self._scheduler: Scheduler | None = None
         self._email_events: EmailEvents | None = None
+        self._work_queues: WorkQueues | None = None
         self._app = _Pending()
         self.runtime: dict[str, Any] = {}
 
@@ -119,6 +128,14 @@ class LocalMode:
 
         tables = services.provision(config, key_secrets)
         self._email_events = self._email_event_queues(endpoints.moto, config.sender)
+        self._work_queues = WorkQueues.provision(
+            boto_client("sqs", endpoints.moto),
+            QUEUES,
+            FUNCTIONS,
+            self._invoke,
+            self.console,
+            expected_url=lambda name: local_queue_url(endpoints.moto, name),
+        )
 
         scheduler = self._scheduler
         self._app.app = Gateway(
@@ -142,6 +159,7 @@ class LocalMode:
         if options.scheduler:
             scheduler.start()
         self._email_events.start()
+        self._work_queues.start()
 
         token = mint(jwt_key, groups=[ADMIN_GROUP], sub="local-admin")
         token_file = self.state.write_private(ADMIN_TOKEN, token + "\n")
@@ -235,6 +253,7 @@ class LocalMode:
         steps: list[tuple[str, Any]] = [
             ("scheduler", self._scheduler),
             ("SQS pollers", self._email_events),
+            ("work queue pollers", self._work_queues),
             ("gateway", self._server and _GatewayStopper(self._server, self._serving is not None)),
             ("functions", self._functions),
             ("DynamoDB Local and moto", self._services),

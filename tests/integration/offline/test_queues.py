@@ -83,3 +83,42 @@ def test_a_failed_invocation_deletes_nothing() -> None:
 
     assert poller.poll_once() == 1
     assert sqs.deleted == []
+
+
+def test_declared_work_queues_are_made_as_declared_and_polled_for_their_consumer() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from infra.declaration import FunctionSpec, QueueSpec
+    from infra.local.environment import local_queue_url
+    from infra.local.queues import WorkQueues
+
+    notices = QueueSpec(key="meeting_notices", description="sketch", producers=("planner",), batch_size=7)
+    sender = FunctionSpec(
+        name="sender",
+        handler="x.sender",
+        description="sketch",
+        consumes=("meeting_notices",),
+        timeout_seconds=20,
+    )
+    seen: list[Any] = []
+
+    def invoke(name: str, event: Any) -> Invocation:
+        seen.append((name, [r["body"] for r in event["Records"]]))
+        return Invocation(True, result={"batchItemFailures": []})
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="eu-west-2")
+        base = "https://sqs.eu-west-2.amazonaws.com"
+        work = WorkQueues.provision(
+            sqs, [notices], [sender], invoke, Console(), lambda n: local_queue_url(base, n)
+        )
+        [poller] = work.pollers
+        url = local_queue_url(base, notices.local_name)
+        assert poller.queue_url == url
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["VisibilityTimeout"] == str(notices.visibility_factor * sender.timeout_seconds)
+        assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == notices.max_receive_count
+        sqs.send_message(QueueUrl=url, MessageBody="notify m-1")
+        assert poller.poll_once() == 1
+    assert seen == [("sender", ["notify m-1"])]
