@@ -288,8 +288,11 @@ class HttpApi(APIGatewayHttpResolver):
             return self._problem_page(error.status, error.title, [detail])
         return errors_body(error.status, error.field_messages, detail)
 
-    @staticmethod
-    def _bad_cursor(_: BadCursor) -> Response[Any]:
+    def _bad_cursor(self, _: BadCursor) -> Response[Any]:
+        if self._problem_page is not None and wants_html(self.current_event.raw_event):
+            return self._problem_page(
+                400, "This page link does not work", ["Go back to the first page and use its links."]
+            )
         return errors_body(400, {"cursor": "Use the `next` value from the previous page"}, "Bad cursor.")
 
     @staticmethod

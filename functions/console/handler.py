@@ -19,7 +19,7 @@ from functions.members import console_groups, console_members
 from functions.members.services import keys, member_admin
 from shared import clock
 from shared.console import session
-from shared.console.app import ConsoleApp
+from shared.console.app import CSRF_FIELD, ConsoleApp
 from shared.observability import logger, metrics, tracer
 from shared.web import html_page
 
@@ -93,6 +93,7 @@ def callback() -> Response[str]:
                 "You signed in, but your account is not an administrator's.",
                 "Ask the Secretary or the Chair to add you to the administrators.",
             ],
+            sign_out=True,
             cookies=[session.clear_sign_in_cookie(settings)],
         )
     lifetime = admin.expires - int(now.timestamp())
@@ -107,6 +108,15 @@ def callback() -> Response[str]:
     responses={303: {"description": "On to the managed login's logout, then the signed-out page"}},
 )
 def sign_out() -> Response[str]:
+    admin = app.current_admin()
+    if admin is not None and not session.csrf_ok(admin, app.form().get(CSRF_FIELD)):
+        logger.warning("console: sign-out refused without its CSRF token")
+        return app.page(
+            "message",
+            title="This form has expired",
+            status=403,
+            paragraphs=["You are still signed in. Go back, reload the page and sign out again."],
+        )
     logger.info("console: signed out")
     settings = sign_in_settings()
     return app.redirect(session.sign_out_url(settings), cookies=[session.clear_session_cookie(settings)])

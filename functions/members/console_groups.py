@@ -17,7 +17,7 @@ from shared.console.app import ACTION_LABELS, ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
 from shared.members.groups import GroupInput, GroupNotFound, GroupPatch
-from shared.members.models import normalise_email
+from shared.members.models import MemberStatus, normalise_email
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
 
@@ -161,6 +161,15 @@ def add_member(id: str) -> Response[str]:
     found = member_admin().find_by_lookup_id(lookup_id, now)
     if found is None:
         return _group_page(group_id, 400, None, {"email": "No member has this email address"})
+    if found.status is not MemberStatus.ACTIVE:
+        why = {
+            MemberStatus.PENDING: "has not confirmed their email address yet",
+            MemberStatus.UNSUBSCRIBED: "has unsubscribed",
+            MemberStatus.SUPPRESSED: "cannot be emailed at the moment (open their page to see why)",
+        }.get(found.status, "is not an active member")
+        return _group_page(
+            group_id, 409, None, {"email": f"This person {why}: only members can join a group"}
+        )
     try:
         member_admin().add_to_group(group_id, found.id, actor(router), now)
     except DomainError as refused:

@@ -8,6 +8,8 @@ a redirect to the member's page (post/redirect/get), whose banner says what happ
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,12 +23,31 @@ from shared.errors import DomainError
 from shared.forms import field_errors
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
+from shared.members.repository import MemberNotFound
 from shared.web import html_page
 
 router = ConsoleRouter()
 REMOVED = "Name removed"  # an unsubscribed member whose details went after the grace period
 PAGE_SIZE = 25
-ID_PATTERN = r"[0-9a-f-]{36}"
+MEMBER_ID = re.compile(r"^[0-9a-f-]{36}$")
+# What the console says instead of a domain error's wording for the JSON API (which names its fields).
+PLAIN = {
+    "consent_health_data_in_person": "A patient or carer role needs their agreement: tick the box once "
+    "they have told you they agree, or choose another role",
+    "email": "A member already has this email address: find them with the search",
+}
+
+
+def _member_id(value: str) -> str:
+    """A member id as the console makes them (anything else cannot exist: 404, not a database error)."""
+    if not MEMBER_ID.match(value):
+        raise MemberNotFound(value[:64])
+    return value
+
+
+def _plain(errors: Mapping[str, str]) -> dict[str, str]:
+    return {field: PLAIN.get(field, message) for field, message in errors.items()}
+
 
 STATUS_LABELS = {
     MemberStatus.PENDING: "Waiting for them to confirm",
@@ -172,7 +193,7 @@ def add_member() -> Response[str]:
     except DomainError as refused:
         if not refused.field_messages:
             raise
-        return _in_person_form(refused.status, values, dict(refused.field_messages))
+        return _in_person_form(refused.status, values, _plain(refused.field_messages))
     return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
 
 
@@ -183,6 +204,7 @@ def add_member() -> Response[str]:
     responses={200: html_page("The member's page"), 404: html_page("No such member")},
 )
 def member(id: str) -> Response[str]:
+    id = _member_id(id)
     admin = member_admin()
     detail = admin.view(id, actor(router), clock.utc_now())
     groups = {g.id: g for g in admin.groups()}
@@ -197,6 +219,8 @@ def member(id: str) -> Response[str]:
         groups=[groups.get(g) for g in detail.working_groups],
         audit=list(reversed(audit().for_target(f"MEMBER#{id}")))[:50],
         channels=CHANNEL_LABELS,
+        # until they confirm, a health-data consent would tell what role they claimed
+        consents=[c for c in detail.consents if detail.confirmed_at or c.kind != "health_data"],
         me=router.admin.sub if router.admin else "",
     )
 
@@ -224,6 +248,7 @@ EDITABLE = ("name", "phone", "postal_address", "organisation", "role")
     responses={200: html_page("The form"), 404: html_page("No such member")},
 )
 def edit_member_form(id: str) -> Response[str]:
+    id = _member_id(id)
     detail = member_admin().detail(id, clock.utc_now())
     values: dict[str, Any] = {name: getattr(detail, name) or "" for name in EDITABLE}
     values["role"] = detail.role.value if detail.role else ""
@@ -238,6 +263,7 @@ def edit_member_form(id: str) -> Response[str]:
     responses={303: {"description": "Saved"}, 400: html_page("The form, with errors")},
 )
 def edit_member(id: str) -> Response[str]:
+    id = _member_id(id)
     now = clock.utc_now()
     current = member_admin().detail(id, now)
     posted = router.form_lists()
@@ -270,7 +296,7 @@ def edit_member(id: str) -> Response[str]:
     except DomainError as refused:
         if not refused.field_messages:
             raise
-        return _edit_form(id, refused.status, values, dict(refused.field_messages))
+        return _edit_form(id, refused.status, values, _plain(refused.field_messages))
     return router.redirect(_member_url(id, "saved"))
 
 
@@ -280,6 +306,7 @@ def edit_member(id: str) -> Response[str]:
     responses={303: {"description": "Back to the member's page, saying whether it was sent"}},
 )
 def resend_confirmation(id: str) -> Response[str]:
+    id = _member_id(id)
     sent = member_admin().resend_confirmation(id, actor(router), clock.utc_now())
     return router.redirect(_member_url(id, "confirmation_sent" if sent else "confirmation_recent"))
 
@@ -290,6 +317,7 @@ def resend_confirmation(id: str) -> Response[str]:
     responses={303: {"description": "Back to the member's page, saying whether it was sent"}},
 )
 def preferences_link(id: str) -> Response[str]:
+    id = _member_id(id)
     sent = member_admin().send_preferences_link(id, actor(router), clock.utc_now())
     return router.redirect(_member_url(id, "preferences_sent" if sent else "preferences_recent"))
 
@@ -300,6 +328,7 @@ def preferences_link(id: str) -> Response[str]:
     responses={303: {"description": "Back to the member's page"}},
 )
 def lift_suppression(id: str) -> Response[str]:
+    id = _member_id(id)
     member_admin().lift_suppression(id, actor(router), clock.utc_now())
     return router.redirect(_member_url(id, "lifted"))
 
@@ -310,6 +339,7 @@ def lift_suppression(id: str) -> Response[str]:
     responses={200: {"description": "The export", "content": {"application/json": {}}}},
 )
 def export(id: str) -> Response[str]:
+    id = _member_id(id)
     data = member_admin().export(id, actor(router), clock.utc_now())
     return Response(
         200,
@@ -329,6 +359,7 @@ def export(id: str) -> Response[str]:
     responses={200: html_page("The confirmation page")},
 )
 def erase_confirm(id: str) -> Response[str]:
+    id = _member_id(id)
     detail = member_admin().detail(id, clock.utc_now())
     return router.page("erase", title=f"Erase {detail.name or REMOVED}?", member=detail)
 
@@ -339,6 +370,7 @@ def erase_confirm(id: str) -> Response[str]:
     responses={200: html_page("What was erased and what was kept")},
 )
 def erase(id: str) -> Response[str]:
+    id = _member_id(id)
     receipt = member_admin().erase(id, actor(router), clock.utc_now())
     return router.page("erased", title="The member was erased", receipt=receipt)
 

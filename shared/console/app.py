@@ -31,7 +31,10 @@ from shared.console.session import Admin, NotAnAdministrator, SessionInvalid, Si
 from shared.email.render import render_template
 from shared.observability import logger
 
-OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH})
+# Reached without a session: the sign-in callback, the signed-out page, and signing out (which
+# checks the CSRF token when there is a session to protect; signing out without one only clears
+# cookies, so someone whose session expired, or who is not an administrator, can still sign out).
+OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH, session.SIGN_OUT_PATH})
 CSRF_FIELD = "csrf_token"
 
 
@@ -171,6 +174,14 @@ class ConsoleApp(ConsolePages, HttpApi):
         referer = str((event.headers or {}).get("referer", ""))
         return urlsplit(referer).path or str(event.path)
 
+    def current_admin(self) -> Admin | None:
+        """The signed-in administrator, if the request has a good session (for the open paths)."""
+        token = session.read_cookies(self.current_event.raw_event).get(session.SESSION_COOKIE, "")
+        try:
+            return session.verify_access_token(self._settings(), token, self._key(), clock.utc_now())
+        except (SessionInvalid, NotAnAdministrator):
+            return None
+
     def _session(self, app: HttpApi, next_middleware: NextMiddleware) -> Response[Any]:
         event = self.current_event
         self.append_context(console=PageSettings(self._settings().login_url, self._context()))  # type: ignore[no-untyped-call]
@@ -193,6 +204,7 @@ class ConsoleApp(ConsolePages, HttpApi):
                     "You are signed in, but your account is not an administrator's.",
                     "Ask the Secretary or the Chair to add you to the administrators.",
                 ],
+                sign_out=True,
             )
         self.append_context(admin=admin, actor=admin.sub)  # type: ignore[no-untyped-call]
         if event.http_method == "POST" and not session.csrf_ok(admin, self.form().get(CSRF_FIELD)):

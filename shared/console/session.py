@@ -45,6 +45,7 @@ SIGN_IN_COOKIE = "mkcpp_console_sign_in"
 CONSOLE_PATH = "/console"
 CALLBACK_PATH = "/console/callback"
 SIGNED_OUT_PATH = "/console/signed-out"
+SIGN_OUT_PATH = "/console/sign-out"
 SIGN_IN = tokens.Purpose("console-sign-in", timedelta(minutes=10))
 SCOPES = "openid email"
 ALGORITHMS = ["RS256"]  # Cognito signs with RS256; anything else (HS256 with a public key, none) is forged

@@ -188,7 +188,7 @@ class NoEmail(Conflict):
 
 
 class NotInGroup(Conflict):
-    message = "Only a member of the group can lead it: add them to the group first."
+    message = "Only an active member of the group can lead it: add them to the group first."
 
 
 class NotSubscribed(Conflict):
@@ -492,6 +492,15 @@ class MemberAdmin:
     def export(self, member_id: str, actor: str, now: datetime) -> MemberExport:
         export = self._gdpr.export(member_id, now)
         self._audit.record(actor=actor, action="member.export", target=f"MEMBER#{member_id}", now=now)
+        if export.profile.get("confirmed_at") is None:
+            # As everywhere an administrator looks: an unconfirmed role, and the health-data consent
+            # that comes with a patient or carer role, are anyone's claim about the address's owner.
+            export = export.model_copy(
+                update={
+                    "profile": {**export.profile, "role": None},
+                    "consents": [c for c in export.consents if c.kind != "health_data"],
+                }
+            )
         return export
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
@@ -550,7 +559,7 @@ class MemberAdmin:
         """Mark a member of the group as its lead (None: the group has no lead)."""
         if member_id is not None:
             member = self.get(member_id, now)
-            if group_id not in member.working_groups:
+            if group_id not in member.working_groups or member.status is not MemberStatus.ACTIVE:
                 raise NotInGroup(member_id)
         group = self._groups.update(group_id, {"lead_member_id": member_id}, now)
         self._audit.record(

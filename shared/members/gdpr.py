@@ -28,8 +28,19 @@ from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberNotFound, MemberRepository
 from shared.members.suppression import Suppression, SuppressionList, suppression_key
 
-# Internal fields that are not information about the person (a single-use secret, index keys).
-_NOT_EXPORTED = {"confirm_nonce", "consents", "preferences", "working_groups", "rejoin"}
+# Internal fields that are not information about the person (a single-use secret, the keyed hash
+# that stands for the address in table keys, bookkeeping), and what has its own section.
+_NOT_EXPORTED = {
+    "confirm_nonce",
+    "consents",
+    "preferences",
+    "working_groups",
+    "rejoin",
+    "lookup_id",
+    "status_before_suppression",
+    "expires_at",
+    "version",
+}
 
 
 class GroupMembership(BaseModel):

@@ -216,7 +216,7 @@ def test_home_shows_the_counts_and_what_needs_attention(browser, ann, site):
     browser.cookies["mkcpp_console"] = mint(exp=int(site.clock.now.timestamp()) + 3600)
     page = text(browser.get("/console/").body)
     assert "1 members" in page and "1 waiting to confirm" in page
-    assert "0 unsubscribed" in page and "0 emails stopped" in page and "0 without email" in page
+    assert "0 unsubscribed" in page and "0 with emails stopped" in page and "0 without email" in page
     assert "Not confirmed after two days" in page and "Bob Jones" in page
 
 
@@ -364,3 +364,52 @@ def test_audit_trail_by_month_and_csv(browser, ann, site):
     csv = browser.get(f"/console/audit.csv?month={month}")
     assert csv.status == 200 and csv.body.startswith("\ufeffat,action,what,target,fields,administrator")
     assert "member.view,Opened the record" in csv.body
+
+
+# --- found by review ----------------------------------------------------------------------------
+
+
+def test_an_id_no_member_could_have_is_a_404_not_a_database_error(browser):
+    for path in ("/console/members/" + "a" * 2100, "/console/members/..%2Fadmin", "/console/members/x/edit"):
+        assert browser.get(path).status == 404, path
+    assert browser.get("/console/groups/" + "a" * 2100).status == 404
+
+
+def test_an_unconfirmed_sign_ups_role_claim_stays_hidden_on_their_page_and_in_the_export(browser, site):
+    sign_up(
+        site,
+        json_event(email="harold@example.org", name="Harold Neutral", role="carer", consent_health_data=True),
+    )
+    harold = next(m for m in site.members() if m["name"] == "Harold Neutral")
+    page = text(browser.get(f"/console/members/{harold['id']}").body)
+    assert "Carer" not in page and "patient or carer" not in page.replace(
+        "Consents about their role are shown once they confirm their address.", ""
+    )
+    export = browser.get(f"/console/members/{harold['id']}/export")
+    assert '"role": null' in export.body and "health_data" not in export.body
+    assert "lookup_id" not in export.body and "status_before_suppression" not in export.body
+
+
+def test_only_active_members_join_a_group_and_lead_it(browser, site):
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
+    refused = browser.post("/console/groups/patient-voice/members", {"email": "bob@example.org"})
+    assert refused.status == 409 and "has not confirmed their email address yet" in text(refused.body)
+
+
+def test_someone_who_is_not_an_administrator_can_still_sign_out(site):
+    volunteer = ConsoleBrowser(site, console.mint_with_groups(["volunteers"]))
+    page = volunteer.get("/console/")
+    assert page.status == 403 and 'action="/console/sign-out"' in page.body
+    out = volunteer.post("/console/sign-out", csrf="")
+    assert out.status == 303 and out.headers["Location"].startswith(SIGN_IN.login_url + "/logout?")
+    expired = ConsoleBrowser(site, mint(exp=1_600_000_000, iat=1_599_990_000))
+    assert expired.post("/console/sign-out", csrf="").status == 303
+    # an administrator's sign-out form still needs its token
+    admin = ConsoleBrowser(site, mint())
+    assert admin.post("/console/sign-out", csrf="wrong").status == 403
+
+
+def test_a_bad_page_link_gets_a_page_not_json(browser):
+    response = browser.get("/console/members?cursor=xyz")
+    assert response.status == 400 and "This page link does not work" in text(response.body)
