@@ -7,7 +7,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from shared.consent import Channel, Consent, consent
@@ -58,6 +57,9 @@ GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 
 def normalise_email(value: str) -> str:
     """The address as stored and as looked up: syntax-checked, no DNS look-up, lower case."""
+    # imported on the first address checked: its module compiles large regexes at import
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
