@@ -7,10 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from shared.consent import Channel, Consent, consent
 from shared.forms import FormModel
+from shared.model import Model
 from shared.text import Paragraphs, SingleLine
 
 
@@ -139,7 +140,7 @@ def consents_for(role: Role, notice_version: str, channel: Channel, now: datetim
     return [consent(kind, notice_version, channel, now) for kind in kinds]  # type: ignore[arg-type]
 
 
-class SignupAccepted(BaseModel):
+class SignupAccepted(Model):
     """The one answer to every well-formed sign-up, so nobody can learn who is a member."""
 
     status: Literal["pending_confirmation"] = "pending_confirmation"
@@ -157,12 +158,12 @@ class PreferencesForm(FormModel):
     }
 
 
-class Preferences(BaseModel):
+class Preferences(Model):
     meeting_reminders: bool = True
     newsletters: bool = False
 
 
-class Rejoin(BaseModel):
+class Rejoin(Model):
     """What an unsubscribed member sent when signing up again, held until they confirm it."""
 
     name: SingleLine = Field(min_length=1, max_length=100)
@@ -173,7 +174,7 @@ class Rejoin(BaseModel):
     consents: list[Consent] = Field(default_factory=list)
 
 
-class Member(BaseModel):
+class Member(Model):
     """A member as stored. `lookup_id` is the keyed hash of the email address; a member who takes
     part by phone or post has no email, no lookup id, and a postal address or phone instead."""
 
@@ -208,7 +209,7 @@ class Member(BaseModel):
         return self.email is not None
 
 
-class MemberSummary(BaseModel):
+class MemberSummary(Model):
     """One row of the administrators' member list."""
 
     id: str
@@ -235,7 +236,7 @@ class MemberSummary(BaseModel):
         return cls.model_validate(data)
 
 
-class MemberPage(BaseModel):
+class MemberPage(Model):
     items: list[MemberSummary]
     next: str | None = Field(description="Cursor for the next page, or null on the last page.")
 

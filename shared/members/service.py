@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, computed_field
+from pydantic import computed_field
 
 from shared import tokens
 from shared.clock import epoch, iso
@@ -47,6 +47,7 @@ from shared.members.models import (
     consents_for,
 )
 from shared.members.repository import AlreadyRegistered, MemberRepository, StaleMember
+from shared.model import Model
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
 from shared.settings import Contact
@@ -59,7 +60,7 @@ SIGNUP_IDEMPOTENCY_WINDOW = timedelta(minutes=10)
 SIGNUP_IDEMPOTENCY_PREFIX = "member-signup"
 
 
-class SignupCommand(BaseModel):
+class SignupCommand(Model):
     """The validated sign-up, as the idempotency layer sees it. Its key is the whole validated
     input (`idempotency_key`): a double click (the same input) within the window is one sign-up;
     a different submission (corrected details, a rejoin, "did it work?" with other details) runs
