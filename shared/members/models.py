@@ -196,9 +196,6 @@ class Member(Model):
     confirm_nonce: str | None = None
     rejoin: Rejoin | None = None
     status_before_suppression: MemberStatus | None = None
-    confirmation_sent_at: str | None = None
-    notice_sent_at: str | None = None
-    welcome_sent_at: str | None = None
     expires_at: int | None = None
     # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
     # that race never silently overwrite each other.
