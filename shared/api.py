@@ -21,8 +21,6 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Mapping
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -147,6 +145,9 @@ def _multipart_as_form(content_type: str, raw: bytes) -> str:
     """The text fields of a multipart/form-data body, as an urlencoded form. Files are refused."""
     if "boundary=" not in content_type.lower():
         raise BadRequestBody(400, "A multipart/form-data body needs a boundary in its Content-Type")
+    from email import policy  # the header parser loads for a multipart body only, not at import
+    from email.parser import BytesParser
+
     try:
         message = BytesParser(policy=policy.HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + raw

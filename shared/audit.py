@@ -13,16 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.clock import epoch, iso
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor, from_item, query_all, start_key, to_item
 from shared.dynamo import value as v
+from shared.model import Model
 
 RETENTION = timedelta(days=730)
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     target: str  # e.g. MEMBER#<id>, GROUP#<id>
     at: str
     id: str
@@ -31,7 +32,7 @@ class AuditEntry(BaseModel):
     fields: list[str] = Field(default_factory=list)
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     items: list[AuditEntry]
     next: str | None
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.clock import iso
+from shared.model import Model
 
 Channel = Literal["web_form", "api", "in_person"]
 ConsentKind = Literal["contact", "health_data"]
 
 
-class Consent(BaseModel):
+class Consent(Model):
     """What a person agreed to, under which privacy notice, when, and how. No IP address."""
 
     model_config = ConfigDict(frozen=True)

@@ -11,7 +11,9 @@ import types
 import typing
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+
+from shared.model import Model
 
 
 def _is_list(annotation: Any) -> bool:
@@ -23,7 +25,7 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
-class FormModel(BaseModel):
+class FormModel(Model):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
     # Friendly, actionable messages per field, shown to people (GOV.UK style: say what to do).

@@ -7,5 +7,7 @@ f-strings, and never log a name, an email address, a phone number or free text a
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Only what our code calls: AWS (botocore) and plain HTTP (httplib, the console's token exchange).
+# `patch_all` would also import whatever else is installed (requests, sqlite3) just to patch it.
+tracer = Tracer(patch_modules=("botocore", "httplib"))
 metrics = Metrics()

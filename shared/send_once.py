@@ -11,6 +11,9 @@ capability keeps a retried event, a redelivered message or a double click from s
 The claim lives in the subject's own partition (e.g. `MEMBER#<id>`), so erasing the subject erases its
 send history too, and it expires by TTL (`keep`). A lost claim race means someone else is sending:
 nothing is sent here and `send_once` returns None.
+
+When the claim belongs with another write (a new member and its first confirmation), `claim_put` is
+the claim as one `Put` of that write's TransactWriteItems, and `send_claimed` does steps 2 and 3.
 """
 
 from __future__ import annotations
@@ -48,7 +51,16 @@ class SendLedger:
         self._db = client
         self._table = table_name
 
-    def claim(self, key: SendKey, now: datetime, *, not_within: timedelta | None, keep: timedelta) -> bool:
+    def claim_put(
+        self,
+        key: SendKey,
+        now: datetime,
+        *,
+        not_within: timedelta | None = None,
+        keep: timedelta = SEND_HISTORY,
+    ) -> dict[str, Any]:
+        """The claim as PutItem arguments (also a TransactWriteItems `Put`): it fails if the claim
+        exists, or, with `not_within`, if it is younger than that."""
         condition = "attribute_not_exists(pk)"
         values: dict[str, Any] = {}
         if not_within is not None:
@@ -60,10 +72,13 @@ class SendLedger:
                 {"entity": "sent", "kind": key.kind, "sent_at": iso(now), "expires_at": epoch(now + keep)}
             ),
         }
-        kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        put: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         if values:
-            kwargs["ExpressionAttributeValues"] = values
-        return write_if(self._db.put_item, **kwargs)
+            put["ExpressionAttributeValues"] = values
+        return put
+
+    def claim(self, key: SendKey, now: datetime, *, not_within: timedelta | None, keep: timedelta) -> bool:
+        return write_if(self._db.put_item, **self.claim_put(key, now, not_within=not_within, keep=keep))
 
     def claimed(self, key: SendKey) -> bool:
         """Whether `key` was claimed (sent, or being sent) and the claim has not lapsed."""
@@ -92,6 +107,11 @@ class SendLedger:
         """`send()`'s result, or None when it was already sent (or is being sent) under this key."""
         if not self.claim(key, now, not_within=not_within, keep=keep):
             return None
+        return self.send_claimed(key, send, now)
+
+    def send_claimed(self, key: SendKey, send: Callable[[], T], now: datetime) -> T:
+        """`send()`'s result, for a claim this request already wrote at `now` (see `claim_put`);
+        the claim is released if sending fails, so a retry can send."""
         try:
             return send()
         except BaseException:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+
+from shared.model import Model
 
 
 def _comma_list(value: Any) -> Any:
@@ -20,7 +22,7 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
-class FunctionSettings(BaseModel):
+class FunctionSettings(Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 

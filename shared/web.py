@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from shared.email.render import render_page
+from shared.model import Model
 
 # Pages carry tokens in their URL: never leak them in a Referer, never cache them, never frame them.
 PAGE_HEADERS = {
@@ -54,12 +55,12 @@ def json_body(status: int, data: BaseModel | Mapping[str, Any]) -> Response[Any]
     )
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """The JSON error shape of the whole API: what went wrong, and each bad field."""
 
     message: str

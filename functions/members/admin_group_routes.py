@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from functions.members.services import audit, member_admin
 from shared import clock
@@ -16,6 +16,7 @@ from shared.audit import AuditPage
 from shared.forms import FormModel
 from shared.members.admin import MemberDetail
 from shared.members.groups import GroupInput, GroupPatch, WorkingGroup
+from shared.model import Model
 from shared.web import error_response, json_response
 
 router = Router()
@@ -25,7 +26,7 @@ COMMON = {401: error_response("No token"), 403: error_response("Not an administr
 NOT_FOUND = {404: error_response("No such group or member"), **COMMON}
 
 
-class Groups(BaseModel):
+class Groups(Model):
     items: list[WorkingGroup]
 
 

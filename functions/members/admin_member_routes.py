@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel
 
 from functions.members.services import member_admin
 from shared import clock
@@ -15,6 +14,7 @@ from shared.api import actor
 from shared.members.admin import InPersonMember, MemberDetail, MemberPatch
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
+from shared.model import Model
 from shared.web import error_response, json_response
 
 router = Router()
@@ -23,11 +23,11 @@ COMMON = {401: error_response("No token"), 403: error_response("Not an administr
 NOT_FOUND = {404: error_response("No such member"), **COMMON}
 
 
-class Sent(BaseModel):
+class Sent(Model):
     sent: bool
 
 
-class OfflineMembers(BaseModel):
+class OfflineMembers(Model):
     """Members without email: the Secretary phones or posts to them."""
 
     items: list[MemberSummary]

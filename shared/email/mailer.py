@@ -8,16 +8,18 @@ with the SES configuration set so bounces and complaints come back to us.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from shared.email.render import RenderedEmail
 from shared.errors import Unavailable
 from shared.observability import logger
+
+if TYPE_CHECKING:  # the email package's header parser loads on the first email built, not at import
+    from email.message import EmailMessage
+    from email.policy import EmailPolicy
 
 
 class EmailNotSent(Unavailable):
@@ -46,13 +48,20 @@ class OutgoingEmail:
     attachments: tuple[Attachment, ...] = field(default=())
 
 
-# Header lines up to RFC 5322's 998 characters: a List-Unsubscribe URL must stay one plain `<url>`,
-# which the default 78-character folding would turn into unreadable encoded words.
-MIME_POLICY = policy.SMTP.clone(max_line_length=998)
+@cache
+def mime_policy() -> EmailPolicy[EmailMessage]:
+    """Header lines up to RFC 5322's 998 characters: a List-Unsubscribe URL must stay one plain
+    `<url>`, which the default 78-character folding would turn into unreadable encoded words."""
+    from email import policy
+
+    return policy.SMTP.clone(max_line_length=998)
 
 
 def build_mime(email: OutgoingEmail, sender: str, reply_to: str) -> EmailMessage:
-    message = EmailMessage(policy=MIME_POLICY)
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    message = EmailMessage(policy=mime_policy())
     message["From"] = sender
     message["To"] = email.to
     message["Reply-To"] = reply_to

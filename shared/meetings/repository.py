@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared.clock import iso
 from shared.dynamo import from_item
 from shared.dynamo import value as v
+from shared.model import Model
 
 PUBLIC_LISTING = "public"
 
 
-class MeetingSummary(BaseModel):
+class MeetingSummary(Model):
     id: str
     title: str
     starts_at: str  # ISO 8601, UTC

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from shared.audit import AuditTrail
 from shared.clock import iso
@@ -45,6 +45,7 @@ from shared.members.models import (
 from shared.members.repository import Change, MemberRepository
 from shared.members.service import Membership, check_notice
 from shared.members.suppression import Suppression, SuppressionList
+from shared.model import Model
 from shared.text import Paragraphs, SingleLine
 
 _PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
@@ -159,7 +160,7 @@ class MemberDetail(MemberSummary):
     suppression: Suppression | None = None
 
 
-class AtAGlance(BaseModel):
+class AtAGlance(Model):
     """The console's home page: how many members there are, and who needs the Secretary."""
 
     counts: dict[MemberStatus, int]

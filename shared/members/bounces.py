@@ -12,14 +12,15 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
+from shared.model import Model
 from shared.observability import logger
 
 
-class _Lenient(BaseModel):
+class _Lenient(Model):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
@@ -67,7 +68,7 @@ def parse_sqs_body(body: str) -> SesEvent:
     return SesEvent.model_validate(data)
 
 
-class SuppressionOutcome(BaseModel):
+class SuppressionOutcome(Model):
     newly_suppressed: list[str] = Field(default_factory=list)  # lookup ids
     # every recipient that is suppressed after this event, newly or already: a retried event whose
     # first attempt suppressed the address but failed before marking the member must still mark it

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.audit import AuditEntry, AuditTrail
 from shared.clock import iso
@@ -27,6 +27,7 @@ from shared.members.groups import GroupRepository
 from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberNotFound, MemberRepository
 from shared.members.suppression import Suppression, SuppressionList, suppression_key
+from shared.model import Model
 
 # Internal fields that are not information about the person (a single-use secret, the keyed hash
 # that stands for the address in table keys, bookkeeping), and what has its own section.
@@ -43,12 +44,12 @@ _NOT_EXPORTED = {
 }
 
 
-class GroupMembership(BaseModel):
+class GroupMembership(Model):
     id: str
     name: str | None
 
 
-class MemberExport(BaseModel):
+class MemberExport(Model):
     """Everything held about one member, for a subject access request."""
 
     exported_at: str
@@ -62,7 +63,7 @@ class MemberExport(BaseModel):
     audit: list[AuditEntry] = Field(description="Administrators' changes to their record")
 
 
-class ErasureReceipt(BaseModel):
+class ErasureReceipt(Model):
     member_id: str
     erased_at: str
     items_deleted: int

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from shared.clock import iso
 from shared.dynamo import from_item, query_all, to_item, version_condition, write_if
@@ -23,6 +23,7 @@ from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
 from shared.members.models import GroupId
+from shared.model import Model
 from shared.observability import logger, metrics
 from shared.text import Paragraphs, SingleLine
 
@@ -35,7 +36,7 @@ class GroupStatus(StrEnum):
     CLOSED = "closed"
 
 
-class WorkingGroup(BaseModel):
+class WorkingGroup(Model):
     """A working group as stored: every write validates it again, so it always renders."""
 
     id: GroupId

@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from shared.consent import Channel, Consent, consent
 from shared.forms import FormModel
+from shared.model import Model
 from shared.text import Paragraphs, SingleLine
 
 
@@ -67,6 +67,9 @@ GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 
 def normalise_email(value: str) -> str:
     """The address as stored and as looked up: syntax-checked, no DNS look-up, lower case."""
+    # imported on the first address checked: its module compiles large regexes at import
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -146,7 +149,7 @@ def consents_for(role: Role, notice_version: str, channel: Channel, now: datetim
     return [consent(kind, notice_version, channel, now) for kind in kinds]  # type: ignore[arg-type]
 
 
-class SignupAccepted(BaseModel):
+class SignupAccepted(Model):
     """The one answer to every well-formed sign-up, so nobody can learn who is a member."""
 
     status: Literal["pending_confirmation"] = "pending_confirmation"
@@ -201,12 +204,12 @@ class PreferencesForm(FormModel):
         return {k: getattr(self, k) for k in ("name", "phone", "organisation") if k in self.model_fields_set}
 
 
-class Preferences(BaseModel):
+class Preferences(Model):
     meeting_reminders: bool = True
     newsletters: bool = False
 
 
-class Rejoin(BaseModel):
+class Rejoin(Model):
     """What an unsubscribed member sent when signing up again, held until they confirm it."""
 
     name: SingleLine = Field(min_length=1, max_length=100)
@@ -217,7 +220,7 @@ class Rejoin(BaseModel):
     consents: list[Consent] = Field(default_factory=list)
 
 
-class Member(BaseModel):
+class Member(Model):
     """A member as stored. `lookup_id` is the keyed hash of the email address; a member who takes
     part by phone or post has no email, no lookup id, and a postal address or phone instead."""
 
@@ -241,9 +244,6 @@ class Member(BaseModel):
     confirm_nonce: str | None = None
     rejoin: Rejoin | None = None
     status_before_suppression: MemberStatus | None = None
-    confirmation_sent_at: str | None = None
-    notice_sent_at: str | None = None
-    welcome_sent_at: str | None = None
     expires_at: int | None = None
     profile_removed_at: str | None = None
     # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
@@ -303,7 +303,7 @@ def withdraw_health_consent(
     return changes
 
 
-class MemberSummary(BaseModel):
+class MemberSummary(Model):
     """One row of the administrators' member list."""
 
     id: str
@@ -330,7 +330,7 @@ class MemberSummary(BaseModel):
         return cls.model_validate(data)
 
 
-class MemberPage(BaseModel):
+class MemberPage(Model):
     items: list[MemberSummary]
     next: str | None = Field(description="Cursor for the next page, or null on the last page.")
 

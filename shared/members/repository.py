@@ -232,8 +232,9 @@ class MemberRepository:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def create_pending(self, member: Member, now: datetime) -> None:
-        """Store a new pending member and claim its address, atomically."""
+    def create_pending(self, member: Member, now: datetime, also: dict[str, Any] | None = None) -> None:
+        """Store a new pending member and claim its address, atomically; `also` is one more `Put`
+        for the same transaction (the send-once claim of its first confirmation email)."""
         assert member.lookup_id and member.expires_at
         profile = _item(member, version=1)
         pointer = {
@@ -260,21 +261,17 @@ class MemberRepository:
                         "ExpressionAttributeValues": {":now": v(epoch(now))},
                     }
                 },
+                *([{"Put": also}] if also else []),
             ],
         )
 
-    def replace_pending(self, member: Member, expected_sent_at: str | None) -> None:
+    def replace_pending(self, member: Member) -> None:
         """Overwrite a pending sign-up with newer details, if nobody else changed it meanwhile."""
         item = _item(member, version=member.version + 1)
         locked, values = version_condition(member.version)
-        condition = f"({locked}) AND #s IN (:pending, :legacy_pending) AND "
+        condition = f"({locked}) AND #s IN (:pending, :legacy_pending)"
         values[":pending"] = v(MemberStatus.PENDING.value)
         values[":legacy_pending"] = v(LEGACY_PENDING)
-        if expected_sent_at is None:
-            condition += "attribute_not_exists(confirmation_sent_at)"
-        else:
-            condition += "confirmation_sent_at = :sent"
-            values[":sent"] = v(expected_sent_at)
         self._conditional(
             self._db.put_item,
             TableName=self._table,
@@ -284,33 +281,10 @@ class MemberRepository:
             ExpressionAttributeValues=values,
         )
 
-    def set_timestamp(self, member_id: str, field: str, at: str | None, expected: str | None) -> None:
-        """Set (or clear, with at=None) a *_sent_at field, if it still holds `expected`."""
-        names = {"#f": field}
-        values: dict[str, Any] = {}
-        if expected is None:
-            condition = "attribute_exists(pk) AND attribute_not_exists(#f)"
-        else:
-            condition = "#f = :expected"
-            values[":expected"] = v(expected)
-        values[":one"] = v(1)
-        if at is None:
-            update = "REMOVE #f ADD version :one"
-        else:
-            update = "SET #f = :at ADD version :one"
-            values[":at"] = v(at)
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": member_key(member_id),
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-        }
-        kwargs["ExpressionAttributeValues"] = values
-        self._conditional(self._db.update_item, **kwargs)
-
-    def activate(self, member: Member, nonce: str, confirmed_at: str) -> None:
-        """pending -> active, once: the nonce is consumed, and both items stop expiring."""
+    def activate(self, member: Member, nonce: str, confirmed_at: str, also: dict[str, Any]) -> None:
+        """pending -> active, once: the nonce is consumed, and both items stop expiring. `also` is
+        one more `Put` for the same transaction: the send-once claim of the welcome email, so a
+        confirmation and its one welcome are claimed together."""
         assert member.lookup_id
         self._conditional(
             self._db.transact_write_items,
@@ -319,9 +293,8 @@ class MemberRepository:
                     "Update": {
                         "TableName": self._table,
                         "Key": member_key(member.id),
-                        # welcome_sent_at is claimed here too: exactly one welcome email
                         # the role joins the by_role index only now, confirmed by the address's owner
-                        "UpdateExpression": "SET #s = :active, confirmed_at = :at, welcome_sent_at = :at, "
+                        "UpdateExpression": "SET #s = :active, confirmed_at = :at, "
                         "#r = :role REMOVE expires_at, confirm_nonce, pending_role ADD version :one",
                         "ConditionExpression": "#s IN (:pending, :legacy_pending) AND confirm_nonce = :nonce",
                         "ExpressionAttributeNames": {"#s": "status", "#r": "role"},
@@ -350,6 +323,7 @@ class MemberRepository:
                     {"Put": {"TableName": self._table, "Item": _group_membership_item(member, g)}}
                     for g in member.working_groups
                 ],
+                {"Put": also},
             ],
         )
 

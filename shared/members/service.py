@@ -6,13 +6,15 @@ Rules that protect people:
 - A known address never changes status from a sign-up: a confirmed member is told they are already
   a member; nothing about them changes.
 - At most one email per address per purpose every 10 minutes, however often the form is sent.
-- Every "send once" is claimed with a conditional write *before* sending, and released if SES
-  fails, so a retry neither sends twice nor loses the email.
+- Every email is sent once through the send ledger (`shared.send_once`): a (member, kind,
+  occurrence) claim is written *before* sending and released if SES fails, so a retried or
+  duplicated request neither sends twice nor loses the email. The confirmation and the
+  already-a-member notice are claimed with `not_within` 10 minutes; the welcome once per
+  confirmation (its occurrence is the confirmation's time).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import uuid
@@ -23,11 +25,11 @@ from enum import StrEnum
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, computed_field
+from pydantic import computed_field
 
 from shared import tokens
 from shared.clock import epoch, iso
-from shared.email.mailer import EmailNotSent, Mailer, OutgoingEmail
+from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import DomainError
 from shared.keys import Keys
@@ -47,19 +49,21 @@ from shared.members.models import (
     consents_for,
 )
 from shared.members.repository import AlreadyRegistered, MemberRepository, StaleMember
+from shared.model import Model
 from shared.observability import logger, metrics
-from shared.send_once import SendKey, SendLedger
+from shared.send_once import SEND_HISTORY, SendKey, SendLedger
 from shared.settings import Contact
 from shared.timefmt import meeting_when
 
 RESEND_INTERVAL = timedelta(minutes=10)
+CONFIRM_EMAIL, NOTICE_EMAIL, WELCOME_EMAIL = "confirm", "already_member", "welcome"
 PENDING_LIFETIME = timedelta(days=7)
 # a repeated identical sign-up within this window is absorbed (Powertools idempotency)
 SIGNUP_IDEMPOTENCY_WINDOW = timedelta(minutes=10)
 SIGNUP_IDEMPOTENCY_PREFIX = "member-signup"
 
 
-class SignupCommand(BaseModel):
+class SignupCommand(Model):
     """The validated sign-up, as the idempotency layer sees it. Its key is the whole validated
     input (`idempotency_key`): a double click (the same input) within the window is one sign-up;
     a different submission (corrected details, a rejoin, "did it work?" with other details) runs
@@ -242,19 +246,16 @@ class Membership:
 
     def _create(self, command: SignupCommand, now: datetime) -> None:
         member = self._new_pending(command.lookup_id, command.form.email, self._details(command, now), now)
+        key = _confirm_key(member)
         try:
-            self._repo.create_pending(member, now)
+            # the member and the claim of its first confirmation email, in one transaction
+            self._repo.create_pending(member, now, also=self.ledger.claim_put(key, now))
         except AlreadyRegistered:
             logger.info("sign-up raced another for the same address; the first one wins")
             return
         logger.info("pending member created", extra={"member_id": member.id})
-        self._send_claimed(
-            member,
-            "confirmation_sent_at",
-            None,
-            now,
-            self._confirmation(member, now),
-            suppression_checked=True,
+        self.ledger.send_claimed(
+            key, lambda: self._send(self._confirmation(member, now), suppression_checked=True), now
         )
 
     @staticmethod
@@ -266,7 +267,6 @@ class Membership:
             created_at=iso(now),
             lookup_id=lookup_id,
             confirm_nonce=secrets.token_urlsafe(16),
-            confirmation_sent_at=iso(now),  # claimed now; released if SES fails
             expires_at=epoch(now + PENDING_LIFETIME),
             **details,
         )
@@ -284,33 +284,28 @@ class Membership:
             "consents": consents,
         }
         member = self._new_pending(lookup_id, form.email, details, now)
-        self._repo.create_pending(member, now)  # AlreadyRegistered: the caller says who holds it
-        self._send_claimed(member, "confirmation_sent_at", None, now, self._confirmation(member, now))
+        key = _confirm_key(member)
+        # AlreadyRegistered: the caller says who holds the address
+        self._repo.create_pending(member, now, also=self.ledger.claim_put(key, now))
+        self.ledger.send_claimed(key, lambda: self._send(self._confirmation(member, now)), now)
         return member
 
     def _resubmit(self, member: Member, command: SignupCommand, now: datetime) -> None:
         """The same address again, still unconfirmed: keep the newest details, and re-send the
         confirmation if the last one went out more than 10 minutes ago."""
-        previous = member.confirmation_sent_at
-        due = _due(previous, now)
         updated = member.model_copy(update=self._details(command, now))
-        if due:
-            updated = updated.model_copy(update={"confirmation_sent_at": iso(now)})
         try:
-            self._repo.replace_pending(updated, expected_sent_at=previous)
+            self._repo.replace_pending(updated)
         except StaleMember:
             logger.info("pending sign-up changed concurrently; leaving it to the other request")
             return
-        if due:
-            self._send_claimed(
-                updated,
-                "confirmation_sent_at",
-                previous,
-                now,
-                self._confirmation(updated, now),
-                suppression_checked=True,
-            )
-        else:
+        sent = self.ledger.send_once(
+            _confirm_key(updated),
+            lambda: self._send(self._confirmation(updated, now), suppression_checked=True),
+            now,
+            not_within=RESEND_INTERVAL,
+        )
+        if sent is None:
             logger.info(
                 "confirmation not re-sent: sent less than 10 minutes ago", extra={"member_id": member.id}
             )
@@ -318,8 +313,9 @@ class Membership:
     def _request_rejoin(self, member: Member, command: SignupCommand, now: datetime) -> None:
         """An unsubscribed address signs up again. Their status does not change: the new details wait
         beside it until the address's owner confirms from the email (a fresh opt-in)."""
-        previous = member.confirmation_sent_at
-        if not _due(previous, now):
+        key = _confirm_key(member)
+        # claimed first: within 10 minutes of the last confirmation, nothing changes and nothing is sent
+        if not self.ledger.claim(key, now, not_within=RESEND_INTERVAL, keep=SEND_HISTORY):
             logger.info("rejoin confirmation not re-sent: sent recently", extra={"member_id": member.id})
             return
         details = self._details(command, now)
@@ -327,7 +323,6 @@ class Membership:
             update={
                 "rejoin": Rejoin(**details),
                 "confirm_nonce": secrets.token_urlsafe(16),
-                "confirmation_sent_at": iso(now),
                 # a removed profile no longer holds the address: the confirmation goes to the address
                 # that was typed, which is the one its keyed lookup id was found by
                 "email": member.email or command.form.email,
@@ -336,22 +331,22 @@ class Membership:
         try:
             self._repo.save(claimed, expected_status=MemberStatus.UNSUBSCRIBED)
         except StaleMember:
+            self.ledger.release(key, now)
             return
         logger.info("rejoin requested", extra={"member_id": member.id})
-        self._send_claimed(claimed, "confirmation_sent_at", previous, now, self._confirmation(claimed, now))
+        self.ledger.send_claimed(key, lambda: self._send(self._confirmation(claimed, now)), now)
 
     def resend_confirmation(self, member: Member, now: datetime) -> bool:
         """For an administrator: send the pending confirmation again (at most every 10 minutes)."""
-        previous = member.confirmation_sent_at
-        if not _due(previous, now) or not member.confirm_nonce:
+        if not member.confirm_nonce:
             return False
-        try:
-            self._repo.set_timestamp(member.id, "confirmation_sent_at", iso(now), expected=previous)
-        except StaleMember:
-            return False
-        return self._send_claimed(
-            member, "confirmation_sent_at", previous, now, self._confirmation(member, now)
+        sent = self.ledger.send_once(
+            _confirm_key(member),
+            lambda: self._send(self._confirmation(member, now)),
+            now,
+            not_within=RESEND_INTERVAL,
         )
+        return bool(sent)
 
     def send_preferences_link(self, member: Member, now: datetime) -> bool:
         """Email a fresh preferences link (at most every 10 minutes)."""
@@ -377,15 +372,7 @@ class Membership:
         return bool(sent)
 
     def _tell_already_member(self, member: Member, now: datetime) -> None:
-        previous = member.notice_sent_at
-        if not _due(previous, now):
-            logger.info("already-a-member notice not re-sent: sent recently", extra={"member_id": member.id})
-            return
         if not member.email:
-            return
-        try:
-            self._repo.set_timestamp(member.id, "notice_sent_at", iso(now), expected=previous)
-        except StaleMember:
             return
         content = render_email(
             "already_member",
@@ -395,8 +382,15 @@ class Membership:
             preferences_url=self.links.preferences(member.id, now),
             signup_url=self.links.signup(),
         )
-        email = OutgoingEmail(member.email, content, "already_member", self.links.unsubscribe(member.id, now))
-        self._send_claimed(member, "notice_sent_at", previous, now, email)
+        email = OutgoingEmail(member.email, content, NOTICE_EMAIL, self.links.unsubscribe(member.id, now))
+        sent = self.ledger.send_once(
+            SendKey(f"MEMBER#{member.id}", NOTICE_EMAIL),
+            lambda: self._send(email),
+            now,
+            not_within=RESEND_INTERVAL,
+        )
+        if sent is None:
+            logger.info("already-a-member notice not re-sent: sent recently", extra={"member_id": member.id})
 
     def _confirmation(self, member: Member, now: datetime) -> OutgoingEmail:
         content = render_email(
@@ -409,27 +403,16 @@ class Membership:
             confirm_url=self.links.confirm(member, now),
             hours=int(purposes.CONFIRM.lifetime.total_seconds() // 3600),
         )
-        return OutgoingEmail(member.email or "", content, "confirm", self.links.unsubscribe(member.id, now))
+        return OutgoingEmail(
+            member.email or "", content, CONFIRM_EMAIL, self.links.unsubscribe(member.id, now)
+        )
 
-    def _send_claimed(
-        self,
-        member: Member,
-        field: str,
-        previous: str | None,
-        now: datetime,
-        email: OutgoingEmail,
-        suppression_checked: bool = False,
-    ) -> bool:
-        """Send an email whose `field` timestamp was already claimed; release the claim on failure.
-        Returns False when the address is suppressed (nothing sent, and nothing to retry).
-        `suppression_checked`: this request already read the address's suppression entry (sign-up
-        reads it with the pointer), so the mailer need not read it again."""
-        try:
-            sent = self._mailer.send(email, suppression_checked=suppression_checked)
-        except EmailNotSent:
-            with contextlib.suppress(StaleMember):
-                self._repo.set_timestamp(member.id, field, previous, expected=iso(now))
-            raise
+    def _send(self, email: OutgoingEmail, suppression_checked: bool = False) -> bool:
+        """Send one email (its send-once claim already written). False when the address is
+        suppressed: nothing was sent, and there is nothing to retry. `suppression_checked`: this
+        request already read the address's suppression entry (sign-up reads it with the pointer),
+        so the mailer need not read it again."""
+        sent = self._mailer.send(email, suppression_checked=suppression_checked)
         if sent is not None:
             metrics.add_metric(name=f"EmailSent_{email.kind}", unit="Count", value=1)
         return sent is not None
@@ -444,14 +427,16 @@ class Membership:
         if member.status is MemberStatus.PENDING:
             if member.confirm_nonce != claims.nonce:
                 raise tokens.TokenInvalid("nonce does not match")
+            key = _welcome_key(member.id, iso(now))
             try:
-                self._repo.activate(member, claims.nonce, iso(now))
+                # the confirmation and the claim of its one welcome email, in one transaction
+                self._repo.activate(member, claims.nonce, iso(now), also=self.ledger.claim_put(key, now))
             except StaleMember:
                 # a double click: the other request confirmed them a moment ago
                 return ConfirmOutcome.ALREADY_CONFIRMED
             logger.info("member confirmed", extra={"member_id": member.id})
             metrics.add_metric(name="MemberConfirmed", unit="Count", value=1)
-            self._welcome(member, previous=None, now=now)
+            self.ledger.send_claimed(key, lambda: self._welcome(member, now), now)
             return ConfirmOutcome.CONFIRMED
         if (
             member.status is MemberStatus.UNSUBSCRIBED
@@ -460,13 +445,11 @@ class Membership:
         ):
             return self._rejoin(member, now)
         if member.status is MemberStatus.ACTIVE:
-            if member.welcome_sent_at is None:
-                # confirmed earlier but the welcome email failed: this replay sends it
-                try:
-                    self._repo.set_timestamp(member.id, "welcome_sent_at", iso(now), expected=None)
-                except StaleMember:
-                    return ConfirmOutcome.ALREADY_CONFIRMED
-                self._welcome(member, previous=None, now=now)
+            if member.confirmed_at is not None:
+                # confirmed earlier: sends the welcome only if that one failed (its claim released)
+                self.ledger.send_once(
+                    _welcome_key(member.id, member.confirmed_at), lambda: self._welcome(member, now), now
+                )
             return ConfirmOutcome.ALREADY_CONFIRMED
         raise LinkNoLongerValid
 
@@ -484,7 +467,6 @@ class Membership:
             "confirm_nonce": None,
             "profile_removed_at": None,
             "preferences": Preferences(),
-            "welcome_sent_at": iso(now),
         }
         try:
             rejoined = self._repo.write_profile(member, rejoin.working_groups, changes=changes)
@@ -492,10 +474,10 @@ class Membership:
             return ConfirmOutcome.ALREADY_CONFIRMED
         logger.info("member rejoined", extra={"member_id": member.id})
         metrics.add_metric(name="MemberRejoined", unit="Count", value=1)
-        self._welcome(rejoined, previous=None, now=now)
+        self.ledger.send_once(_welcome_key(member.id, iso(now)), lambda: self._welcome(rejoined, now), now)
         return ConfirmOutcome.CONFIRMED
 
-    def _welcome(self, member: Member, previous: str | None, now: datetime) -> None:
+    def _welcome(self, member: Member, now: datetime) -> bool:
         meeting = self._meetings.next_public(now)
         content = render_email(
             "welcome",
@@ -509,10 +491,17 @@ class Membership:
             preferences_url=self.links.preferences(member.id, now),
             unsubscribe_url=self.links.unsubscribe(member.id, now),
         )
-        email = OutgoingEmail(member.email or "", content, "welcome", self.links.unsubscribe(member.id, now))
-        self._send_claimed(member, "welcome_sent_at", previous, now, email)
+        email = OutgoingEmail(
+            member.email or "", content, WELCOME_EMAIL, self.links.unsubscribe(member.id, now)
+        )
+        return self._send(email)
 
 
-def _due(previous: str | None, now: datetime) -> bool:
-    """At most one email of a kind every 10 minutes."""
-    return previous is None or previous <= iso(now - RESEND_INTERVAL)
+def _confirm_key(member: Member) -> SendKey:
+    """Any confirmation of this member (sign-up, re-sent, rejoin): at most one every 10 minutes."""
+    return SendKey(f"MEMBER#{member.id}", CONFIRM_EMAIL)
+
+
+def _welcome_key(member_id: str, confirmed_at: str) -> SendKey:
+    """The welcome of one confirmation (its time): exactly one per confirmation."""
+    return SendKey(f"MEMBER#{member_id}", WELCOME_EMAIL, confirmed_at)

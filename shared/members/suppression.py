@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.clock import epoch, iso
 from shared.dynamo import from_item, to_item, write_if
 from shared.dynamo import value as v
 from shared.keys import Keys
 from shared.members.models import normalise_email
+from shared.model import Model
 
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW = timedelta(days=30)
@@ -29,12 +30,12 @@ SK = "SUPPRESSION"
 Reason = Literal["hard_bounce", "complaint", "soft_bounces"]
 
 
-class SoftBounce(BaseModel):
+class SoftBounce(Model):
     at: str
     message_id: str
 
 
-class Suppression(BaseModel):
+class Suppression(Model):
     lookup_id: str
     suppressed: bool = False
     reason: Reason | None = None

@@ -30,9 +30,12 @@ RETENTION_ACTOR = "retention"
 
 
 def rejoin_in_progress(member: Member, now: datetime) -> bool:
-    """A rejoin confirmation went out and its link still works: the owner may be about to confirm."""
-    sent = member.confirmation_sent_at
-    return member.rejoin is not None and sent is not None and sent > iso(now - purposes.CONFIRM.lifetime)
+    """A rejoin was asked for recently enough that its confirmation link still works: the owner may be
+    about to confirm. (Its consents are recorded when it is asked for, with the confirmation sent.)"""
+    if member.rejoin is None or not member.rejoin.consents:
+        return False
+    asked = max(c.at for c in member.rejoin.consents)
+    return asked > iso(now - purposes.CONFIRM.lifetime)
 
 
 def lapsed(member: Member, now: datetime, grace: timedelta) -> bool:

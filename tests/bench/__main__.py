@@ -38,6 +38,7 @@ HANDLERS = {
     "members_admin": ("functions.members.admin", ("dynamodb", "sesv2", "secretsmanager")),
     "member_bounces": ("functions.members.bounces", ("dynamodb", "secretsmanager")),
     "docs": ("functions.docs.handler", ()),
+    "console": ("functions.console.handler", ("dynamodb", "sesv2", "secretsmanager")),
 }
 
 

@@ -212,17 +212,13 @@ def member_items(
         "consents": Membership.consents(role, NOTICE_VERSION, "web_form", created),
         "preferences": Preferences(meeting_reminders=rng.random() < 0.8, newsletters=rng.random() < 0.4),
         "lookup_id": keys.email_lookup_id(email),
-        "confirmation_sent_at": iso(created),
-        "welcome_sent_at": iso(created + timedelta(hours=1)),
     }
     if status is MemberStatus.PENDING:
         created = now - timedelta(days=rng.randint(0, 5), seconds=rng.randint(0, 86_399))
         fields.update(
             created_at=iso(created),
             confirmed_at=None,
-            welcome_sent_at=None,
             confirm_nonce=uuid.UUID(int=rng.getrandbits(128)).hex,
-            confirmation_sent_at=iso(created),
             expires_at=epoch(created + PENDING_LIFETIME),
         )
     elif status is MemberStatus.UNSUBSCRIBED:

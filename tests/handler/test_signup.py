@@ -409,3 +409,88 @@ def test_no_name_email_or_phone_reaches_the_logs(aws, capsys, caplog):
         assert secret not in everything, f"{secret!r} leaked into the logs"
     # nor anything that says she is a patient (health data: logs outlive erasure by 90 days)
     assert "patient" not in everything and '"role"' not in everything
+
+
+# --- send once (shared.send_once): one ledger claim per email, released when SES fails -----------
+
+
+def sent_claims(aws, kind):
+    return [i for i in aws.items("members") if i["sk"].startswith(f"SENT#{kind}#")]
+
+
+def test_a_retried_or_duplicated_confirmation_sends_one_welcome(aws):
+    # Given Ann signed up
+    sign_up(aws)
+    event = confirm_event(aws.sent()[0].token("/members/confirm"))
+
+    # When the same confirmation event arrives three times (a retry, a duplicate, a later click)
+    responses = [aws.invoke("members_public", event) for _ in range(3)]
+    aws.clock.advance(minutes=30)
+    responses.append(aws.invoke("members_public", event))
+
+    # Then she is confirmed and has exactly one welcome, claimed once in the ledger
+    assert [r["statusCode"] for r in responses] == [200, 200, 200, 200]
+    assert [m.subject.split()[0] for m in aws.sent()] == ["Confirm", "Welcome"]
+    assert len(sent_claims(aws, "welcome")) == 1
+
+
+def test_a_sign_up_event_delivered_again_after_the_idempotency_window_sends_one_confirmation(aws):
+    # Given Ann's sign-up was handled and its idempotency record is gone
+    sign_up(aws)
+    aws.clear_idempotency()
+
+    # When the very same event is handled again a minute later
+    aws.clock.advance(minutes=1)
+    assert sign_up(aws)["statusCode"] == 202
+
+    # Then the ledger's claim (at most one confirmation every 10 minutes) keeps it to one email
+    assert len(aws.sent()) == 1
+    assert len(sent_claims(aws, "confirm")) == 1
+
+
+def test_a_failed_resend_of_the_confirmation_can_be_retried_at_once(aws, monkeypatch):
+    from shared.email.mailer import EmailNotSent, Mailer
+
+    # Given a pending sign-up whose confirmation went out 11 minutes ago
+    sign_up(aws, json_event())
+    member_id = aws.members()[0]["id"]
+    aws.clock.advance(minutes=11)
+
+    # When an administrator resends it and SES fails
+    real_send = Mailer.send
+    monkeypatch.setattr(
+        Mailer, "send", lambda self, email, **options: (_ for _ in ()).throw(EmailNotSent("Throttling"))
+    )
+    assert aws.admin("POST", f"/admin/members/{member_id}/resend-confirmation").status == 503
+
+    # Then the claim was released: trying again straight away sends it, and only once
+    monkeypatch.setattr(Mailer, "send", real_send)
+    assert aws.admin("POST", f"/admin/members/{member_id}/resend-confirmation").json() == {"sent": True}
+    assert aws.admin("POST", f"/admin/members/{member_id}/resend-confirmation").json() == {"sent": False}
+    assert [m.subject.split()[0] for m in aws.sent()] == ["Confirm", "Confirm"]
+
+
+def test_a_failed_already_a_member_notice_can_be_retried_and_is_then_sent_once(aws, monkeypatch):
+    from shared.email.mailer import EmailNotSent, Mailer
+
+    # Given Ann is a member
+    sign_up(aws)
+    confirm(aws, aws.sent()[0].token("/members/confirm"))
+    aws.clear_idempotency()
+
+    # When she signs up again and SES fails
+    real_send = Mailer.send
+    monkeypatch.setattr(
+        Mailer, "send", lambda self, email, **options: (_ for _ in ()).throw(EmailNotSent("Throttling"))
+    )
+    assert sign_up(aws)["statusCode"] == 503
+
+    # Then a retry sends the notice, and a duplicate of that retry sends nothing more
+    monkeypatch.setattr(Mailer, "send", real_send)
+    aws.clear_idempotency()
+    assert sign_up(aws)["statusCode"] == 202
+    aws.clear_idempotency()
+    assert sign_up(aws)["statusCode"] == 202
+    assert len(aws.sent()) == 3  # confirmation, welcome, and one notice
+    assert aws.sent()[2].link("/members/preferences")  # the notice offers her preferences
+    assert len(sent_claims(aws, "already_member")) == 1

@@ -175,14 +175,15 @@ def create_group(local: LocalMode) -> tuple[str, str]:
 def let_ten_minutes_pass(dynamodb: Any, member_id: str) -> None:
     """Local mode has no clock to wind on, so age what the 10-minute rules read, as waiting would:
     the sign-up idempotency records expire, and the last confirmation email becomes 11 minutes old."""
-    key = {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}}
+    # the send ledger's claim of the last confirmation email (shared.send_once)
+    key = {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "SENT#confirm#-"}}
     for page in dynamodb.get_paginator("scan").paginate(TableName=IDEMPOTENCY.local_name):
         for record in page["Items"]:
             dynamodb.delete_item(TableName=IDEMPOTENCY.local_name, Key={"id": record["id"]})
     dynamodb.update_item(
         TableName=MEMBERS.local_name,
         Key=key,
-        UpdateExpression="SET confirmation_sent_at = :then",
+        UpdateExpression="SET sent_at = :then",
         ExpressionAttributeValues={":then": {"S": iso(datetime.now(UTC) - timedelta(minutes=11))}},
     )
 
