@@ -243,12 +243,13 @@ class HttpApi(APIGatewayHttpResolver):
         problem_page: ProblemPage | None = None,
         group: str | None = None,
         messages: Mapping[type[DomainError], str] | None = None,
+        validation: bool = True,
     ) -> None:
         """`group`: every route needs a signed-in caller in this Cognito group (checked before the
         request is parsed at all, so a caller without it learns nothing, not even a 400).
         `messages`: what this API's audience is told for a domain error, instead of its own message
         (members read "your details changed", administrators "the member changed")."""
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=validation)
         self._problem_page = problem_page
         self._group = group
         self._messages = dict(messages or {})

@@ -148,7 +148,9 @@ class ConsoleApp(ConsolePages, HttpApi):
     ) -> None:
         """`settings`, `key` and `context` are called per request (cached by the caller), so that
         importing the handler reads no environment and makes no AWS call."""
-        super().__init__(problem_page=self._problem)
+        # No request validation middleware: console routes take only string path parameters and read
+        # their forms through the domain models themselves (field by field, into the page's errors).
+        super().__init__(problem_page=self._problem, validation=False)
         self._settings = settings
         self._key = key
         self._context = context
