@@ -44,11 +44,16 @@ def test_delete_empties_the_outbox(local: LocalMode, address: str) -> None:
     assert local.clear_outbox() == 0
 
 
-def test_an_unknown_route_is_api_gateways_404(local: LocalMode) -> None:
-    for method, path in [("GET", "/nope"), ("DELETE", "/members"), ("GET", "/members/")]:
+def test_what_no_route_matches_is_answered_by_the_catch_all_function(local: LocalMode) -> None:
+    # as API Gateway's `$default` route sends it to members_public: a 404, or a 405 naming the methods
+    for method, path in [("GET", "/nope"), ("GET", "/members/")]:
         reply = local.request(method, path)
         assert reply.status == 404, (method, path)
-        assert reply.json() == {"message": "Not Found"}
+        assert reply.json() == {"message": "Not found.", "errors": []}
+    wrong_method = local.request("DELETE", "/members")
+    assert wrong_method.status == 405 and "POST" in wrong_method.headers["allow"]
+    page = local.request("GET", "/members/sigup", headers={"Accept": "text/html"})
+    assert page.status == 404 and "Page not found" in page.text
 
 
 def test_each_answer_carries_a_request_id(local: LocalMode) -> None:

@@ -423,7 +423,7 @@ def test_a_member_erases_themselves_from_a_link_sent_to_their_address(
     assert asked.status == 202 and "Check your email" in asked.text
 
     # Then a link comes to their address; opening it shows a button and erases nothing
-    erase_mail = the_one_email(local, person.email, "Confirm that")
+    erase_mail = the_one_email(local, person.email, "Please confirm that")
     erase_url = link(erase_mail, "/members/erase")
     confirm_page = local.get(erase_url, headers=BROWSER)
     assert confirm_page.status == 200, confirm_page.text
