@@ -93,10 +93,11 @@ def test_a_form_post_reaches_the_function_base64_encoded(client: Client, functio
     assert base64.b64decode(event["body"]) == body
 
 
-def test_a_declared_root_route_serves_the_root(functions: FakeFunctions, console: Quiet) -> None:
-    home = FunctionSpec(name="home", handler="x.home", description="test", routes=(Route("GET", "/"),))
+def one_function_gateway(
+    spec: FunctionSpec, functions: FakeFunctions, console: Quiet, catch_all: FunctionSpec | None = None
+) -> Client:
     gateway = Gateway(
-        routes=[(r, home) for r in home.routes],
+        routes=[(r, spec) for r in spec.routes],
         functions=cast(Any, functions),
         authorizer=Authorizer(KEY),
         outbox=cast(Any, None),
@@ -105,8 +106,14 @@ def test_a_declared_root_route_serves_the_root(functions: FakeFunctions, console
         run_schedule=lambda name: Invocation(True),
         port=3000,
         console=console,
+        catch_all=catch_all,
     )
-    assert Client(gateway).get("/").status_code == 200
+    return Client(gateway)
+
+
+def test_a_declared_root_route_serves_the_root(functions: FakeFunctions, console: Quiet) -> None:
+    home = FunctionSpec(name="home", handler="x.home", description="test", routes=(Route("GET", "/"),))
+    assert one_function_gateway(home, functions, console).get("/").status_code == 200
     [(name, event)] = functions.events
     assert (name, event["routeKey"], event["rawPath"]) == ("home", "GET /", "/")
 
@@ -114,19 +121,8 @@ def test_a_declared_root_route_serves_the_root(functions: FakeFunctions, console
 def test_what_no_route_matches_goes_to_the_catch_all_function_as_the_default_route(
     functions: FakeFunctions, console: Quiet
 ) -> None:
-    gateway = Gateway(
-        routes=[(r, PUBLIC) for r in PUBLIC.routes],
-        functions=cast(Any, functions),
-        authorizer=Authorizer(KEY),
-        outbox=cast(Any, None),
-        site=cast(Any, None),
-        schedules={},
-        run_schedule=lambda name: Invocation(True),
-        port=3000,
-        console=console,
-        catch_all=PUBLIC,
-    )
-    assert Client(gateway).open("/nope", method="PUT").status_code == 200
+    client = one_function_gateway(PUBLIC, functions, console, catch_all=PUBLIC)
+    assert client.open("/nope", method="PUT").status_code == 200
     [(name, event)] = functions.events
     assert (name, event["routeKey"], event["rawPath"]) == ("public", "$default", "/nope")
     assert event["requestContext"]["http"]["method"] == "PUT"
