@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,21 @@ def python313() -> str | None:
         if probe.stdout.strip() == "True":
             return candidate
     return None
+
+
+def host_dependencies() -> Path:
+    """The same pinned dependencies as the layer, boto3 included (Lambda's runtime provides it), built
+    for this machine's platform and Python 3.13: what the bundle test and `make bench` run the
+    function asset against, as Lambda would. Rebuilt only when uv.lock changes."""
+    deps = BUILD / "py313-host"
+    machine = "aarch64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    requirements = locked_requirements(include_runtime_provided=True)
+    stamp = deps.parent / "py313-host.stamp"
+    if not deps.exists() or not stamp.exists() or stamp.read_text() != requirements:
+        shutil.rmtree(deps, ignore_errors=True)
+        install_dependencies(deps, requirements, f"{machine}-manylinux2014", LAMBDA_PYTHON)
+        stamp.write_text(requirements)
+    return deps
 
 
 def compile_bytecode(folder: Path) -> bool:

@@ -2,7 +2,9 @@
 
 Machines here are shared and noisy, so figures are ratios taken in the same run (medians of fresh
 processes) and counts, which do not depend on the machine:
-- cold import of the sign-up handler, against `import boto3` plus creating the clients it uses;
+- cold import of each handler from the built function asset under Python 3.13 (Lambda's runtime,
+  with the layer's pinned dependencies built for this machine), against `import boto3` plus
+  creating the clients that handler uses, in the same interpreter;
 - AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm;
 - GDPR export and erasure of one member among 10,000 in DynamoDB Local: AWS calls, median wall time,
   and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`).
@@ -16,6 +18,7 @@ import statistics
 import subprocess
 import sys
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +42,7 @@ HANDLERS = {
     "member_bounces": ("functions.members.bounces", ("dynamodb", "secretsmanager")),
     "docs": ("functions.docs.handler", ()),
     "console": ("functions.console.handler", ("dynamodb", "sesv2", "secretsmanager")),
+    "member_retention": ("functions.members.retention", ("dynamodb",)),
 }
 
 
@@ -46,10 +50,31 @@ def floor(clients: tuple[str, ...]) -> str:
     return f"import boto3\ns = boto3.session.Session()\n[s.client(n) for n in {clients!r}]\n"
 
 
-def timed(code: str) -> float:
+@cache
+def interpreter() -> tuple[str, dict[str, str], Path]:
+    """What Lambda runs: the built function asset (bytecode for 3.13) and the pinned dependencies,
+    under Python 3.13. Without a 3.13 here, this checkout under the project's own Python."""
+    from infra import build
+
+    python = build.python313()
+    if python is None:
+        print("bench: no Python 3.13: measuring the source tree under", sys.version, file=sys.stderr)
+        return sys.executable, ENV, ROOT
+    path = f"{build.FUNCTION_ASSET}:{build.host_dependencies()}"
+    asset = build.FUNCTION_ASSET
+    return python, {**ENV, "PYTHONPATH": path, "LAMBDA_TASK_ROOT": str(asset)}, asset
+
+
+def timed(code: str, name: str = "members_public") -> float:
+    python, env, cwd = interpreter()
     script = f"import time\nt = time.perf_counter()\n{code}print(time.perf_counter() - t)\n"
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=ENV, capture_output=True, text=True, check=True
+        [python, "-c", script],
+        cwd=cwd,
+        env={**env, "AWS_LAMBDA_FUNCTION_NAME": name},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -60,12 +85,12 @@ def cold_start() -> dict[str, dict[str, float]]:
     results = {}
     for name, (module, clients) in HANDLERS.items():
         base_code, handler_code = floor(clients), f"import {module}\n"
-        timed(base_code)
-        timed(handler_code)
+        timed(base_code, name)
+        timed(handler_code, name)
         baseline, handler = [], []
         for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
-            baseline.append(timed(base_code))
-            handler.append(timed(handler_code))
+            baseline.append(timed(base_code, name))
+            handler.append(timed(handler_code, name))
         b, h = statistics.median(baseline), statistics.median(handler)
         results[name] = {"floor_ms": round(b * 1000), "handler_ms": round(h * 1000), "ratio": round(h / b, 2)}
     return results

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -115,14 +113,7 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
     if interpreter is None:
         pytest.skip("no Python 3.13 on this machine (looked for python3.13 and pyenv's 3.13.x)")
     # Given the same pinned dependencies, built for this machine's platform and Python 3.13
-    deps = build.BUILD / "py313-host"
-    machine = "aarch64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
-    requirements = build.locked_requirements(include_runtime_provided=True)
-    stamp = deps.parent / "py313-host.stamp"
-    if not deps.exists() or not stamp.exists() or stamp.read_text() != requirements:
-        shutil.rmtree(deps, ignore_errors=True)
-        build.install_dependencies(deps, requirements, f"{machine}-manylinux2014", "3.13")
-        stamp.write_text(requirements)
+    deps = build.host_dependencies()
     # And an AWS account (moto server) with the tables, secret and a verified sender
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
