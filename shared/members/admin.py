@@ -209,6 +209,20 @@ def _csv_cell(value: Any) -> str:
     return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
+def as_administrators_see(record: dict[str, Any]) -> dict[str, Any]:
+    """A member's fields as any administrator's view shows them (detail, export, list, CSV). Until
+    its owner confirms, a sign-up's role, and the health-data consent that comes with a patient or
+    carer role, are anyone's claim about whoever owns the address: neither is shown."""
+    if record.get("confirmed_at") is not None:
+        return record
+    consents = [c for c in record.get("consents", []) if _kind(c) != "health_data"]
+    return {**record, "role": None, "consents": consents}
+
+
+def _kind(record: Consent | Mapping[str, Any]) -> str:
+    return str(record.kind if isinstance(record, Consent) else record.get("kind"))
+
+
 def consent_columns(member: Member) -> dict[str, str]:
     """The CSV's consent columns: the latest record of each kind (given or withdrawn, and when) and the
     privacy notice the latest record was made under. An unconfirmed sign-up shows no health consent:
@@ -274,9 +288,7 @@ class MemberAdmin:
     def detail(self, member_id: str, now: datetime) -> MemberDetail:
         member = self.get(member_id, now)
         suppression = self._suppressions.get(member.lookup_id) if member.lookup_id else None
-        shown = {**member.model_dump(), "suppression": suppression}
-        if member.confirmed_at is None:  # as in the list: no role until the owner confirms
-            shown["role"] = None
+        shown = {**as_administrators_see(member.model_dump()), "suppression": suppression}
         return MemberDetail.model_validate(shown)
 
     def search(self, **filters: Any) -> MemberPage:
@@ -494,13 +506,9 @@ class MemberAdmin:
         export = self._gdpr.export(member_id, now)
         self._audit.record(actor=actor, action="member.export", target=f"MEMBER#{member_id}", now=now)
         if export.profile.get("confirmed_at") is None:
-            # As everywhere an administrator looks: an unconfirmed role, and the health-data consent
-            # that comes with a patient or carer role, are anyone's claim about the address's owner.
+            seen = as_administrators_see({**export.profile, "consents": export.consents})
             export = export.model_copy(
-                update={
-                    "profile": {**export.profile, "role": None},
-                    "consents": [c for c in export.consents if c.kind != "health_data"],
-                }
+                update={"profile": {**export.profile, "role": None}, "consents": seen["consents"]}
             )
         return export
 

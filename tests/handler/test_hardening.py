@@ -511,7 +511,10 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert aws.admin("GET", "/admin/members", query={"q": ANN, "role": "patient"}).json()["items"] == []
     (listed,) = aws.admin("GET", "/admin/members", query={"status": "pending_confirmation"}).json()["items"]
     assert listed["role"] is None
-    assert aws.admin("GET", f"/admin/members/{stored['id']}").json()["role"] is None
+    seen = aws.admin("GET", f"/admin/members/{stored['id']}").json()
+    assert seen["role"] is None
+    # nor the health-data consent that only a patient or carer role records
+    assert [c["kind"] for c in seen["consents"]] == ["contact"]
     (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")))
     assert row["role"] == ""
     # When the address's owner confirms, Then the role is hers, and listed
@@ -519,5 +522,7 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert aws.request("GET", "/members/confirm", query={"token": token}, accept="text/html").status == 200
     (confirmed,) = aws.members()
     assert confirmed["role"] == "patient" and "pending_role" not in confirmed
+    seen = aws.admin("GET", f"/admin/members/{stored['id']}").json()
+    assert sorted(c["kind"] for c in seen["consents"]) == ["contact", "health_data"]
     (listed,) = aws.admin("GET", "/admin/members", query={"role": "patient"}).json()["items"]
     assert listed["id"] == stored["id"]
