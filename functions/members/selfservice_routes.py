@@ -196,42 +196,59 @@ def data_request(form: Annotated[DataRequest, Body()], token: Token = "") -> Res
     )
 
 
+class ExportForm(FormModel):
+    action: Literal["show", "download"] = "download"
+
+
 @router.get(
     "/members/export",
-    summary="A page showing everything held about you, in plain words, with a button to download it",
+    summary="The page the email's link opens: a button to see your data (nothing is shown or used up yet)",
     responses={200: HTML_PAGE, 400: LINK_PROBLEM},
 )
-def export_page(token: Token = "") -> Response[str]:
-    # a page, never a download: a link scanner that follows the link gets nothing it can keep,
-    # and the link stays usable for its owner
-    from shared.members.readable import readable
-
-    data = self_service().export(token, clock.utc_now())
+def export_ready(token: Token = "") -> Response[str]:
+    # a page with a button, never the data or a download: a link scanner that follows the link
+    # gets nothing, and the one-use link stays usable for its owner
+    self_service().check_export_link(token, clock.utc_now())
     return page(
         200,
-        "export",
+        "export_ready",
         **page_context(),
-        title="The information we hold about you",
-        sections=readable(data, members_env().time_zone),
-        exported_at=data.exported_at,
+        title="See a copy of your data",
         action=_url("/members/export", token),
     )
 
 
 @router.post(
     "/members/export",
-    summary="Download everything held about you (JSON); the link then stops working",
+    summary="See everything held about you in plain words (action=show, which uses the link up), "
+    "or download it as JSON (action=download, once)",
     responses={
         200: {
-            "description": "Every item held about the member",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "The page of everything held about you, or (action=download) the same as JSON",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
         },
         400: LINK_PROBLEM,
     },
 )
-def export_download(token: Token = "") -> Response[Any]:
-    data = self_service().download_export(token, clock.utc_now())
-    response = json_body(200, data)
+def export(form: Annotated[ExportForm, Body()], token: Token = "") -> Response[Any]:
+    from shared.members.readable import portable, readable
+
+    service, now, zone = self_service(), clock.utc_now(), members_env().time_zone
+    if form.action == "show":
+        data = service.show_export(token, now)
+        return page(
+            200,
+            "export",
+            **page_context(),
+            title="The information we hold about you",
+            sections=readable(data, zone),
+            exported_at=data.exported_at,
+            action=_url("/members/export", token),
+        )
+    response = json_body(200, portable(service.download_export(token, now), zone))
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response
 

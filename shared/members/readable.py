@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.audit import AuditEntry
 from shared.members.gdpr import MemberExport
 from shared.members.models import ROLE_LABELS, MemberStatus, Role
 from shared.timefmt import parse_iso
@@ -37,11 +38,15 @@ CONSENT_WORDS = {
     ): "You withdrew your agreement that we keep a record that you are a patient or carer",
 }
 EMAIL_WORDS = {
+    "confirm": "Asking you to confirm your email address",
+    "welcome": "Welcome",
+    "already_member": "Telling you that you are already a member",
     "preferences_link": "A link to your preferences",
     "export_link": "A link to a copy of your data",
     "erase_link": "A link to delete your details",
-    "export_download": "You downloaded a copy of your data",
 }
+# notes in the send history that are not emails: that a one-use link was used (`selfservice`)
+NOT_EMAILS = frozenset({"export_shown", "export_download"})
 ACTION_WORDS = {
     "member.add": "Added you as a member",
     "member.update": "Changed your details",
@@ -100,6 +105,97 @@ def _yes(value: bool) -> str:
     return "Yes" if value else "No"
 
 
+def _emails(export: MemberExport) -> list[tuple[str, str]]:
+    """(kind, when) of each email in the send history."""
+    return [
+        (str(item.get("kind")), str(item.get("sent_at", "")))
+        for item in export.notifications
+        if item.get("entity") == "sent" and item.get("kind") not in NOT_EMAILS
+    ]
+
+
+def _action(entry: AuditEntry) -> str:
+    return ACTION_WORDS.get(entry.action, entry.action.replace(".", " ").replace("_", " "))
+
+
+def _fields(entry: AuditEntry) -> list[str]:
+    return [FIELD_WORDS.get(f, f.replace("_", " ")) for f in entry.fields]
+
+
+def _actor(entry: AuditEntry) -> str:
+    """Who, as the member may know it: never an administrator's own identity (that is theirs)."""
+    if entry.actor == "member":
+        return "you"
+    if entry.actor == "retention":
+        return "our records system"
+    return "one of our administrators"
+
+
+def portable(export: MemberExport, time_zone: str) -> dict[str, Any]:
+    """The download: the same data as the page, for other computer systems (UK GDPR Article 20), under
+    names a person can read, with times in ISO 8601 (UTC). No storage keys, no internal codes, and
+    no administrator's identity."""
+    profile = export.profile
+    suppression = export.suppression
+    return {
+        "exported_at": export.exported_at,
+        "about_you": {
+            "name": profile.get("name"),
+            "email_address": profile.get("email"),
+            "phone_number": profile.get("phone"),
+            "postal_address": profile.get("postal_address"),
+            "organisation": profile.get("organisation"),
+            "how_you_describe_yourself": _role(profile.get("role")) if profile.get("role") else None,
+            "membership": STATUS_WORDS.get(str(profile.get("status")), str(profile.get("status"))),
+            "signed_up_at": profile.get("created_at"),
+            "confirmed_email_at": profile.get("confirmed_at"),
+            "unsubscribed_at": profile.get("unsubscribed_at"),
+            "details_removed_at": profile.get("profile_removed_at"),
+        },
+        "what_you_agreed_to": [
+            {
+                "agreement": CONSENT_WORDS.get((c.kind, c.given), c.kind),
+                "about": "being contacted" if c.kind == "contact" else "being a patient or carer",
+                "given": c.given,
+                "at": c.at,
+                "how": CHANNEL_WORDS.get(c.channel, c.channel),
+                "privacy_notice_version": c.notice_version,
+            }
+            for c in export.consents
+        ],
+        "what_you_hear_from_us": {
+            "meeting_reminders": export.preferences.meeting_reminders,
+            "newsletters": export.preferences.newsletters,
+        },
+        "working_groups": [g.name or g.id for g in export.working_groups],
+        "emails_we_sent_you": [
+            {"email": EMAIL_WORDS.get(kind, "An email from us"), "sent_at": at}
+            for kind, at in _emails(export)
+        ],
+        "email_delivery": {
+            "stopped_at": suppression.suppressed_at if suppression and suppression.suppressed else None,
+            "why": REASON_WORDS.get(suppression.reason or "") if suppression else None,
+            "undelivered_at": [b.at for b in suppression.soft_bounces] if suppression else [],
+        },
+        "changes_to_your_record": [
+            {"what": _action(entry), "at": entry.at, "what_changed": _fields(entry), "by": _actor(entry)}
+            for entry in export.audit
+        ],
+        "request_to_join_again": (
+            {
+                "name": export.pending_rejoin.get("name"),
+                "phone_number": export.pending_rejoin.get("phone"),
+                "organisation": export.pending_rejoin.get("organisation"),
+                "how_you_describe_yourself": _role(export.pending_rejoin["role"])
+                if export.pending_rejoin.get("role")
+                else None,
+            }
+            if export.pending_rejoin
+            else None
+        ),
+    }
+
+
 def readable(export: MemberExport, time_zone: str) -> list[Section]:
     """The export as sections of (what it is, what we hold), in plain words."""
     zone = ZoneInfo(time_zone)
@@ -149,11 +245,7 @@ def readable(export: MemberExport, time_zone: str) -> list[Section]:
         ("Newsletters", _yes(export.preferences.newsletters)),
     ]
     groups = [("Working group", g.name or g.id) for g in export.working_groups]
-    sent = [
-        (EMAIL_WORDS.get(str(item.get("kind")), "An email from us"), _when(item.get("sent_at"), zone))
-        for item in export.notifications
-        if item.get("entity") == "sent"
-    ]
+    sent = [(EMAIL_WORDS.get(kind, "An email from us"), _when(at, zone)) for kind, at in _emails(export)]
     delivery: list[tuple[str, str]] = []
     if export.suppression is not None:
         if export.suppression.suppressed:
@@ -168,20 +260,10 @@ def readable(export: MemberExport, time_zone: str) -> list[Section]:
             delivery.append(("An email to you could not be delivered for a while", _when(bounce.at, zone)))
     changes = [
         (
-            ACTION_WORDS.get(entry.action, entry.action.replace(".", " ").replace("_", " ")),
+            _action(entry),
             _when(entry.at, zone)
-            + (
-                f" ({', '.join(FIELD_WORDS.get(f, f.replace('_', ' ')) for f in entry.fields)})"
-                if entry.fields
-                else ""
-            )
-            + (
-                ", by you"
-                if entry.actor == "member"
-                else ", by our records system"
-                if entry.actor == "retention"
-                else ", by one of our administrators"
-            ),
+            + (f" ({', '.join(_fields(entry))})" if entry.fields else "")
+            + f", by {_actor(entry)}",
         )
         for entry in export.audit
     ]

@@ -242,36 +242,57 @@ class SelfService:
         if sent is None:
             logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
 
-    def _export_link(self, token: str, now: datetime) -> tuple[Member, SendKey]:
+    def _export_link(self, token: str, now: datetime) -> tuple[Member, SendKey, SendKey]:
         claims = tokens.verify(token, purposes.EXPORT, self._keys, now)
         member = self._members.get(claims.subject, now)
         if member is None:
             raise LinkNoLongerValid
-        # the download consumes the link: its nonce is claimed, once, in the member's own partition
-        return member, SendKey(f"MEMBER#{member.id}", "export_download", claims.nonce)
+        # showing the data, and downloading it, each claim the link's nonce once, in the member's
+        # own partition (kept as long as the link lives)
+        partition = f"MEMBER#{member.id}"
+        return (
+            member,
+            SendKey(partition, "export_shown", claims.nonce),
+            SendKey(partition, "export_download", claims.nonce),
+        )
 
-    def export(self, token: str, now: datetime) -> MemberExport:
-        """What the export page shows. Opening the link downloads nothing and does not use it up."""
-        member, key = self._export_link(token, now)
-        if self._ledger.claimed(key):
+    def check_export_link(self, token: str, now: datetime) -> None:
+        """The page the email's link opens: shows nothing of the data and uses nothing up, so a link
+        scanner that follows it learns nothing and leaves the link to its owner."""
+        _member, shown, _download = self._export_link(token, now)
+        if self._ledger.claimed(shown):
             raise LinkUsed
-        self._audit.record(actor="member", action="member.export", target=f"MEMBER#{member.id}", now=now)
-        return self._gdpr.export(member.id, now)
+
+    def show_export(self, token: str, now: datetime) -> MemberExport:
+        """The data in plain words, from the first page's button: once per link (a fresh link can be
+        asked for from the preferences page). A refresh, or a second person with the link, is told
+        the link was used."""
+        member, shown, _download = self._export_link(token, now)
+
+        def show() -> MemberExport:
+            self._audit.record(actor="member", action="member.export", target=f"MEMBER#{member.id}", now=now)
+            return self._gdpr.export(member.id, now)
+
+        export = self._ledger.send_once(shown, show, now, keep=purposes.EXPORT.lifetime)
+        if export is None:
+            raise LinkUsed
+        return export
 
     def download_export(self, token: str, now: datetime) -> MemberExport:
-        """The machine-readable copy, from the page's button: once per link (a fresh link can be asked
-        for from the preferences page)."""
-        member, key = self._export_link(token, now)
+        """The machine-readable copy, from the shown page's button: once per link. Downloading
+        without showing first (a script) uses the link up as well."""
+        member, shown, download = self._export_link(token, now)
 
-        def download() -> MemberExport:
+        def fetch() -> MemberExport:
             self._audit.record(
                 actor="member", action="member.export_download", target=f"MEMBER#{member.id}", now=now
             )
             return self._gdpr.export(member.id, now)
 
-        export = self._ledger.send_once(key, download, now, keep=purposes.EXPORT.lifetime)
+        export = self._ledger.send_once(download, fetch, now, keep=purposes.EXPORT.lifetime)
         if export is None:
             raise LinkUsed
+        self._ledger.claim(shown, now, not_within=None, keep=purposes.EXPORT.lifetime)
         return export
 
     def check_erase_link(self, token: str, now: datetime) -> Member:

@@ -306,15 +306,18 @@ async function journey() {
     check(status === 202 && (await heading()) === "Check your email", `export request answered ${status}`);
     await audit("check your email (data request)", status);
     const link = await emailedLink("Your copy of what", "/members/export");
-    const shown = await open(link);
+    const ready = await open(link);
+    check(ready === 200 && (await heading()) === "See a copy of your data", `export link answered ${ready}`);
+    await audit("see a copy of your data", ready);
+    await underCsp(link);
+    const shown = await press("button", "Show my data");
     check(shown === 200 && (await heading()) === "The information we hold about you", `export page answered ${shown}`);
     check(!(await page.content()).includes("lookup_id"), "the export page shows internal field names");
     await audit("the information we hold about you", shown);
-    await underCsp(link);
-    const download = await page.context().request.post(link);
+    const download = await page.context().request.post(link, { form: { action: "download" } });
     check(download.status() === 200 && download.headers()["content-type"].startsWith("application/json"), `export answered ${download.status()}`);
-    check((await download.json()).profile.email === address, "the export is not theirs");
-    const again = await page.context().request.post(link);
+    check((await download.json()).about_you.email_address === address, "the export is not theirs");
+    const again = await page.context().request.post(link, { form: { action: "download" } });
     check(again.status() === 400, `a used export link answered ${again.status()}`);
   });
 

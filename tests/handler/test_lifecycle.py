@@ -13,7 +13,9 @@ import pytest
 
 from infra.declaration import TABLES, all_routes
 from tests.handler.conftest import load_event
-from tests.support.events import NOT_ADMIN
+from tests.support.events import ADMIN, NOT_ADMIN
+
+ADMIN_SUB = ADMIN["sub"]
 
 ANN = "ann.member@example.org"
 
@@ -556,8 +558,21 @@ def test_a_member_reads_their_data_then_downloads_it_once_from_a_link_sent_to_th
     assert requested.status == 202
     token = token_of(last_to(aws, ANN).link("/members/export"))
 
-    # When she (or a link scanner) opens the link, she sees a page in plain words, and nothing downloads
-    shown = aws.request("GET", "/members/export", query={"token": token}, accept="text/html")
+    # When a link scanner (or she) opens the link, the page shows none of her data, downloads
+    # nothing, and uses nothing up: however often it is opened
+    for _ in range(2):
+        ready = aws.request("GET", "/members/export", query={"token": token}, accept="text/html")
+        assert ready.status == 200 and ready.headers["Content-Type"].startswith("text/html")
+        assert "Content-Disposition" not in ready.headers
+        assert "Show my data" in ready.body and "this link works once" in ready.body
+        assert "Ann Reader" not in ready.body and "07700" not in ready.body
+    assert not [e for e in export_audit(aws, member_id) if e["action"] == "member.export"]
+
+    # When she presses "Show my data", she sees it in plain words, ready to print, and that is
+    # recorded as her own look at it
+    shown = aws.request(
+        "POST", "/members/export", query={"token": token}, form={"action": "show"}, accept="text/html"
+    )
     assert shown.status == 200 and shown.headers["Content-Type"].startswith("text/html")
     assert "Content-Disposition" not in shown.headers
     for words in (
@@ -566,30 +581,79 @@ def test_a_member_reads_their_data_then_downloads_it_once_from_a_link_sent_to_th
         "07700 900123",
         "Carer (someone who looks after",
         "You agreed that we may keep a record that you are a patient or carer",
+        "Asking you to confirm your email address",
+        "Welcome",
         "@media print",
     ):
         assert words in shown.body
     for internal in ("lookup_id", "status_before_suppression", "confirm_nonce", "health_data", "web_form"):
         assert internal not in shown.body
+    assert "An email from us" not in shown.body  # every email named
     assert '<form method="post"' in shown.body and "Download my data" in shown.body
-    # opening it again still works: only the download uses the link up
-    assert aws.request("GET", "/members/export", query={"token": token}, accept="text/html").status == 200
+    assert [e["actor"] for e in export_audit(aws, member_id) if e["action"] == "member.export"] == ["member"]
 
-    # When she presses the button, the machine-readable copy downloads
-    download = aws.request("POST", "/members/export", query={"token": token})
+    # Then the link is used: a refresh, or anyone else with the link, is told so
+    for method, form in (("POST", {"action": "show"}), ("GET", None)):
+        again = aws.request(method, "/members/export", query={"token": token}, form=form, accept="text/html")
+        assert again.status == 400 and "This link has already been used" in again.body
+        assert "Ask for a new one from your preferences page" in again.body
+
+    # When she presses "Download my data" on the page she is shown, the machine-readable copy
+    # downloads, under names a person can read, with no storage keys or administrators' identities
+    aws.admin("GET", f"/admin/members/{member_id}")  # an administrator looked at her record
+    download = aws.request("POST", "/members/export", query={"token": token}, form={"action": "download"})
     assert download.status == 200
     assert "attachment" in download.headers["Content-Disposition"]
-    assert download.json()["profile"]["id"] == member_id
+    data = download.json()
+    assert data["about_you"]["name"] == "Ann Reader" and data["about_you"]["phone_number"] == "07700 900123"
+    assert data["about_you"]["how_you_describe_yourself"].startswith("Carer")
+    assert [a["about"] for a in data["what_you_agreed_to"]] == ["being contacted", "being a patient or carer"]
+    assert {e["email"] for e in data["emails_we_sent_you"]} >= {"Welcome", "A link to a copy of your data"}
+    assert {c["by"] for c in data["changes_to_your_record"]} == {"you", "one of our administrators"}
+    text = download.body
+    for internal in (
+        "MEMBER#",
+        "SENT#",
+        '"sk"',
+        '"pk"',
+        "lookup_id",
+        "entity",
+        "expires_at",
+        "member.",
+        ADMIN_SUB,
+    ):
+        assert internal not in text, internal
 
-    # Then the link works once: neither the page nor the download opens again
-    again = aws.request("POST", "/members/export", query={"token": token}, accept="text/html")
-    assert again.status == 400 and "This link has already been used" in again.body
-    assert "Ask for a new one from your preferences page" in again.body
-    page_again = aws.request("GET", "/members/export", query={"token": token}, accept="text/html")
-    assert page_again.status == 400
+    # Then the download works once too
+    twice = aws.request("POST", "/members/export", query={"token": token}, form={"action": "download"})
+    assert twice.status == 400
     # the preferences token itself cannot show or download the data
     assert aws.request("GET", "/members/export", query={"token": preferences}).status == 400
-    assert aws.request("POST", "/members/export", query={"token": preferences}).status == 400
+    refused = aws.request(
+        "POST", "/members/export", query={"token": preferences}, form={"action": "download"}
+    )
+    assert refused.status == 400
+
+
+def test_a_script_that_downloads_without_showing_uses_the_link_up(aws):
+    join(aws, name="Ann Scripted")
+    preferences = aws.sent()[-1].token("/members/preferences")
+    aws.request("POST", "/members/data-requests", query={"token": preferences}, form={"kind": "export"})
+    token = token_of(last_to(aws, ANN).link("/members/export"))
+
+    assert (
+        aws.request("POST", "/members/export", query={"token": token}, form={"action": "download"}).status
+        == 200
+    )
+
+    shown = aws.request(
+        "POST", "/members/export", query={"token": token}, form={"action": "show"}, accept="text/html"
+    )
+    assert shown.status == 400 and "This link has already been used" in shown.body
+
+
+def export_audit(aws, member_id: str) -> list[dict]:
+    return [i for i in aws.items("audit") if i.get("target") == f"MEMBER#{member_id}"]
 
 
 def assert_gone(aws, *personal):

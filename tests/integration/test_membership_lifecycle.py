@@ -330,23 +330,39 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     local.clear_outbox()
     asked = local.post(form_action(page.text, 'value="export"'), form={"kind": "export"}, headers=BROWSER)
 
-    # Then a link comes by email; it opens a page in plain words, and its button downloads everything
-    # about her as JSON, once
+    # Then a link comes by email. It opens a page with a button and none of her data (a link scanner
+    # gets nothing); the button shows it all in plain words, once, and the page's own button
+    # downloads it as JSON, once
     assert asked.status == 202 and "Check your email" in asked.text
     export_mail = the_one_email(local, person.email, "Your copy of what")
-    shown = local.get(link(export_mail, "/members/export"), headers=BROWSER)
+    ready = local.get(link(export_mail, "/members/export"), headers=BROWSER)
+    assert ready.status == 200 and ready.content_type.startswith("text/html"), ready.text
+    assert person.name not in ready.text
+    shown = local.post(form_action(ready.text, "Show my data"), form={"action": "show"}, headers=BROWSER)
     assert shown.status == 200 and shown.content_type.startswith("text/html"), shown.text
     assert person.name in shown.text and "lookup_id" not in shown.text
-    download = local.post(form_action(shown.text, "Download my data"), headers=BROWSER)
+    assert (
+        local.post(form_action(ready.text, "Show my data"), form={"action": "show"}, headers=BROWSER).status
+        == 400
+    )
+    download = local.post(
+        form_action(shown.text, "Download my data"), form={"action": "download"}, headers=BROWSER
+    )
     assert download.status == 200, download.text
-    assert local.post(form_action(shown.text, "Download my data"), headers=BROWSER).status == 400
+    again = local.post(
+        form_action(shown.text, "Download my data"), form={"action": "download"}, headers=BROWSER
+    )
+    assert again.status == 400
     assert download.content_type.startswith("application/json")
     assert "attachment" in download.headers["content-disposition"]
-    mine = download.json()
-    assert (mine["profile"]["email"], mine["profile"]["name"]) == (person.email, person.name)
-    assert mine["profile"]["phone"] == person.phone
-    assert mine["working_groups"] == [{"id": group_id, "name": group_name}]
-    assert mine["suppression"] is None
+    mine = download.json()["about_you"]
+    assert (mine["email_address"], mine["name"], mine["phone_number"]) == (
+        person.email,
+        person.name,
+        person.phone,
+    )
+    assert download.json()["working_groups"] == [group_name]
+    assert download.json()["email_delivery"]["stopped_at"] is None
 
     # When her address bounces permanently (SES -> SNS -> SQS -> the bounces function)
     local.clear_outbox()
