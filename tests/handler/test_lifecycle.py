@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -652,7 +653,7 @@ def test_a_script_that_downloads_without_showing_uses_the_link_up(aws):
     assert shown.status == 400 and "This link has already been used" in shown.body
 
 
-def export_audit(aws, member_id: str) -> list[dict]:
+def export_audit(aws, member_id: str) -> list[dict[str, Any]]:
     return [i for i in aws.items("audit") if i.get("target") == f"MEMBER#{member_id}"]
 
 
