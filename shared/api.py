@@ -61,10 +61,11 @@ ProblemPage = Callable[[int, str, list[str]], Response[str]]
 class BadRequestBody(Exception):
     """The request cannot be read. Carries the status and what to tell the sender."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, field: str = "body") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.field = field
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str:
@@ -123,9 +124,29 @@ def _depth_ok(data: Any) -> bool:
     return True
 
 
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that names a field twice (`{"email": "a", "email": "b"}`) is refused, never
+    read as its last value."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        names = [k for k, _ in pairs]
+        raise _RepeatedKey(next(k for k in names if names.count(k) > 1)[:100])
+    return data
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
 def _check_json(text: str) -> None:
     try:
-        data = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+        data = json.loads(
+            text, parse_int=_bounded_int, parse_constant=_no_constant, object_pairs_hook=_once_each
+        )
+    except _RepeatedKey as repeated:
+        raise BadRequestBody(
+            400, "This field is sent more than once: send it once", field=str(repeated) or "body"
+        ) from None
     except (ValueError, RecursionError):
         raise BadRequestBody(400, "The request body is not valid JSON") from None
     if not _depth_ok(data):
@@ -301,7 +322,9 @@ class HttpApi(APIGatewayHttpResolver):
     def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:
         return errors_body(415, {"body": f"Send {FORM} or {JSON}"}, "Unsupported content type.")
 
-    def problem(self, event: Mapping[str, Any], status: int, message: str) -> dict[str, Any]:
+    def problem(
+        self, event: Mapping[str, Any], status: int, message: str, field: str = "body"
+    ) -> dict[str, Any]:
         if self._problem_page is not None and wants_html(event):
             titles = {413: "Too much was sent", 415: "This cannot be read"}
             page = self._problem_page(
@@ -313,7 +336,7 @@ class HttpApi(APIGatewayHttpResolver):
                 ],
             )
             return _as_result(page)
-        body = ErrorBody(message=message, errors=[FieldError(field="body", message=message)])
+        body = ErrorBody(message=message, errors=[FieldError(field=field, message=message)])
         return {
             "statusCode": status,
             "headers": {"Content-Type": JSON},
@@ -343,7 +366,7 @@ class HttpApi(APIGatewayHttpResolver):
         try:
             check_body(event)
         except BadRequestBody as refused:
-            return secure(self.problem(event, refused.status, refused.message))
+            return secure(self.problem(event, refused.status, refused.message, refused.field))
         try:
             result = super().resolve(event, context)
         except ServiceError as error:  # pragma: no cover - Powertools maps these itself

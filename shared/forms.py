@@ -12,6 +12,7 @@ import typing
 from typing import Any, ClassVar
 
 from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.model import Model
 
@@ -23,6 +24,14 @@ def _is_list(annotation: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return any(_is_list(arg) for arg in typing.get_args(annotation))
     return False
+
+
+REPEATED = "repeated_field"
+REPEATED_MESSAGE = "This was sent more than once, with different values: send it once"
+
+
+class _Repeated:
+    """A single-valued field that a form post sent twice with different values."""
 
 
 class FormModel(Model):
@@ -45,6 +54,10 @@ class FormModel(Model):
                 continue
             wants_list = _is_list(field.annotation)
             if isinstance(value, list) and not wants_list:
+                if len(set(map(str, value))) > 1:
+                    # `email=a&email=b`: which one did they mean? Never silently the last one.
+                    cleaned[key] = _Repeated()
+                    continue
                 value = value[-1] if value else None
             if wants_list and isinstance(value, str):
                 value = [value]
@@ -57,6 +70,13 @@ class FormModel(Model):
                 continue  # an empty optional text box means "not given"
             cleaned[key] = value
         return cleaned
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _once(cls, value: Any) -> Any:
+        if isinstance(value, _Repeated):
+            raise PydanticCustomError(REPEATED, REPEATED_MESSAGE)
+        return value
 
     # Fields that a change may clear by sending "" (see PatchModel).
     clearable: ClassVar[frozenset[str]] = frozenset()
@@ -99,7 +119,9 @@ def field_errors(model: type[FormModel], error: ValidationError | list[dict[str,
         name = str(loc[0]) if loc and not isinstance(loc[0], int) else "body"
         if name in found:
             continue
-        if item.get("type") == "extra_forbidden":
+        if item.get("type") == REPEATED:
+            found[name] = REPEATED_MESSAGE
+        elif item.get("type") == "extra_forbidden":
             found[name] = model.messages.get(name) or "This is not a field you can send here"
         else:
             found[name] = model.messages.get(name) or str(item.get("msg", "is not valid"))

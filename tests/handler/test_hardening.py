@@ -526,3 +526,61 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert sorted(c["kind"] for c in seen["consents"]) == ["contact", "health_data"]
     (listed,) = aws.admin("GET", "/admin/members", query={"role": "patient"}).json()["items"]
     assert listed["id"] == stored["id"]
+
+
+# --- a field sent twice ---------------------------------------------------------------------------
+
+
+def test_a_form_or_json_that_sends_the_email_twice_is_a_400_naming_it_and_nothing_is_sent(aws):
+    # Given a form post, and a JSON body, that each give two different addresses
+    form = "name=Ann&email=ann%40example.org&email=eve%40example.org&role=observer&consent_contact=true"
+    as_form = raw_request(
+        aws,
+        "POST",
+        "/members",
+        body=f"{form}&privacy_notice_version=2026-11",
+        content_type="application/x-www-form-urlencoded",
+    )
+    as_json = raw_request(
+        aws,
+        "POST",
+        "/members",
+        body='{"name": "Ann", "email": "ann@example.org", "email": "eve@example.org", "role": "observer", '
+        '"consent_contact": true, "privacy_notice_version": "2026-11"}',
+        content_type="application/json",
+    )
+
+    # Then neither is taken as its last value: each is a 400 naming `email`, and nothing is stored or sent
+    for response in (as_form, as_json):
+        assert response["statusCode"] == 400, response["body"]
+        fields = {e["field"]: e["message"] for e in json.loads(response["body"])["errors"]}
+        assert "more than once" in fields["email"]
+    assert aws.members() == [] and aws.sent() == []
+
+
+def test_a_preferences_form_with_two_actions_changes_nothing(aws):
+    join(aws, role="patient")
+    token = aws.sent()[-1].token("/members/preferences")
+
+    both = aws.request(
+        "POST",
+        "/members/preferences",
+        query={"token": token},
+        form={"action": ["save", "withdraw_health_consent"]},
+    )
+
+    assert both.status == 400 and "action" in {e["field"] for e in both.json()["errors"]}
+    (member,) = aws.members()
+    assert member["role"] == "patient" and [c["given"] for c in member["consents"]] == [True, True]
+
+
+def test_the_same_value_sent_twice_is_harmless(aws):
+    body = "name=Ann&email=ann%40example.org&email=ann%40example.org&role=observer&consent_contact=true"
+    response = raw_request(
+        aws,
+        "POST",
+        "/members",
+        body=f"{body}&privacy_notice_version=2026-11",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response["statusCode"] == 202, response["body"]
