@@ -101,6 +101,12 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
     return _invalid_fields(field_errors(SignupForm, list(error.errors())))
 
 
+NOTICE_CHANGED = (
+    "Our privacy notice has changed since you opened this form. Please read it (the link is below) "
+    "and tick the boxes again if you agree"
+)
+
+
 def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
     logger.info("request refused", extra={"bad_fields": sorted(errors)})
     event = app.current_event
@@ -110,6 +116,13 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
             for k, v in parse_qs(event.decoded_body or "").items()
             if k != "website"
         }
+        if "privacy_notice_version" in errors:
+            # Agreement to a notice they have not seen is no agreement: the boxes come back unticked,
+            # and the message sits on the first of them (the version itself is a hidden field).
+            errors = {"consent_contact": NOTICE_CHANGED, **errors}
+            del errors["privacy_notice_version"]
+            for ticked in ("consent_contact", "consent_health_data", "privacy_notice_version"):
+                values.pop(ticked, None)
         return signup_page(400, values, errors, membership().open_groups())
     return errors_body(400, errors, "Some fields need correcting.")
 

@@ -472,6 +472,30 @@ def test_a_stale_or_unknown_notice_version_is_refused_and_nothing_is_stored(aws,
     assert aws.members() == [] and aws.sent() == []
 
 
+def test_after_a_notice_change_the_form_comes_back_with_its_consent_boxes_unticked(aws):
+    # Given a browser's form, opened before the notice changed, with both boxes ticked
+    form = {
+        **{k: str(v).lower() if isinstance(v, bool) else v for k, v in SIGNUP.items()},
+        "name": "Ann",
+        "role": "carer",
+        "consent_health_data": "true",
+        "privacy_notice_version": "2025-01",
+    }
+    page = aws.request("POST", "/members", form=form, accept="text/html")
+
+    # Then the form comes back with what she typed, but her agreement is asked for again: the boxes
+    # are unticked, the message sits on the first box (its summary link leads there), and the page
+    # carries the notice it now shows
+    assert page.status == 400
+    assert "privacy notice has changed" in page.body
+    assert 'href="#consent_contact"' in page.body and 'href="#privacy_notice_version"' not in page.body
+    assert 'id="consent_contact" name="consent_contact" value="true" aria-describedby' in page.body
+    assert "checked" not in page.body.split('id="consent_contact"')[1].split(">")[0]
+    assert "checked" not in page.body.split('id="consent_health_data"')[1].split(">")[0]
+    assert 'value="Ann"' in page.body and 'value="2026-11"' in page.body
+    assert aws.members() == [] and aws.sent() == []
+
+
 def test_the_consent_records_the_version_the_server_shows(aws):
     aws.request("POST", "/members", json_body={**SIGNUP, "name": "Ann"})
     (member,) = aws.members()
