@@ -110,6 +110,25 @@ class PatchModel(FormModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
+# What a person is told when a field has no message of its own: never pydantic's wording
+# ("Input should be a valid boolean, unable to interpret input").
+PLAIN = {
+    "missing": "Fill this in",
+    "string_too_short": "Fill this in",
+    "string_too_long": "This is too long: shorten it",
+    "string_pattern_mismatch": "Check what you entered: it has characters we cannot use",
+    "string_type": "Enter this as text",
+    "bool_parsing": "Tick the box, or leave it unticked",
+    "bool_type": "Tick the box, or leave it unticked",
+    "literal_error": "Choose one of the options",
+    "enum": "Choose one of the options",
+    "too_long": "Too many were chosen: choose fewer",
+    "list_type": "Choose from the list",
+    "int_parsing": "Enter a whole number",
+    "value_error": "Check what you entered",
+}
+
+
 def field_errors(model: type[FormModel], error: ValidationError | list[dict[str, Any]]) -> dict[str, str]:
     """{field: message} for each bad field, first problem per field, in form order."""
     raw = error.errors() if isinstance(error, ValidationError) else error
@@ -123,7 +142,11 @@ def field_errors(model: type[FormModel], error: ValidationError | list[dict[str,
             found[name] = REPEATED_MESSAGE
         elif item.get("type") == "extra_forbidden":
             found[name] = model.messages.get(name) or "This is not a field you can send here"
+        elif name == "body":
+            found[name] = "The form was empty or could not be read: fill it in and send it again"
         else:
-            found[name] = model.messages.get(name) or str(item.get("msg", "is not valid"))
+            found[name] = model.messages.get(name) or PLAIN.get(
+                str(item.get("type")), "Check what you entered"
+            )
     order = list(model.model_fields)
     return dict(sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))

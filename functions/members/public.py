@@ -20,7 +20,7 @@ from functions.members.services import membership
 from shared import tokens
 from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
-from shared.forms import field_errors
+from shared.forms import FormModel, field_errors
 from shared.members.groups import UnknownGroups
 from shared.members.models import PreferencesForm, SignupForm
 from shared.members.repository import StaleMember
@@ -86,36 +86,40 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
         ("/confirm", "/preferences", "/unsubscribe", "/export", "/erase", "/data-requests")
     ) and (any(str(item.get("loc", ("",))[0]) == "query" for item in error.errors())):
         return link_problem(event.path, expired=False)
-    if event.path.endswith("/preferences"):
-        errors = field_errors(PreferencesForm, list(error.errors()))
-        logger.info("preferences refused", extra={"bad_fields": sorted(errors)})
-        if wants_html(event.headers):
-            values = {
-                k: (v if k == "working_groups" else v[-1])
-                for k, v in parse_qs(event.decoded_body or "").items()
-            }
-            return selfservice_routes.preferences_refused(
-                event.query_string_parameters.get("token", ""), errors, values
-            )
-        return errors_body(400, errors, "Some fields need correcting.")
-    return _invalid_fields(field_errors(SignupForm, list(error.errors())))
+    form = next((m for path, m in FORMS.items() if event.path.endswith(path)), SignupForm)
+    return _invalid_fields(field_errors(form, list(error.errors())))
 
 
+# each public form, by the end of its path: what its fields are called, and its messages
+FORMS: dict[str, type[FormModel]] = {
+    "/preferences": PreferencesForm,
+    "/data-requests": selfservice_routes.DataRequest,
+    "/export": selfservice_routes.ExportForm,
+}
 NOTICE_CHANGED = (
     "Our privacy notice has changed since you opened this form. Please read it (the link is below) "
     "and tick the boxes again if you agree"
 )
 
 
+def _typed() -> dict[str, Any]:
+    """What the browser sent, to fill the form in again."""
+    return {
+        k: (v if k == "working_groups" else v[-1])
+        for k, v in parse_qs(app.current_event.decoded_body or "").items()
+        if k != "website"
+    }
+
+
 def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
+    """Bad input on any public form: a browser gets the form again with the messages beside its
+    fields (or, for a one-button form, a page that says what to do), a JSON client the fields."""
     logger.info("request refused", extra={"bad_fields": sorted(errors)})
     event = app.current_event
-    if event.path.endswith("/members") and wants_html(event.headers):
-        values = {
-            k: (v if k == "working_groups" else v[-1])
-            for k, v in parse_qs(event.decoded_body or "").items()
-            if k != "website"
-        }
+    if not wants_html(event.headers):
+        return errors_body(400, errors, "Some fields need correcting.")
+    if event.path.endswith("/members"):
+        values = _typed()
         if "privacy_notice_version" in errors:
             # Agreement to a notice they have not seen is no agreement: the boxes come back unticked,
             # and the message sits on the first of them (the version itself is a hidden field).
@@ -124,7 +128,14 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
             for ticked in ("consent_contact", "consent_health_data", "privacy_notice_version"):
                 values.pop(ticked, None)
         return signup_page(400, values, errors, membership().open_groups())
-    return errors_body(400, errors, "Some fields need correcting.")
+    if event.path.endswith("/preferences"):
+        token = (event.query_string_parameters or {}).get("token", "")
+        return selfservice_routes.preferences_refused(token, errors, _typed())
+    return message_page(
+        400,
+        "Something was wrong with the form",
+        [*dict.fromkeys(errors.values()), "Go back to the page, and use its buttons to try again."],
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,7 +4,7 @@ a copy of their data, and erasure."""
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -28,6 +28,10 @@ LINK_PROBLEM = html_page("Expired or forged link, with how to get a new one")
 
 class DataRequest(FormModel):
     kind: Literal["export", "erase"]
+
+    messages: ClassVar[dict[str, str]] = {
+        "kind": "Use one of the buttons on your preferences page: a copy of your data, or deleting it"
+    }
 
 
 def _url(path: str, token: str) -> str:
@@ -198,6 +202,8 @@ def data_request(form: Annotated[DataRequest, Body()], token: Token = "") -> Res
 
 class ExportForm(FormModel):
     action: Literal["show", "download"] = "download"
+
+    messages: ClassVar[dict[str, str]] = {"action": "Use the buttons on the page"}
 
 
 @router.get(

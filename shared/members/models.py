@@ -178,6 +178,8 @@ class PreferencesForm(FormModel):
     clearable: ClassVar[frozenset[str]] = frozenset({"name", "phone", "organisation"})
     messages: ClassVar[dict[str, str]] = {
         "action": "Use the buttons on the page",
+        "meeting_reminders": "Tick the box, or leave it unticked",
+        "newsletters": "Tick the box, or leave it unticked",
         "working_groups": "Choose working groups from the list",
         "name": SignupForm.messages["name"],
         "phone": SignupForm.messages["phone"],

@@ -608,3 +608,27 @@ def test_the_same_value_sent_twice_is_harmless(aws):
         content_type="application/x-www-form-urlencoded",
     )
     assert response["statusCode"] == 202, response["body"]
+
+
+# --- a browser always gets a page, in plain words ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "said"),
+    [
+        ("/members/preferences", {"working_groups": "nosuch"}, "Choose working groups from the list"),
+        ("/members/preferences", {"meeting_reminders": "maybe"}, "Tick the box, or leave it unticked"),
+        ("/members/preferences", {}, "The form was empty or could not be read"),
+        ("/members/data-requests", {"kind": "bogus"}, "Use one of the buttons on your preferences page"),
+        ("/members/data-requests", {}, "The form was empty or could not be read"),
+    ],
+)
+def test_a_browser_sending_a_bad_public_form_gets_a_page_in_plain_words(aws, path, form, said):
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    response = aws.request("POST", path, query={"token": token}, form=form or None, accept="text/html")
+    assert response.status == 400
+    assert response.headers["Content-Type"].startswith("text/html"), response.body[:200]
+    assert said in response.body
+    for code_speak in ("Input should", "Field required", "unable to interpret", '"errors"'):
+        assert code_speak not in response.body
