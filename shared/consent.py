@@ -16,7 +16,9 @@ from pydantic import ConfigDict
 from shared.clock import iso
 from shared.model import Model
 
-Channel = Literal["web_form", "api", "in_person"]
+# how it was said: on our web form, through the API, in person to one of us, or to an administrator
+# who recorded it (by phone, email or in person: a change of role made in the console or admin API)
+Channel = Literal["web_form", "api", "in_person", "administrator"]
 ConsentKind = Literal["contact", "health_data"]
 
 

@@ -90,7 +90,12 @@ ACTION_LABELS.update(
         "group.set_lead": "Changed the group's lead",
     }
 )
-CHANNEL_LABELS = {"web_form": "On the website", "api": "Through the API", "in_person": "In person"}
+CHANNEL_LABELS = {
+    "web_form": "On the website",
+    "api": "Through the API",
+    "in_person": "In person",
+    "administrator": "Recorded by an administrator",
+}
 
 
 def _roles() -> list[tuple[str, str]]:

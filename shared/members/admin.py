@@ -446,7 +446,7 @@ class MemberAdmin:
                     raise HealthConsentMissing("consent_health_data_in_person")
             elif patch.role is not None and member.role in HEALTH_DATA_ROLES:
                 # away from patient or carer: recorded as a withdrawal, as when members do it themselves
-                withdrawn = withdraw_health_consent(member, self._notice, "in_person", now)
+                withdrawn = withdraw_health_consent(member, self._notice, "administrator", now)
                 consents = withdrawn.get("consents", consents)
                 if "rejoin" in withdrawn:
                     changes["rejoin"] = withdrawn["rejoin"]

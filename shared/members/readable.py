@@ -27,6 +27,7 @@ CHANNEL_WORDS = {
     "web_form": "on our website",
     "api": "through our website",
     "in_person": "in person, to one of us",
+    "administrator": "to one of our administrators, who recorded it",
 }
 CONSENT_WORDS = {
     ("contact", True): "You agreed that we may contact you about the partnership",

@@ -70,7 +70,7 @@ def test_an_admin_changing_a_patient_to_observer_records_the_withdrawal(aws):
     assert (last["kind"], last["given"], last["channel"], last["notice_version"]) == (
         "health_data",
         False,
-        "in_person",
+        "administrator",
         NOTICE,
     )
     # an observer changed to another non-health role records nothing more
