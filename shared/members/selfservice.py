@@ -20,7 +20,7 @@ from shared.clock import epoch, iso
 from shared.consent import consent
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.errors import DomainError
+from shared.errors import Conflict, DomainError
 from shared.members import links as purposes
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
@@ -48,6 +48,14 @@ from shared.send_once import SendKey, SendLedger
 
 LinkKind = Literal["export", "erase"]
 UNSUBSCRIBED_RETENTION = timedelta(days=365)
+
+
+class StillSubscribed(Conflict):
+    message = (
+        "Your details were not removed, because you are still a member. To stop all emails and "
+        "leave, use the unsubscribe link at the bottom of any email from us, or ask us to delete "
+        "your details from your preferences page."
+    )
 
 
 class HealthConsentNeeded(DomainError):
@@ -156,6 +164,8 @@ class SelfService:
     def remove_profile(self, token: str, now: datetime) -> Member:
         """An unsubscribed member asks for their profile to go now, not when the grace period ends."""
         member = self.member_for(token, purposes.PREFERENCES, now)
+        if member.status is MemberStatus.ACTIVE:
+            raise StillSubscribed
         if member.status is not MemberStatus.UNSUBSCRIBED:
             raise NotActive(member.status)
         if remove_profile(self._members, member.id, now, grace=None):

@@ -93,7 +93,7 @@ class StaleNotice(DomainError):
     message = "The privacy notice has changed since the form was loaded."
     fields: ClassVar[Mapping[str, str]] = {
         "privacy_notice_version": "Our privacy notice has changed since you opened this form: read the "
-        "new one (link below) and send the form again"
+        "new one at /members/privacy and send the form again with its version"
     }
 
 

@@ -228,6 +228,7 @@ def test_an_active_member_cannot_remove_their_profile_without_unsubscribing(aws)
     member_id = join(aws)
     refused = post_preferences(aws, preferences_token(aws), action="remove_profile")
     assert refused.status == 409
+    assert "still a member" in refused.body and "not receiving emails" not in refused.body
     assert profile(aws, member_id)["name"] == "Ann Member"
 
 
