@@ -144,7 +144,7 @@ class MemberPatch(PatchModel):
     clearable: ClassVar[frozenset[str]] = frozenset({"phone", "postal_address", "organisation"})
     messages: ClassVar[dict[str, str]] = {
         **InPersonMember.messages,
-        "name": "Enter the member's name on one line, in 100 characters or fewer",
+        "name": "Enter the member's name on one line, in 100 characters or fewer, without special symbols",
         "consent_health_data_in_person": "A patient or carer role needs their explicit agreement: "
         "record it as given in person, or ask them to choose it themselves",
         "email": "An email address cannot be changed here, because its owner must confirm it: add the "

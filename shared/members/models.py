@@ -92,7 +92,7 @@ class SignupForm(FormModel):
     website: str | None = Field(None, max_length=200, description="Honeypot: leave empty.")
 
     messages: ClassVar[dict[str, str]] = {
-        "name": "Enter your name on one line, in 100 characters or fewer",
+        "name": "Enter your name on one line, in 100 characters or fewer, without special symbols",
         "email": "Enter an email address in the correct format, like name@example.com",
         "phone": "Enter a phone number using digits, spaces and + ( ) - only, like 01908 123456",
         "role": "Choose the option that best describes you",
