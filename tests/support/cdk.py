@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import hashlib
 import json
 import shutil
 import tempfile
@@ -21,9 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
+if TYPE_CHECKING:  # the CDK (and its node process) loads only when a synth is needed
+    import aws_cdk as cdk
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_TAG = "mkcpp:table"
@@ -111,20 +113,83 @@ def synthesize(app: cdk.App) -> Synthesis:
     return Synthesis(outdir=outdir, templates=templates, violations=_violations(outdir), error=error)
 
 
+# What a synth of the real app reads: the CDK code and declaration, the code it packages (whose hash
+# names the asset in the template), the context and the pinned toolchain.
+SYNTH_INPUTS = ("infra", "shared", "functions", ".build/function", "cdk.json", "package-lock.json", "uv.lock")
+SYNTH_CACHE = ROOT / ".build" / "synth-cache"
+
+
+def _synth_key() -> str:
+    digest = hashlib.sha256()
+    for name in SYNTH_INPUTS:
+        top = ROOT / name
+        files = sorted(top.rglob("*")) if top.is_dir() else [top]
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    layer_stamp = ROOT / ".build" / "layer" / ".requirements.sha256"
+    digest.update(layer_stamp.read_bytes() if layer_stamp.exists() else b"-")
+    return digest.hexdigest()[:32]
+
+
+def _cached(outdir: Path) -> Synthesis:
+    templates = {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(outdir.glob("*.template.json"))
+    }
+    error_file = outdir / "synth-error.txt"
+    error = error_file.read_text(encoding="utf-8") if error_file.exists() else None
+    return Synthesis(outdir=outdir, templates=templates, violations=_violations(outdir), error=error)
+
+
 @cache
 def synth_app() -> Synthesis:
-    """The real app, built by `infra.app.build_app` with cdk.json's context, synthesized once."""
+    """The real app, built by `infra.app.build_app` with cdk.json's context, synthesized once per
+    change: the assembly is kept under `.build/synth-cache/`, keyed by the content of everything a
+    synth reads, so `make test`'s second pytest run (local mode's policy check) and repeated runs
+    reuse it instead of spending 15 s each on the same synth."""
+    ensure_assets()
+    key = _synth_key()
+    kept = SYNTH_CACHE / key
+    if (kept / "manifest.json").exists():
+        copy_dir = Path(new_outdir())
+        shutil.copytree(kept, copy_dir, dirs_exist_ok=True)
+        return _cached(copy_dir)
     from infra.app import build_app
 
-    ensure_assets()
     app, _stack = build_app(outdir=new_outdir())
-    return synthesize(app)
+    synthesis = synthesize(app)
+    if synthesis.error:
+        (synthesis.outdir / "synth-error.txt").write_text(synthesis.error, encoding="utf-8")
+    _keep(synthesis.outdir, key)
+    return synthesis
+
+
+def _keep(outdir: Path, key: str) -> None:
+    """Keep this assembly (only this one) for the next session. Best effort: two pytest workers may
+    synthesize at once, and a cache that could not be written only costs the next run a synth."""
+    try:
+        for old in _cache_dir().iterdir():
+            if not old.name.startswith(".") and old.name != key:
+                shutil.rmtree(old, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=_cache_dir()))
+        shutil.copytree(outdir, staging, dirs_exist_ok=True)
+        try:
+            staging.rename(SYNTH_CACHE / key)  # atomic; refused if another worker's copy is there
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _cache_dir() -> Path:
+    SYNTH_CACHE.mkdir(parents=True, exist_ok=True)
+    return SYNTH_CACHE
 
 
 def main_stack_name() -> str:
-    from infra.app import cdk_json_context
-
-    return str(cdk_json_context()["mkcpp"].get("stack_name", "MkcppBackend"))
+    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8")).get("context", {})
+    return str(context["mkcpp"].get("stack_name", "MkcppBackend"))
 
 
 def synth_template() -> dict[str, Any]:
