@@ -17,6 +17,7 @@ from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.consent import consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
+from shared.email.account_suppression import AccountSuppressionList
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
 from shared.keys import Keys
@@ -233,6 +234,16 @@ def consent_columns(member: Member) -> dict[str, str]:
     }
 
 
+def forget_address(
+    members: MemberRepository, account_suppressions: AccountSuppressionList, member_id: str, now: datetime
+) -> None:
+    """Before erasure: take the member's address off SES's account-level suppression list, while the
+    stored record still says what it is (read raw, as erasure reads it: any record can be erased)."""
+    raw = members.get_raw(member_id, now)
+    address = raw.get("email") if raw else None
+    account_suppressions.remove(address if isinstance(address, str) else None)
+
+
 class MemberAdmin:
     def __init__(
         self,
@@ -240,6 +251,7 @@ class MemberAdmin:
         members: MemberRepository,
         groups: GroupRepository,
         suppressions: SuppressionList,
+        account_suppressions: AccountSuppressionList,
         audit: AuditTrail,
         gdpr: Gdpr,
         membership: Membership,
@@ -249,6 +261,7 @@ class MemberAdmin:
         self._members = members
         self._groups = groups
         self._suppressions = suppressions
+        self._account_suppressions = account_suppressions
         self._audit = audit
         self._gdpr = gdpr
         self._membership = membership
@@ -474,7 +487,10 @@ class MemberAdmin:
         return sent
 
     def lift_suppression(self, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        """Emails may go to the member's address again: off our list, and off SES's own (which would
+        otherwise go on refusing it, and keep the plain address)."""
         member = self.get(member_id, now)
+        self._account_suppressions.remove(member.email)
         if member.lookup_id:
             self._suppressions.lift(member.lookup_id)
 
@@ -505,6 +521,7 @@ class MemberAdmin:
         return export
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
+        forget_address(self._members, self._account_suppressions, member_id, now)
         return self._gdpr.erase(member_id, actor=actor, now=now)
 
     # --- working groups -----------------------------------------------------------------------

@@ -102,6 +102,15 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "bounce or complaint suppression",
         ),
         Kept(
+            "Your email address, on the block list of Amazon's email service, if our emails to you "
+            "bounce or are marked as spam",
+            "Until we lift the block, or delete your details",
+            "Amazon keeps this list itself, so that it sends nothing to that address.",
+            "SES's account-level suppression list (the configuration set's suppression options); "
+            "`shared/email/account_suppression.py` takes the address off it when a suppression is "
+            "lifted, a member is erased or a profile is removed",
+        ),
+        Kept(
             "A count of emails to you that did not arrive for a short time (for example, a full inbox)",
             f"{span(SOFT_BOUNCE_WINDOW)} after the last one",
             "If it happens 3 times, we stop emailing that address.",

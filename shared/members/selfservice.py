@@ -18,6 +18,7 @@ from shared import tokens
 from shared.audit import AuditTrail
 from shared.clock import epoch, iso
 from shared.consent import consent
+from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import DomainError
@@ -73,7 +74,9 @@ class SelfService:
         audit: AuditTrail,
         settings: MembershipSettings,
         ledger: SendLedger,
+        account_suppressions: AccountSuppressionList,
     ) -> None:
+        self._account_suppressions = account_suppressions
         self._ledger = ledger
         self._members = members
         self._groups = groups
@@ -159,7 +162,7 @@ class SelfService:
         member = self.member_for(token, purposes.PREFERENCES, now)
         if member.status is not MemberStatus.UNSUBSCRIBED:
             raise NotActive(member.status)
-        if remove_profile(self._members, member.id, now, grace=None):
+        if remove_profile(self._members, self._account_suppressions, member.id, now, grace=None):
             self._audit.record(
                 actor="member", action="member.profile_removed", target=f"MEMBER#{member.id}", now=now
             )
@@ -280,4 +283,6 @@ class SelfService:
 
     def erase(self, token: str, now: datetime) -> ErasureReceipt:
         member = self.member_for(token, purposes.ERASE, now)
+        # first, while we still know the address: off SES's own suppression list too
+        self._account_suppressions.remove(member.email)
         return self._gdpr.erase(member.id, actor="member", now=now)

@@ -20,6 +20,7 @@ from typing import Any
 
 from shared.audit import AuditTrail
 from shared.clock import iso
+from shared.email.account_suppression import AccountSuppressionList
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
 from shared.members.repository import Change, MemberRepository, StaleMember
@@ -49,7 +50,7 @@ def lapsed(member: Member, now: datetime, grace: timedelta) -> bool:
     )
 
 
-def profile_removed(now: datetime) -> dict[str, Any]:
+def profile_removed(member: Member, now: datetime) -> dict[str, Any]:
     """The changes that remove an unsubscribed member's profile."""
     return {
         "name": None,
@@ -64,20 +65,36 @@ def profile_removed(now: datetime) -> dict[str, Any]:
     }
 
 
-def remove_profile(members: MemberRepository, member_id: str, now: datetime, grace: timedelta | None) -> bool:
+def removable(member: Member, now: datetime, grace: timedelta | None) -> bool:
+    return member.status is MemberStatus.UNSUBSCRIBED and (grace is None or lapsed(member, now, grace))
+
+
+def remove_profile(
+    members: MemberRepository,
+    account_suppressions: AccountSuppressionList,
+    member_id: str,
+    now: datetime,
+    grace: timedelta | None,
+) -> bool:
     """Remove the profile of an unsubscribed member, decided on the record as stored now; returns
     False if there was nothing to remove (or they are no longer unsubscribed). `grace=None`: they
-    asked, so the grace period does not apply."""
+    asked, so the grace period does not apply.
+
+    First, while the record still holds it, the address leaves SES's account-level suppression list
+    (an address that complained is on it): Amazon must not keep the address once we have removed it.
+    Our keyed-hash suppression entry, if any, stays and keeps stopping our emails."""
+    before = members.require(member_id, now)
+    if not removable(before, now, grace):
+        return False
+    account_suppressions.remove(before.email)
     done = False
 
     def apply(current: Member) -> Change | None:
         nonlocal done
-        if current.status is not MemberStatus.UNSUBSCRIBED:
-            return None
-        if grace is not None and not lapsed(current, now, grace):
+        if not removable(current, now, grace):
             return None
         done = True
-        return Change([], profile_removed(now))
+        return Change([], profile_removed(current, now))
 
     members.change(member_id, now, apply)
     return done
@@ -86,9 +103,17 @@ def remove_profile(members: MemberRepository, member_id: str, now: datetime, gra
 class Retention:
     """The daily run: removes the profiles whose grace period has ended."""
 
-    def __init__(self, *, members: MemberRepository, audit: AuditTrail, grace: timedelta = DEFAULT_GRACE):
+    def __init__(
+        self,
+        *,
+        members: MemberRepository,
+        audit: AuditTrail,
+        account_suppressions: AccountSuppressionList,
+        grace: timedelta = DEFAULT_GRACE,
+    ):
         self._members = members
         self._audit = audit
+        self._account_suppressions = account_suppressions
         self._grace = grace
 
     def run(self, now: datetime) -> int:
@@ -97,7 +122,7 @@ class Retention:
             if not lapsed(member, now, self._grace):
                 continue
             try:
-                if not remove_profile(self._members, member.id, now, self._grace):
+                if not remove_profile(self._members, self._account_suppressions, member.id, now, self._grace):
                     continue
             except StaleMember:
                 logger.info(

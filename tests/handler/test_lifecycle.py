@@ -304,6 +304,47 @@ def test_an_admin_lifts_a_suppression_and_the_member_is_restored(aws):
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").json() == {"sent": True}
 
 
+def ses_calls(function, operation="DeleteSuppressedDestination"):
+    """The calls `function` made to SES's account-level suppression list in this test (each is
+    checked against the function's synthesized policy when the test ends)."""
+    from tests.support import permissions
+
+    return [c for c in permissions.recorded() if c.function == function and c.operation == operation]
+
+
+def test_lifting_a_suppression_takes_the_address_off_amazons_block_list_too(aws):
+    # Given Ann, whose address hard-bounced: SES put it on its own list, and we suppressed it
+    member_id = join(aws)
+    aws.ses_suppresses(ANN, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    assert ANN in aws.ses_suppressed()
+    # When an administrator lifts the suppression
+    lifted = aws.admin("DELETE", f"/admin/members/{member_id}/suppression").json()
+    # Then Amazon no longer holds her address either (or it would go on refusing her email)
+    assert lifted["suppression"] is None
+    assert ANN not in aws.ses_suppressed()
+    assert len(ses_calls("members_admin")) == 1
+    # And lifting again, with nothing on Amazon's list, is no error
+    assert aws.admin("DELETE", f"/admin/members/{member_id}/suppression").status == 200
+
+
+def test_the_policy_check_covers_the_suppression_list_call(aws, policy_check):
+    # Given the call that takes an address off SES's account-level suppression list
+    from tests.support.permissions import Call
+
+    def call(function):
+        return Call(function, "sesv2", "DeleteSuppressedDestination", {"EmailAddress": ANN})
+
+    # Then the functions that erase, lift or remove profiles may make it, on `*` (IAM has no other
+    # resource for it), and a function that does none of those would be refused
+    granted = ("members_admin", "members_public", "console", "member_retention")
+    assert policy_check.check([call(name) for name in granted]) == []
+    assert policy_check.check([call("member_bounces")]) == [
+        "member_bounces called sesv2.DeleteSuppressedDestination, which needs "
+        "ses:DeleteSuppressedDestination on *: its role in the synthesized template does not allow that"
+    ]
+
+
 def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):
     member_id = join(aws)
     for n in range(2):
@@ -630,9 +671,13 @@ def test_erasure_removes_the_person_from_every_table(aws):
 
 def test_erasure_keeps_a_suppression_so_a_complainer_is_never_emailed(aws):
     member_id = join(aws, name="Ann Complainer")
+    aws.ses_suppresses(ANN, "COMPLAINT")  # as SES does, for our configuration set
     aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
     aws.admin("DELETE", f"/admin/members/{member_id}")
     assert_gone(aws, ANN, "Ann Complainer", "900123")
+    # Amazon's own block list no longer holds her address: only our keyed code of it stays
+    assert aws.ses_suppressed() == {}
+    assert [i["reason"] for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")] == ["complaint"]
     before = len(aws.sent())
     aws.clear_idempotency()
     aws.request(
@@ -665,6 +710,8 @@ def test_a_member_erases_themselves_after_confirming_from_their_address(aws):
     assert done.status == again.status == 200
     assert "Your details have been deleted" in done.body
     assert_gone(aws, ANN, "Ann Selferase", "900123")
+    # her address was looked for on Amazon's block list too (it was not there: no error)
+    assert len(ses_calls("members_public")) == 1
     assert {e["actor"] for e in aws.items("audit") if e["action"] == "member.erase"} == {"member"}
 
 

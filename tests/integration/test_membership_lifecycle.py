@@ -360,6 +360,8 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     assert (suppression["suppressed"], suppression["reason"]) == (True, "hard_bounce")
     suppressed_at = datetime.strptime(suppression["suppressed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - suppressed_at) < timedelta(minutes=2)
+    # and SES itself holds her address on its account-level suppression list, as the notice says
+    assert on_amazons_block_list(local, person.email)
 
     # And nothing is sent to her any more, whoever asks: not a preferences link from an administrator,
     # not the erasure link she asks for herself, not a confirmation when her address signs up again
@@ -414,6 +416,20 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
 
     # And DynamoDB Local's tables, read directly, hold neither her address, her name nor her phone
     assert_nowhere(dynamodb, person)
+    # and nor does Amazon's block list any more
+    assert not on_amazons_block_list(local, person.email)
+
+
+def on_amazons_block_list(local: LocalMode, address: str) -> bool:
+    """Whether SES's account-level suppression list (local mode's stand-in, in moto) holds `address`."""
+    from infra.local.services import boto_client
+
+    ses = boto_client("sesv2", local.endpoints["moto"])
+    try:
+        ses.get_suppressed_destination(EmailAddress=address)
+    except ses.exceptions.NotFoundException:
+        return False
+    return True
 
 
 def test_a_member_erases_themselves_from_a_link_sent_to_their_address(

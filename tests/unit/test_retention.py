@@ -109,3 +109,15 @@ def test_the_notice_answers_the_article_13_checklist():
     assert "Information Commissioner" in html and "ico.org.uk" in html and "0303 123 1113" in html
     # and never a promise the system cannot keep
     assert "never share" not in html
+
+
+def test_the_notice_says_amazon_keeps_a_blocked_address_until_we_lift_the_block_or_delete_you():
+    # Given the notice, and that SES's own suppression list holds the plain address (our configuration
+    # set suppresses bounces and complaints), while our own list holds only a keyed code of it
+    html = notice()
+    # Then it says so plainly, and when the address comes off Amazon's list
+    assert "While we do, Amazon's email service keeps your email address on its block list." in html
+    assert "It is taken off when we lift the block, or when we delete your details." in html
+    assert kept("Your email address, on the block list of Amazon's email service") == (
+        "Until we lift the block, or delete your details"
+    )
