@@ -37,7 +37,9 @@ def _url(path: str, token: str) -> str:
 Done = Literal["saved", "withdrawn", "removed"]
 DONE_BANNERS: dict[str, str] = {
     "saved": "Your preferences are saved",
-    "withdrawn": "We no longer keep a record that you are a patient or carer",
+    # true to the letter: the role goes, and the record of the agreement and its withdrawal stays
+    # (as evidence) until the details are deleted or the profile removed; the notice says so
+    "withdrawn": "We no longer list you as a patient or carer",
     "removed": "We have removed your name, contact details and how you describe yourself",
 }
 

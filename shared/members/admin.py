@@ -211,15 +211,29 @@ def _csv_cell(value: Any) -> str:
 
 
 def consent_columns(member: Member) -> dict[str, str]:
-    """The CSV's consent columns: the latest record of each kind (given or withdrawn, and when) and the
-    privacy notice the latest record was made under. An unconfirmed sign-up shows no health consent:
-    like its role, it is a stranger's claim about the address's owner until they confirm."""
+    """The CSV's consent columns: the latest contact record (given or withdrawn, and when), health
+    consent only while it holds, and the privacy notice the latest record shown was made under.
+
+    A spreadsheet travels, so the health columns say "given" (and when) only for a confirmed member
+    whose current patient or carer role rests on it, and are blank otherwise: "withdrawn" would tell
+    every reader that someone now listed as, say, hospital staff once said they were a patient or
+    carer. An unconfirmed sign-up shows none either: like its role, it is a stranger's claim about
+    the address's owner until they confirm. (The member's own page in the console, and their export,
+    still show the whole history: the evidence of what they agreed to and took back.)"""
 
     def latest(kind: str) -> Consent | None:
         return next((c for c in reversed(member.consents) if c.kind == kind), None)
 
     contact = latest("contact")
-    health = latest("health_data") if member.confirmed_at is not None else None
+    health = latest("health_data")
+    holds = (
+        member.confirmed_at is not None
+        and member.role in HEALTH_DATA_ROLES
+        and health is not None
+        and health.given
+    )
+    if not holds:
+        health = None
     newest = max((c for c in (contact, health) if c), key=lambda c: c.at, default=None)
 
     def state(record: Consent | None) -> str:

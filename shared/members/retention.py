@@ -87,9 +87,10 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "the unsubscribe page",
         ),
         Kept(
-            "After you unsubscribe: a code made from your email address (not the address itself), that "
-            "you said no, and what you agreed to and when",
-            span(UNSUBSCRIBED_RETENTION),
+            "After we remove your details: a code made from your email address (not the address "
+            "itself), when you joined, when you agreed to hear from us, and when you said stop. Nothing "
+            "that says you are a patient or carer",
+            f"{span(UNSUBSCRIBED_RETENTION)} after you unsubscribe",
             "So we do not email you again, and can show what you agreed to.",
             "TTL on the record (`shared/members/selfservice.py` `UNSUBSCRIBED_RETENTION`)",
         ),

@@ -4,13 +4,15 @@ Unsubscribing stops every email at once. For a short grace period (`unsubscribe_
 default) the record stays as it was, so someone who unsubscribed by mistake can rejoin and find their
 details as they left them. When the grace period ends, or at once when they ask, the profile is
 removed: their name, email address, phone, postal address, organisation, working groups and role (a
-patient or carer role is health data) go, with any rejoin request nobody confirmed.
+patient or carer role is health data) go, with any rejoin request nobody confirmed, and their
+health-data consent records (which would still say that they were a patient or carer). The address
+also leaves SES's own suppression list (`shared.email.account_suppression`).
 
 What stays is what honours their wish not to be contacted, keyed by the address's keyed hash and never
 the address: the address pointer and the `unsubscribed` status (so a sign-up with that address asks its
-owner to confirm a rejoin rather than silently starting again), the consent records (the evidence of
-what they agreed to and withdrew), and the dates. The whole record is purged a year after the
-unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
+owner to confirm a rejoin rather than silently starting again), the records of their agreement to be
+contacted (the evidence of what they agreed to), and the dates. The whole record is purged a year
+after the unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
 """
 
 from __future__ import annotations
@@ -51,8 +53,11 @@ def lapsed(member: Member, now: datetime, grace: timedelta) -> bool:
 
 
 def profile_removed(member: Member, now: datetime) -> dict[str, Any]:
-    """The changes that remove an unsubscribed member's profile."""
+    """The changes that remove an unsubscribed member's profile. Their health-data consent records
+    go too: a record that they agreed we may hold that they are a patient or carer says that they
+    once were one. The records of their agreement to be contacted stay, as evidence."""
     return {
+        "consents": [c for c in member.consents if c.kind != "health_data"],
         "name": None,
         "email": None,
         "phone": None,

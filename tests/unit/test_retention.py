@@ -121,3 +121,21 @@ def test_the_notice_says_amazon_keeps_a_blocked_address_until_we_lift_the_block_
     assert kept("Your email address, on the block list of Amazon's email service") == (
         "Until we lift the block, or delete your details"
     )
+
+
+def test_the_notice_says_exactly_what_is_kept_of_a_patient_or_carer():
+    # Given the notice: withdrawing health consent keeps the record of agreeing and taking it back;
+    # removing the profile (after unsubscribing) deletes that record and keeps the contact consent
+    html = notice()
+    # Then it does not claim that nothing is kept after a withdrawal, and says who sees what is kept
+    assert "We do keep a record of when you agreed, and when you took it back." in html
+    assert "It is not in the list of members that our admins can download." in html
+    assert "We also delete it when we remove your details after you unsubscribe." in html
+    # And the row for what stays after a profile is removed names nothing about health
+    (row,) = [
+        r
+        for r in retention(log_retention_days=90, unsubscribe_grace_days=30)
+        if r.what.startswith("After we remove your details")
+    ]
+    assert "Nothing that says you are a patient or carer" in row.what
+    assert row.kept == "1 year after you unsubscribe"
