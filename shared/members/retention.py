@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.members import links
-from shared.members.selfservice import UNSUBSCRIBED_RETENTION
 from shared.members.service import PENDING_LIFETIME, SIGNUP_IDEMPOTENCY_WINDOW
 from shared.members.suppression import SOFT_BOUNCE_WINDOW
+from shared.members.unsubscribed import UNSUBSCRIBED_RETENTION
 from shared.send_once import SEND_HISTORY
 
 # Enforced in infra/ and checked against the synthesized template by tests/infra/test_retention.py
@@ -80,11 +80,23 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "erasure on request (self-service or admin)",
         ),
         Kept(
-            "Your details after you unsubscribe, and your role (if you are a patient or carer)",
+            "Your details after you unsubscribe, and your role (if you are a patient or carer). If you "
+            "mark one of our emails as spam, we take it that you want to unsubscribe",
             f"{days(unsubscribe_grace_days)} after you unsubscribe",
             "So you can change your mind and come back. Then we delete them.",
             "the nightly `member_retention` schedule (`unsubscribe_grace_days`); at once on request from "
-            "the unsubscribe page",
+            "the unsubscribe page; a complaint unsubscribes (`shared/members/unsubscribed.py` "
+            "`unsubscribe_on_complaint`)",
+        ),
+        Kept(
+            "Your details, if our emails to you stop arriving (they bounce)",
+            "While you are a member",
+            "You did not ask to leave. Our admins can see that our emails to you stopped, so they "
+            "can put it right with you. If you had not yet confirmed that you want to join, we still "
+            f"delete your sign-up after {span(PENDING_LIFETIME)}.",
+            "no TTL for a confirmed member: `suppressed` (`MemberRepository.mark_suppressed`), listed on "
+            "the console's home page (needs attention) until an administrator lifts the suppression or "
+            "erases them; a pending sign-up keeps its `PENDING_LIFETIME` TTL",
         ),
         Kept(
             "After we remove your details: a code made from your email address (not the address "
@@ -92,7 +104,7 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "that says you are a patient or carer",
             f"{span(UNSUBSCRIBED_RETENTION)} after you unsubscribe",
             "So we do not email you again, and can show what you agreed to.",
-            "TTL on the record (`shared/members/selfservice.py` `UNSUBSCRIBED_RETENTION`)",
+            "TTL on the record (`shared/members/unsubscribed.py` `UNSUBSCRIBED_RETENTION`)",
         ),
         Kept(
             "A code made from your email address (not the address itself), if our emails to you bounce "

@@ -11,12 +11,11 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from shared import tokens
 from shared.audit import AuditTrail
-from shared.clock import epoch, iso
 from shared.consent import consent
 from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer, OutgoingEmail
@@ -43,12 +42,11 @@ from shared.members.service import (
     MembershipSettings,
     NotActive,
 )
-from shared.members.unsubscribed import remove_profile
+from shared.members.unsubscribed import remove_profile, unsubscribing
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
 
 LinkKind = Literal["export", "erase"]
-UNSUBSCRIBED_RETENTION = timedelta(days=365)
 
 
 class HealthConsentNeeded(DomainError):
@@ -193,20 +191,7 @@ class SelfService:
             if current.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
                 return None
             was.append(current.status)
-            return Change(
-                current.working_groups,
-                {
-                    "status": MemberStatus.UNSUBSCRIBED,
-                    "unsubscribed_at": iso(now),
-                    # kept a year (so an unsubscribe is remembered and can be undone), then purged;
-                    # an unconfirmed sign-up keeps its 7-day expiry
-                    "expires_at": epoch(now + UNSUBSCRIBED_RETENTION)
-                    if current.status is MemberStatus.ACTIVE
-                    else current.expires_at,
-                    "confirm_nonce": None,
-                    "rejoin": None,
-                },
-            )
+            return Change(current.working_groups, unsubscribing(current, now))
 
         try:
             self._members.change(member.id, now, apply)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.audit import AuditTrail
-from shared.clock import iso
+from shared.clock import epoch, iso
 from shared.email.account_suppression import AccountSuppressionList
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
@@ -29,7 +29,58 @@ from shared.members.repository import Change, MemberRepository, StaleMember
 from shared.observability import logger, metrics
 
 DEFAULT_GRACE = timedelta(days=30)
+# an unsubscribed member's record (what stays once the profile is removed) is purged by TTL after this
+UNSUBSCRIBED_RETENTION = timedelta(days=365)
 RETENTION_ACTOR = "retention"
+
+
+def unsubscribing(current: Member, now: datetime) -> dict[str, Any]:
+    """The changes that unsubscribe `current`, who is active or pending (or suppressed, having been
+    one of those): nothing more is sent; an active member's record is kept a year (so an unsubscribe
+    is remembered and can be undone), then purged; an unconfirmed sign-up keeps its 7-day expiry."""
+    suppressed = current.status is MemberStatus.SUPPRESSED
+    was = current.status_before_suppression if suppressed else current.status
+    kept_until = epoch(now + UNSUBSCRIBED_RETENTION) if was is MemberStatus.ACTIVE else current.expires_at
+    return {
+        "status": MemberStatus.UNSUBSCRIBED,
+        "unsubscribed_at": iso(now),
+        "expires_at": kept_until,
+        "confirm_nonce": None,
+        "rejoin": None,
+        "status_before_suppression": None,
+    }
+
+
+def unsubscribe_on_complaint(members: MemberRepository, lookup_id: str, now: datetime) -> bool:
+    """A spam complaint is an unsubscribe. Marking our email as spam is how many people say "stop"
+    (mail providers' feedback loops, RFC 6449, report it; senders are expected to treat it as an
+    unsubscribe), so the member holding the address is unsubscribed as if they had pressed the link:
+    the grace period, the removal of their profile and the year's retention then apply, instead of
+    their whole profile being kept, suppressed, with no end. Active, pending and suppressed members
+    are unsubscribed; one already unsubscribed stays so. Safe to repeat (SQS may redeliver).
+    Returns whether this call unsubscribed them."""
+    member = members.find_by_lookup_id(lookup_id, now)
+    if member is None:
+        return False
+    done = False
+
+    def apply(current: Member) -> Change | None:
+        nonlocal done
+        if current.status is MemberStatus.UNSUBSCRIBED:
+            return None
+        if current.status is MemberStatus.SUPPRESSED and current.status_before_suppression not in (
+            MemberStatus.ACTIVE,
+            MemberStatus.PENDING,
+        ):
+            return None
+        done = True
+        return Change(current.working_groups, unsubscribing(current, now))
+
+    members.change(member.id, now, apply)
+    if done:
+        logger.info("member unsubscribed: their address complained", extra={"member_id": member.id})
+        metrics.add_metric(name="MemberUnsubscribedByComplaint", unit="Count", value=1)
+    return done
 
 
 def rejoin_in_progress(member: Member, now: datetime) -> bool:

@@ -232,19 +232,6 @@ def test_an_unsubscribed_member_removes_their_details_at_once_from_the_unsubscri
     assert exported["profile"]["role"] == "not_stated"
 
 
-def test_a_removed_profiles_address_leaves_amazons_block_list(aws):
-    # Given Ann, who unsubscribed, then marked an earlier email as spam: SES holds her address
-    member_id = join(aws, role="carer", name="Ann Carer")
-    unsubscribe(aws)
-    aws.ses_suppresses(ANN, "COMPLAINT")
-    # When the grace period ends and the nightly run removes her profile
-    aws.clock.advance(days=31)
-    assert run_retention(aws) == {"profiles_removed": 1}
-    # Then neither we nor Amazon keep her address (our keyed code of it is all that stops our emails)
-    assert "email" not in profile(aws, member_id)
-    assert aws.ses_suppressed() == {}
-
-
 def test_an_active_member_cannot_remove_their_profile_without_unsubscribing(aws):
     member_id = join(aws)
     refused = post_preferences(aws, preferences_token(aws), action="remove_profile")

@@ -295,8 +295,8 @@ def test_a_hard_bounce_suppresses_the_address_and_nothing_is_sent_to_it_again(aw
 
 def test_an_admin_lifts_a_suppression_and_the_member_is_restored(aws):
     member_id = join(aws)
-    aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
-    assert aws.admin("GET", f"/admin/members/{member_id}").json()["suppression"]["reason"] == "complaint"
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["suppression"]["reason"] == "hard_bounce"
 
     lifted = aws.admin("DELETE", f"/admin/members/{member_id}/suppression").json()
 
@@ -345,6 +345,46 @@ def test_the_policy_check_covers_the_suppression_list_call(aws, policy_check):
     ]
 
 
+def test_a_spam_complaint_unsubscribes_the_member_so_the_grace_period_and_removal_apply(aws):
+    # Given Ann, a carer, who marks one of our emails as spam
+    member_id = join(aws, role="carer", name="Ann Carer")
+    event, _ = ses_event("sqs_complaint", ANN)
+    aws.ses_suppresses(ANN, "COMPLAINT")  # as SES does, for our configuration set
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}  # SQS delivers it twice
+    # Then she is unsubscribed, as if she had pressed the link: kept a year at most, not for ever, and
+    # her address is suppressed so nothing reaches her, whoever asks
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert (detail["status"], detail["suppression"]["reason"]) == ("unsubscribed", "complaint")
+    assert detail["unsubscribed_at"] == aws.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stored = next(m for m in aws.members() if m["id"] == member_id)
+    assert stored["expires_at"] == int(aws.clock.now.timestamp()) + 365 * 86400
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
+    # When the grace period is over, the nightly run removes her profile, as for any unsubscribe
+    aws.clock.advance(days=31)
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
+    stored = next(m for m in aws.members() if m["id"] == member_id)
+    assert "name" not in stored and "email" not in stored and stored["role"] == "not_stated"
+    # and Amazon's block list no longer holds her address: only our keyed code of it stops our emails
+    assert aws.ses_suppressed() == {}
+    assert [i["reason"] for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")] == ["complaint"]
+
+
+def test_a_late_bounce_after_unsubscribing_does_not_stop_the_profiles_removal(aws):
+    # Given Ann, who unsubscribed; an email sent before that then bounces for good
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+    aws.request(
+        "POST", "/members/unsubscribe", query={"token": token_of(url)}, form={"List-Unsubscribe": "One-Click"}
+    )
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    # Then she stays unsubscribed (the address is suppressed all the same), and her profile still goes
+    # when the grace period ends, instead of being kept, suppressed, with no end
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
+    aws.clock.advance(days=31)
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
+
+
 def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):
     member_id = join(aws)
     for n in range(2):
@@ -378,7 +418,7 @@ def test_a_malformed_ses_message_is_reported_as_failed_and_the_rest_succeed(aws)
     bad["body"] = "not json"
     event = {"Records": [bad, good["Records"][0]]}
     assert aws.invoke("member_bounces", event) == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
-    assert aws.members()[0]["status"] == "suppressed"
+    assert aws.members()[0]["status"] == "unsubscribed"  # the complaint was applied
 
 
 # --- members without email ------------------------------------------------------------------------

@@ -139,3 +139,17 @@ def test_the_notice_says_exactly_what_is_kept_of_a_patient_or_carer():
     ]
     assert "Nothing that says you are a patient or carer" in row.what
     assert row.kept == "1 year after you unsubscribe"
+
+
+def test_the_table_says_what_becomes_of_a_member_whose_emails_bounce_or_who_complains():
+    # Given the rule the bounce handler enforces (shared/members/bounces.py record_event): a complaint
+    # unsubscribes; a hard bounce keeps the member, suppressed, until an administrator acts
+    rows = retention(log_retention_days=90, unsubscribe_grace_days=30)
+    (unsubscribed,) = [r for r in rows if r.what.startswith("Your details after you unsubscribe")]
+    (bounced,) = [r for r in rows if r.what.startswith("Your details, if our emails to you stop arriving")]
+    # Then both have a row that says so, with the figures the code uses
+    assert "mark one of our emails as spam" in unsubscribed.what
+    assert "unsubscribe_on_complaint" in unsubscribed.enforced_by
+    assert bounced.kept == "While you are a member"
+    assert f"after {span(PENDING_LIFETIME)}" in bounced.why and span(PENDING_LIFETIME) == "7 days"
+    assert "mark_suppressed" in bounced.enforced_by and "no TTL" in bounced.enforced_by
