@@ -33,6 +33,7 @@ def privacy_page() -> Response[str]:
         ),
         link_lifetimes=link_lifetimes(),
         signup_url=f"{env.base_url}/members/signup",
+        grace_days=env.unsubscribe_grace_days,
     )
 
 

@@ -78,6 +78,7 @@ PRIVACY: dict[str, Any] = {
     ),
     "link_lifetimes": link_lifetimes(),
     "signup_url": f"{URL}/members/signup",
+    "grace_days": CONFIG.unsubscribe_grace_days,
 }
 PREFERENCES: dict[str, Any] = {
     "title": "Your preferences",

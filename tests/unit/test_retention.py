@@ -153,3 +153,31 @@ def test_the_table_says_what_becomes_of_a_member_whose_emails_bounce_or_who_comp
     assert bounced.kept == "While you are a member"
     assert f"after {span(PENDING_LIFETIME)}" in bounced.why and span(PENDING_LIFETIME) == "7 days"
     assert "mark_suppressed" in bounced.enforced_by and "no TTL" in bounced.enforced_by
+
+
+def purpose(html: str, heading: str) -> str:
+    """The text of the notice's legal-reason bullet that starts with `heading`."""
+    start = html.index(f"<li><strong>{heading}</strong>")
+    return html[start : html.index("</li>", start)]
+
+
+def test_every_purpose_has_its_lawful_basis_article_13_1_c():
+    # Given the notice's list of purposes, each with its legal reason
+    html = notice().replace("&#39;", "'")
+    # Then the purposes the code has besides sending news each name theirs:
+    # the profile kept through the grace period after unsubscribing (so they can rejoin as they left)
+    grace = purpose(
+        html, f"To keep your details for {CONFIG.unsubscribe_grace_days} days after you unsubscribe."
+    )
+    assert "legitimate interest in letting you rejoin easily (Article 6(1)(f))" in grace
+    assert "Article 9(2)(a)" in grace  # a patient or carer role kept those days, under its consent
+    # the consent evidence kept after a withdrawal or an unsubscribe (Art 7(1) accountability)
+    evidence = purpose(html, "To keep a record of what you agreed to.")
+    for article in ("Article 7(1)", "Article 6(1)(c)", "Article 6(1)(f)", "Article 9(2)(f)"):
+        assert article in evidence, article
+    # members added in person without an email address, whom the Secretary phones or writes to
+    offline = purpose(html, "To phone you or write to you, if you gave us no email address.")
+    assert "Article 6(1)(a)" in offline
+    # a member whose emails bounce, kept so that it can be put right
+    bounced = purpose(html, "To put it right when our emails to you bounce.")
+    assert "Article 6(1)(f)" in bounced
