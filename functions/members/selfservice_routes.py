@@ -17,7 +17,7 @@ from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
-from shared.members.retention import BACKUP_DAYS
+from shared.members.retention import after_erasure
 from shared.members.service import LinkNoLongerValid
 from shared.web import HTML_PAGE, PAGE_HEADERS, html_page, json_body, page, wants_html
 
@@ -250,7 +250,7 @@ def erase_page(token: Token = "") -> Response[str]:
         title="Delete your details",
         done=False,
         action=_url("/members/erase", token),
-        backup_days=BACKUP_DAYS,
+        after_erasure=after_erasure(log_retention_days=members_env().log_retention_days),
     )
 
 
@@ -268,5 +268,5 @@ def erase(token: Token = "") -> Response[str]:
         title="Your details have been deleted",
         done=True,
         action=None,
-        backup_days=BACKUP_DAYS,
+        after_erasure=after_erasure(log_retention_days=members_env().log_retention_days),
     )

@@ -29,6 +29,10 @@ BACKUP_DAYS = 35  # point-in-time recovery window, and the AWS Backup plan's Del
 EMAIL_EVENT_QUEUE_DAYS = 4  # infra.declaration.SES_EVENTS.retention_days
 DEAD_LETTER_DAYS = 14  # infra.constructs.queues.DLQ_RETENTION
 FIREWALL_LOG_DAYS = 30  # the WAF log group (infra/constructs/edge.py)
+# Set by AWS, not by us: X-Ray keeps trace data 30 days and offers no setting to change it. Every
+# function has active tracing (infra/constructs/function.py); a trace can carry a member's id (in an
+# error's message), never a table key or a request body (the SDK records table names only).
+TRACE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -142,17 +146,27 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "Powertools' idempotency expiry, then TTL",
         ),
         Kept(
-            "A record of each change our admins make: who made it, what kind of change and when, "
-            "but not your details",
+            "A record of what was done with your details, such as an admin changing them or you "
+            "deleting them: who did it, what kind of change and when. It has the code number we gave "
+            "you, but not your name, email or other details",
             span(AUDIT_RETENTION),
-            "So we can check that your details were looked after.",
-            "TTL on the audit table (`shared/audit.py` `RETENTION`)",
+            "So we can check that your details were looked after. It stays when we delete your details.",
+            "TTL on the audit table (`shared/audit.py` `RETENTION`); erasure keeps it (ids, actions, "
+            "field names)",
         ),
         Kept(
-            "System logs, with no names, email addresses, phone numbers or roles in them",
+            "System logs, with no names, email addresses, phone numbers or roles in them. They may "
+            "have the code number we gave you",
             days(log_retention_days),
             "To find and fix faults.",
             "CloudWatch Logs retention (`log_retention_days`)",
+        ),
+        Kept(
+            "Records of how our system ran (traces), with no names or email addresses in them. They "
+            "may have the code number we gave you",
+            days(TRACE_DAYS),
+            "To find and fix faults. Amazon sets how long they are kept.",
+            "AWS X-Ray's fixed retention (Lambda active tracing; no setting)",
         ),
         Kept(
             "The internet address of a computer that our firewall blocked (kept by AWS in the USA)",
@@ -174,6 +188,20 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             f"leave the backups within {days(BACKUP_DAYS)}.",
             "the DynamoDB point-in-time recovery window and the AWS Backup plan's lifecycle",
         ),
+    ]
+
+
+def after_erasure(*, log_retention_days: int) -> list[str]:
+    """What stays for a while once a member's details are deleted, in the words the erase pages and
+    the notice use: the same figures as the table."""
+    return [
+        f"A record that your details were deleted, and of what was done with them before. It has the "
+        f"code number we gave you, but not your name or email. We keep it for {span(AUDIT_RETENTION)}.",
+        f"Our system logs, which may have that code number, for {days(log_retention_days)}.",
+        f"Records of how our system ran, which may have that code number, for {days(TRACE_DAYS)}.",
+        f"Our backups, which have a copy of your details, for {days(BACKUP_DAYS)}.",
+        "If our emails to you bounced or were marked as spam, a code made from your email address. "
+        "It is not the address itself. It stops us emailing that address again.",
     ]
 
 

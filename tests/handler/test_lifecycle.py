@@ -749,6 +749,11 @@ def test_a_member_erases_themselves_after_confirming_from_their_address(aws):
 
     assert done.status == again.status == 200
     assert "Your details have been deleted" in done.body
+    # and it does not claim that everything is gone: the audit entry, logs, traces and backups stay a while
+    assert "deleted everything" not in done.body and "What stays for a while" in done.body
+    assert (
+        "We keep it for 2 years." in done.body and "for 90 days" in done.body and "for 35 days" in done.body
+    )
     assert_gone(aws, ANN, "Ann Selferase", "900123")
     # her address was looked for on Amazon's block list too (it was not there: no error)
     assert len(ses_calls("members_public")) == 1

@@ -15,7 +15,7 @@ from infra.readme import README, section, with_section
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.email.render import render_page
 from shared.members import links
-from shared.members.retention import BACKUP_DAYS, link_lifetimes, retention, span
+from shared.members.retention import BACKUP_DAYS, TRACE_DAYS, after_erasure, link_lifetimes, retention, span
 from shared.members.service import PENDING_LIFETIME
 from shared.members.suppression import SOFT_BOUNCE_WINDOW
 from tests.unit.rendering import BASE, CONFIG, PRIVACY
@@ -60,7 +60,10 @@ def kept(what_starts: str) -> str:
 def test_every_figure_is_the_one_the_code_enforces():
     # the TTLs the code writes
     assert timedelta(days=7) == PENDING_LIFETIME and kept("Your sign-up") == "7 days"
-    assert timedelta(days=730) == AUDIT_RETENTION and kept("A record of each change") == "2 years"
+    assert (
+        timedelta(days=730) == AUDIT_RETENTION
+        and kept("A record of what was done with your details") == "2 years"
+    )
     assert timedelta(days=30) == SOFT_BOUNCE_WINDOW and kept("A count of emails").startswith("30 days")
     # the deployment's configuration
     assert kept("System logs") == f"{CONFIG.log_retention_days} days" == "90 days"
@@ -181,3 +184,52 @@ def test_every_purpose_has_its_lawful_basis_article_13_1_c():
     # a member whose emails bounce, kept so that it can be put right
     bounced = purpose(html, "To put it right when our emails to you bounce.")
     assert "Article 6(1)(f)" in bounced
+
+
+def test_the_notice_claims_nothing_the_system_does_not_do():
+    # Given the notice as a member reads it
+    html = notice().replace("&#39;", "'")
+    # Then it does not say that every email links to the preferences page (the confirmation, export
+    # and erasure emails do not): it says which one does, and how to get a new link
+    assert "Every email we send you" not in html
+    assert "Your welcome email has a link to your preferences page." in html
+    assert "fill in our sign-up form again with your email address" in html
+    # the right to have it put right names the preferences page, where members correct themselves
+    assert "on your preferences page. If something else we keep is wrong" in purpose(
+        html, "To have it put right."
+    )
+    # there is no Data Protection Officer, and it says whom to contact instead, from the configuration
+    assert "We do not have a Data Protection Officer." in html
+    assert f'contact our Secretary at <a href="mailto:{CONFIG.contact_email}">' in html
+    # who sees what: only administrators (the console); other members see nothing of anyone's details
+    assert "Other members cannot see them" in html
+    # where data goes: CloudFront's edges, which may be outside the UK, on the way to London
+    assert "That computer may be outside the UK, in Europe or North America." in html
+    # and deletion is not "gone at once": what stays, and for how long, with the table's figures
+    assert "gone from our system at once" not in html
+    for item in after_erasure(log_retention_days=CONFIG.log_retention_days):
+        assert f"<li>{item}</li>" in html
+    said = " ".join(after_erasure(log_retention_days=CONFIG.log_retention_days))
+    for figure in (
+        span(AUDIT_RETENTION),
+        f"{CONFIG.log_retention_days} days",
+        f"{TRACE_DAYS} days",
+        f"{BACKUP_DAYS} days",
+    ):
+        assert figure in said, figure
+
+
+def test_the_erase_pages_say_what_stays_instead_of_everything_is_gone():
+    # Given the page before and after a member deletes their details
+    context = {
+        "title": "Your details have been deleted",
+        "action": None,
+        "after_erasure": PRIVACY["after_erasure"],
+    }
+    before = render_page("erase", **BASE, **context, done=False)
+    after = render_page("erase", **BASE, **context, done=True)
+    # Then neither claims that everything is gone; both list what stays for a while, and for how long
+    for page in (before, after):
+        assert "deleted everything" not in page
+        assert "What stays for a while" in page
+        assert f"for {span(AUDIT_RETENTION)}" in page and f"for {CONFIG.log_retention_days} days" in page
