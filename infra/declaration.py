@@ -387,7 +387,8 @@ MEMBER_RETENTION = FunctionSpec(
         ),
     ),
     # reads the unsubscribed partition of by_status and each member it changes; writes the profile
-    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email.
+    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email (its
+    # one SES call takes a removed profile's address off SES's suppression list).
     tables={"members": Access.GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
     clears_ses_suppressions=True,  # a removed profile's address leaves SES's suppression list too
     memory_mb=256,
