@@ -197,6 +197,11 @@ class FunctionSpec:
     idempotency: bool = False  # read/write on the Powertools idempotency table
     signing_key: bool = False  # may read the token-signing and email-lookup secrets (shared/keys.py)
     sends_email: bool = False  # may send through SES with the configuration set
+    # may take an address off SES's account-level suppression list (ses:DeleteSuppressedDestination,
+    # which has no resource-level permission): what erases members, lifts suppressions or removes
+    # profiles, so that Amazon never keeps an address we no longer hold or block
+    # (shared/email/account_suppression.py)
+    clears_ses_suppressions: bool = False
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     consumes: tuple[str, ...] = ()  # keys of the declared queues this function consumes
     # answers every request no declared route matches (API Gateway's `$default` route, and local
@@ -309,6 +314,7 @@ MEMBERS_PUBLIC = FunctionSpec(
     idempotency=True,
     signing_key=True,
     sends_email=True,
+    clears_ses_suppressions=True,  # self-service erasure and "remove my details now"
     catch_all=True,
     # the public forms: 10 at once is ~100 sign-ups a second at the usual latency, far above any
     # mailing's response, and below the stage throttle's burst
@@ -350,6 +356,7 @@ MEMBERS_ADMIN = FunctionSpec(
     },
     signing_key=True,
     sends_email=True,
+    clears_ses_suppressions=True,  # erasure, and lifting a suppression
     reserved_concurrency=5,  # a handful of administrators
 )
 
@@ -380,8 +387,10 @@ MEMBER_RETENTION = FunctionSpec(
         ),
     ),
     # reads the unsubscribed partition of by_status and each member it changes; writes the profile
-    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email.
+    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email (its
+    # one SES call takes a removed profile's address off SES's suppression list).
     tables={"members": Access.GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
+    clears_ses_suppressions=True,  # a removed profile's address leaves SES's suppression list too
     memory_mb=256,
     timeout_seconds=60,
     # one run at a time: a second would only race the first for the same records
@@ -445,6 +454,7 @@ CONSOLE = FunctionSpec(
     },
     signing_key=True,  # CSRF tokens and the sign-in state are keyed with the token-signing key
     sends_email=True,
+    clears_ses_suppressions=True,  # erasure, and lifting a suppression
     signs_in=True,
     reserved_concurrency=5,  # a handful of administrators
 )

@@ -366,7 +366,17 @@ def export(id: str) -> Response[str]:
 def erase_confirm(id: str) -> Response[str]:
     id = _member_id(id)
     detail = member_admin().detail(id, clock.utc_now())
-    return router.page("erase", title=f"Erase {detail.name or REMOVED}?", member=detail)
+    from functions.members.env import members_env
+    from shared.audit import RETENTION
+    from shared.members import retention
+
+    kept_for = {
+        "audit": retention.span(RETENTION),
+        "logs": retention.days(members_env().log_retention_days),
+        "traces": retention.days(retention.TRACE_DAYS),
+        "backups": retention.days(retention.BACKUP_DAYS),
+    }
+    return router.page("erase", title=f"Erase {detail.name or REMOVED}?", member=detail, kept_for=kept_for)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from functions.members.env import members_env
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
-from shared.members.retention import link_lifetimes, retention
+from shared.members.retention import after_erasure, link_lifetimes, retention
 from shared.web import page
 
 
@@ -33,6 +33,8 @@ def privacy_page() -> Response[str]:
         ),
         link_lifetimes=link_lifetimes(),
         signup_url=f"{env.base_url}/members/signup",
+        grace_days=env.unsubscribe_grace_days,
+        after_erasure=after_erasure(log_retention_days=env.log_retention_days),
     )
 
 

@@ -16,6 +16,7 @@ from functions.members.env import retention_env
 from shared import clock
 from shared.audit import AuditTrail
 from shared.aws import client
+from shared.email.account_suppression import AccountSuppressionList
 from shared.members.repository import MemberRepository
 from shared.members.unsubscribed import Retention
 from shared.observability import logger, metrics, tracer
@@ -26,6 +27,7 @@ def retention() -> Retention:
     return Retention(
         members=MemberRepository(client("dynamodb"), env.members_table),
         audit=AuditTrail(client("dynamodb"), env.audit_table),
+        account_suppressions=AccountSuppressionList(client("sesv2")),
         grace=timedelta(days=env.unsubscribe_grace_days),
     )
 

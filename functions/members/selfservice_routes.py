@@ -17,7 +17,7 @@ from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
-from shared.members.retention import BACKUP_DAYS
+from shared.members.retention import after_erasure
 from shared.members.service import LinkNoLongerValid
 from shared.web import HTML_PAGE, PAGE_HEADERS, html_page, json_body, page, wants_html
 
@@ -41,7 +41,9 @@ def _url(path: str, token: str) -> str:
 Done = Literal["saved", "withdrawn", "removed"]
 DONE_BANNERS: dict[str, str] = {
     "saved": "Your preferences are saved",
-    "withdrawn": "We no longer keep a record that you are a patient or carer",
+    # true to the letter: the role goes, and the record of the agreement and its withdrawal stays
+    # (as evidence) until the details are deleted or the profile removed; the notice says so
+    "withdrawn": "We no longer list you as a patient or carer",
     "removed": "We have removed your name, contact details and how you describe yourself",
 }
 
@@ -271,7 +273,7 @@ def erase_page(token: Token = "") -> Response[str]:
         title="Delete your details",
         done=False,
         action=_url("/members/erase", token),
-        backup_days=BACKUP_DAYS,
+        after_erasure=after_erasure(log_retention_days=members_env().log_retention_days),
     )
 
 
@@ -289,5 +291,5 @@ def erase(token: Token = "") -> Response[str]:
         title="Your details have been deleted",
         done=True,
         action=None,
-        backup_days=BACKUP_DAYS,
+        after_erasure=after_erasure(log_retention_days=members_env().log_retention_days),
     )

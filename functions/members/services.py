@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from functions.members.env import members_env
 from shared.aws import client
+from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer
 from shared.keys import Keys, load_keys
 from shared.meetings.repository import MeetingReader
@@ -43,6 +44,11 @@ def groups() -> GroupRepository:
 @cache
 def suppressions() -> SuppressionList:
     return SuppressionList(client("dynamodb"), members_env().members_table, keys())
+
+
+@cache
+def account_suppressions() -> AccountSuppressionList:
+    return AccountSuppressionList(client("sesv2"))
 
 
 @cache
@@ -104,6 +110,7 @@ def self_service() -> SelfService:
         audit=audit(),
         settings=settings(),
         ledger=service.ledger,
+        account_suppressions=account_suppressions(),
     )
 
 
@@ -115,6 +122,7 @@ def member_admin() -> MemberAdmin:
         members=members(),
         groups=groups(),
         suppressions=suppressions(),
+        account_suppressions=account_suppressions(),
         audit=audit(),
         gdpr=gdpr(),
         membership=membership(),

@@ -5,7 +5,9 @@ Each function gets:
   from `actions_for(access)` only on the tables it declares (and only Query on their indexes, when
   its access reads; never Scan), the token-signing and email-lookup secrets (and, through
   Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
-  configured sender, through the configuration set, only if `spec.sends_email`;
+  configured sender, through the configuration set, only if `spec.sends_email`; and, only if
+  `spec.clears_ses_suppressions`, ses:DeleteSuppressedDestination (on `*`: it has no resource-level
+  permission) in a policy of its own, which carries the acknowledgement of that wildcard;
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
   configured retention (encrypted with the platform's log key), X-Ray tracing, memory, timeout and
   reserved concurrency from the spec;
@@ -104,10 +106,23 @@ OUTSIDE_VPC = (
     "members' data; that is decided by IAM, KMS and the tables' resource ARNs."
 )
 ONE_ROLE_ONE_POLICY = (
-    "The role's permissions are one policy that belongs to this role alone, generated from this "
+    "The role's permissions are inline policies that belong to this role alone (one, plus a second "
+    "holding only ses:DeleteSuppressedDestination where the declaration grants it), generated from this "
     "function's declaration (infra/declaration.py) and deployed, versioned and rolled back with the "
     "stack (git and CloudFormation). A managed policy would add reuse across roles, which is what "
     "least privilege avoids here; tests check each statement against the calls the handler makes."
+)
+SES_SUPPRESSION_REMOVAL = "ses:DeleteSuppressedDestination"
+SES_SUPPRESSION_WILDCARD = (
+    "ses:DeleteSuppressedDestination supports no resource-level permission (AWS service authorization "
+    "reference: no resource types, no condition keys), so `*` is the only resource it can be granted "
+    "on. It is the only action in this policy, and it can only take an address OFF the account's SES "
+    "suppression list, never read, add or send: this function calls it when a member is erased, when "
+    "an administrator lifts a bounce or complaint suppression, or when an unsubscribed member's profile "
+    "is removed, so that Amazon does not keep a person's plain email address after we have deleted it. "
+    "Our own suppression list (a keyed hash) still stops every email to an address that bounced or "
+    "complained. Only the functions whose declaration sets clears_ses_suppressions get it; tests check "
+    "that."
 )
 PINNED_RUNTIME = (
     "Pinned to Python 3.13 on purpose: the dependency layer is built for cp313/arm64 (infra/build.py) "
@@ -212,6 +227,9 @@ class DeclaredFunction(Construct):
             runtime.platform.lookup_key.grant_read(self.role)
         if spec.sends_email:
             self._grant_email(runtime)
+        self.ses_suppression_policy = (
+            self._grant_ses_suppression_removal() if spec.clears_ses_suppressions else None
+        )
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
@@ -254,6 +272,9 @@ class DeclaredFunction(Construct):
             retry_attempts=ASYNC_RETRY_ATTEMPTS if spec.invoked_by_schedule else None,
             max_event_age=ASYNC_MAX_EVENT_AGE if spec.invoked_by_schedule else None,
         )
+        if self.ses_suppression_policy is not None:
+            # like the role's default policy: in place before the function can first run
+            self.function.node.add_dependency(self.ses_suppression_policy)
         self.schedules = self._schedules(config) if spec.schedules else []
         if spec.ses_events:
             self._consume_email_events(runtime.platform)
@@ -326,6 +347,21 @@ class DeclaredFunction(Construct):
                 conditions={"StringEquals": {"ses:FromAddress": config.sender_address}},
             )
         )
+
+    def _grant_ses_suppression_removal(self) -> iam.Policy:
+        """ses:DeleteSuppressedDestination, alone, in a policy of its own: the action has no
+        resource-level permission, so its resource is `*`, and the acknowledgement of that wildcard
+        sits on this policy and covers nothing else in the role."""
+        policy = iam.Policy(
+            self,
+            "SesSuppressionRemoval",
+            statements=[iam.PolicyStatement(actions=[SES_SUPPRESSION_REMOVAL], resources=["*"])],
+            roles=[self.role],
+        )
+        nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", SES_SUPPRESSION_WILDCARD)
+        for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
+            nag.acknowledge(policy, rule, ONE_ROLE_ONE_POLICY)
+        return policy
 
     def _queues(self, platform: PlatformConstruct) -> None:
         """Declared work queues: a producer may send to it (and nothing else of it); the consumer
@@ -416,7 +452,9 @@ class DeclaredFunction(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "Added by Lambda's active tracing only: xray:PutTraceSegments and xray:PutTelemetryRecords "
             "do not support resource-level permissions (AWS service authorization reference). Tests "
-            "assert that no other statement in this role has a `*` resource.",
+            "assert that no other statement in this role's default policy has a `*` resource (the one "
+            "other wildcard, to take addresses off SES's suppression list, is a separate policy with "
+            "its own acknowledgement).",
         )
         nag.acknowledge(self.function, "AwsSolutions-L1", PINNED_RUNTIME)
         nag.acknowledge(self.function, "Serverless-LambdaLatestVersion", PINNED_RUNTIME)

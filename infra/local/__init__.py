@@ -7,6 +7,7 @@
   schedules, SES events), the forms at `/` and the site under `/site/`;
 - `scheduler` runs the declared schedules (`cron` evaluates their cron/rate expressions);
   `queues` feeds SES bounce and complaint events to the functions declared with `ses_events`;
+- `ses_suppression` gives moto SES's account-level suppression list, which it lacks;
 - `invoke`: `make invoke FN=... EVENT=...`, one invocation like `sam local invoke`;
 - `auth`: `python -m infra.local.auth --group editors` mints a token for the local authorizer.
 

@@ -221,21 +221,33 @@ class QueuePoller:
 
 
 class EmailEvents:
-    """The SNS topic of SES events, fanned out to the queue of each function that wants them."""
+    """The SNS topic of SES events, fanned out to the queue of each function that wants them.
 
-    def __init__(self, pollers: Sequence[QueuePoller], sender: str) -> None:
+    With `ses` (an SES v2 client on moto), a hard bounce or a complaint also puts the address on SES's
+    account-level suppression list, as the configuration set's suppression options make SES do
+    (moto's stand-in for that list: `infra.local.ses_suppression`)."""
+
+    def __init__(self, pollers: Sequence[QueuePoller], sender: str, ses: Any = None) -> None:
         self.pollers = list(pollers)
         self._sender = sender
+        self._ses = ses
 
     def publish(self, message: Mapping[str, Any]) -> list[str]:
         body = sns_notification(message)
         return [poller.send(body) for poller in self.pollers]
 
     def bounce(self, to: str, bounce_type: str = "Permanent") -> list[str]:
+        if bounce_type == "Permanent":
+            self._suppress(to, "BOUNCE")
         return self.publish(ses_bounce(to, bounce_type, self._sender))
 
     def complaint(self, to: str) -> list[str]:
+        self._suppress(to, "COMPLAINT")
         return self.publish(ses_complaint(to, self._sender))
+
+    def _suppress(self, to: str, reason: str) -> None:
+        if self._ses is not None:
+            self._ses.put_suppressed_destination(EmailAddress=to, Reason=reason)
 
     def start(self) -> None:
         for poller in self.pollers:

@@ -203,7 +203,7 @@ class LocalMode:
                     sqs, url, arn, spec.name, self._invoke, self.console, batch_size=SES_EVENTS.batch_size
                 )
             )
-        return EmailEvents(pollers, sender)
+        return EmailEvents(pollers, sender, ses=boto_client("sesv2", moto_url))
 
     def _invoke(self, name: str, event: Any) -> Invocation:
         assert self._functions is not None

@@ -206,6 +206,9 @@ class Moto:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from moto.server import ThreadedMotoServer
 
+        from infra.local import ses_suppression
+
+        ses_suppression.install()  # SES's account-level suppression list, which moto lacks
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
 

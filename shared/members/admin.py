@@ -17,6 +17,7 @@ from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.consent import consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
+from shared.email.account_suppression import AccountSuppressionList
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
 from shared.keys import Keys
@@ -224,15 +225,29 @@ def _kind(record: Consent | Mapping[str, Any]) -> str:
 
 
 def consent_columns(member: Member) -> dict[str, str]:
-    """The CSV's consent columns: the latest record of each kind (given or withdrawn, and when) and the
-    privacy notice the latest record was made under. An unconfirmed sign-up shows no health consent:
-    like its role, it is a stranger's claim about the address's owner until they confirm."""
+    """The CSV's consent columns: the latest contact record (given or withdrawn, and when), health
+    consent only while it holds, and the privacy notice the latest record shown was made under.
+
+    A spreadsheet travels, so the health columns say "given" (and when) only for a confirmed member
+    whose current patient or carer role rests on it, and are blank otherwise: "withdrawn" would tell
+    every reader that someone now listed as, say, hospital staff once said they were a patient or
+    carer. An unconfirmed sign-up shows none either: like its role, it is a stranger's claim about
+    the address's owner until they confirm. (The member's own page in the console, and their export,
+    still show the whole history: the evidence of what they agreed to and took back.)"""
 
     def latest(kind: str) -> Consent | None:
         return next((c for c in reversed(member.consents) if c.kind == kind), None)
 
     contact = latest("contact")
-    health = latest("health_data") if member.confirmed_at is not None else None
+    health = latest("health_data")
+    holds = (
+        member.confirmed_at is not None
+        and member.role in HEALTH_DATA_ROLES
+        and health is not None
+        and health.given
+    )
+    if not holds:
+        health = None
     newest = max((c for c in (contact, health) if c), key=lambda c: c.at, default=None)
 
     def state(record: Consent | None) -> str:
@@ -247,6 +262,16 @@ def consent_columns(member: Member) -> dict[str, str]:
     }
 
 
+def forget_address(
+    members: MemberRepository, account_suppressions: AccountSuppressionList, member_id: str, now: datetime
+) -> None:
+    """Before erasure: take the member's address off SES's account-level suppression list, while the
+    stored record still says what it is (read raw, as erasure reads it: any record can be erased)."""
+    raw = members.get_raw(member_id, now)
+    address = raw.get("email") if raw else None
+    account_suppressions.remove(address if isinstance(address, str) else None)
+
+
 class MemberAdmin:
     def __init__(
         self,
@@ -254,6 +279,7 @@ class MemberAdmin:
         members: MemberRepository,
         groups: GroupRepository,
         suppressions: SuppressionList,
+        account_suppressions: AccountSuppressionList,
         audit: AuditTrail,
         gdpr: Gdpr,
         membership: Membership,
@@ -263,6 +289,7 @@ class MemberAdmin:
         self._members = members
         self._groups = groups
         self._suppressions = suppressions
+        self._account_suppressions = account_suppressions
         self._audit = audit
         self._gdpr = gdpr
         self._membership = membership
@@ -486,7 +513,10 @@ class MemberAdmin:
         return sent
 
     def lift_suppression(self, member_id: str, actor: str, now: datetime) -> MemberDetail:
+        """Emails may go to the member's address again: off our list, and off SES's own (which would
+        otherwise go on refusing it, and keep the plain address)."""
         member = self.get(member_id, now)
+        self._account_suppressions.remove(member.email)
         if member.lookup_id:
             self._suppressions.lift(member.lookup_id)
 
@@ -513,6 +543,7 @@ class MemberAdmin:
         return export
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
+        forget_address(self._members, self._account_suppressions, member_id, now)
         return self._gdpr.erase(member_id, actor=actor, now=now)
 
     # --- working groups -----------------------------------------------------------------------

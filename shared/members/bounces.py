@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
+from shared.members.unsubscribed import unsubscribe_on_complaint
 from shared.model import Model
 from shared.observability import logger
 
@@ -73,6 +74,8 @@ class SuppressionOutcome(Model):
     # every recipient that is suppressed after this event, newly or already: a retried event whose
     # first attempt suppressed the address but failed before marking the member must still mark it
     suppressed: list[str] = Field(default_factory=list)
+    # of those, the ones that complained: their member is unsubscribed rather than marked suppressed
+    complained: list[str] = Field(default_factory=list)
     counted: int = 0
 
 
@@ -99,6 +102,7 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
             if suppressions.suppress(lookup_id, "complaint", now):
                 outcome.newly_suppressed.append(lookup_id)
             outcome.suppressed.append(lookup_id)
+            outcome.complained.append(lookup_id)
     else:
         logger.info("SES event ignored", extra={"event_type": event.event_type})
     return outcome
@@ -107,9 +111,20 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
 def record_event(
     event: SesEvent, suppressions: SuppressionList, members: MemberRepository, now: datetime
 ) -> SuppressionOutcome:
-    """Apply an SES event: suppress or count each recipient, then mark the member holding each
-    suppressed address (a repeat is harmless, so a retried or redelivered event finishes the job)."""
+    """Apply an SES event: suppress or count each recipient, then update the member holding each
+    suppressed address (a repeat is harmless, so a retried or redelivered event finishes the job).
+
+    What happens to the member is the rule for how long their details are kept:
+    - a complaint unsubscribes them (`unsubscribe_on_complaint`): marking our email as spam says
+      "stop", so the grace period, the profile's removal and the year's retention follow;
+    - a hard bounce, or 3 soft bounces, marks them `suppressed` (`mark_suppressed`): they did not ask
+      to leave, their address just does not work. They stay a member, kept as any member is, listed on
+      the console's home page ("needs attention") until an administrator lifts the suppression (a
+      fixed address) or erases them. An unconfirmed sign-up still expires after 7 days."""
     outcome = apply_event(event, suppressions, now)
     for lookup_id in outcome.suppressed:
-        members.mark_suppressed(lookup_id, now)
+        if lookup_id in outcome.complained:
+            unsubscribe_on_complaint(members, lookup_id, now)
+        else:
+            members.mark_suppressed(lookup_id, now)
     return outcome

@@ -448,7 +448,9 @@ class MemberRepository:
 
     def mark_suppressed(self, lookup_id: str, now: datetime) -> bool:
         """The member holding a suppressed address (if any) becomes `suppressed`; lifting the
-        suppression restores their previous status. Safe to repeat (a retried SES event)."""
+        suppression restores their previous status. Safe to repeat (a retried SES event). A member
+        who has unsubscribed stays unsubscribed (nothing is sent to them anyway), so that the grace
+        period and the removal of their profile still apply to them."""
         pointer = self.find_by_lookup_id(lookup_id, now)
         if pointer is None:
             return False
@@ -456,7 +458,7 @@ class MemberRepository:
 
         def suppress(member: Member) -> Change | None:
             nonlocal changed
-            if member.status is MemberStatus.SUPPRESSED:
+            if member.status in (MemberStatus.SUPPRESSED, MemberStatus.UNSUBSCRIBED):
                 return None
             changed = True
             return Change(

@@ -19,9 +19,9 @@ from datetime import timedelta
 
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.members import links
-from shared.members.selfservice import UNSUBSCRIBED_RETENTION
 from shared.members.service import PENDING_LIFETIME, SIGNUP_IDEMPOTENCY_WINDOW
 from shared.members.suppression import SOFT_BOUNCE_WINDOW
+from shared.members.unsubscribed import UNSUBSCRIBED_RETENTION
 from shared.send_once import SEND_HISTORY
 
 # Enforced in infra/ and checked against the synthesized template by tests/infra/test_retention.py
@@ -29,6 +29,10 @@ BACKUP_DAYS = 35  # point-in-time recovery window, and the AWS Backup plan's Del
 EMAIL_EVENT_QUEUE_DAYS = 4  # infra.declaration.SES_EVENTS.retention_days
 DEAD_LETTER_DAYS = 14  # infra.constructs.queues.DLQ_RETENTION
 FIREWALL_LOG_DAYS = 30  # the WAF log group (infra/constructs/edge.py)
+# Set by AWS, not by us: X-Ray keeps trace data 30 days and offers no setting to change it. Every
+# function has active tracing (infra/constructs/function.py); a trace can carry a member's id (in an
+# error's message), never a table key or a request body (the SDK records table names only).
+TRACE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -80,18 +84,31 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "erasure on request (self-service or admin)",
         ),
         Kept(
-            "Your details after you unsubscribe, and your role (if you are a patient or carer)",
+            "Your details after you unsubscribe, and your role (if you are a patient or carer). If you "
+            "mark one of our emails as spam, we take it that you want to unsubscribe",
             f"{days(unsubscribe_grace_days)} after you unsubscribe",
             "So you can change your mind and come back. Then we delete them.",
             "the nightly `member_retention` schedule (`unsubscribe_grace_days`); at once on request from "
-            "the unsubscribe page",
+            "the unsubscribe page; a complaint unsubscribes (`shared/members/unsubscribed.py` "
+            "`unsubscribe_on_complaint`)",
         ),
         Kept(
-            "After you unsubscribe: a code made from your email address (not the address itself), that "
-            "you said no, and what you agreed to and when",
-            span(UNSUBSCRIBED_RETENTION),
+            "Your details, if our emails to you stop arriving (they bounce)",
+            "While you are a member",
+            "You did not ask to leave. Our admins can see that our emails to you stopped, so they "
+            "can put it right with you. If you had not yet confirmed that you want to join, we still "
+            f"delete your sign-up after {span(PENDING_LIFETIME)}.",
+            "no TTL for a confirmed member: `suppressed` (`MemberRepository.mark_suppressed`), listed on "
+            "the console's home page (needs attention) until an administrator lifts the suppression or "
+            "erases them; a pending sign-up keeps its `PENDING_LIFETIME` TTL",
+        ),
+        Kept(
+            "After we remove your details: a code made from your email address (not the address "
+            "itself), when you joined, when you agreed to hear from us, and when you said stop. Nothing "
+            "that says you are a patient or carer",
+            f"{span(UNSUBSCRIBED_RETENTION)} after you unsubscribe",
             "So we do not email you again, and can show what you agreed to.",
-            "TTL on the record (`shared/members/selfservice.py` `UNSUBSCRIBED_RETENTION`)",
+            "TTL on the record (`shared/members/unsubscribed.py` `UNSUBSCRIBED_RETENTION`)",
         ),
         Kept(
             "A code made from your email address (not the address itself), if our emails to you bounce "
@@ -100,6 +117,15 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "So we do not email you when our emails do not arrive, or when you said they were spam.",
             "no TTL: kept after erasure as a keyed hash with no member id; an administrator lifts a "
             "bounce or complaint suppression",
+        ),
+        Kept(
+            "Your email address, on the block list of Amazon's email service, if our emails to you "
+            "bounce or are marked as spam",
+            "Until we lift the block, or delete your details",
+            "Amazon keeps this list itself, so that it sends nothing to that address.",
+            "SES's account-level suppression list (the configuration set's suppression options); "
+            "`shared/email/account_suppression.py` takes the address off it when a suppression is "
+            "lifted, a member is erased or a profile is removed",
         ),
         Kept(
             "A count of emails to you that did not arrive for a short time (for example, a full inbox)",
@@ -120,17 +146,27 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "Powertools' idempotency expiry, then TTL",
         ),
         Kept(
-            "A record of each change our admins make: who made it, what kind of change and when, "
-            "but not your details",
+            "A record of what was done with your details, such as an admin changing them or you "
+            "deleting them: who did it, what kind of change and when. It has the code number we gave "
+            "you, but not your name, email or other details",
             span(AUDIT_RETENTION),
-            "So we can check that your details were looked after.",
-            "TTL on the audit table (`shared/audit.py` `RETENTION`)",
+            "So we can check that your details were looked after. It stays when we delete your details.",
+            "TTL on the audit table (`shared/audit.py` `RETENTION`); erasure keeps it (ids, actions, "
+            "field names)",
         ),
         Kept(
-            "System logs, with no names, email addresses, phone numbers or roles in them",
+            "System logs, with no names, email addresses, phone numbers or roles in them. They may "
+            "have the code number we gave you",
             days(log_retention_days),
             "To find and fix faults.",
             "CloudWatch Logs retention (`log_retention_days`)",
+        ),
+        Kept(
+            "Records of how our system ran (traces), with no names or email addresses in them. They "
+            "may have the code number we gave you",
+            days(TRACE_DAYS),
+            "To find and fix faults. Amazon sets how long they are kept.",
+            "AWS X-Ray's fixed retention (Lambda active tracing; no setting)",
         ),
         Kept(
             "The internet address of a computer that our firewall blocked (kept by AWS in the USA)",
@@ -152,6 +188,20 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             f"leave the backups within {days(BACKUP_DAYS)}.",
             "the DynamoDB point-in-time recovery window and the AWS Backup plan's lifecycle",
         ),
+    ]
+
+
+def after_erasure(*, log_retention_days: int) -> list[str]:
+    """What stays for a while once a member's details are deleted, in the words the erase pages and
+    the notice use: the same figures as the table."""
+    return [
+        f"A record that your details were deleted, and of what was done with them before. It has the "
+        f"code number we gave you, but not your name or email. We keep it for {span(AUDIT_RETENTION)}.",
+        f"Our system logs, which may have that code number, for {days(log_retention_days)}.",
+        f"Records of how our system ran, which may have that code number, for {days(TRACE_DAYS)}.",
+        f"Our backups, which have a copy of your details, for {days(BACKUP_DAYS)}.",
+        "If our emails to you bounced or were marked as spam, a code made from your email address. "
+        "It is not the address itself. It stops us emailing that address again.",
     ]
 
 

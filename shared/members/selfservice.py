@@ -11,13 +11,13 @@ data, erasure. Every link is a signed, expiring token naming only the member's o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from shared import tokens
 from shared.audit import AuditTrail
-from shared.clock import epoch, iso
 from shared.consent import consent
+from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import Conflict, DomainError
@@ -42,12 +42,11 @@ from shared.members.service import (
     MembershipSettings,
     NotActive,
 )
-from shared.members.unsubscribed import remove_profile
+from shared.members.unsubscribed import remove_profile, unsubscribing
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
 
 LinkKind = Literal["export", "erase"]
-UNSUBSCRIBED_RETENTION = timedelta(days=365)
 
 
 class StillSubscribed(Conflict):
@@ -81,7 +80,9 @@ class SelfService:
         audit: AuditTrail,
         settings: MembershipSettings,
         ledger: SendLedger,
+        account_suppressions: AccountSuppressionList,
     ) -> None:
+        self._account_suppressions = account_suppressions
         self._ledger = ledger
         self._members = members
         self._groups = groups
@@ -168,7 +169,7 @@ class SelfService:
             raise StillSubscribed
         if member.status is not MemberStatus.UNSUBSCRIBED:
             raise NotActive(member.status)
-        if remove_profile(self._members, member.id, now, grace=None):
+        if remove_profile(self._members, self._account_suppressions, member.id, now, grace=None):
             self._audit.record(
                 actor="member", action="member.profile_removed", target=f"MEMBER#{member.id}", now=now
             )
@@ -199,20 +200,7 @@ class SelfService:
             if current.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
                 return None
             was.append(current.status)
-            return Change(
-                current.working_groups,
-                {
-                    "status": MemberStatus.UNSUBSCRIBED,
-                    "unsubscribed_at": iso(now),
-                    # kept a year (so an unsubscribe is remembered and can be undone), then purged;
-                    # an unconfirmed sign-up keeps its 7-day expiry
-                    "expires_at": epoch(now + UNSUBSCRIBED_RETENTION)
-                    if current.status is MemberStatus.ACTIVE
-                    else current.expires_at,
-                    "confirm_nonce": None,
-                    "rejoin": None,
-                },
-            )
+            return Change(current.working_groups, unsubscribing(current, now))
 
         try:
             self._members.change(member.id, now, apply)
@@ -310,6 +298,8 @@ class SelfService:
 
     def erase(self, token: str, now: datetime) -> ErasureReceipt:
         member = self.member_for(token, purposes.ERASE, now)
+        # first, while we still know the address: off SES's own suppression list too
+        self._account_suppressions.remove(member.email)
         return self._gdpr.erase(member.id, actor="member", now=now)
 
 

@@ -4,13 +4,15 @@ Unsubscribing stops every email at once. For a short grace period (`unsubscribe_
 default) the record stays as it was, so someone who unsubscribed by mistake can rejoin and find their
 details as they left them. When the grace period ends, or at once when they ask, the profile is
 removed: their name, email address, phone, postal address, organisation, working groups and role (a
-patient or carer role is health data) go, with any rejoin request nobody confirmed.
+patient or carer role is health data) go, with any rejoin request nobody confirmed, and their
+health-data consent records (which would still say that they were a patient or carer). The address
+also leaves SES's own suppression list (`shared.email.account_suppression`).
 
 What stays is what honours their wish not to be contacted, keyed by the address's keyed hash and never
 the address: the address pointer and the `unsubscribed` status (so a sign-up with that address asks its
-owner to confirm a rejoin rather than silently starting again), the consent records (the evidence of
-what they agreed to and withdrew), and the dates. The whole record is purged a year after the
-unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
+owner to confirm a rejoin rather than silently starting again), the records of their agreement to be
+contacted (the evidence of what they agreed to), and the dates. The whole record is purged a year
+after the unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
 """
 
 from __future__ import annotations
@@ -19,14 +21,66 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.audit import AuditTrail
-from shared.clock import iso
+from shared.clock import epoch, iso
+from shared.email.account_suppression import AccountSuppressionList
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
 from shared.members.repository import Change, MemberRepository, StaleMember
 from shared.observability import logger, metrics
 
 DEFAULT_GRACE = timedelta(days=30)
+# an unsubscribed member's record (what stays once the profile is removed) is purged by TTL after this
+UNSUBSCRIBED_RETENTION = timedelta(days=365)
 RETENTION_ACTOR = "retention"
+
+
+def unsubscribing(current: Member, now: datetime) -> dict[str, Any]:
+    """The changes that unsubscribe `current`, who is active or pending (or suppressed, having been
+    one of those): nothing more is sent; an active member's record is kept a year (so an unsubscribe
+    is remembered and can be undone), then purged; an unconfirmed sign-up keeps its 7-day expiry."""
+    suppressed = current.status is MemberStatus.SUPPRESSED
+    was = current.status_before_suppression if suppressed else current.status
+    kept_until = epoch(now + UNSUBSCRIBED_RETENTION) if was is MemberStatus.ACTIVE else current.expires_at
+    return {
+        "status": MemberStatus.UNSUBSCRIBED,
+        "unsubscribed_at": iso(now),
+        "expires_at": kept_until,
+        "confirm_nonce": None,
+        "rejoin": None,
+        "status_before_suppression": None,
+    }
+
+
+def unsubscribe_on_complaint(members: MemberRepository, lookup_id: str, now: datetime) -> bool:
+    """A spam complaint is an unsubscribe. Marking our email as spam is how many people say "stop"
+    (mail providers' feedback loops, RFC 6449, report it; senders are expected to treat it as an
+    unsubscribe), so the member holding the address is unsubscribed as if they had pressed the link:
+    the grace period, the removal of their profile and the year's retention then apply, instead of
+    their whole profile being kept, suppressed, with no end. Active, pending and suppressed members
+    are unsubscribed; one already unsubscribed stays so. Safe to repeat (SQS may redeliver).
+    Returns whether this call unsubscribed them."""
+    member = members.find_by_lookup_id(lookup_id, now)
+    if member is None:
+        return False
+    done = False
+
+    def apply(current: Member) -> Change | None:
+        nonlocal done
+        if current.status is MemberStatus.UNSUBSCRIBED:
+            return None
+        if current.status is MemberStatus.SUPPRESSED and current.status_before_suppression not in (
+            MemberStatus.ACTIVE,
+            MemberStatus.PENDING,
+        ):
+            return None
+        done = True
+        return Change(current.working_groups, unsubscribing(current, now))
+
+    members.change(member.id, now, apply)
+    if done:
+        logger.info("member unsubscribed: their address complained", extra={"member_id": member.id})
+        metrics.add_metric(name="MemberUnsubscribedByComplaint", unit="Count", value=1)
+    return done
 
 
 def rejoin_in_progress(member: Member, now: datetime) -> bool:
@@ -49,9 +103,12 @@ def lapsed(member: Member, now: datetime, grace: timedelta) -> bool:
     )
 
 
-def profile_removed(now: datetime) -> dict[str, Any]:
-    """The changes that remove an unsubscribed member's profile."""
+def profile_removed(member: Member, now: datetime) -> dict[str, Any]:
+    """The changes that remove an unsubscribed member's profile. Their health-data consent records
+    go too: a record that they agreed we may hold that they are a patient or carer says that they
+    once were one. The records of their agreement to be contacted stay, as evidence."""
     return {
+        "consents": [c for c in member.consents if c.kind != "health_data"],
         "name": None,
         "email": None,
         "phone": None,
@@ -64,20 +121,36 @@ def profile_removed(now: datetime) -> dict[str, Any]:
     }
 
 
-def remove_profile(members: MemberRepository, member_id: str, now: datetime, grace: timedelta | None) -> bool:
+def removable(member: Member, now: datetime, grace: timedelta | None) -> bool:
+    return member.status is MemberStatus.UNSUBSCRIBED and (grace is None or lapsed(member, now, grace))
+
+
+def remove_profile(
+    members: MemberRepository,
+    account_suppressions: AccountSuppressionList,
+    member_id: str,
+    now: datetime,
+    grace: timedelta | None,
+) -> bool:
     """Remove the profile of an unsubscribed member, decided on the record as stored now; returns
     False if there was nothing to remove (or they are no longer unsubscribed). `grace=None`: they
-    asked, so the grace period does not apply."""
+    asked, so the grace period does not apply.
+
+    First, while the record still holds it, the address leaves SES's account-level suppression list
+    (an address that complained is on it): Amazon must not keep the address once we have removed it.
+    Our keyed-hash suppression entry, if any, stays and keeps stopping our emails."""
+    before = members.require(member_id, now)
+    if not removable(before, now, grace):
+        return False
+    account_suppressions.remove(before.email)
     done = False
 
     def apply(current: Member) -> Change | None:
         nonlocal done
-        if current.status is not MemberStatus.UNSUBSCRIBED:
-            return None
-        if grace is not None and not lapsed(current, now, grace):
+        if not removable(current, now, grace):
             return None
         done = True
-        return Change([], profile_removed(now))
+        return Change([], profile_removed(current, now))
 
     members.change(member_id, now, apply)
     return done
@@ -86,9 +159,17 @@ def remove_profile(members: MemberRepository, member_id: str, now: datetime, gra
 class Retention:
     """The daily run: removes the profiles whose grace period has ended."""
 
-    def __init__(self, *, members: MemberRepository, audit: AuditTrail, grace: timedelta = DEFAULT_GRACE):
+    def __init__(
+        self,
+        *,
+        members: MemberRepository,
+        audit: AuditTrail,
+        account_suppressions: AccountSuppressionList,
+        grace: timedelta = DEFAULT_GRACE,
+    ):
         self._members = members
         self._audit = audit
+        self._account_suppressions = account_suppressions
         self._grace = grace
 
     def run(self, now: datetime) -> int:
@@ -97,7 +178,7 @@ class Retention:
             if not lapsed(member, now, self._grace):
                 continue
             try:
-                if not remove_profile(self._members, member.id, now, self._grace):
+                if not remove_profile(self._members, self._account_suppressions, member.id, now, self._grace):
                     continue
             except StaleMember:
                 logger.info(

@@ -104,6 +104,9 @@ def services() -> Iterator[tuple[str, str]]:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         from moto.server import ThreadedMotoServer
 
+        from infra.local import ses_suppression
+
+        ses_suppression.install()  # erasure takes the address off SES's suppression list
         moto_port = free_port()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         moto.start()

@@ -325,7 +325,7 @@ async function journey() {
     await open(preferencesUrl);
     if ((await page.getByRole("button", { name: "Withdraw my agreement" }).count()) === 0) return;
     const status = await press("button", "Withdraw my agreement");
-    check(status === 200 && (await page.getByRole("status").innerText()).includes("We no longer keep a record"), `withdrawal answered ${status}`);
+    check(status === 200 && (await page.getByRole("status").innerText()).includes("We no longer list you as a patient or carer"), `withdrawal answered ${status}`);
     await audit("health consent withdrawn", status);
   });
 

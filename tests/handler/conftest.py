@@ -16,6 +16,7 @@ from moto import mock_aws
 from moto.backends import get_backend
 
 from infra.declaration import FUNCTIONS, TABLES, function
+from infra.local import ses_suppression
 from tests.support import env as support_env
 from tests.support import permissions
 from tests.support.lambda_context import FakeContext
@@ -125,6 +126,17 @@ class World:
 
         return self.request(method, path, claims=ADMIN, **kwargs)
 
+    def ses_suppresses(self, address: str, reason: str = "BOUNCE") -> None:
+        """What SES itself does on a hard bounce or a complaint, for our configuration set's
+        suppression options: it puts the plain address on the account-level suppression list."""
+        boto3.client("sesv2", region_name=REGION).put_suppressed_destination(
+            EmailAddress=address, Reason=reason
+        )
+
+    def ses_suppressed(self) -> dict[str, str]:
+        """The addresses SES's account-level suppression list holds (moto's stand-in for it)."""
+        return dict(ses_suppression.suppressed(get_backend("sesv2")[ACCOUNT][REGION]))
+
     def sent(self) -> list[Received]:
         backend = get_backend("ses")[ACCOUNT][REGION]
         return [parse(message.raw_data) for message in backend.sent_messages]
@@ -206,6 +218,10 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr("shared.clock.utc_now", lambda: clock.now)
+    # moto lacks SES's account-level suppression list, which erasure, lifting a suppression and
+    # profile removal use: a stand-in answers as SES does, so those calls really run (and each is
+    # checked against the calling function's policy, like every other call)
+    ses_suppression.install()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:

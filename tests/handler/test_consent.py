@@ -42,7 +42,7 @@ def test_a_carer_withdraws_health_consent_from_a_separate_form_on_the_preference
 
     # Then the page says so, under its heading, and the withdrawal form has gone
     shown = follow(aws, done)
-    assert "We no longer keep a record that you are a patient or carer" in shown.body
+    assert "We no longer list you as a patient or carer" in shown.body
     assert "withdraw_health_consent" not in shown.body
     # And the record holds a withdrawal (given: false, when, how, under the notice we show) and no carer
     stored = profile(aws, member_id)
@@ -172,7 +172,10 @@ def test_the_profile_and_health_role_go_when_the_grace_period_ends(aws):
     for gone in ("name", "email", "phone", "organisation"):
         assert gone not in stored
     assert stored["role"] == "not_stated" and stored["status"] == "unsubscribed"
-    assert stored["lookup_id"] and stored["consents"] and stored["profile_removed_at"]
+    assert stored["lookup_id"] and stored["profile_removed_at"]
+    # her agreement to be contacted stays as evidence; her agreement that we may record that she is a
+    # patient would still say that she is one, so it goes
+    assert [(c["kind"], c["given"]) for c in stored["consents"]] == [("contact", True)]
     text = json.dumps(aws.items("members"))
     for personal in ("Ann Patient", ANN, "07700", "MK Hospice", "patient"):
         assert personal not in text
@@ -221,7 +224,12 @@ def test_an_unsubscribed_member_removes_their_details_at_once_from_the_unsubscri
     assert "Remove my details now" not in shown.body
     stored = profile(aws, member_id)
     assert "name" not in stored and stored["role"] == "not_stated"
+    assert [c["kind"] for c in stored["consents"]] == ["contact"]
     assert {e["actor"] for e in aws.items("audit") if e["action"] == "member.profile_removed"} == {"member"}
+    # and her copy of her data says the same: nothing left that says she is a carer
+    exported = aws.admin("GET", f"/admin/members/{member_id}/export").json()
+    assert [c["kind"] for c in exported["consents"]] == ["contact"]
+    assert exported["profile"]["role"] == "not_stated"
 
 
 def test_an_active_member_cannot_remove_their_profile_without_unsubscribing(aws):
@@ -261,6 +269,27 @@ def test_the_csv_shows_each_members_consent(aws):
     assert rows["Ann"]["contact_consent"] == "given" and rows["Ann"]["contact_consent_at"]
     assert rows["Ann"]["health_consent"] == "given" and rows["Ann"]["health_consent_at"]
     assert rows["Bob"]["health_consent"] == "" and rows["Bob"]["notice_version"] == NOTICE
+
+
+def test_the_csv_never_shows_that_someone_once_said_they_were_a_patient_or_carer(aws):
+    # Given Cat, a patient an administrator changed to hospital staff, and Dan, a carer who withdrew
+    # his health consent himself: both records hold a "given" and then a "withdrawn" health consent
+    cat = join(aws, role="patient", email="cat@example.org", name="Cat")
+    aws.admin("PATCH", f"/admin/members/{cat}", json_body={"role": "hospital_staff"})
+    join(aws, role="carer", email="dan@example.org", name="Dan")
+    post_preferences(
+        aws, last_to(aws, "dan@example.org").token("/members/preferences"), action="withdraw_health_consent"
+    )
+    # When an administrator downloads the members list
+    download = aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(download))}
+    # Then nothing in their rows says they were ever patients or carers: the health columns are blank
+    for name in ("Cat", "Dan"):
+        row = rows[name]
+        assert (row["health_consent"], row["health_consent_at"]) == ("", ""), row
+        assert row["role"] in ("hospital_staff", "not_stated")
+        assert row["contact_consent"] == "given"
+    assert "withdrawn" not in download
 
 
 # --- logs -------------------------------------------------------------------------------------------

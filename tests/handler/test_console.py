@@ -325,9 +325,15 @@ def test_erase_says_what_goes_and_what_is_kept_then_erases(browser, ann, site):
     confirm_page = text(browser.get(f"/console/members/{ann['id']}/erase").body)
     assert "Erase Ann Smith?" in confirm_page and "What will be deleted" in confirm_page
     assert "What is kept" in confirm_page
+    assert "the member's id in system logs, for 90 days, and in traces, for 30 days" in confirm_page
+    assert "audit entries, which name no one: only the member's id, actions and field names, for 2 years" in (
+        confirm_page
+    )
+    site.ses_suppresses("ann@example.org", "BOUNCE")  # Amazon's own block list holds her address
     response = browser.post(f"/console/members/{ann['id']}/erase")
     assert response.status == 200 and "The member was erased" in text(response.body)
     assert not [m for m in site.members() if m["id"] == ann["id"]]
+    assert site.ses_suppressed() == {}  # and no longer does
     assert browser.get(f"/console/members/{ann['id']}").status == 404
 
 

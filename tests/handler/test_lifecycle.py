@@ -298,13 +298,94 @@ def test_a_hard_bounce_suppresses_the_address_and_nothing_is_sent_to_it_again(aw
 
 def test_an_admin_lifts_a_suppression_and_the_member_is_restored(aws):
     member_id = join(aws)
-    aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
-    assert aws.admin("GET", f"/admin/members/{member_id}").json()["suppression"]["reason"] == "complaint"
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["suppression"]["reason"] == "hard_bounce"
 
     lifted = aws.admin("DELETE", f"/admin/members/{member_id}/suppression").json()
 
     assert lifted["status"] == "active" and lifted["suppression"] is None
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").json() == {"sent": True}
+
+
+def ses_calls(function, operation="DeleteSuppressedDestination"):
+    """The calls `function` made to SES's account-level suppression list in this test (each is
+    checked against the function's synthesized policy when the test ends)."""
+    from tests.support import permissions
+
+    return [c for c in permissions.recorded() if c.function == function and c.operation == operation]
+
+
+def test_lifting_a_suppression_takes_the_address_off_amazons_block_list_too(aws):
+    # Given Ann, whose address hard-bounced: SES put it on its own list, and we suppressed it
+    member_id = join(aws)
+    aws.ses_suppresses(ANN, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    assert ANN in aws.ses_suppressed()
+    # When an administrator lifts the suppression
+    lifted = aws.admin("DELETE", f"/admin/members/{member_id}/suppression").json()
+    # Then Amazon no longer holds her address either (or it would go on refusing her email)
+    assert lifted["suppression"] is None
+    assert ANN not in aws.ses_suppressed()
+    assert len(ses_calls("members_admin")) == 1
+    # And lifting again, with nothing on Amazon's list, is no error
+    assert aws.admin("DELETE", f"/admin/members/{member_id}/suppression").status == 200
+
+
+def test_the_policy_check_covers_the_suppression_list_call(aws, policy_check):
+    # Given the call that takes an address off SES's account-level suppression list
+    from tests.support.permissions import Call
+
+    def call(function):
+        return Call(function, "sesv2", "DeleteSuppressedDestination", {"EmailAddress": ANN})
+
+    # Then the functions that erase, lift or remove profiles may make it, on `*` (IAM has no other
+    # resource for it), and a function that does none of those would be refused
+    granted = ("members_admin", "members_public", "console", "member_retention")
+    assert policy_check.check([call(name) for name in granted]) == []
+    assert policy_check.check([call("member_bounces")]) == [
+        "member_bounces called sesv2.DeleteSuppressedDestination, which needs "
+        "ses:DeleteSuppressedDestination on *: its role in the synthesized template does not allow that"
+    ]
+
+
+def test_a_spam_complaint_unsubscribes_the_member_so_the_grace_period_and_removal_apply(aws):
+    # Given Ann, a carer, who marks one of our emails as spam
+    member_id = join(aws, role="carer", name="Ann Carer")
+    event, _ = ses_event("sqs_complaint", ANN)
+    aws.ses_suppresses(ANN, "COMPLAINT")  # as SES does, for our configuration set
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}  # SQS delivers it twice
+    # Then she is unsubscribed, as if she had pressed the link: kept a year at most, not for ever, and
+    # her address is suppressed so nothing reaches her, whoever asks
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert (detail["status"], detail["suppression"]["reason"]) == ("unsubscribed", "complaint")
+    assert detail["unsubscribed_at"] == aws.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stored = next(m for m in aws.members() if m["id"] == member_id)
+    assert stored["expires_at"] == int(aws.clock.now.timestamp()) + 365 * 86400
+    assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
+    # When the grace period is over, the nightly run removes her profile, as for any unsubscribe
+    aws.clock.advance(days=31)
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
+    stored = next(m for m in aws.members() if m["id"] == member_id)
+    assert "name" not in stored and "email" not in stored and stored["role"] == "not_stated"
+    # and Amazon's block list no longer holds her address: only our keyed code of it stops our emails
+    assert aws.ses_suppressed() == {}
+    assert [i["reason"] for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")] == ["complaint"]
+
+
+def test_a_late_bounce_after_unsubscribing_does_not_stop_the_profiles_removal(aws):
+    # Given Ann, who unsubscribed; an email sent before that then bounces for good
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+    aws.request(
+        "POST", "/members/unsubscribe", query={"token": token_of(url)}, form={"List-Unsubscribe": "One-Click"}
+    )
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    # Then she stays unsubscribed (the address is suppressed all the same), and her profile still goes
+    # when the grace period ends, instead of being kept, suppressed, with no end
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
+    aws.clock.advance(days=31)
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
 
 
 def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):
@@ -340,7 +421,7 @@ def test_a_malformed_ses_message_is_reported_as_failed_and_the_rest_succeed(aws)
     bad["body"] = "not json"
     event = {"Records": [bad, good["Records"][0]]}
     assert aws.invoke("member_bounces", event) == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
-    assert aws.members()[0]["status"] == "suppressed"
+    assert aws.members()[0]["status"] == "unsubscribed"  # the complaint was applied
 
 
 # --- members without email ------------------------------------------------------------------------
@@ -695,9 +776,13 @@ def test_erasure_removes_the_person_from_every_table(aws):
 
 def test_erasure_keeps_a_suppression_so_a_complainer_is_never_emailed(aws):
     member_id = join(aws, name="Ann Complainer")
+    aws.ses_suppresses(ANN, "COMPLAINT")  # as SES does, for our configuration set
     aws.invoke("member_bounces", ses_event("sqs_complaint", ANN)[0])
     aws.admin("DELETE", f"/admin/members/{member_id}")
     assert_gone(aws, ANN, "Ann Complainer", "900123")
+    # Amazon's own block list no longer holds her address: only our keyed code of it stays
+    assert aws.ses_suppressed() == {}
+    assert [i["reason"] for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")] == ["complaint"]
     before = len(aws.sent())
     aws.clear_idempotency()
     aws.request(
@@ -729,7 +814,14 @@ def test_a_member_erases_themselves_after_confirming_from_their_address(aws):
 
     assert done.status == again.status == 200
     assert "Your details have been deleted" in done.body
+    # and it does not claim that everything is gone: the audit entry, logs, traces and backups stay a while
+    assert "deleted everything" not in done.body and "What stays for a while" in done.body
+    assert (
+        "We keep it for 2 years." in done.body and "for 90 days" in done.body and "for 35 days" in done.body
+    )
     assert_gone(aws, ANN, "Ann Selferase", "900123")
+    # her address was looked for on Amazon's block list too (it was not there: no error)
+    assert len(ses_calls("members_public")) == 1
     assert {e["actor"] for e in aws.items("audit") if e["action"] == "member.erase"} == {"member"}
 
 

@@ -29,6 +29,7 @@ XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 SES_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
+SES_SUPPRESSION_ACTIONS = {"ses:DeleteSuppressedDestination"}
 SQS_SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 SQS_CONSUME_ACTIONS = {
     "sqs:ReceiveMessage",
@@ -211,6 +212,33 @@ def test_functions_without_tables_or_email(template):
     assert not bounces & SES_ACTIONS
 
 
+def test_only_what_erases_lifts_or_removes_profiles_may_clear_amazons_block_list(template):
+    # Given the functions that erase members, lift suppressions or remove unsubscribed profiles
+    expected = {"members_public", "members_admin", "console", "member_retention"}
+    assert {spec.name for spec in FUNCTIONS if spec.clears_ses_suppressions} == expected
+    for spec in FUNCTIONS:
+        _logical_id, function = functions_by_name(template)[spec.name]
+        role_id = ref(function["Properties"]["Role"])
+        # Then each has the one action in a policy of its own (which its acknowledgement sits on),
+        # and no other function has it at all
+        holding = [
+            policy
+            for policy in resources(template, "AWS::IAM::Policy").values()
+            if role_id in [ref(r) for r in policy["Properties"]["Roles"]]
+            and any(
+                "ses:DeleteSuppressedDestination" in as_list(st["Action"])
+                for st in policy["Properties"]["PolicyDocument"]["Statement"]
+            )
+        ]
+        if spec.name in expected:
+            (policy,) = holding
+            assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+                {"Action": "ses:DeleteSuppressedDestination", "Effect": "Allow", "Resource": "*"}
+            ]
+        else:
+            assert holding == [], spec.name
+
+
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
 def test_role_grants_nothing_undeclared(template, spec):
     _logical_id, function = functions_by_name(template)[spec.name]
@@ -265,14 +293,21 @@ def test_role_grants_nothing_undeclared(template, spec):
                     "eu-west-2:{AWS::AccountId}:identity/" + sender.sender_domain,
                 ]
             )
+        elif actions == SES_SUPPRESSION_ACTIONS:
+            # no resource-level permission exists for it: `*`, alone in its statement
+            assert spec.clears_ses_suppressions
+            assert targets == [("*", "*")]
         else:
             raise AssertionError(f"{spec.name}: unexpected statement {statement}")
         if ("*", "*") in targets:
-            assert actions <= XRAY_ACTIONS, f"{spec.name}: wildcard resource for {actions}"
+            assert actions <= XRAY_ACTIONS or actions == SES_SUPPRESSION_ACTIONS, (
+                f"{spec.name}: wildcard resource for {actions}"
+            )
     granted_actions = {a for a, _ in granted(template, spec)}
     assert granted_actions >= LOG_ACTIONS
     assert bool(granted_actions & SECRET_ACTIONS) == spec.signing_key
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
+    assert bool(granted_actions & SES_SUPPRESSION_ACTIONS) == spec.clears_ses_suppressions
     assert bool(granted_actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == spec.ses_events
     assert not any(a.startswith("kms:") for a in granted_actions)  # every queue here is SSE-SQS
 

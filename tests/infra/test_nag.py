@@ -98,3 +98,27 @@ def test_sqs_fed_function_says_why_it_has_no_lambda_dlq(synthesis):
         assert "SQS event source mapping" in reason
         assert "dead-letter queue" in reason
         assert "API Gateway" not in reason
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.clears_ses_suppressions], ids=lambda s: s.name)
+def test_the_block_list_wildcard_is_acknowledged_on_its_own_policy_with_a_reason(synthesis, spec):
+    # Given a function that may take addresses off SES's account-level suppression list
+    found = acknowledgements(synthesis.outdir)
+    policy_path = f"/{construct_id(spec.name)}/SesSuppressionRemoval"
+    # When we read the IAM5 wildcard acknowledgements on that policy
+    (reason,) = [
+        reason
+        for path, rule, reason in found
+        if path.endswith(policy_path) and rule == "AwsSolutions-IAM5[Resource::*]"
+    ]
+    # Then the reason says why `*` (no resource-level permission), what it can and cannot do, and
+    # that our own list still stops the emails: what a data-protection officer needs to accept it
+    for words in ("no resource-level permission", "only action in this policy", "never read", "keyed hash"):
+        assert words in reason, words
+    # And the role's own wildcard acknowledgement (X-Ray) still speaks for X-Ray alone
+    role_reasons = [
+        reason
+        for path, rule, reason in found
+        if path.endswith(f"/{construct_id(spec.name)}/Role") and rule == "AwsSolutions-IAM5[Resource::*]"
+    ]
+    assert role_reasons and all("xray:" in r and "Suppressed" not in r for r in role_reasons)

@@ -56,3 +56,14 @@ def test_no_log_group_keeps_logs_longer_than_the_notice_says(template):
                 stack,
                 logical_id,
             )
+
+
+def test_the_notice_has_a_row_for_traces_because_every_function_makes_them(template):
+    # Given that every function traces (X-Ray keeps trace data 30 days: AWS's figure, no setting)
+    functions = resources(template, "AWS::Lambda::Function").values()
+    traced = [f for f in functions if f["Properties"].get("TracingConfig") == {"Mode": "Active"}]
+    assert traced
+    # Then the notice says how long traces are kept
+    rows = retention.retention(log_retention_days=90, unsubscribe_grace_days=30)
+    (row,) = [r for r in rows if r.what.startswith("Records of how our system ran (traces)")]
+    assert row.kept == f"{retention.TRACE_DAYS} days" == "30 days"

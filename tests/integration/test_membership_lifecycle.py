@@ -193,7 +193,9 @@ def let_ten_minutes_pass(dynamodb: Any, member_id: str) -> None:
     profile = dynamodb.get_item(
         TableName=MEMBERS.local_name, Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}}
     )["Item"]
-    while iso(datetime.now(UTC)) <= profile["confirmed_at"]["S"]:
+    # (someone who never confirmed has no confirmation, and no welcome, to clash with)
+    confirmed_at = profile.get("confirmed_at", {}).get("S")
+    while confirmed_at is not None and iso(datetime.now(UTC)) <= confirmed_at:
         time.sleep(0.05)
 
 
@@ -376,6 +378,8 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     assert (suppression["suppressed"], suppression["reason"]) == (True, "hard_bounce")
     suppressed_at = datetime.strptime(suppression["suppressed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - suppressed_at) < timedelta(minutes=2)
+    # and SES itself holds her address on its account-level suppression list, as the notice says
+    assert on_amazons_block_list(local, person.email)
 
     # And nothing is sent to her any more, whoever asks: not a preferences link from an administrator,
     # not the erasure link she asks for herself, not a confirmation when her address signs up again
@@ -430,6 +434,20 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
 
     # And DynamoDB Local's tables, read directly, hold neither her address, her name nor her phone
     assert_nowhere(dynamodb, person)
+    # and nor does Amazon's block list any more
+    assert not on_amazons_block_list(local, person.email)
+
+
+def on_amazons_block_list(local: LocalMode, address: str) -> bool:
+    """Whether SES's account-level suppression list (local mode's stand-in, in moto) holds `address`."""
+    from infra.local.services import boto_client
+
+    ses = boto_client("sesv2", local.endpoints["moto"])
+    try:
+        ses.get_suppressed_destination(EmailAddress=address)
+    except ses.exceptions.NotFoundException:
+        return False
+    return True
 
 
 def test_a_member_erases_themselves_from_a_link_sent_to_their_address(

@@ -42,6 +42,18 @@ IAM_PREFIX = {
 }
 
 
+# SES v2 operations on the account's suppression list: they name no identity or configuration set,
+# and have no resource types in the service authorization reference
+SES_ACCOUNT_OPERATIONS = frozenset(
+    {
+        "DeleteSuppressedDestination",
+        "GetSuppressedDestination",
+        "ListSuppressedDestinations",
+        "PutSuppressedDestination",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Call:
     function: str
@@ -86,6 +98,11 @@ def calls_of(function: str) -> Iterator[None]:
         yield
     finally:
         current_function.reset(token)
+
+
+def recorded() -> list[Call]:
+    """The calls recorded so far in this test, without taking them from the end-of-test check."""
+    return list(_recorded)
 
 
 def drain() -> list[Call]:
@@ -147,6 +164,9 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         return [Authorisation(f"dynamodb:{op}", resource)]
     if service == "secretsmanager":
         return [Authorisation(f"secretsmanager:{op}", names.secret_arn(p["SecretId"]))]
+    if service == "sesv2" and op in SES_ACCOUNT_OPERATIONS:
+        # no resource-level permission: IAM authorises these on `*` only
+        return [Authorisation(f"ses:{op}", "*")]
     if service in ("sesv2", "ses"):
         sender = str(p.get("FromEmailAddress", ""))
         address = sender.rsplit("<", 1)[-1].rstrip(">")

@@ -9,7 +9,7 @@ from shared.meetings.repository import MeetingSummary
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
-from shared.members.retention import link_lifetimes, retention
+from shared.members.retention import after_erasure, link_lifetimes, retention
 from shared.settings import Contact
 from tests.support.env import deployment_config
 
@@ -78,6 +78,8 @@ PRIVACY: dict[str, Any] = {
     ),
     "link_lifetimes": link_lifetimes(),
     "signup_url": f"{URL}/members/signup",
+    "grace_days": CONFIG.unsubscribe_grace_days,
+    "after_erasure": after_erasure(log_retention_days=CONFIG.log_retention_days),
 }
 PREFERENCES: dict[str, Any] = {
     "title": "Your preferences",
@@ -187,11 +189,25 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
             "grace_days": 30,
         },
     ),
-    ("erase", "erase", {"title": "Delete your details", "done": False, "action": "/e", "backup_days": 35}),
+    (
+        "erase",
+        "erase",
+        {
+            "title": "Delete your details",
+            "done": False,
+            "action": "/e",
+            "after_erasure": PRIVACY["after_erasure"],
+        },
+    ),
     (
         "erased",
         "erase",
-        {"title": "Your details have been deleted", "done": True, "action": None, "backup_days": 35},
+        {
+            "title": "Your details have been deleted",
+            "done": True,
+            "action": None,
+            "after_erasure": PRIVACY["after_erasure"],
+        },
     ),
 ]
 

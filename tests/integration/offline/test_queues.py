@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from infra.local.functions import Console, Invocation
-from infra.local.queues import QueuePoller, ses_bounce, sns_notification, sqs_event
+from infra.local.queues import EmailEvents, QueuePoller, ses_bounce, sns_notification, sqs_event
 
 ARN = "arn:aws:sqs:eu-west-2:123456789012:q"
 
@@ -122,3 +122,49 @@ def test_declared_work_queues_are_made_as_declared_and_polled_for_their_consumer
         sqs.send_message(QueueUrl=url, MessageBody="notify m-1")
         assert poller.poll_once() == 1
     assert seen == [("sender", ["notify m-1"])]
+
+
+class FakeSes:
+    def __init__(self) -> None:
+        self.suppressed: dict[str, str] = {}
+
+    def put_suppressed_destination(self, EmailAddress: str, Reason: str) -> None:
+        self.suppressed[EmailAddress] = Reason
+
+
+def test_a_hard_bounce_or_complaint_puts_the_address_on_ses_own_list_as_ses_does() -> None:
+    # Given local mode's SES events, with its SES (moto, and the stand-in for its suppression list)
+    ses = FakeSes()
+    poller = QueuePoller(FakeSqs([]), "url", ARN, "bounces", lambda name, event: Invocation(True), Console())
+    events = EmailEvents([poller], "MKCPP <no-reply@mkcpp.org.uk>", ses=ses)
+    # When addresses bounce for good, bounce for a while, and complain
+    events.bounce("hard@example.org", "Permanent")
+    events.bounce("full@example.org", "Transient")
+    events.complaint("spam@example.org")
+    # Then, as the configuration set's suppression options make SES do, only the first and last are
+    # held by Amazon's account-level suppression list
+    assert ses.suppressed == {"hard@example.org": "BOUNCE", "spam@example.org": "COMPLAINT"}
+
+
+def test_the_suppression_list_stand_in_answers_as_ses_does() -> None:
+    # Given moto, taught SES's account-level suppression list (which it lacks)
+    import boto3
+    import pytest
+    from moto import mock_aws
+    from moto.backends import get_backend
+
+    from infra.local import ses_suppression
+
+    ses_suppression.install()
+    with mock_aws():
+        ses = boto3.client("sesv2", region_name="eu-west-2")
+        ses.put_suppressed_destination(EmailAddress="Ann@Example.org", Reason="COMPLAINT")
+        held = get_backend("sesv2")["123456789012"]["eu-west-2"]
+        assert ses_suppression.suppressed(held) == {"ann@example.org": "COMPLAINT"}
+        got = ses.get_suppressed_destination(EmailAddress="ann@example.org")["SuppressedDestination"]
+        assert got["Reason"] == "COMPLAINT"
+        # When the address is taken off, it is gone; taking it off again is SES's NotFoundException
+        ses.delete_suppressed_destination(EmailAddress="ann@example.org")
+        assert ses_suppression.suppressed(held) == {}
+        with pytest.raises(ses.exceptions.NotFoundException):
+            ses.delete_suppressed_destination(EmailAddress="ann@example.org")
