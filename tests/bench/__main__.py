@@ -79,7 +79,7 @@ def timed(code: str, name: str = "members_public") -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def cold_start() -> dict[str, dict[str, float]]:
+def cold_start() -> dict[str, dict[str, object]]:
     """Cold import of each handler and of its floor, interleaved in one run (bytecode present: the
     first, discarded, run of each writes any the asset lacks)."""
     results = {}
@@ -91,15 +91,14 @@ def cold_start() -> dict[str, dict[str, float]]:
         for _ in range(RUNS):  # interleaved, so drift in machine load hits both alike
             baseline.append(timed(base_code, name))
             handler.append(timed(handler_code, name))
-        # The fastest of each: a shared machine's load only ever adds time, so the minimum is the
-        # least disturbed figure (as `timeit` advises); the medians are shown beside it.
-        b, h = min(baseline), min(handler)
-        bm, hm = statistics.median(baseline), statistics.median(handler)
+        # Each handler run against the floor run just before it, and the median of those ratios:
+        # a burst of load on a shared machine spoils a pair, not the figure.
+        pairs = sorted(h / b for b, h in zip(baseline, handler, strict=True))
         results[name] = {
-            "floor_ms": round(b * 1000),
-            "handler_ms": round(h * 1000),
-            "ratio": round(h / b, 2),
-            "median_ratio": round(hm / bm, 2),
+            "floor_ms": round(statistics.median(baseline) * 1000),
+            "handler_ms": round(statistics.median(handler) * 1000),
+            "ratio": round(statistics.median(pairs), 2),
+            "middle_half": [round(pairs[len(pairs) // 4], 2), round(pairs[(3 * len(pairs)) // 4], 2)],
         }
     return results
 
