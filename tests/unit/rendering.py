@@ -159,6 +159,7 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
             "values": {"phone": "ring"},
         },
     ),
+    ("export link opened", "export_ready", {"title": "See a copy of your data", "action": "/x"}),
     (
         "export",
         "export",
