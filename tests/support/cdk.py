@@ -173,7 +173,9 @@ def _keep(outdir: Path, key: str) -> None:
             if not old.name.startswith(".") and old.name != key:
                 shutil.rmtree(old, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=_cache_dir()))
-        shutil.copytree(outdir, staging, dirs_exist_ok=True)
+        # the templates, metadata and validation report; not the staged assets (40 MB), which no
+        # test reads from the assembly
+        shutil.copytree(outdir, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns("asset.*"))
         try:
             staging.rename(SYNTH_CACHE / key)  # atomic; refused if another worker's copy is there
         except OSError:
