@@ -17,59 +17,23 @@
 // Environment: CHROMIUM (default /usr/bin/chromium), JOURNEY_GROUP (a working group name that
 // exists, so the group checkboxes are on the pages; optional).
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 320, height: 640 };
-// This machine is offline, and the run must not depend on the network: no component updates,
-// field trials, sync or QUIC probes.
-const ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { AXE, check, createRun, PHONE, TAGS } from "./audit.mjs";
 
 const [base, outdir] = process.argv.slice(2).map((a, i) => (i === 0 ? a.replace(/\/$/, "") : a));
 if (!base || !outdir) {
   process.stderr.write("usage: node tests/browser/journey.mjs <base_url> <screenshot_dir>\n");
   process.exit(2);
 }
-mkdirSync(outdir, { recursive: true });
 
-const report = { base_url: base, steps: [], pages: [], completed: false, error: null };
+const run = createRun(base, outdir);
+const report = run.report;
 const address = `browser-${Date.now().toString(36)}@example.org`;
-let page;
-let lastResponse; // the response that brought the current page, for its headers
+const { step, open, press, heading, audit } = run;
+let page; // the audited tab (run.page), once the browser is up
 let strictTab; // a tab whose context enforces the pages' CSP, which the audit's context bypasses
 const refused = []; // what the CSP refused in it
 
-// --- helpers ----------------------------------------------------------------------------------
-
-async function step(name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    report.steps.push({ name, passed: true, ms: Date.now() - started });
-  } catch (error) {
-    report.steps.push({ name, passed: false, ms: Date.now() - started, error: String(error) });
-    throw error;
-  }
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
+// --- helpers of this journey (the shared ones are in audit.mjs) -------------------------------
 
 async function outbox() {
   const reply = await fetch(`${base}/_local/outbox`);
@@ -88,110 +52,10 @@ async function emailedLink(subject, path) {
   return link[0];
 }
 
-/** Open a URL as a person does (typing it, or following it from an email). */
-async function open(url) {
-  lastResponse = await page.goto(url, { waitUntil: "load" });
-  return lastResponse.status();
-}
-
-/** Click the control named `name` and wait for the page it leads to. */
-async function press(role, name) {
-  const navigated = page.waitForEvent("response", (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame());
-  await page.getByRole(role, { name, exact: true }).click();
-  lastResponse = await navigated;
-  await page.waitForLoadState("load");
-  // post/redirect/get: the answer a person sees is the page the redirect leads to
-  while (lastResponse.request().redirectedTo()) {
-    lastResponse = await lastResponse.request().redirectedTo().response();
-  }
-  return lastResponse.status();
-}
-
 /** Open a GET page in the tab that keeps the CSP, and check it refused nothing (styles included). */
 async function underCsp(url) {
   await strictTab.goto(url, { waitUntil: "load" });
   check(refused.length === 0, `the CSP refused on ${new URL(url).pathname}: ${refused.join(" | ")}`);
-}
-
-async function heading() {
-  return (await page.locator("h1").innerText()).trim();
-}
-
-/** WCAG 1.4.12: with wider line, letter, word and paragraph spacing, nothing is cut off and
- *  nothing scrolls sideways. What overflows, as CSS selectors (the honeypot, hidden from all, aside). */
-async function textSpacing() {
-  const style = await page.addStyleTag({
-    content: "* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; } p { margin-bottom: 2em !important; }",
-  });
-  const cut = await page.evaluate(() => {
-    const root = document.documentElement;
-    const found = root.scrollWidth > root.clientWidth ? [`the page scrolls sideways (${root.scrollWidth} px)`] : [];
-    for (const el of document.body.querySelectorAll("*")) {
-      if (el.closest('[aria-hidden="true"]')) continue;
-      const { overflowX, overflowY } = getComputedStyle(el);
-      const clips = [overflowX, overflowY].some((o) => o === "hidden" || o === "clip");
-      if (clips && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)) {
-        found.push(el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}.${el.className}`);
-      }
-    }
-    return found;
-  });
-  await style.evaluate((node) => node.remove());
-  return cut;
-}
-
-/** Audit the page as it stands, at the desktop and then the phone width, and note it. */
-async function audit(label, status) {
-  // The audit bypasses the pages' CSP to add axe: note the policy as served, so the test can hold it.
-  const csp = (await lastResponse.allHeaders())["content-security-policy"] || null;
-  const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), csp, scripts: 0, violations: [], advisories: [], review: [], reflow: [], text_spacing: [], forced_colors: [] };
-  // The pages promise to need no JavaScript: they must carry none (axe is added after this count).
-  entry.scripts = await page.locator("script").count();
-  await page.addScriptTag({ path: AXE });
-  for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
-    await page.setViewportSize(viewport);
-    const result = await page.evaluate(async (tags) => {
-      // One run for WCAG and best practice; only the WCAG rules are judged.
-      const found = await window.axe.run(document, { runOnly: { type: "tag", values: [...tags, "best-practice"] }, resultTypes: ["violations"] });
-      const wcag = (v) => v.tags.some((t) => tags.includes(t));
-      const strip = (list) =>
-        list.map((v) => ({
-          id: v.id,
-          impact: v.impact,
-          help: v.help,
-          nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
-        }));
-      const root = document.documentElement;
-      return {
-        violations: strip(found.violations.filter(wcag)),
-        advisories: strip(found.violations.filter((v) => !wcag(v))),
-        review: found.incomplete.filter(wcag).map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(" ")) })),
-        scrollWidth: root.scrollWidth,
-        clientWidth: root.clientWidth,
-      };
-    }, TAGS);
-    for (const v of result.violations) entry.violations.push({ ...v, width });
-    for (const v of result.advisories) entry.advisories.push({ ...v, width });
-    for (const v of result.review) entry.review.push({ ...v, width });
-    if (result.scrollWidth > result.clientWidth) entry.reflow.push({ width, scrollWidth: result.scrollWidth, clientWidth: result.clientWidth });
-    if (width === "phone") entry.text_spacing = await textSpacing();
-    const name = `${String(report.pages.length + 1).padStart(2, "0")}-${label.replace(/[^a-z0-9]+/gi, "-")}-${width}.png`;
-    await page.screenshot({ path: join(outdir, name), fullPage: true });
-  }
-  await page.setViewportSize(DESKTOP);
-  // In Windows' high-contrast (forced colours) mode backgrounds go: a button is only seen as one
-  // by its border, so each needs a border on every side (transparent until colours are forced).
-  await page.emulateMedia({ forcedColors: "active" });
-  entry.forced_colors = await page.evaluate(() =>
-    [...document.querySelectorAll("button")]
-      .filter((b) => ["Top", "Right", "Bottom", "Left"].some((side) => {
-        const style = getComputedStyle(b);
-        return style[`border${side}Style`] === "none" || parseFloat(style[`border${side}Width`]) < 1;
-      }))
-      .map((b) => `button "${b.textContent.trim()}" has no border on some side`));
-  await page.emulateMedia({ forcedColors: "none" });
-  report.pages.push(entry);
-  return entry;
 }
 
 // --- the journey ------------------------------------------------------------------------------
@@ -232,7 +96,7 @@ async function journey() {
     check(status === 200 && (await heading()) === "Privacy notice", `privacy page: ${status}`);
     await audit("privacy notice", status);
     await underCsp(page.url());
-    lastResponse = await page.goBack({ waitUntil: "load" });
+    run.lastResponse = await page.goBack({ waitUntil: "load" });
   });
 
   await step("sending the form empty shows what to correct", async () => {
@@ -365,14 +229,14 @@ async function journey() {
 
   await step("saving from a tab left open before unsubscribing changes nothing", async () => {
     const previous = page;
-    page = staleTab;
+    page = run.page = staleTab;
     try {
       const status = await press("button", "Save my preferences");
       check(status === 409 && (await heading()) === "Nothing was changed", `stale save answered ${status}`);
       await audit("nothing was changed", status);
     } finally {
       await staleTab.close();
-      page = previous;
+      page = run.page = previous;
     }
   });
 
@@ -419,28 +283,11 @@ async function journey() {
 
 // --- run --------------------------------------------------------------------------------------
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ARGS, timeout: 30_000 });
-let code = 0;
-try {
-  // bypassCSP only lets the audit add axe's <script>: the pages' own policy stays as served.
-  const context = await browser.newContext({ bypassCSP: true, viewport: DESKTOP, locale: "en-GB" });
-  context.setDefaultTimeout(30_000); // local mode's first call to each function is a cold start
-  page = await context.newPage();
-  const strict = await browser.newContext({ viewport: PHONE, locale: "en-GB" });
+await run.go(async (r) => {
+  page = r.page;
+  const strict = await r.browser.newContext({ viewport: PHONE, locale: "en-GB" });
   strict.setDefaultTimeout(30_000);
   strictTab = await strict.newPage();
   strictTab.on("console", (m) => /Content[- ]Security[- ]Policy|Refused to/i.test(m.text()) && refused.push(m.text()));
   await journey();
-  report.completed = true;
-} catch (error) {
-  report.error = String(error && error.stack ? error.stack : error);
-  try {
-    if (page) await page.screenshot({ path: join(outdir, "failure.png"), fullPage: true });
-    if (page) writeFileSync(join(outdir, "failure.html"), await page.content());
-  } catch {}
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-process.exit(code);
+});
