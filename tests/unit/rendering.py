@@ -10,21 +10,13 @@ from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.members.retention import after_erasure, link_lifetimes, retention
-from shared.settings import Contact
+from shared.settings import DeploymentSettings
 from tests.support.env import deployment_config
 
 CONFIG = deployment_config()
-CONTACT = Contact(
-    group_name=CONFIG.group_name,
-    controller_name=CONFIG.controller_name,
-    postal_address=CONFIG.postal_address,
-    email=CONFIG.contact_email,
-    phone=CONFIG.contact_phone,
-    hospital=CONFIG.hospital,
-    about=CONFIG.about,
-    members_do=CONFIG.members_do,
-)
 URL = "https://api.mkcpp.org.uk"
+# as a function gets it: cdk.json's configuration, through the environment it writes, validated
+CONTACT = DeploymentSettings.model_validate(CONFIG.as_environment(URL)).contact
 TOKEN = "eyJwIjoiY29uZmlybSJ9.c2lnbmF0dXJl"
 
 MEMBER = Member(
