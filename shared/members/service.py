@@ -15,6 +15,7 @@ Rules that protect people:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -314,11 +315,18 @@ class Membership:
         """An unsubscribed address signs up again. Their status does not change: the new details wait
         beside it until the address's owner confirms from the email (a fresh opt-in)."""
         key = _confirm_key(member)
-        # claimed first: within 10 minutes of the last confirmation, nothing changes and nothing is sent
+        details = self._details(command, now)
+        # claimed first: within 10 minutes of the last confirmation, nothing is sent
         if not self.ledger.claim(key, now, not_within=RESEND_INTERVAL, keep=SEND_HISTORY):
+            if member.rejoin is not None and member.confirm_nonce:
+                # as for a pending sign-up: the newest details wait, for the link already sent
+                with contextlib.suppress(StaleMember):
+                    self._repo.save(
+                        member.model_copy(update={"rejoin": Rejoin(**details)}),
+                        expected_status=MemberStatus.UNSUBSCRIBED,
+                    )
             logger.info("rejoin confirmation not re-sent: sent recently", extra={"member_id": member.id})
             return
-        details = self._details(command, now)
         claimed = member.model_copy(
             update={
                 "rejoin": Rejoin(**details),

@@ -264,6 +264,37 @@ def test_rejoining_needs_a_fresh_opt_in_from_the_address_owner(aws):
     assert last_to(aws, ANN).subject.startswith("Welcome")
 
 
+def test_a_second_rejoin_within_ten_minutes_keeps_the_newest_details_for_the_link_already_sent(aws):
+    member_id = join(aws)
+    url = aws.sent()[-1].headers["List-Unsubscribe"].strip("<>")
+    aws.request(
+        "POST", "/members/unsubscribe", query={"token": token_of(url)}, form={"List-Unsubscribe": "One-Click"}
+    )
+    aws.clear_idempotency()
+    aws.clock.advance(minutes=30)
+    rejoin = {
+        "email": ANN,
+        "role": "observer",
+        "consent_contact": True,
+        "privacy_notice_version": "2026-11",
+    }
+    aws.request("POST", "/members", json_body={**rejoin, "name": "Ann Typo"})
+    first = last_to(aws, ANN)
+    sent_before = len(aws.sent())
+
+    # When she notices a typo and sends the form again five minutes later
+    aws.clear_idempotency()
+    aws.clock.advance(minutes=5)
+    again = aws.request("POST", "/members", json_body={**rejoin, "name": "Ann Rejoined"})
+
+    # Then nothing more is sent, but the link she already has confirms what she sent last
+    assert again.status == 202 and len(aws.sent()) == sent_before
+    confirmed = aws.request("GET", "/members/confirm", query={"token": first.token("/members/confirm")})
+    assert confirmed.status == 200
+    detail = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert (detail["status"], detail["name"]) == ("active", "Ann Rejoined")
+
+
 # --- bounces and complaints -----------------------------------------------------------------------
 
 
