@@ -18,7 +18,8 @@ from shared.model import Model
 
 # how it was said: on our web form, through the API, in person to one of us, or to an administrator
 # who recorded it (by phone, email or in person: a change of role made in the console or admin API)
-Channel = Literal["web_form", "api", "in_person", "administrator"]
+# (and, for a withdrawal of contact only, by marking one of our emails as spam)
+Channel = Literal["web_form", "api", "in_person", "administrator", "spam_report"]
 ConsentKind = Literal["contact", "health_data"]
 
 

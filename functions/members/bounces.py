@@ -42,7 +42,7 @@ def members() -> MemberRepository:
 def handle(record: SQSRecord) -> None:
     event = parse_sqs_body(record.body)
     now = clock.utc_now()
-    outcome = record_event(event, suppressions(), members(), now)
+    outcome = record_event(event, suppressions(), members(), now, bounces_env().privacy_notice_version)
     logger.info(
         "SES event applied",
         extra={

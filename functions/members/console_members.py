@@ -95,6 +95,7 @@ CHANNEL_LABELS = {
     "api": "Through the API",
     "in_person": "In person",
     "administrator": "Recorded by an administrator",
+    "spam_report": "Marked an email as spam",
 }
 
 

@@ -14,6 +14,8 @@ class BouncesEnv(FunctionSettings):
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
     signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
     lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
+    # a complaint unsubscribes, and that withdrawal is recorded under the notice shown now
+    privacy_notice_version: str = Field(alias="PRIVACY_NOTICE_VERSION")
 
 
 class MembersEnv(BouncesEnv, DeploymentSettings):

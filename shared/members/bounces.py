@@ -109,7 +109,11 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
 
 
 def record_event(
-    event: SesEvent, suppressions: SuppressionList, members: MemberRepository, now: datetime
+    event: SesEvent,
+    suppressions: SuppressionList,
+    members: MemberRepository,
+    now: datetime,
+    notice_version: str,
 ) -> SuppressionOutcome:
     """Apply an SES event: suppress or count each recipient, then update the member holding each
     suppressed address (a repeat is harmless, so a retried or redelivered event finishes the job).
@@ -124,7 +128,7 @@ def record_event(
     outcome = apply_event(event, suppressions, now)
     for lookup_id in outcome.suppressed:
         if lookup_id in outcome.complained:
-            unsubscribe_on_complaint(members, lookup_id, now)
+            unsubscribe_on_complaint(members, lookup_id, now, notice_version)
         else:
             members.mark_suppressed(lookup_id, now)
     return outcome

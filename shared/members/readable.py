@@ -28,6 +28,7 @@ CHANNEL_WORDS = {
     "api": "through our website",
     "in_person": "in person, to one of us",
     "administrator": "to one of our administrators, who recorded it",
+    "spam_report": "by marking one of our emails as spam",
 }
 CONSENT_WORDS = {
     ("contact", True): "You agreed that we may contact you about the partnership",

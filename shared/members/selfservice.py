@@ -200,7 +200,8 @@ class SelfService:
             if current.status not in (MemberStatus.ACTIVE, MemberStatus.PENDING):
                 return None
             was.append(current.status)
-            return Change(current.working_groups, unsubscribing(current, now))
+            changes = unsubscribing(current, now, self._settings.privacy_notice_version, "web_form")
+            return Change(current.working_groups, changes)
 
         try:
             self._members.change(member.id, now, apply)

@@ -22,6 +22,7 @@ from typing import Any
 
 from shared.audit import AuditTrail
 from shared.clock import epoch, iso
+from shared.consent import Channel, consent
 from shared.email.account_suppression import AccountSuppressionList
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
@@ -34,15 +35,18 @@ UNSUBSCRIBED_RETENTION = timedelta(days=365)
 RETENTION_ACTOR = "retention"
 
 
-def unsubscribing(current: Member, now: datetime) -> dict[str, Any]:
+def unsubscribing(current: Member, now: datetime, notice_version: str, channel: Channel) -> dict[str, Any]:
     """The changes that unsubscribe `current`, who is active or pending (or suppressed, having been
-    one of those): nothing more is sent; an active member's record is kept a year (so an unsubscribe
-    is remembered and can be undone), then purged; an unconfirmed sign-up keeps its 7-day expiry."""
+    one of those): nothing more is sent; the withdrawal of their agreement to be contacted is recorded
+    (`given: false`, when, how, under the notice shown now), as any consent is; an active member's
+    record is kept a year (so an unsubscribe is remembered and can be undone), then purged; an
+    unconfirmed sign-up keeps its 7-day expiry."""
     suppressed = current.status is MemberStatus.SUPPRESSED
     was = current.status_before_suppression if suppressed else current.status
     kept_until = epoch(now + UNSUBSCRIBED_RETENTION) if was is MemberStatus.ACTIVE else current.expires_at
     return {
         "status": MemberStatus.UNSUBSCRIBED,
+        "consents": [*current.consents, consent("contact", notice_version, channel, now, given=False)],
         "unsubscribed_at": iso(now),
         "expires_at": kept_until,
         "confirm_nonce": None,
@@ -51,7 +55,9 @@ def unsubscribing(current: Member, now: datetime) -> dict[str, Any]:
     }
 
 
-def unsubscribe_on_complaint(members: MemberRepository, lookup_id: str, now: datetime) -> bool:
+def unsubscribe_on_complaint(
+    members: MemberRepository, lookup_id: str, now: datetime, notice_version: str
+) -> bool:
     """A spam complaint is an unsubscribe. Marking our email as spam is how many people say "stop"
     (mail providers' feedback loops, RFC 6449, report it; senders are expected to treat it as an
     unsubscribe), so the member holding the address is unsubscribed as if they had pressed the link:
@@ -74,7 +80,7 @@ def unsubscribe_on_complaint(members: MemberRepository, lookup_id: str, now: dat
         ):
             return None
         done = True
-        return Change(current.working_groups, unsubscribing(current, now))
+        return Change(current.working_groups, unsubscribing(current, now, notice_version, "spam_report"))
 
     members.change(member.id, now, apply)
     if done:

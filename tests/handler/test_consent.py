@@ -175,7 +175,8 @@ def test_the_profile_and_health_role_go_when_the_grace_period_ends(aws):
     assert stored["lookup_id"] and stored["profile_removed_at"]
     # her agreement to be contacted stays as evidence; her agreement that we may record that she is a
     # patient would still say that she is one, so it goes
-    assert [(c["kind"], c["given"]) for c in stored["consents"]] == [("contact", True)]
+    # (her agreement to be contacted, and its withdrawal when she unsubscribed)
+    assert [(c["kind"], c["given"]) for c in stored["consents"]] == [("contact", True), ("contact", False)]
     text = json.dumps(aws.items("members"))
     for personal in ("Ann Patient", ANN, "07700", "MK Hospice", "patient"):
         assert personal not in text
@@ -224,11 +225,11 @@ def test_an_unsubscribed_member_removes_their_details_at_once_from_the_unsubscri
     assert "Remove my details now" not in shown.body
     stored = profile(aws, member_id)
     assert "name" not in stored and stored["role"] == "not_stated"
-    assert [c["kind"] for c in stored["consents"]] == ["contact"]
+    assert [(c["kind"], c["given"]) for c in stored["consents"]] == [("contact", True), ("contact", False)]
     assert {e["actor"] for e in aws.items("audit") if e["action"] == "member.profile_removed"} == {"member"}
     # and her copy of her data says the same: nothing left that says she is a carer
     exported = aws.admin("GET", f"/admin/members/{member_id}/export").json()
-    assert [c["kind"] for c in exported["consents"]] == ["contact"]
+    assert [(c["kind"], c["given"]) for c in exported["consents"]] == [("contact", True), ("contact", False)]
     assert exported["profile"]["role"] == "not_stated"
 
 

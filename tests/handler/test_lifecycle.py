@@ -200,7 +200,13 @@ def test_one_click_unsubscribe_stops_every_email_and_a_signup_cannot_undo_it(aws
     # Then she is unsubscribed at once, and it is harmless to repeat
     assert result["statusCode"] == 200
     assert aws.invoke("members_public", event)["statusCode"] == 200
-    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
+    seen = aws.admin("GET", f"/admin/members/{member_id}").json()
+    assert seen["status"] == "unsubscribed"
+    # and her consent to be contacted is recorded as withdrawn, once: the CSV says so too
+    contact = [c for c in seen["consents"] if c["kind"] == "contact"]
+    assert [(c["given"], c["channel"]) for c in contact][-1] == (False, "web_form") and len(contact) == 2
+    (row,) = csv.DictReader(io.StringIO(aws.admin("GET", "/admin/members.csv").body.removeprefix("\ufeff")))
+    assert row["contact_consent"] == "withdrawn"
     # And her record is kept for a year (profile and address pointer alike), then purged by TTL
     year = int(aws.clock.now.timestamp()) + 365 * 24 * 3600
     assert {
@@ -260,7 +266,8 @@ def test_rejoining_needs_a_fresh_opt_in_from_the_address_owner(aws):
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (detail["status"], detail["name"], detail["role"]) == ("active", "Ann Rejoined", "patient")
     assert not [i for i in aws.items("members") if i["sk"] in ("PROFILE", "EMAIL") and "expires_at" in i]
-    assert len([c for c in detail["consents"] if c["kind"] == "contact"]) == 2
+    # agreed, withdrawn by unsubscribing, agreed again
+    assert [c["given"] for c in detail["consents"] if c["kind"] == "contact"] == [True, False, True]
     assert last_to(aws, ANN).subject.startswith("Welcome")
 
 
@@ -391,6 +398,9 @@ def test_a_spam_complaint_unsubscribes_the_member_so_the_grace_period_and_remova
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (detail["status"], detail["suppression"]["reason"]) == ("unsubscribed", "complaint")
     assert detail["unsubscribed_at"] == aws.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # and the complaint is recorded as her withdrawal of consent to be contacted (once, for two events)
+    withdrawals = [c for c in detail["consents"] if c["kind"] == "contact" and not c["given"]]
+    assert [(c["channel"], c["notice_version"]) for c in withdrawals] == [("spam_report", "2026-11")]
     stored = next(m for m in aws.members() if m["id"] == member_id)
     assert stored["expires_at"] == int(aws.clock.now.timestamp()) + 365 * 86400
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409

@@ -317,7 +317,14 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     # Then she is active again, with her new details, a second pair of consents, and fresh preferences
     seen = detail(local, member_id)
     assert (seen["status"], seen["role"], seen["working_groups"]) == ("active", "patient", [group_id])
-    assert sorted(c["kind"] for c in seen["consents"]) == ["contact", "contact", "health_data", "health_data"]
+    # contact: agreed, withdrawn by unsubscribing, agreed again; health data: agreed, agreed again
+    assert [(c["kind"], c["given"]) for c in seen["consents"]] == [
+        ("contact", True),
+        ("health_data", True),
+        ("contact", False),
+        ("contact", True),
+        ("health_data", True),
+    ]
     assert seen["preferences"] == {"meeting_reminders": True, "newsletters": False}
     assert group_member_ids(local, group_id) == [member_id]
     # (found by subject: two emails a moment apart may be listed in either order)
@@ -408,6 +415,7 @@ def test_a_members_whole_life_from_sign_up_to_erasure(
     assert (profile["role"], profile["status"]) == ("patient", "suppressed")
     version = notice_version(local)
     assert sorted((c["kind"], c["notice_version"], c["given"]) for c in export["consents"]) == [
+        ("contact", version, False),
         ("contact", version, True),
         ("contact", version, True),
         ("health_data", version, True),
