@@ -130,7 +130,12 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
         return signup_page(400, values, errors, membership().open_groups())
     if event.path.endswith("/preferences"):
         token = (event.query_string_parameters or {}).get("token", "")
-        return selfservice_routes.preferences_refused(token, errors, _typed())
+        try:  # the page again needs the member: a bad link is a link problem, not a crash
+            return selfservice_routes.preferences_refused(token, errors, _typed())
+        except tokens.TokenError as error:
+            return _bad_token(error)
+        except LinkNoLongerValid as error:
+            return _gone(error)
     return message_page(
         400,
         "Something was wrong with the form",

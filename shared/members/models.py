@@ -189,6 +189,14 @@ class PreferencesForm(FormModel):
         "store it, or choose another option",
     }
 
+    @model_validator(mode="before")
+    @classmethod
+    def _something_sent(cls, data: Any) -> Any:
+        # Every form on the page sends its `action`: an empty body is not "untick everything"
+        if isinstance(data, dict) and not data:
+            raise ValueError("the form was empty")
+        return data
+
     @field_validator("phone", "organisation", mode="before")
     @classmethod
     def _empty_clears(cls, value: object) -> object:

@@ -632,3 +632,23 @@ def test_a_browser_sending_a_bad_public_form_gets_a_page_in_plain_words(aws, pat
     assert said in response.body
     for code_speak in ("Input should", "Field required", "unable to interpret", '"errors"'):
         assert code_speak not in response.body
+
+
+def test_an_empty_preferences_form_changes_nothing(aws):
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    before = aws.members()[0]["preferences"]
+    for accept in ("text/html", "application/json"):
+        # with a bad link too: the form's problem cannot hide the link's
+        forged = raw_request(
+            aws,
+            "POST",
+            "/members/preferences",
+            body="meeting_reminders=maybe",
+            content_type="application/x-www-form-urlencoded",
+            accept=accept,
+        )
+        assert forged["statusCode"] == 400, forged["body"][:300]
+        response = aws.request("POST", "/members/preferences", query={"token": token}, form={}, accept=accept)
+        assert response.status == 400, response.body[:300]
+    assert aws.members()[0]["preferences"] == before
