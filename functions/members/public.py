@@ -39,19 +39,21 @@ app.include_router(signup_routes.router)
 app.include_router(selfservice_routes.router)
 
 
-@app.exception_handler(tokens.TokenError)
 def _bad_token(error: tokens.TokenError) -> Response[str]:
     logger.info("link refused", extra={"reason": type(error).__name__})
     return link_problem(app.current_event.path, expired=isinstance(error, tokens.TokenExpired))
 
 
-@app.exception_handler(LinkNoLongerValid)
 def _gone(error: LinkNoLongerValid) -> Response[str]:
     used = isinstance(error, LinkUsed)
     logger.info(
         "link refused", extra={"reason": "used" if used else "member gone or no longer in that state"}
     )
     return link_problem(app.current_event.path, expired=True, used=used)
+
+
+app.exception_handler(tokens.TokenError)(_bad_token)
+app.exception_handler(LinkNoLongerValid)(_gone)
 
 
 @app.exception_handler(NotActive)
