@@ -226,7 +226,7 @@ def check_body(event: dict[str, Any]) -> None:
 
 
 def wants_html(event: Mapping[str, Any]) -> bool:
-    return "text/html" in _header(event.get("headers"), "accept")
+    return "text/html" in _header(event.get("headers"), "accept").lower()
 
 
 def _as_result(response: Response[Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 def wants_html(headers: Mapping[str, str]) -> bool:
     accept = headers.get("accept") or headers.get("Accept") or ""
-    return "text/html" in accept
+    return "text/html" in accept.lower()
 
 
 def is_form_post(headers: Mapping[str, str]) -> bool:

@@ -103,7 +103,11 @@ def _see_other(token: str, done: Done) -> Response[str]:
 )
 def show_preferences(
     token: Token = "",
-    done: Annotated[Done | None, Query(description="What was just done, for the page's banner")] = None,
+    # any other value (a link cut short, edited) shows the page without a banner: never "link broken"
+    done: Annotated[
+        str | None,
+        Query(max_length=20, description="What was just done (saved, withdrawn, removed), for the banner"),
+    ] = None,
 ) -> Response[str]:
     member, groups = self_service().preferences(token, clock.utc_now())
     return preferences_page(200, member, groups, token, done=done)

@@ -652,3 +652,23 @@ def test_an_empty_preferences_form_changes_nothing(aws):
         response = aws.request("POST", "/members/preferences", query={"token": token}, form={}, accept=accept)
         assert response.status == 400, response.body[:300]
     assert aws.members()[0]["preferences"] == before
+
+
+@pytest.mark.parametrize("done", ["foo", "", "SAVED"])
+def test_an_edited_banner_value_still_shows_the_preferences_page(aws, done):
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    page = aws.request(
+        "GET", "/members/preferences", query={"token": token, "done": done}, accept="text/html"
+    )
+    assert page.status == 200 and "Your preferences" in page.body
+    assert "preferences are saved" not in page.body
+
+
+def test_an_accept_header_in_capitals_still_gets_a_page(aws):
+    join(aws)
+    token = aws.sent()[-1].token("/members/preferences")
+    page = aws.request(
+        "POST", "/members/data-requests", query={"token": token}, form={"kind": "x"}, accept="TEXT/HTML"
+    )
+    assert page.status == 400 and page.headers["Content-Type"].startswith("text/html")
