@@ -77,7 +77,8 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "DynamoDB TTL on the profile and the address pointer (`PENDING_LIFETIME`)",
         ),
         Kept(
-            "Your details while you are a member: your name, email, phone, group, role and choices, "
+            "Your details while you are a member: your name, email, phone, postal address (if you have "
+            "no email), group, role and choices, "
             "and what you agreed to",
             "While you are a member",
             "So we can send you our news. You can ask us to delete them at any time.",

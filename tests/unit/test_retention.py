@@ -176,8 +176,9 @@ def test_every_purpose_has_its_lawful_basis_article_13_1_c():
     assert "Article 9(2)(a)" in grace  # a patient or carer role kept those days, under its consent
     # the consent evidence kept after a withdrawal or an unsubscribe (Art 7(1) accountability)
     evidence = purpose(html, "To keep a record of what you agreed to.")
-    for article in ("Article 7(1)", "Article 6(1)(c)", "Article 6(1)(f)", "Article 9(2)(f)"):
+    for article in ("Article 7(1)", "Article 6(1)(f)", "Article 9(2)(f)"):
         assert article in evidence, article
+    assert "Article 6(1)(c)" not in evidence  # Art 7(1) is accountability, not a duty to keep it
     # members added in person without an email address, whom the Secretary phones or writes to
     offline = purpose(html, "To phone you or write to you, if you gave us no email address.")
     assert "Article 6(1)(a)" in offline
