@@ -8,6 +8,7 @@ a redirect to the member's page (post/redirect/get), whose banner says what happ
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -341,16 +342,20 @@ def lift_suppression(id: str) -> Response[str]:
 
 @router.get(
     "/console/members/<id>/export",
-    summary="Download everything held about a member (JSON)",
+    summary="Download everything held about a member, to send them (a subject access request): the "
+    "same file, in the same words, as the member's own download",
     responses={200: {"description": "The export", "content": {"application/json": {}}}},
 )
 def export(id: str) -> Response[str]:
+    from functions.members.env import members_env
+    from shared.members.readable import portable
+
     id = _member_id(id)
     data = member_admin().export(id, actor(router), clock.utc_now())
     return Response(
         200,
         "application/json",
-        data.model_dump_json(indent=2),
+        json.dumps(portable(data, members_env().time_zone), indent=2, ensure_ascii=False),
         headers={
             "Content-Disposition": f'attachment; filename="member-{id}.json"',
             "Cache-Control": "no-store",

@@ -319,6 +319,18 @@ def test_preferences_link_and_export(browser, ann, site):
     export = browser.get(f"/console/members/{ann['id']}/export")
     assert export.status == 200 and "attachment" in export.headers["Content-Disposition"]
     assert '"name": "Ann Smith"' in export.body
+    # the file to send in answer to a subject access request: the member's own words, no storage keys,
+    # no administrator's identity
+    for internal in (
+        '"sk"',
+        "SENT#",
+        "MEMBER#",
+        '"entity"',
+        "expires_at",
+        "lookup_id",
+        console.claims()["sub"],
+    ):
+        assert internal not in export.body, internal
 
 
 def test_erase_says_what_goes_and_what_is_kept_then_erases(browser, ann, site):
@@ -392,7 +404,7 @@ def test_an_unconfirmed_sign_ups_role_claim_stays_hidden_on_their_page_and_in_th
         "Consents about their role are shown once they confirm their address.", ""
     )
     export = browser.get(f"/console/members/{harold['id']}/export")
-    assert '"role": null' in export.body and "health_data" not in export.body
+    assert '"how_you_describe_yourself": null' in export.body and "patient or carer" not in export.body
     assert "lookup_id" not in export.body and "status_before_suppression" not in export.body
 
 
