@@ -7,12 +7,14 @@ scripts, and forms that submit with a real button.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 
 from shared.email.render import render_page
-from tests.unit.rendering import BASE
+from shared.members.models import PreferencesForm, SignupForm
+from tests.unit.rendering import BASE, PREFERENCES, SIGNUP
 from tests.unit.rendering import PAGES as RENDERED
 
 PAGES = {template: context for _name, template, context in RENDERED}
@@ -75,3 +77,18 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_technology():
     html = render_page("signup", **BASE, **PAGES["signup"])
     assert '<div class="hp" aria-hidden="true">' in html
     assert 'id="website" name="website" tabindex="-1" autocomplete="off"' in html
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "form"),
+    [("preferences", PREFERENCES, PreferencesForm), ("signup", SIGNUP, SignupForm)],
+)
+def test_every_error_summary_link_leads_to_something_on_the_page(template, context, form):
+    # Given a message for every field the form has, and for the form as a whole
+    errors = {name: "Put this right" for name in [*form.model_fields, "body"] if name not in ("website",)}
+    html = render_page(template, **BASE, **{**context, "errors": errors, "banner": None})
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    # Then each link in the summary goes to an element the page has (WCAG 2.4.4 / GOV.UK pattern)
+    summary = html.split('class="error-summary"', 1)[1].split("</ul>", 1)[0]
+    targets = re.findall(r'href="#([^"]+)"', summary)
+    assert targets and all(t in ids for t in targets), sorted(set(targets) - ids)
