@@ -24,11 +24,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.alerts import Alerts
-from infra.constructs.queues import consume, dead_letter_queue
+from infra.constructs.queues import consume, dead_letter_queue, source_queue
 from infra.declaration import SES_EVENTS
 
 # Only what the members capability acts on: hard bounces and complaints suppress an address, soft
@@ -91,16 +90,12 @@ class EmailEvents(Construct):
             reason="This queue is itself the dead-letter queue of the SES events queue (and of the SNS "
             "subscription that feeds it). Redriving a DLQ into another DLQ would only move the problem.",
         )
-        self.queue = sqs.Queue(
+        self.queue = source_queue(
             self,
-            "Queue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
-            retention_period=Duration.days(SES_EVENTS.retention_days),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
-            ),
+            visibility_seconds=self.visibility_timeout_seconds,
+            retention_days=SES_EVENTS.retention_days,
+            max_receive_count=MAX_RECEIVE_COUNT,
+            dead_letter=self.dead_letter_queue,
         )
         # Non-raw delivery: the consumer reads the SNS envelope (`Type`, `TopicArn`, `Message`).
         # The subscription adds the queue-policy statements that let this topic, and only this topic,

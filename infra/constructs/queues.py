@@ -63,6 +63,28 @@ def dead_letter_queue(
     return queue
 
 
+def source_queue(
+    scope: Construct,
+    *,
+    visibility_seconds: int,
+    retention_days: int,
+    max_receive_count: int,
+    dead_letter: sqs.IQueue,
+) -> sqs.Queue:
+    """The queue a function consumes (id `Queue`), built one way for every source: SQS-managed
+    SSE, TLS only, the declared retention and visibility, and after `max_receive_count` receives
+    its message moves to `dead_letter`."""
+    return sqs.Queue(
+        scope,
+        "Queue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        visibility_timeout=Duration.seconds(visibility_seconds),
+        retention_period=Duration.days(retention_days),
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=dead_letter),
+    )
+
+
 NO_ESM_DESTINATION = (
     "An on-failure destination on an event source mapping applies to stream and Kafka sources only; "
     "for SQS, Lambda does not support one. Failed messages are kept by the source queue's redrive "
@@ -90,16 +112,12 @@ class WorkQueue(Construct):
             alarm_description=f"Messages of the {spec.key} queue failed for good: {spec.description} "
             "Inspect and redrive.",
         )
-        self.queue = sqs.Queue(
+        self.queue = source_queue(
             self,
-            "Queue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds(consumer)),
-            retention_period=Duration.days(spec.retention_days),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=spec.max_receive_count, queue=self.dead_letter_queue
-            ),
+            visibility_seconds=spec.visibility_timeout_seconds(consumer),
+            retention_days=spec.retention_days,
+            max_receive_count=spec.max_receive_count,
+            dead_letter=self.dead_letter_queue,
         )
 
 

@@ -220,7 +220,21 @@ class QueuePoller:
         return len(messages)
 
 
-class EmailEvents:
+class _Polled:
+    """Queues polled for their consumers: started and stopped together with local mode."""
+
+    pollers: list[QueuePoller]
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+
+
+class EmailEvents(_Polled):
     """The SNS topic of SES events, fanned out to the queue of each function that wants them.
 
     With `ses` (an SES v2 client on moto), a hard bounce or a complaint also puts the address on SES's
@@ -249,16 +263,8 @@ class EmailEvents:
         if self._ses is not None:
             self._ses.put_suppressed_destination(EmailAddress=to, Reason=reason)
 
-    def start(self) -> None:
-        for poller in self.pollers:
-            poller.start()
 
-    def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()
-
-
-class WorkQueues:
+class WorkQueues(_Polled):
     """The declared work queues (`QueueSpec` with producers), made in moto as declared, each polled
     for its one consumer as Lambda's event source mapping would: what `infra.constructs.queues.
     WorkQueue` builds in AWS. Producers already know each URL (`local_queue_url`)."""
@@ -295,11 +301,3 @@ class WorkQueues:
                 QueuePoller(sqs, url, arn, consumers[0].name, invoke, console, batch_size=spec.batch_size)
             )
         return cls(pollers)
-
-    def start(self) -> None:
-        for poller in self.pollers:
-            poller.start()
-
-    def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()

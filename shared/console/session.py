@@ -26,7 +26,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -186,9 +188,6 @@ def finish_sign_in(
 def _post_form(url: str, body: bytes) -> dict[str, Any]:
     if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise SignInFailed("the login URL must be https")
-    import urllib.error  # only the sign-in callback posts: off the console's cold start (~5 ms)
-    import urllib.request
-
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         url, data=body, method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
