@@ -37,7 +37,7 @@ VERSION = "1.0.0"
 FORM = "application/x-www-form-urlencoded"
 
 # Resolvers read no configuration at import; these only keep a stray lookup from failing.
-_IMPORT_ENV = {"AWS_DEFAULT_REGION": "eu-west-2", "POWERTOOLS_TRACE_DISABLED": "true"}
+_IMPORT_ENV = {"AWS_DEFAULT_REGION": "eu-west-2"}
 
 SCHEMAS = "#/components/schemas/"
 ERROR_BODY = {"$ref": f"{SCHEMAS}ErrorBody"}

@@ -20,7 +20,7 @@ from functions.members.services import keys, member_admin
 from shared import clock
 from shared.console import session
 from shared.console.app import CSRF_FIELD, ConsoleApp
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 from shared.web import html_page
 
 
@@ -135,6 +135,5 @@ def signed_out() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -19,7 +19,7 @@ from functions.members import admin_group_routes, admin_member_routes
 from shared.api import HttpApi
 from shared.members.admin import MemberPatch
 from shared.members.groups import GroupPatch
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 from shared.web import ADMIN_GROUP, errors_body
 
 app = HttpApi(group=ADMIN_GROUP)
@@ -49,6 +49,5 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

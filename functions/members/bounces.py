@@ -21,7 +21,7 @@ from shared.keys import load_keys
 from shared.members.bounces import parse_sqs_body, record_event
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -56,6 +56,5 @@ def handle(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -25,7 +25,7 @@ from shared.members.groups import UnknownGroups
 from shared.members.models import PreferencesForm, SignupForm
 from shared.members.repository import StaleMember
 from shared.members.service import LinkNoLongerValid, LinkUsed, NotActive, StaleNotice
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 from shared.web import errors_body, wants_html
 
 app = HttpApi(
@@ -147,7 +147,6 @@ def _invalid_fields(errors: dict[str, str]) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     signup_routes.IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

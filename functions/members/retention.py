@@ -19,7 +19,7 @@ from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
 from shared.members.repository import MemberRepository
 from shared.members.unsubscribed import Retention
-from shared.observability import logger, metrics, tracer
+from shared.observability import logger, metrics
 
 
 def retention() -> Retention:
@@ -34,7 +34,6 @@ def retention() -> Retention:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     removed = retention().run(clock.utc_now())
     return {"profiles_removed": removed}

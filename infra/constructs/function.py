@@ -241,8 +241,6 @@ class DeclaredFunction(Construct):
             {
                 "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
                 "LOG_LEVEL": LOG_LEVEL,
-                # Responses can hold personal data (a member export): keep them out of X-Ray.
-                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             }
         )
         if spec.routes:

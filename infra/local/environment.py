@@ -104,8 +104,7 @@ def function_environment(
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "LOCAL_FUNCTION_ARN": function_arn(spec),
         **aws_client_environment(endpoints),
-        # no X-Ray daemon here (an empty value would raise); metrics would only flood the console
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        # metrics would only flood the console
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
     if os.environ.get("MKCPP_CALL_LOG"):  # tests: record AWS calls (infra/local/calls.py)

@@ -23,10 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
-# The import measurement runs with Lambda's own markers set, so the X-Ray SDK and Tracer behave as
-# they do in Lambda (local sampler, boto3 patched) instead of building X-Ray clients at import.
+# The import measurement runs with Lambda's own markers set, so Powertools behaves as it does in Lambda.
 ENV = {
-    **{k: v for k, v in os.environ.items() if k != "POWERTOOLS_TRACE_DISABLED"},
+    **os.environ,
     "AWS_DEFAULT_REGION": "eu-west-2",
     "AWS_ACCESS_KEY_ID": "x",
     "AWS_SECRET_ACCESS_KEY": "x",
@@ -136,7 +135,6 @@ def aws_calls() -> dict[str, object]:
             "AWS_DEFAULT_REGION": "eu-west-2",
             "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x",
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
         }

@@ -141,7 +141,6 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
         "AWS_DEFAULT_REGION": "eu-west-2",
         "AWS_ENDPOINT_URL": moto_server,
         "AWS_LAMBDA_FUNCTION_NAME": "members_public",
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     script = (
         "import json, sys\n"

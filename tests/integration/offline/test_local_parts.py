@@ -135,7 +135,6 @@ def test_each_function_gets_what_the_stack_gives_it_plus_the_local_endpoints(
         assert env["AWS_LAMBDA_FUNCTION_NAME"] == spec.name
         assert env["_HANDLER"] == spec.handler
         assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-2"
-        assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
         assert all(value != "" for value in env.values())
         # nothing from the developer's shell that could reach a real account
         assert "AWS_PROFILE" not in env
