@@ -1,0 +1,10 @@
+"""The Lambda handlers, one package per capability.
+
+Before any handler module is imported, two of Powertools' packages are registered to load each name
+on first use instead of importing every resolver and event class they have (`shared.lazy_packages`).
+"""
+
+from shared.lazy_packages import load_lazily
+
+for _package in ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes"):
+    load_lazily(_package)

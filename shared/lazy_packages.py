@@ -1,0 +1,93 @@
+"""Third-party packages whose `__init__` only re-exports, made to load each name when it is first used.
+
+Powertools' `aws_lambda_powertools.event_handler` imports every resolver it has in its `__init__`
+(AppSync's brings in asyncio; Bedrock, VPC Lattice, Lambda function URLs come too), and
+`aws_lambda_powertools.utilities.data_classes` imports all of its forty-odd event classes. Importing
+any one submodule, such as `event_handler.api_gateway`, runs that `__init__` first, so every cold
+start of every handler paid for about 90 modules it never uses: measured with `make bench`, about a
+tenth of a handler's cold import. (Powertools made its parser's envelopes lazy in the same way in
+September 2026, upstream pull request 8405; the same change to these two packages would make this
+module unnecessary.)
+
+`load_lazily(name)` registers such a package without running its `__init__`. The package keeps its
+real location, so its submodules import as before; each name its `__init__` re-exports is imported
+from its own submodule the first time something asks for it (PEP 562's module `__getattr__`), and
+`__all__` and `dir()` still list them all. It reads the re-exports from the `__init__` itself, so
+they cannot drift from the installed version. When the `__init__` does anything other than
+re-export (any statement besides a docstring, `from … import …` and `__all__ = [...]`), or the
+package is already imported, it changes nothing and the package imports as usual.
+
+The handlers' package (`functions/__init__.py`) calls it before any handler module is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import sys
+import types
+from typing import Any
+
+
+def _reexports(origin: str, package: str) -> tuple[dict[str, tuple[str, str]], list[str]] | None:
+    """Each re-exported name -> (its module, its name there), and `__all__`; None if the
+    `__init__` at `origin` does anything but re-export."""
+    with open(origin, encoding="utf-8") as source:
+        tree = ast.parse(source.read(), origin)
+    names: dict[str, tuple[str, str]] = {}
+    exported: list[str] = []
+    for index, node in enumerate(tree.body):
+        if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            if any(alias.name == "*" for alias in node.names):
+                return None
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            for alias in node.names:
+                names[alias.asname or alias.name] = (module, alias.name)
+        elif isinstance(node, ast.Assign) and [getattr(target, "id", None) for target in node.targets] == [
+            "__all__"
+        ]:
+            exported = list(ast.literal_eval(node.value))
+        else:
+            return None
+    return names, exported
+
+
+def load_lazily(name: str) -> bool:
+    """Register package `name` so that its re-exports load on first use. True if it did."""
+    if name in sys.modules:
+        return False
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None or spec.submodule_search_locations is None:
+        return False
+    found = _reexports(spec.origin, name)
+    if found is None:
+        return False
+    names, exported = found
+    package = types.ModuleType(name)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__package__ = name
+    package.__loader__ = spec.loader
+    package.__dict__["__all__"] = exported or list(names)
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute not in names:
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+        module, original = names[attribute]
+        value = getattr(importlib.import_module(module), original)
+        setattr(package, attribute, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*package.__dict__, *names})
+
+    package.__dict__.update(__getattr__=__getattr__, __dir__=__dir__)
+    sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, package)
+    return True
