@@ -6,8 +6,6 @@ changed name is a name). Entries live in their own table, keyed by target, so a 
 include what was done to their record; they expire after two years.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime, timedelta
 from typing import Any

@@ -6,8 +6,6 @@ the same shape: kind, given or withdrawn, the notice version the *server* showed
 channel. No IP address.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 

@@ -5,8 +5,6 @@ an unticked checkbox is simply absent, and an empty text box is `""`. `FormModel
 what the same JSON request would have looked like, so one pydantic model validates both.
 """
 
-from __future__ import annotations
-
 import types
 import typing
 from typing import Any, ClassVar

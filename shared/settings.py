@@ -6,8 +6,6 @@ secrets), so no handler reads `os.environ` itself and a missing or malformed val
 start with the variable's name.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -49,7 +47,7 @@ class DeploymentSettings(FunctionSettings):
     unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS", ge=1, le=90)
 
     @property
-    def contact(self) -> Contact:
+    def contact(self) -> "Contact":
         return Contact(
             group_name=self.group_name,
             controller_name=self.controller_name,

@@ -3,8 +3,6 @@
 A browser's form post (Accept: text/html) gets a readable page; a JSON client gets JSON.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any

@@ -1,7 +1,5 @@
 """The console function's environment: the members' (it runs their services) and where to sign in."""
 
-from __future__ import annotations
-
 import os
 from functools import cache
 

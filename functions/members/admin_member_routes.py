@@ -1,7 +1,5 @@
 """Administrators' member routes: list, search, add, change, export, erase, and email links."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response

@@ -1,7 +1,5 @@
 """The environment of the member functions, validated once per cold start."""
 
-from __future__ import annotations
-
 import os
 from functools import cache
 

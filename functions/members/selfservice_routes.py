@@ -1,8 +1,6 @@
 """What a member does from the links in our emails: preferences, one-click unsubscribe (RFC 8058),
 a copy of their data, and erasure."""
 
-from __future__ import annotations
-
 import contextlib
 from typing import Annotated, Any, ClassVar, Literal
 

@@ -4,8 +4,6 @@ A meeting item carries the sparse `listing` key ("public") only while it is sche
 so the `by_start` index holds exactly the upcoming public meetings, in start order.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 

@@ -1,8 +1,6 @@
 """What administrators do with members and working groups. Every change is audited (who, what,
 when, and the names of the fields changed, never their values)."""
 
-from __future__ import annotations
-
 import csv
 import io
 import re

@@ -6,8 +6,6 @@ reads (with partial batch failure, so nothing is lost). The SQS body is the SNS 
 feedback notifications, the older format (`notificationType`). Both are accepted.
 """
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from typing import Any, Literal

@@ -13,8 +13,6 @@ What erasure keeps, and why:
   suppressed is deleted.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 

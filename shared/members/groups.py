@@ -7,8 +7,6 @@ group's members are found without a scan, and erasing a member's partition remov
 group.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from datetime import datetime

@@ -1,7 +1,5 @@
 """Member domain models: what a sign-up form may contain, and what is stored about a member."""
 
-from __future__ import annotations
-
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -265,7 +263,7 @@ class Member(Model):
         return self.email is not None
 
     @model_validator(mode="after")
-    def _named(self) -> Member:
+    def _named(self) -> "Member":
         if self.name is None and self.profile_removed_at is None:
             raise ValueError("a member has a name until their profile is removed")
         return self
@@ -333,7 +331,7 @@ class MemberSummary(Model):
     confirmed_at: str | None
 
     @classmethod
-    def of(cls, member: Member) -> MemberSummary:
+    def of(cls, member: Member) -> "MemberSummary":
         data = member.model_dump(include=set(cls.model_fields))
         if member.confirmed_at is None:
             data["role"] = None

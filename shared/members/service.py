@@ -13,8 +13,6 @@ Rules that protect people:
   confirmation (its occurrence is the confirmation's time).
 """
 
-from __future__ import annotations
-
 import contextlib
 import hashlib
 import secrets

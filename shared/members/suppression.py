@@ -9,8 +9,6 @@ Every email goes through the `Mailer`, which asks `is_suppressed` first: no emai
 to a suppressed address.
 """
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
