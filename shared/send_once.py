@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -35,8 +34,7 @@ T = TypeVar("T")
 SEND_HISTORY = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class SendKey:
+class SendKey(NamedTuple):
     subject: str  # the partition key of whom it is sent to, e.g. "MEMBER#<id>"
     kind: str  # what is sent: "preferences_link", "reminder", ...
     occurrence: str = "-"  # which one: a meeting and offset, a feedback update id, or "-" for "any"

@@ -6,8 +6,7 @@ secrets), so no handler reads `os.environ` itself and a missing or malformed val
 start with the variable's name.
 """
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
@@ -60,8 +59,7 @@ class DeploymentSettings(FunctionSettings):
         )
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(NamedTuple):
     """Who the partnership is and how to reach it, as pages and emails show it (from cdk.json)."""
 
     group_name: str

@@ -20,14 +20,13 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from shared.clock import epoch
 
 
-@dataclass(frozen=True)
-class Purpose:
+class Purpose(NamedTuple):
     """What a token is for, and how long it lives. Each capability declares its own purposes (the
     members' are in `shared/members/links.py`); the name is signed with the token, so one
     capability's token can never be used for another's purpose. Names must be unique."""
@@ -82,8 +81,7 @@ class TokenExpired(TokenError):
         self.claims = claims
 
 
-@dataclass(frozen=True)
-class TokenClaims:
+class TokenClaims(NamedTuple):
     purpose: str
     subject: str
     nonce: str

@@ -16,8 +16,7 @@ Pages come from `ConsoleApp.page`: one layout (`templates/console/base.html`) an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -38,8 +37,7 @@ OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH, session.
 CSRF_FIELD = "csrf_token"
 
 
-@dataclass(frozen=True)
-class NavItem:
+class NavItem(NamedTuple):
     label: str
     path: str  # under /console
 
@@ -128,8 +126,7 @@ class ConsolePages:
         return (self.current_event.query_string_parameters or {}).get(name)
 
 
-@dataclass(frozen=True)
-class PageSettings:
+class PageSettings(NamedTuple):
     login_url: str
     context: Mapping[str, Any]
 

@@ -30,11 +30,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
@@ -70,8 +69,7 @@ class SignInFailed(Exception):
     """The callback could not complete the sign-in (stale or foreign state, refused code)."""
 
 
-@dataclass(frozen=True)
-class SignInSettings:
+class SignInSettings(NamedTuple):
     issuer: str
     client_id: str
     login_url: str
@@ -97,8 +95,7 @@ class SignInSettings:
         return self.issuer.rstrip("/") + "/.well-known/jwks.json"
 
 
-@dataclass(frozen=True)
-class Admin:
+class Admin(NamedTuple):
     """The signed-in administrator, as the audit trail and the pages know them."""
 
     sub: str

@@ -7,9 +7,8 @@ with the SES configuration set so bounces and complaints come back to us.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -32,20 +31,18 @@ class EmailNotSent(Unavailable):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Attachment:
+class Attachment(NamedTuple):
     filename: str
     content_type: str  # e.g. "text/calendar; method=REQUEST"
     data: bytes
 
 
-@dataclass(frozen=True)
-class OutgoingEmail:
+class OutgoingEmail(NamedTuple):
     to: str
     content: RenderedEmail
     kind: str  # what this email is, for metrics and SES event tags: "confirm", "welcome", ...
     unsubscribe_url: str | None
-    attachments: tuple[Attachment, ...] = field(default=())
+    attachments: tuple[Attachment, ...] = ()
 
 
 @cache

@@ -7,10 +7,9 @@ first line is `Subject: ...`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # jinja2 is imported on the first render, not on a handler's cold import
     from jinja2 import Environment
@@ -32,8 +31,7 @@ def _environment() -> Environment:
     )
 
 
-@dataclass(frozen=True)
-class RenderedEmail:
+class RenderedEmail(NamedTuple):
     subject: str
     text: str
     html: str

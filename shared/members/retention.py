@@ -14,8 +14,8 @@ Plain words on purpose: members read the `what`, `kept` and `why` columns (readi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.members import links
@@ -35,16 +35,14 @@ FIREWALL_LOG_DAYS = 30  # the WAF log group (infra/constructs/edge.py)
 TRACE_DAYS = 30
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(NamedTuple):
     what: str
     kept: str
     why: str
     enforced_by: str
 
 
-@dataclass(frozen=True)
-class LinkLife:
+class LinkLife(NamedTuple):
     what: str
     works_for: str
 

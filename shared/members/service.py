@@ -18,10 +18,9 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlencode
 
 from pydantic import computed_field
@@ -133,8 +132,7 @@ class NotActive(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class MembershipSettings:
+class MembershipSettings(NamedTuple):
     group_name: str
     base_url: str
     privacy_notice_version: str
