@@ -4,7 +4,8 @@ Machines here are shared and noisy, so figures are ratios taken in the same run 
 processes) and counts, which do not depend on the machine:
 - cold import of each handler from the built function asset under Python 3.13 (Lambda's runtime,
   with the layer's pinned dependencies built for this machine), against `import boto3` plus
-  creating the clients that handler uses, in the same interpreter;
+  creating the clients that handler uses, in the same interpreter: wall time, and, when valgrind is
+  installed, the instructions each executes (callgrind), a count that machine load cannot move;
 - AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm;
 - GDPR export and erasure of one member among 10,000 in DynamoDB Local: AWS calls, median wall time,
   and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,6 +104,47 @@ def cold_start() -> dict[str, dict[str, object]]:
     return results
 
 
+def instructions(code: str, name: str) -> int:
+    """Instructions one fresh interpreter executes to run `code` (Python's start-up included, the
+    same for both sides), counted by callgrind."""
+    python, env, cwd = interpreter()
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", code],
+        cwd=cwd,
+        env={**env, "AWS_LAMBDA_FUNCTION_NAME": name},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    collected = [line for line in out.stderr.splitlines() if "Collected" in line]
+    return int(collected[-1].split()[-1])
+
+
+def cold_start_instructions() -> dict[str, dict[str, object]] | None:
+    """Each handler's cold import against its floor in instructions executed: deterministic, so one
+    run is enough (about a minute per handler). None without valgrind, or with BENCH_INSTRUCTIONS=0."""
+    if shutil.which("valgrind") is None or os.environ.get("BENCH_INSTRUCTIONS") == "0":
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, (module, clients) in HANDLERS.items():
+            jobs[name] = (
+                pool.submit(instructions, floor(clients), name),
+                pool.submit(instructions, f"import {module}\n", name),
+            )
+        results: dict[str, dict[str, object]] = {}
+        for name, (base, handler) in jobs.items():
+            b, h = base.result(), handler.result()
+            results[name] = {
+                "floor_millions": round(b / 1e6),
+                "handler_millions": round(h / 1e6),
+                "ratio": round(h / b, 2),
+            }
+    return results
+
+
 def aws_calls() -> dict[str, object]:
     """Invoke the real handler under moto and count every botocore API call by operation."""
     import botocore.client
@@ -175,6 +218,7 @@ def main() -> None:
 
     report = {
         "cold_import": cold_start(),
+        "cold_import_instructions": cold_start_instructions(),
         "aws_calls": aws_calls(),
         "gdpr_at_scale": gdpr_at_scale(RUNS),
         "runs": RUNS,
