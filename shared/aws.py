@@ -1,4 +1,10 @@
-"""boto3 clients, created lazily and once per process.
+"""boto3 clients, created lazily and once per process, all from one boto3 session.
+
+Each `boto3.session.Session()` loads its own copy of botocore's endpoint rules, partitions and
+service models, so a session per client made every cold start pay for that loading once per client:
+measured under Python 3.13, three clients on one session cost about 480 million instructions, on
+three sessions about 1,000 million. Sessions are not thread-safe to create clients from
+concurrently; the handlers create them from one thread.
 
 Endpoints are never set here: boto3 reads `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` from the
 environment, which is how local mode points the same code at DynamoDB Local and moto.
@@ -20,5 +26,10 @@ _CONFIG = Config(
 
 
 @cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+@cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+    return _session().client(service, config=_CONFIG)

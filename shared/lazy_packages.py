@@ -4,10 +4,10 @@ Powertools' `aws_lambda_powertools.event_handler` imports every resolver it has 
 (AppSync's brings in asyncio; Bedrock, VPC Lattice, Lambda function URLs come too), and
 `aws_lambda_powertools.utilities.data_classes` imports all of its forty-odd event classes. Importing
 any one submodule, such as `event_handler.api_gateway`, runs that `__init__` first, so every cold
-start of every handler paid for about 90 modules it never uses: measured with `make bench`, about a
-tenth of a handler's cold import. (Powertools made its parser's envelopes lazy in the same way in
-September 2026, upstream pull request 8405; the same change to these two packages would make this
-module unnecessary.)
+start of every handler paid for modules it never uses: 74 of them for members_public (56 to 133
+across the handlers), about 8% of its cold import's instructions and more of its wall time (`make
+bench`). (Powertools made its parser's envelopes lazy in the same way in September 2026, upstream
+pull request 8405; the same change to these two packages would make this module unnecessary.)
 
 `load_lazily(name)` registers such a package without running its `__init__`. The package keeps its
 real location, so its submodules import as before; each name its `__init__` re-exports is imported
@@ -32,27 +32,50 @@ from typing import Any
 
 def _reexports(origin: str, package: str) -> tuple[dict[str, tuple[str, str]], list[str]] | None:
     """Each re-exported name -> (its module, its name there), and `__all__`; None if the
-    `__init__` at `origin` does anything but re-export."""
-    with open(origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read(), origin)
+    `__init__` at `origin` does anything but re-export, or cannot be read."""
+    if not origin.endswith(".py"):
+        return None  # shipped without source: nothing to read the re-exports from
+    try:
+        with open(origin, encoding="utf-8") as source:
+            tree = ast.parse(source.read(), origin)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
     names: dict[str, tuple[str, str]] = {}
     exported: list[str] = []
     for index, node in enumerate(tree.body):
         if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue  # the docstring
         if isinstance(node, ast.ImportFrom) and node.module != "__future__":
-            if any(alias.name == "*" for alias in node.names):
-                return None
-            module = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            if node.module is None or any(alias.name == "*" for alias in node.names):
+                return None  # `from . import submodule` or a star import: not plain re-exports
+            module = importlib.util.resolve_name("." * node.level + node.module, package)
             for alias in node.names:
                 names[alias.asname or alias.name] = (module, alias.name)
-        elif isinstance(node, ast.Assign) and [getattr(target, "id", None) for target in node.targets] == [
-            "__all__"
-        ]:
-            exported = list(ast.literal_eval(node.value))
+        elif isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
+            try:
+                exported = [str(item) for item in ast.literal_eval(node.value)]
+            except (ValueError, TypeError):  # not a plain list of names
+                return None
         else:
             return None
     return names, exported
+
+
+class _LazyPackage(types.ModuleType):
+    """A package namespace whose re-exported names win over submodules of the same name.
+
+    Importing a submodule binds it on its package (`data_classes.event_source`, the module); the real
+    `__init__` then rebinds the name to what it re-exports (`event_source`, the decorator). Here the
+    `__init__` does not run, so a submodule bound under a re-exported name is replaced at once by
+    that name's object, as the `__init__` would have left it."""
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        reexports = self.__dict__.get("_reexports", {})
+        if attribute in reexports and isinstance(value, types.ModuleType):
+            module, original = reexports[attribute]
+            if value.__name__ == module:
+                value = getattr(value, original)
+        super().__setattr__(attribute, value)
 
 
 def load_lazily(name: str) -> bool:
@@ -66,7 +89,8 @@ def load_lazily(name: str) -> bool:
     if found is None:
         return False
     names, exported = found
-    package = types.ModuleType(name)
+    package = _LazyPackage(name)
+    package.__dict__["_reexports"] = names
     package.__spec__ = spec
     package.__file__ = spec.origin
     package.__path__ = list(spec.submodule_search_locations)

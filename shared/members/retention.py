@@ -30,8 +30,9 @@ EMAIL_EVENT_QUEUE_DAYS = 4  # infra.declaration.SES_EVENTS.retention_days
 DEAD_LETTER_DAYS = 14  # infra.constructs.queues.DLQ_RETENTION
 FIREWALL_LOG_DAYS = 30  # the WAF log group (infra/constructs/edge.py)
 # Set by AWS, not by us: X-Ray keeps trace data 30 days and offers no setting to change it. Every
-# function has active tracing (infra/constructs/function.py); a trace can carry a member's id (in an
-# error's message), never a table key or a request body (the SDK records table names only).
+# function has Lambda's active tracing (infra/constructs/function.py), with no X-Ray SDK inside the
+# function: a trace records each invocation's timing and whether it failed, never a request body or
+# a table key. The notice still says a trace may hold a member's code number, to stay on the safe side.
 TRACE_DAYS = 30
 
 

@@ -114,3 +114,35 @@ def test_a_package_already_imported_is_left_alone(name):
     # this test process imported both normally (the handlers' tests import them first)
     __import__(name)
     assert load_lazily(name) is False
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        'from .heavy import Thing\n__all__ = ["Thing"] + []\n',  # not a plain list
+        "from . import heavy\nfrom .heavy import Thing\n",  # a submodule, not a re-export
+        "from .heavy import *\n",
+    ],
+)
+def test_an_init_it_cannot_read_as_plain_re_exports_is_imported_as_usual(tmp_path, init):
+    make_package(tmp_path, init)
+    env = {**ENV, "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    code = PROBE.replace(", pkg.__all__", "")
+    assert run(code, cwd=tmp_path, env=env) == [False, True, "pkg.heavy", True]
+
+
+def test_a_re_exported_name_that_is_also_a_submodule_stays_the_re_exported_object(tmp_path):
+    # data_classes does `from .event_source import event_source`: the decorator, not the module,
+    # whichever is imported first
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from .tool import tool\n")
+    (tmp_path / "pkg" / "tool.py").write_text("def tool():\n    return 1\n")
+    env = {**ENV, "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+    code = (
+        "import json\nfrom shared.lazy_packages import load_lazily\n"
+        "assert load_lazily('pkg')\n"
+        "import pkg.tool\n"
+        "from pkg import tool\n"
+        "print(json.dumps(type(tool).__name__))\n"
+    )
+    assert run(code, cwd=tmp_path, env=env) == "function"
