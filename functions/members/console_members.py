@@ -67,6 +67,11 @@ NOTICES = {
     "preferences_sent": "A link to their preferences was emailed to them.",
     "preferences_recent": "No email was sent: a preferences link was sent less than 10 minutes ago.",
     "lifted": "The suppression was lifted: emails will be sent to this address again.",
+    # a complaint also unsubscribed them, and lifting the suppression does not re-subscribe anyone
+    "lifted_unsubscribed": (
+        "The suppression was lifted, but they are still unsubscribed: they get no emails unless "
+        "they join again."
+    ),
 }
 
 
@@ -336,8 +341,9 @@ def preferences_link(id: str) -> Response[str]:
 )
 def lift_suppression(id: str) -> Response[str]:
     id = _member_id(id)
-    member_admin().lift_suppression(id, actor(router), clock.utc_now())
-    return router.redirect(_member_url(id, "lifted"))
+    detail = member_admin().lift_suppression(id, actor(router), clock.utc_now())
+    still_unsubscribed = detail.status is MemberStatus.UNSUBSCRIBED
+    return router.redirect(_member_url(id, "lifted_unsubscribed" if still_unsubscribed else "lifted"))
 
 
 @router.get(

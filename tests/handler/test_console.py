@@ -431,3 +431,25 @@ def test_someone_who_is_not_an_administrator_can_still_sign_out(site):
 def test_a_bad_page_link_gets_a_page_not_json(browser):
     response = browser.get("/console/members?cursor=xyz")
     assert response.status == 400 and "This page link does not work" in text(response.body)
+
+
+def test_lifting_a_suppression_says_whether_emails_will_go_again(browser, ann, site):
+    from tests.handler.test_lifecycle import ses_event
+
+    # Given Ann, who marked one of our emails as spam: that unsubscribed her and suppressed her address
+    event, _ = ses_event("sqs_complaint", "ann@example.org")
+    site.invoke("member_bounces", event)
+    # When an administrator lifts the suppression
+    response = browser.post(f"/console/members/{ann['id']}/lift-suppression")
+    page = text(browser.get(response.headers["Location"]).body)
+    # Then the page does not promise emails she will not get: she is still unsubscribed
+    assert "still unsubscribed" in page
+    assert "emails will be sent to this address again" not in page
+    # And for someone whose address only bounced, emails will indeed go again
+    sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
+    confirm(site, site.sent()[-1].token("/members/confirm"))
+    bob = next(m for m in site.members() if m["name"] == "Bob Jones")
+    event, _ = ses_event("sqs_bounce_permanent", "bob@example.org")
+    site.invoke("member_bounces", event)
+    response = browser.post(f"/console/members/{bob['id']}/lift-suppression")
+    assert "emails will be sent to this address again" in text(browser.get(response.headers["Location"]).body)
