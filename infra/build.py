@@ -155,13 +155,43 @@ def compile_bytecode(folder: Path) -> bool:
     return True
 
 
-def build_function_asset() -> Path:
-    if FUNCTION_ASSET.exists():
-        shutil.rmtree(FUNCTION_ASSET)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+def _code_digest() -> str:
+    """What the function asset is built from: every file of the code packages, by path and content."""
+    digest = hashlib.sha256(f"{LAMBDA_PYTHON}\n{python313() is not None}\n".encode())
     for package in CODE_PACKAGES:
-        shutil.copytree(ROOT / package, FUNCTION_ASSET / package, ignore=ignore)
-    compile_bytecode(FUNCTION_ASSET)
+        for path in sorted((ROOT / package).rglob("*")):
+            if (
+                path.is_file()
+                and not ({"__pycache__", ".mypy_cache"} & set(path.parts))
+                and path.suffix != ".pyc"
+            ):
+                digest.update(f"{path.relative_to(ROOT)}\n".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def build_function_asset() -> Path:
+    """Copy the code packages and compile them, unless the asset already holds exactly this code.
+
+    Under a lock, and skipped when nothing changed: `make test` builds first, and the bundle tests'
+    two pytest workers would otherwise each delete and rebuild the asset while the other reads it."""
+    import fcntl
+
+    BUILD.mkdir(exist_ok=True)
+    stamp = BUILD / "function.sha256"
+    with open(BUILD / "function.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        digest = _code_digest()
+        if FUNCTION_ASSET.is_dir() and stamp.exists() and stamp.read_text() == digest:
+            return FUNCTION_ASSET
+        stamp.unlink(missing_ok=True)
+        if FUNCTION_ASSET.exists():
+            shutil.rmtree(FUNCTION_ASSET)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+        for package in CODE_PACKAGES:
+            shutil.copytree(ROOT / package, FUNCTION_ASSET / package, ignore=ignore)
+        compile_bytecode(FUNCTION_ASSET)
+        stamp.write_text(digest)
     return FUNCTION_ASSET
 
 
