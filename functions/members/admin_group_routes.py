@@ -48,7 +48,7 @@ def list_groups() -> Groups:
     responses={
         201: json_response("The group", WorkingGroup),
         400: error_response("Bad input"),
-        409: error_response("Id taken"),
+        409: error_response("Id or name taken"),
         **COMMON,
     },
 )
@@ -60,7 +60,11 @@ def create_group(data: Annotated[GroupInput, Body()]) -> Response[Any]:
 @router.patch(
     "/admin/groups/<id>",
     summary="Change a working group",
-    responses={200: json_response("The group", WorkingGroup), **NOT_FOUND},
+    responses={
+        200: json_response("The group", WorkingGroup),
+        409: error_response("Another group has the name, or the group changed meanwhile"),
+        **NOT_FOUND,
+    },
 )
 def update_group(id: GroupId, patch: Annotated[GroupPatch, Body()]) -> WorkingGroup:
     return member_admin().update_group(id, patch, actor(router), clock.utc_now())

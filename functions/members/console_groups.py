@@ -130,7 +130,12 @@ def update_group(id: str) -> Response[str]:
     except ValidationError as invalid:
         return _group_page(group_id, 400, values, field_errors(GroupPatch, invalid))
     if changes:
-        member_admin().update_group(group_id, patch, actor(router), clock.utc_now())
+        try:
+            member_admin().update_group(group_id, patch, actor(router), clock.utc_now())
+        except DomainError as refused:
+            if not refused.field_messages:
+                raise
+            return _group_page(group_id, refused.status, values, dict(refused.field_messages))
     return router.redirect(f"/console/groups/{group_id}?done=saved")
 
 

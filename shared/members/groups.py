@@ -116,6 +116,21 @@ class GroupExists(Conflict):
     fields: ClassVar[Mapping[str, str]] = {"id": "A group with this id exists; give another id"}
 
 
+class GroupNameTaken(Conflict):
+    """Two groups with one name would be one choice twice on the sign-up form, and one name for two
+    histories on members' pages and exports."""
+
+    message = "Another working group has this name."
+    fields: ClassVar[Mapping[str, str]] = {
+        "name": "Another group has this name (open or closed); choose another name"
+    }
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names that read alike: case, and spacing between words, do not count."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
 class GroupNotFound(NotFound):
     message = "No such working group."
 
@@ -164,7 +179,14 @@ class GroupRepository:
             raise GroupNotFound(group_id)
         return WorkingGroup.model_validate(from_item(found["Item"]))
 
+    def _refuse_a_taken_name(self, name: str, group_id: str | None) -> None:
+        # read, then write: two administrators giving two groups one name in the same instant could
+        # both pass; groups are few and changed by hand, and the console shows both if it happens
+        if any(same_name(g.name, name) and g.id != group_id for g in self.all()):
+            raise GroupNameTaken(name)
+
     def create(self, data: GroupInput, now: datetime) -> WorkingGroup:
+        self._refuse_a_taken_name(data.name, None)
         group = WorkingGroup(
             version=1,
             id=data.slug(),
@@ -189,6 +211,8 @@ class GroupRepository:
         race is retried on the fresh record (a change is a delta, so both land)."""
         for _ in range(VERSION_RETRIES):
             group = self.get(group_id)
+            if "name" in changes and not same_name(changes["name"], group.name):
+                self._refuse_a_taken_name(changes["name"], group_id)
             updated = WorkingGroup.model_validate(
                 {**group.model_dump(), **changes, "updated_at": iso(now), "version": group.version + 1}
             )

@@ -364,6 +364,11 @@ def test_working_groups_create_edit_members_lead_close(browser, ann, site):
     assert "Lead Ann Smith" in page
     browser.post("/console/groups/patient-voice", {"name": "Patient voice", "purpose": "What members think"})
     assert "What members think" in text(browser.get("/console/groups").body)
+    # another group may not take its name: the form comes back saying so, with what was typed
+    browser.post("/console/groups", {"name": "Research", "purpose": "Studies"})
+    taken = browser.post("/console/groups/research", {"name": "Patient Voice", "purpose": "Studies"})
+    assert taken.status == 409 and "Another group has this name" in text(taken.body)
+    assert 'value="Patient Voice"' in taken.body
     browser.post(f"/console/groups/patient-voice/members/{ann['id']}/remove")
     page = text(browser.get("/console/groups/patient-voice").body)
     assert "No one is in this group yet" in page and "No lead chosen" in page

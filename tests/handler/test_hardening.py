@@ -672,3 +672,33 @@ def test_an_accept_header_in_capitals_still_gets_a_page(aws):
         "POST", "/members/data-requests", query={"token": token}, form={"kind": "x"}, accept="TEXT/HTML"
     )
     assert page.status == 400 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
+    # Given the Patient Journal group, and another
+    make_group(aws)
+    other = aws.admin("POST", "/admin/groups", json_body={"name": "Carers' circle", "purpose": "Support"})
+    assert other.status == 201
+    # When an administrator creates a group of the same name under another id, or with other
+    # capitals and spacing, or renames the other group to it
+    attempts = [
+        aws.admin(
+            "POST", "/admin/groups", json_body={"name": "Patient Journal", "purpose": "x", "id": "pj-2"}
+        ),
+        aws.admin("POST", "/admin/groups", json_body={"name": "patient  JOURNAL", "purpose": "x"}),
+        aws.admin("PATCH", f"/admin/groups/{other.json()['id']}", json_body={"name": "Patient journal"}),
+    ]
+    # Then each is refused as a conflict naming the name field, and nothing changed
+    for response in attempts:
+        assert response.status == 409, response
+        assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    names = sorted(i["name"] for i in aws.items("members") if i["pk"] == "GROUPS")
+    assert names == ["Carers' circle", "Patient Journal"]
+    # And a group may still change its own name's capitals, and the sign-up form still works
+    group = aws.admin("GET", "/admin/groups").json()["items"][1]
+    assert group["name"] == "Patient Journal"
+    assert (
+        aws.admin("PATCH", f"/admin/groups/{group['id']}", json_body={"name": "Patient journal"}).status
+        == 200
+    )
+    assert signup_page_works(aws)
