@@ -21,6 +21,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,16 +156,17 @@ def compile_bytecode(folder: Path) -> bool:
     return True
 
 
+# what the code packages hold that is not code: never copied into the asset, never part of its digest
+NOT_CODE = ("__pycache__", "*.pyc", ".mypy_cache")
+
+
 def _code_digest() -> str:
     """What the function asset is built from: every file of the code packages, by path and content."""
     digest = hashlib.sha256(f"{LAMBDA_PYTHON}\n{python313() is not None}\n".encode())
     for package in CODE_PACKAGES:
         for path in sorted((ROOT / package).rglob("*")):
-            if (
-                path.is_file()
-                and not ({"__pycache__", ".mypy_cache"} & set(path.parts))
-                and path.suffix != ".pyc"
-            ):
+            parts = path.relative_to(ROOT).parts
+            if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in NOT_CODE):
                 digest.update(f"{path.relative_to(ROOT)}\n".encode())
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -187,9 +189,10 @@ def build_function_asset() -> Path:
         stamp.unlink(missing_ok=True)
         if FUNCTION_ASSET.exists():
             shutil.rmtree(FUNCTION_ASSET)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
         for package in CODE_PACKAGES:
-            shutil.copytree(ROOT / package, FUNCTION_ASSET / package, ignore=ignore)
+            shutil.copytree(
+                ROOT / package, FUNCTION_ASSET / package, ignore=shutil.ignore_patterns(*NOT_CODE)
+            )
         compile_bytecode(FUNCTION_ASSET)
         stamp.write_text(digest)
     return FUNCTION_ASSET

@@ -27,6 +27,7 @@ import importlib
 import importlib.util
 import sys
 import types
+from importlib.machinery import ModuleSpec
 from typing import Any
 
 
@@ -62,12 +63,33 @@ def _reexports(origin: str, package: str) -> tuple[dict[str, tuple[str, str]], l
 
 
 class _LazyPackage(types.ModuleType):
-    """A package namespace whose re-exported names win over submodules of the same name.
+    """A package namespace that imports each re-exported name from its submodule on first access.
 
     Importing a submodule binds it on its package (`data_classes.event_source`, the module); the real
     `__init__` then rebinds the name to what it re-exports (`event_source`, the decorator). Here the
     `__init__` does not run, so a submodule bound under a re-exported name is replaced at once by
     that name's object, as the `__init__` would have left it."""
+
+    def __init__(self, spec: ModuleSpec, reexports: dict[str, tuple[str, str]], exported: list[str]):
+        super().__init__(spec.name)
+        self.__dict__["_reexports"] = reexports
+        self.__spec__ = spec
+        self.__file__ = spec.origin
+        self.__path__ = list(spec.submodule_search_locations or ())
+        self.__package__ = spec.name
+        self.__loader__ = spec.loader
+        self.__all__ = exported or list(reexports)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute not in self._reexports:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {attribute!r}")
+        module, original = self._reexports[attribute]
+        value = getattr(importlib.import_module(module), original)
+        setattr(self, attribute, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted({*self.__dict__, *self._reexports})
 
     def __setattr__(self, attribute: str, value: Any) -> None:
         reexports = self.__dict__.get("_reexports", {})
@@ -88,29 +110,7 @@ def load_lazily(name: str) -> bool:
     found = _reexports(spec.origin, name)
     if found is None:
         return False
-    names, exported = found
-    package = _LazyPackage(name)
-    package.__dict__["_reexports"] = names
-    package.__spec__ = spec
-    package.__file__ = spec.origin
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__package__ = name
-    package.__loader__ = spec.loader
-    package.__dict__["__all__"] = exported or list(names)
-
-    def __getattr__(attribute: str) -> Any:
-        if attribute not in names:
-            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
-        module, original = names[attribute]
-        value = getattr(importlib.import_module(module), original)
-        setattr(package, attribute, value)
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*package.__dict__, *names})
-
-    package.__dict__.update(__getattr__=__getattr__, __dir__=__dir__)
-    sys.modules[name] = package
+    sys.modules[name] = package = _LazyPackage(spec, *found)
     parent, _, child = name.rpartition(".")
     if parent:
         setattr(sys.modules[parent], child, package)

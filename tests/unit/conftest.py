@@ -12,3 +12,23 @@ def _no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def fake_aws(monkeypatch):
+    """Fake credentials in eu-west-2, no endpoint override, and `shared.aws`'s session and clients
+    made afresh for the test (and dropped after it)."""
+    from shared.aws import _session, client
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client.cache_clear()
+    _session.cache_clear()
+    yield
+    client.cache_clear()
+    _session.cache_clear()

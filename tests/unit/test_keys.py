@@ -81,27 +81,14 @@ def test_a_signing_key_is_the_bytes_it_holds():
 
 
 @pytest.fixture
-def secrets(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    from shared.aws import _session, client
-
+def secrets(fake_aws):
     with mock_aws():
-        client.cache_clear()
-        _session.cache_clear()
         keys_module._secrets.cache_clear()
         manager = boto3.client("secretsmanager", region_name="eu-west-2")
         manager.create_secret(Name="signing", SecretString=SIGNING)
         manager.create_secret(Name="lookup", SecretString=LOOKUP)
         yield manager
         keys_module._secrets.cache_clear()
-        client.cache_clear()
-        _session.cache_clear()
 
 
 def test_load_keys_reads_the_current_and_previous_signing_versions(secrets):
@@ -125,36 +112,3 @@ def test_load_keys_caches_for_five_minutes(secrets, monkeypatch):
     later = time.monotonic() + keys_module.SECRET_CACHE_SECONDS + 1
     monkeypatch.setattr(time, "monotonic", lambda: later)
     assert load_keys("signing", "lookup").token == Keys.from_secrets(NEXT, LOOKUP).token
-
-
-def test_every_client_comes_from_one_boto3_session(monkeypatch):
-    """A session per client would load botocore's endpoint data and models again for each one, on
-    every cold start."""
-    import boto3.session
-
-    from shared.aws import _session, client
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    made = []
-    original = boto3.session.Session
-
-    def counting_session(*args, **kwargs):  # type: ignore[no-untyped-def]
-        made.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(boto3.session, "Session", counting_session)
-    client.cache_clear()
-    _session.cache_clear()
-    try:
-        clients = [client(name) for name in ("dynamodb", "sesv2", "secretsmanager")]
-        assert len({id(c) for c in clients}) == 3
-        assert client("dynamodb") is clients[0]
-        assert made == [1]
-    finally:
-        client.cache_clear()
-        _session.cache_clear()
