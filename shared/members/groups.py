@@ -7,6 +7,7 @@ group's members are found without a scan, and erasing a member's partition remov
 group.
 """
 
+import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -73,7 +74,12 @@ class GroupInput(FormModel):
     }
 
     def slug(self) -> str:
-        return self.id or _SLUG.sub("-", self.name.lower()).strip("-")[:60] or "group"
+        if self.id:
+            return self.id
+        # a name with no Latin letters or digits still gets an id of its own, the same for the
+        # same name (one shared fallback id would refuse every such group after the first)
+        readable = _SLUG.sub("-", self.name.lower()).strip("-")[:60]
+        return readable or "group-" + hashlib.sha256(self.name.casefold().encode()).hexdigest()[:10]
 
 
 class GroupPatch(PatchModel):

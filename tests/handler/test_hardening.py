@@ -702,3 +702,14 @@ def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
         == 200
     )
     assert signup_page_works(aws)
+
+
+def test_groups_named_without_latin_letters_each_get_an_id_of_their_own(aws):
+    # Given a group whose name has no Latin letters or digits
+    first = aws.admin("POST", "/admin/groups", json_body={"name": "Группа поддержки", "purpose": "Support"})
+    # When another such group is created
+    second = aws.admin("POST", "/admin/groups", json_body={"name": "支持小组", "purpose": "Support"})
+    # Then both exist, under different ids (not both 'group', refused as taken)
+    assert (first.status, second.status) == (201, 201), second
+    assert first.json()["id"] != second.json()["id"]
+    assert first.json()["id"].startswith("group-")
