@@ -51,6 +51,9 @@ def floor(clients: tuple[str, ...]) -> str:
     return f"import boto3\ns = boto3.session.Session()\n[s.client(n) for n in {clients!r}]\n"
 
 
+ONE_PYDANTIC_MODEL = "from pydantic import BaseModel\nclass One(BaseModel):\n    a: int\nOne(a=1)\n"
+
+
 def with_clients(module: str, clients: tuple[str, ...]) -> str:
     """The handler's whole cold start before its first AWS call: its import, then the clients it
     creates on first use (`shared.aws.client`), which the import alone does not pay for."""
@@ -146,6 +149,11 @@ def cold_start_instructions() -> dict[str, dict[str, object]] | None:
                 pool.submit(instructions, f"import {module}\n", name),
                 pool.submit(instructions, with_clients(module, clients), name),
             )
+        # What pydantic alone costs, as a share of the richest floor: `BaseModel` and one one-field
+        # model built and used, before any Powertools or project code. Every handler validates
+        # with pydantic, so this bounds how close import + clients can come to its floor.
+        richest = max((clients for _module, clients in HANDLERS.values()), key=len)
+        pydantic_only = pool.submit(instructions, floor(richest) + ONE_PYDANTIC_MODEL, "members_public")
         results: dict[str, dict[str, object]] = {}
         for name, (base, handler, full) in jobs.items():
             b, h, f = base.result(), handler.result(), full.result()
@@ -156,6 +164,12 @@ def cold_start_instructions() -> dict[str, dict[str, object]] | None:
                 "with_clients_millions": round(f / 1e6),
                 "with_clients_ratio": round(f / b, 2),
             }
+        richest_floor = next(jobs[n][0].result() for n, (_m, c) in HANDLERS.items() if c == richest)
+        results["floor_plus_one_pydantic_model"] = {
+            "clients": list(richest),
+            "millions": round(pydantic_only.result() / 1e6),
+            "ratio": round(pydantic_only.result() / richest_floor, 2),
+        }
     return results
 
 
