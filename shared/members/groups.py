@@ -9,6 +9,7 @@ group.
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -133,8 +134,13 @@ class GroupNameTaken(Conflict):
 
 
 def same_name(a: str, b: str) -> bool:
-    """Names that read alike: case, and spacing between words, do not count."""
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+    """Names that read alike: case, spacing between words and compatibility forms (full-width
+    letters, ligatures such as "ﬁ") do not count."""
+    return _reading(a) == _reading(b)
+
+
+def _reading(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class GroupNotFound(NotFound):

@@ -680,12 +680,14 @@ def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
     other = aws.admin("POST", "/admin/groups", json_body={"name": "Carers' circle", "purpose": "Support"})
     assert other.status == 201
     # When an administrator creates a group of the same name under another id, or with other
-    # capitals and spacing, or renames the other group to it
+    # capitals, spacing or letter forms, or renames the other group to it
     attempts = [
         aws.admin(
             "POST", "/admin/groups", json_body={"name": "Patient Journal", "purpose": "x", "id": "pj-2"}
         ),
         aws.admin("POST", "/admin/groups", json_body={"name": "patient  JOURNAL", "purpose": "x"}),
+        # full-width capitals, which read the same on a page
+        aws.admin("POST", "/admin/groups", json_body={"name": "\uff30atient \uff2aournal", "purpose": "x"}),
         aws.admin("PATCH", f"/admin/groups/{other.json()['id']}", json_body={"name": "Patient journal"}),
     ]
     # Then each is refused as a conflict naming the name field, and nothing changed
