@@ -556,10 +556,15 @@ class MemberAdmin:
 
     def update_group(self, group_id: str, patch: GroupPatch, actor: str, now: datetime) -> WorkingGroup:
         changes = patch.model_dump(exclude_unset=True)
-        group = self._groups.update(group_id, changes, now)
-        self._audit.record(
-            actor=actor, action="group.update", target=f"GROUP#{group_id}", now=now, fields=sorted(changes)
-        )
+        group, changed = self._groups.apply(group_id, changes, now)
+        if changed:  # an edit that changed nothing is not an action to audit
+            self._audit.record(
+                actor=actor,
+                action="group.update",
+                target=f"GROUP#{group_id}",
+                now=now,
+                fields=sorted(changes),
+            )
         return group
 
     def close_group(self, group_id: str, actor: str, now: datetime) -> WorkingGroup:

@@ -219,10 +219,17 @@ class GroupRepository:
         return group
 
     def update(self, group_id: str, changes: dict[str, Any], now: datetime) -> WorkingGroup:
+        return self.apply(group_id, changes, now)[0]
+
+    def apply(self, group_id: str, changes: dict[str, Any], now: datetime) -> tuple[WorkingGroup, bool]:
         """Apply `changes` to the group as it is now, validated, conditional on its version; a lost
-        race is retried on the fresh record (a change is a delta, so both land)."""
+        race is retried on the fresh record (a change is a delta, so both land). Changes that leave
+        every field as it is write nothing: the group keeps its version and its updated time, and
+        the answer says so (False)."""
         for _ in range(VERSION_RETRIES):
             group = self.get(group_id)
+            if WorkingGroup.model_validate({**group.model_dump(), **changes}) == group:
+                return group, False
             if "name" in changes and not same_name(changes["name"], group.name):
                 self._refuse_a_taken_name(changes["name"], group_id)
             updated = WorkingGroup.model_validate(
@@ -236,5 +243,5 @@ class GroupRepository:
                 ConditionExpression=f"attribute_exists(pk) AND ({condition})",
                 ExpressionAttributeValues=values,
             ):
-                return updated
+                return updated, True
         raise GroupChanged(group_id)

@@ -83,6 +83,26 @@ def test_a_group_can_still_clear_its_optional_fields_and_an_unknown_group_is_404
     assert aws.admin("PATCH", "/admin/groups/no-such-group", json_body={"name": "X"}).status == 404
 
 
+def test_a_group_edit_that_changes_nothing_writes_nothing(aws):
+    # Given a group, as an administrator sees it
+    group = make_group(aws, meeting_place="Room 1")
+    before = aws.admin("GET", "/admin/groups").json()["items"][0]
+    audited = len(aws.items("audit"))
+    # When the same values are saved again, or an empty change is sent
+    for patch in ({}, {"name": "Patient Journal", "meeting_place": "Room 1"}):
+        response = aws.admin("PATCH", f"/admin/groups/{group}", json_body=patch)
+        # Then the answer is the group as it was: same version, same time of last change
+        assert response.status == 200, response
+        assert response.json() == before
+    # And nothing was stored or audited
+    assert aws.admin("GET", "/admin/groups").json()["items"][0] == before
+    assert len(aws.items("audit")) == audited
+    # While a real change still lands, with a new version, and is audited
+    changed = aws.admin("PATCH", f"/admin/groups/{group}", json_body={"meeting_place": "Room 2"}).json()
+    assert (changed["meeting_place"], changed["version"]) == ("Room 2", before["version"] + 1)
+    assert len(aws.items("audit")) == audited + 1
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [
