@@ -23,6 +23,8 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from infra.declaration import FUNCTIONS, FunctionSpec
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 # The import measurement runs with Lambda's own markers set, so Powertools behaves as it does in Lambda.
@@ -36,15 +38,19 @@ ENV = {
     "PYTHONDONTWRITEBYTECODE": "",
 }
 
-# Each handler against its floor: `import boto3` plus the clients that handler creates.
-HANDLERS = {
-    "members_public": ("functions.members.public", ("dynamodb", "sesv2", "secretsmanager")),
-    "members_admin": ("functions.members.admin", ("dynamodb", "sesv2", "secretsmanager")),
-    "member_bounces": ("functions.members.bounces", ("dynamodb", "secretsmanager")),
-    "docs": ("functions.docs.handler", ()),
-    "console": ("functions.console.handler", ("dynamodb", "sesv2", "secretsmanager")),
-    "member_retention": ("functions.members.retention", ("dynamodb",)),
-}
+
+# Each handler against its floor: `import boto3` plus the clients that handler creates, read from
+# what its declaration lets it touch (so a new function is measured, and a new grant widens its floor).
+def clients_of(spec: FunctionSpec) -> tuple[str, ...]:
+    wanted = {
+        "dynamodb": bool(spec.tables) or spec.idempotency,
+        "sesv2": spec.sends_email or spec.clears_ses_suppressions,
+        "secretsmanager": spec.signing_key,
+    }
+    return tuple(service for service, used in wanted.items() if used)
+
+
+HANDLERS = {spec.name: (spec.handler.rsplit(".", 1)[0], clients_of(spec)) for spec in FUNCTIONS}
 
 
 def floor(clients: tuple[str, ...]) -> str:
