@@ -150,32 +150,30 @@ def cold_start_instructions() -> dict[str, dict[str, object]] | None:
     jobs = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for name, (module, clients) in HANDLERS.items():
-            jobs[name] = (
-                pool.submit(instructions, floor(clients), name),
-                pool.submit(instructions, f"import {module}\n", name),
-                pool.submit(instructions, with_clients(module, clients), name),
-            )
-        # What pydantic alone costs, as a share of the richest floor: `BaseModel` and one one-field
-        # model built and used, before any Powertools or project code. Every handler validates
-        # with pydantic, so this bounds how close import + clients can come to its floor.
-        richest = max((clients for _module, clients in HANDLERS.values()), key=len)
-        pydantic_only = pool.submit(instructions, floor(richest) + ONE_PYDANTIC_MODEL, "members_public")
+            jobs[name] = [
+                pool.submit(instructions, code, name)
+                for code in (
+                    floor(clients),
+                    f"import {module}\n",
+                    with_clients(module, clients),
+                    # what pydantic alone adds to this floor, before any Powertools or project code:
+                    # its import, and one one-field model built and used
+                    floor(clients) + "from pydantic import BaseModel\n",
+                    floor(clients) + ONE_PYDANTIC_MODEL,
+                )
+            ]
         results: dict[str, dict[str, object]] = {}
-        for name, (base, handler, full) in jobs.items():
-            b, h, f = base.result(), handler.result(), full.result()
+        for name, futures in jobs.items():
+            b, h, f, p_import, p_model = (future.result() for future in futures)
             results[name] = {
                 "floor_millions": round(b / 1e6),
                 "handler_millions": round(h / 1e6),
                 "ratio": round(h / b, 2),
                 "with_clients_millions": round(f / 1e6),
                 "with_clients_ratio": round(f / b, 2),
+                "floor_plus_pydantic_import_ratio": round(p_import / b, 2),
+                "floor_plus_one_pydantic_model_ratio": round(p_model / b, 2),
             }
-        richest_floor = next(jobs[n][0].result() for n, (_m, c) in HANDLERS.items() if c == richest)
-        results["floor_plus_one_pydantic_model"] = {
-            "clients": list(richest),
-            "millions": round(pydantic_only.result() / 1e6),
-            "ratio": round(pydantic_only.result() / richest_floor, 2),
-        }
     return results
 
 
