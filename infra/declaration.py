@@ -240,7 +240,8 @@ MEMBERS = TableSpec(
     key="members",
     description="Members: profile, consents and preferences (MEMBER#id), their working-group memberships "
     "(MEMBER#id/GROUP#gid), email-lookup pointers (EMAIL#hmac), suppressions (SUPPRESSION#hmac) and "
-    "working groups (GROUPS/GROUP#gid). Pending sign-ups and soft-bounce counts expire by TTL.",
+    "working groups (GROUPS/GROUP#gid) with the claims on their names (GROUPNAME#hash/CLAIM). "
+    "Pending sign-ups and soft-bounce counts expire by TTL.",
     partition_key="pk",
     sort_key="sk",
     indexes=(

@@ -66,6 +66,22 @@ def write_if(call: Any, **kwargs: Any) -> bool:
     return True
 
 
+def failed_conditions(call: Any, **kwargs: Any) -> frozenset[int]:
+    """Make a transaction (`transact_write_items`): the positions of the items whose condition
+    failed, or none if it was written; any other error is raised. For a transaction whose items
+    fail for different reasons (a taken id, a taken name), where `write_if` cannot say which."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            reasons = exc.response.get("CancellationReasons") or []
+            failed = frozenset(i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed")
+            if failed:
+                return failed
+        raise
+    return frozenset()
+
+
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
     items: list[dict[str, Any]] = []

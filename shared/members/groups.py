@@ -4,7 +4,8 @@ Groups live in the members table under one partition (`GROUPS` / `GROUP#<id>`), 
 one query. Who belongs to a group is kept on the member's profile (`working_groups`) and, for active
 members, as membership items (`MEMBER#<id>` / `GROUP#<gid>`) that the `by_group` index lists — so a
 group's members are found without a scan, and erasing a member's partition removes them from every
-group.
+group. Each group's name is held by a claim item (`GROUPNAME#<hash>` / `CLAIM`), written in the same
+transaction as the group, so no two groups can share a name.
 """
 
 import hashlib
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError
 
 from shared.clock import iso
-from shared.dynamo import from_item, query_all, to_item, version_condition, write_if
+from shared.dynamo import failed_conditions, from_item, query_all, to_item, version_condition, write_if
 from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
@@ -160,6 +161,19 @@ def group_key(group_id: str) -> dict[str, Any]:
     return {"pk": v(PARTITION), "sk": v(f"GROUP#{group_id}")}
 
 
+class GroupNameClaim(Model):
+    """Holds a name, as it reads (`same_name`), for one group. Written in the same transaction as
+    the group it names, so two groups are never given one name, even by two administrators at the
+    same instant. Keyed by a hash: names are not personal data, but a key has a length limit."""
+
+    group_id: GroupId
+
+
+def name_claim_key(name: str) -> dict[str, Any]:
+    digest = hashlib.sha256(_reading(name).encode()).hexdigest()
+    return {"pk": v(f"GROUPNAME#{digest}"), "sk": v("CLAIM")}
+
+
 class GroupRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._db = client
@@ -192,10 +206,32 @@ class GroupRepository:
         return WorkingGroup.model_validate(from_item(found["Item"]))
 
     def _refuse_a_taken_name(self, name: str, group_id: str | None) -> None:
-        # read, then write: two administrators giving two groups one name in the same instant could
-        # both pass; groups are few and changed by hand, and the console shows both if it happens
+        # the early, friendly check, and the one that sees groups made before names were claimed;
+        # the claim written with the group (`_claim`) is what holds when two changes race
         if any(same_name(g.name, name) and g.id != group_id for g in self.all()):
             raise GroupNameTaken(name)
+
+    def _claim(self, name: str, group_id: str) -> dict[str, Any]:
+        claim = GroupNameClaim(group_id=group_id)
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": {**name_claim_key(name), **to_item(claim.model_dump(mode="json"))},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _release(self, name: str, group_id: str) -> dict[str, Any]:
+        """Give up the claim on a group's old name (if it holds one: groups made before names were
+        claimed hold none), never another group's."""
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": name_claim_key(name),
+                "ConditionExpression": "attribute_not_exists(pk) OR group_id = :g",
+                "ExpressionAttributeValues": {":g": v(group_id)},
+            }
+        }
 
     def create(self, data: GroupInput, now: datetime) -> WorkingGroup:
         self._refuse_a_taken_name(data.name, None)
@@ -209,13 +245,18 @@ class GroupRepository:
             created_at=iso(now),
             updated_at=iso(now),
         )
-        if not write_if(
-            self._db.put_item,
-            TableName=self._table,
-            Item={**group_key(group.id), **to_item(group.model_dump(mode="json"))},
-            ConditionExpression="attribute_not_exists(pk)",
-        ):
+        put = {
+            "TableName": self._table,
+            "Item": {**group_key(group.id), **to_item(group.model_dump(mode="json"))},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        failed = failed_conditions(
+            self._db.transact_write_items, TransactItems=[{"Put": put}, self._claim(group.name, group.id)]
+        )
+        if 0 in failed:
             raise GroupExists(group.id)
+        if failed:
+            raise GroupNameTaken(data.name)
         return group
 
     def update(self, group_id: str, changes: dict[str, Any], now: datetime) -> WorkingGroup:
@@ -226,22 +267,36 @@ class GroupRepository:
         race is retried on the fresh record (a change is a delta, so both land). Changes that leave
         every field as it is write nothing: the group keeps its version and its updated time, and
         the answer says so (False)."""
+        release_old_name = True
         for _ in range(VERSION_RETRIES):
             group = self.get(group_id)
             if WorkingGroup.model_validate({**group.model_dump(), **changes}) == group:
                 return group, False
-            if "name" in changes and not same_name(changes["name"], group.name):
+            renamed = "name" in changes and not same_name(changes["name"], group.name)
+            if renamed:
                 self._refuse_a_taken_name(changes["name"], group_id)
             updated = WorkingGroup.model_validate(
                 {**group.model_dump(), **changes, "updated_at": iso(now), "version": group.version + 1}
             )
             condition, values = version_condition(group.version)
-            if write_if(
-                self._db.put_item,
-                TableName=self._table,
-                Item={**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
-                ConditionExpression=f"attribute_exists(pk) AND ({condition})",
-                ExpressionAttributeValues=values,
-            ):
+            put = {
+                "TableName": self._table,
+                "Item": {**group_key(group_id), **to_item(updated.model_dump(mode="json"))},
+                "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
+                "ExpressionAttributeValues": values,
+            }
+            if not renamed:
+                if write_if(self._db.put_item, **put):
+                    return updated, True
+                continue
+            items = [{"Put": put}, self._claim(updated.name, group_id)]
+            if release_old_name:
+                items.append(self._release(group.name, group_id))
+            failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
+            if not failed:
                 return updated, True
+            if 1 in failed:
+                raise GroupNameTaken(changes["name"])
+            if 2 in failed:  # the old name is held by another group (two groups named alike before
+                release_old_name = False  # names were claimed): keep its claim, and try again
         raise GroupChanged(group_id)

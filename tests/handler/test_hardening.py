@@ -726,6 +726,78 @@ def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
     assert signup_page_works(aws)
 
 
+def as_if_both_read_before_either_wrote(monkeypatch):
+    """Two administrators at the same instant: each one's check for a taken name reads the groups
+    before the other's write, so that check sees nothing."""
+    from shared.members.groups import GroupRepository
+
+    monkeypatch.setattr(GroupRepository, "_refuse_a_taken_name", lambda *_args: None)
+
+
+def group_names(aws):
+    return sorted(i["name"] for i in aws.items("members") if i["pk"] == "GROUPS")
+
+
+def test_two_administrators_at_once_still_cannot_give_two_groups_one_name(aws, monkeypatch):
+    # Given two groups, and two administrators whose name checks both read before either wrote
+    make_group(aws)
+    other = aws.admin("POST", "/admin/groups", json_body={"name": "Carers' circle", "purpose": "x"}).json()
+    as_if_both_read_before_either_wrote(monkeypatch)
+    # When one creates a group under the taken name (another id), and one renames to it
+    created = aws.admin(
+        "POST", "/admin/groups", json_body={"name": "patient journal", "purpose": "x", "id": "pj-2"}
+    )
+    renamed = aws.admin("PATCH", f"/admin/groups/{other['id']}", json_body={"name": "PATIENT JOURNAL"})
+    # Then both are refused, naming the name, and nothing changed
+    for response in (created, renamed):
+        assert response.status == 409, response
+        assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    assert group_names(aws) == ["Carers' circle", "Patient Journal"]
+    # And an id taken as well as a name is refused for its id
+    again = aws.admin("POST", "/admin/groups", json_body={"name": "Patient Journal", "purpose": "x"})
+    assert again.status == 409 and [e["field"] for e in again.json()["errors"]] == ["id"]
+
+
+def test_a_renamed_group_gives_up_its_old_name(aws, monkeypatch):
+    group = make_group(aws, name="Alpha")
+    as_if_both_read_before_either_wrote(monkeypatch)  # only the claims stand in the way
+    assert aws.admin("PATCH", f"/admin/groups/{group}", json_body={"name": "Beta"}).status == 200
+    # (under an id of its own: a group keeps its id when renamed)
+    freed = aws.admin("POST", "/admin/groups", json_body={"name": "alpha", "purpose": "x", "id": "a2"})
+    assert freed.status == 201, freed
+    taken = aws.admin("POST", "/admin/groups", json_body={"name": "BETA", "purpose": "x", "id": "b2"})
+    assert taken.status == 409
+    assert group_names(aws) == ["Beta", "alpha"]
+
+
+def test_groups_made_before_names_were_claimed_can_still_be_renamed(aws, monkeypatch):
+    # Given a group that holds its name, and an older one of a like name that holds no claim
+    # (written as groups were before names were claimed)
+    make_group(aws, name="Alpha")
+    members = next(t for t in aws.ddb.list_tables()["TableNames"] if "members" in t)
+    legacy = {
+        "pk": "GROUPS",
+        "sk": "GROUP#old-alpha",
+        "id": "old-alpha",
+        "name": "ALPHA",
+        "purpose": "Made long ago",
+        "status": "open",
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "version": 1,
+    }
+    aws.ddb.put_item(TableName=members, Item=to_item(legacy))
+    # When the older one is renamed
+    renamed = aws.admin("PATCH", "/admin/groups/old-alpha", json_body={"name": "Gamma"})
+    # Then it is, and the other group keeps its claim on its name while the new name is claimed
+    assert renamed.status == 200, renamed
+    as_if_both_read_before_either_wrote(monkeypatch)
+    for name in ("alpha", "gamma"):
+        taken = aws.admin("POST", "/admin/groups", json_body={"name": name, "purpose": "x", "id": "new"})
+        assert taken.status == 409 and [e["field"] for e in taken.json()["errors"]] == ["name"]
+    assert group_names(aws) == ["Alpha", "Gamma"]
+
+
 def test_groups_named_without_latin_letters_each_get_an_id_of_their_own(aws):
     # Given a group whose name has no Latin letters or digits
     first = aws.admin("POST", "/admin/groups", json_body={"name": "Группа поддержки", "purpose": "Support"})
