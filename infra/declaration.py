@@ -202,6 +202,10 @@ class FunctionSpec:
     # profiles, so that Amazon never keeps an address we no longer hold or block
     # (shared/email/account_suppression.py)
     clears_ses_suppressions: bool = False
+    # may read SES's account-level suppression list (ses:ListSuppressedDestinations, which has no
+    # resource-level permission either): the daily run that takes off it every address we no longer
+    # hold, such as a sign-up that bounced, was never confirmed and has expired
+    lists_ses_suppressions: bool = False
     resolver: str | None = None  # dotted path of the HTTP resolver, for the OpenAPI document
     consumes: tuple[str, ...] = ()  # keys of the declared queues this function consumes
     # answers every request no declared route matches (API Gateway's `$default` route, and local
@@ -377,7 +381,8 @@ MEMBER_RETENTION = FunctionSpec(
     name="member_retention",
     handler="functions.members.retention.lambda_handler",
     description="Daily: removes unsubscribed members' names, contact details and roles once the "
-    "unsubscribe grace period is over.",
+    "unsubscribe grace period is over, and takes off SES's suppression list every address no member "
+    "we hold has.",
     schedules=(
         Schedule(
             "member-retention",
@@ -388,10 +393,14 @@ MEMBER_RETENTION = FunctionSpec(
         ),
     ),
     # reads the unsubscribed partition of by_status and each member it changes; writes the profile
-    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email (its
-    # one SES call takes a removed profile's address off SES's suppression list).
-    tables={"members": Access.GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
-    clears_ses_suppressions=True,  # a removed profile's address leaves SES's suppression list too
+    # back (a transactional Put); adds an audit entry per removal. No delete, no update, no email.
+    # Its SES calls take addresses off SES's suppression list: a removed profile's, and every one
+    # listed there that we suppressed and no member we hold has (its pointer and our suppression
+    # entry read in one BatchGetItem, by the address's keyed hash: hence the lookup key).
+    tables={"members": Access.GET | Access.BATCH_GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
+    clears_ses_suppressions=True,
+    lists_ses_suppressions=True,
+    signing_key=True,
     memory_mb=256,
     timeout_seconds=60,
     # one run at a time: a second would only race the first for the same records

@@ -29,10 +29,14 @@ class MembersEnv(BouncesEnv, DeploymentSettings):
 
 
 class RetentionEnv(DeploymentSettings):
-    """member_retention: the members table, the audit trail, and the grace period."""
+    """member_retention: the members table, the audit trail, the grace period and the keys."""
 
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
     audit_table: str = Field(alias="AUDIT_TABLE_NAME")
+    # the lookup key finds who holds an address on SES's suppression list (shared/keys.py loads
+    # both secrets together)
+    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
 
 
 @cache

@@ -1,5 +1,7 @@
 """The daily retention run: removes unsubscribed members' profiles once their grace period is over
-(`unsubscribe_grace_days`). The rule lives in `shared.members.unsubscribed`; this only wires it up.
+(`unsubscribe_grace_days`), then takes off SES's suppression list every address no member we hold has
+(a sign-up that bounced and expired unconfirmed). The rules live in `shared.members.unsubscribed`;
+this only wires them up.
 
 Invoked by EventBridge Scheduler (asynchronously): a failure is retried, then lands in the function's
 dead-letter queue, which alarms. A run is safe to repeat: a removed profile is not removed again.
@@ -17,17 +19,21 @@ from shared import clock
 from shared.audit import AuditTrail
 from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
+from shared.keys import load_keys
 from shared.members.repository import MemberRepository
+from shared.members.suppression import SuppressionList
 from shared.members.unsubscribed import Retention
 from shared.observability import logger, metrics
 
 
 def retention() -> Retention:
     env = retention_env()
+    keys = load_keys(env.signing_key_secret, env.lookup_key_secret)
     return Retention(
         members=MemberRepository(client("dynamodb"), env.members_table),
         audit=AuditTrail(client("dynamodb"), env.audit_table),
         account_suppressions=AccountSuppressionList(client("sesv2")),
+        lookup_id=SuppressionList(client("dynamodb"), env.members_table, keys).lookup_id,
         grace=timedelta(days=env.unsubscribe_grace_days),
     )
 
@@ -35,5 +41,6 @@ def retention() -> Retention:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    removed = retention().run(clock.utc_now())
-    return {"profiles_removed": removed}
+    run, now = retention(), clock.utc_now()
+    removed = run.run(now)
+    return {"profiles_removed": removed, "ses_addresses_released": run.release_unheld_addresses(now)}

@@ -7,7 +7,8 @@ Each function gets:
   Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
   configured sender, through the configuration set, only if `spec.sends_email`; and, only if
   `spec.clears_ses_suppressions`, ses:DeleteSuppressedDestination (on `*`: it has no resource-level
-  permission) in a policy of its own, which carries the acknowledgement of that wildcard;
+  permission) in a policy of its own, which carries the acknowledgement of that wildcard (and the
+  same for ses:ListSuppressedDestinations, only if `spec.lists_ses_suppressions`);
 - Python 3.13 on arm64, the shared dependency layer, JSON logs into an explicit log group with the
   configured retention (encrypted with the platform's log key), X-Ray tracing, memory, timeout and
   reserved concurrency from the spec;
@@ -106,8 +107,9 @@ OUTSIDE_VPC = (
     "members' data; that is decided by IAM, KMS and the tables' resource ARNs."
 )
 ONE_ROLE_ONE_POLICY = (
-    "The role's permissions are inline policies that belong to this role alone (one, plus a second "
-    "holding only ses:DeleteSuppressedDestination where the declaration grants it), generated from this "
+    "The role's permissions are inline policies that belong to this role alone (one, plus one holding "
+    "only ses:DeleteSuppressedDestination and one holding only ses:ListSuppressedDestinations where the "
+    "declaration grants them), generated from this "
     "function's declaration (infra/declaration.py) and deployed, versioned and rolled back with the "
     "stack (git and CloudFormation). A managed policy would add reuse across roles, which is what "
     "least privilege avoids here; tests check each statement against the calls the handler makes."
@@ -123,6 +125,17 @@ SES_SUPPRESSION_WILDCARD = (
     "Our own suppression list (a keyed hash) still stops every email to an address that bounced or "
     "complained. Only the functions whose declaration sets clears_ses_suppressions get it; tests check "
     "that."
+)
+SES_SUPPRESSION_LISTING = "ses:ListSuppressedDestinations"
+SES_SUPPRESSION_LISTING_WILDCARD = (
+    "ses:ListSuppressedDestinations supports no resource-level permission (AWS service authorization "
+    "reference: no resource types, no condition keys), so `*` is the only resource it can be granted "
+    "on. It is the only action in this policy, it reads only the account's SES suppression list, and "
+    "only the nightly retention function has it: that run looks up each listed address by its keyed "
+    "hash and takes off the list every one that bounced or complained on our email and belongs to no "
+    "member we hold (a sign-up that bounced, was never confirmed and has expired), so that Amazon "
+    "does not keep a person's plain email address after we have let go of it; other addresses are "
+    "left alone. It logs counts only, never an address."
 )
 PINNED_RUNTIME = (
     "Pinned to Python 3.13 on purpose: the dependency layer is built for cp313/arm64 (infra/build.py) "
@@ -229,6 +242,9 @@ class DeclaredFunction(Construct):
             self._grant_email(runtime)
         self.ses_suppression_policy = (
             self._grant_ses_suppression_removal() if spec.clears_ses_suppressions else None
+        )
+        self.ses_suppression_listing_policy = (
+            self._grant_ses_suppression_listing() if spec.lists_ses_suppressions else None
         )
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
@@ -357,6 +373,19 @@ class DeclaredFunction(Construct):
             roles=[self.role],
         )
         nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", SES_SUPPRESSION_WILDCARD)
+        for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
+            nag.acknowledge(policy, rule, ONE_ROLE_ONE_POLICY)
+        return policy
+
+    def _grant_ses_suppression_listing(self) -> iam.Policy:
+        """ses:ListSuppressedDestinations, alone, in a policy of its own, for the same reason."""
+        policy = iam.Policy(
+            self,
+            "SesSuppressionListing",
+            statements=[iam.PolicyStatement(actions=[SES_SUPPRESSION_LISTING], resources=["*"])],
+            roles=[self.role],
+        )
+        nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", SES_SUPPRESSION_LISTING_WILDCARD)
         for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
             nag.acknowledge(policy, rule, ONE_ROLE_ONE_POLICY)
         return policy

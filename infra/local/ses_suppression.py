@@ -1,9 +1,10 @@
 """A stand-in for SES's account-level suppression list, which moto (5.2) does not implement.
 
-moto answers `PutSuppressedDestination`, `GetSuppressedDestination` and `DeleteSuppressedDestination`
-with NotImplementedError. The functions call `DeleteSuppressedDestination` (erasure, lifting a
-suppression, profile removal: `shared.email.account_suppression`), so local mode and the handler
-tests would fail for want of it, or worse, skip it. `install()` adds the three operations to moto's
+moto answers `PutSuppressedDestination`, `GetSuppressedDestination`, `DeleteSuppressedDestination`
+and `ListSuppressedDestinations` with NotImplementedError. The functions call the last two (erasure,
+lifting a suppression, profile removal and the nightly retention run:
+`shared.email.account_suppression`), so local mode and the handler tests would fail for want of
+them, or worse, skip them. `install()` adds the four operations to moto's
 SES v2 responses, as SES documents them: an address (case-insensitive) held with its reason,
 `NotFoundException` (404) for one that is not held. The list lives on moto's SES v2 backend of
 each account and region, so `mock_aws` starts every test with it empty.
@@ -56,6 +57,15 @@ def install() -> None:
         destination = {"EmailAddress": address, "Reason": reason, "LastUpdateTime": now}
         return json.dumps({"SuppressedDestination": destination})
 
+    def list_suppressed_destinations(self: Any) -> str:
+        # one page holds them all here (SES pages by 1,000 at most; callers follow NextToken)
+        now = datetime.now(UTC).timestamp()
+        listed = [
+            {"EmailAddress": address, "Reason": reason, "LastUpdateTime": now}
+            for address, reason in sorted(_held(self).items())
+        ]
+        return json.dumps({"SuppressedDestinationSummaries": listed})
+
     def delete_suppressed_destination(self: Any) -> str:
         address = str(self._get_param("EmailAddress"))
         if _held(self).pop(address.lower(), None) is None:
@@ -69,4 +79,5 @@ def install() -> None:
     SESV2Response.put_suppressed_destination = put_suppressed_destination  # type: ignore[attr-defined]
     SESV2Response.get_suppressed_destination = get_suppressed_destination  # type: ignore[attr-defined]
     SESV2Response.delete_suppressed_destination = delete_suppressed_destination  # type: ignore[attr-defined]
+    SESV2Response.list_suppressed_destinations = list_suppressed_destinations  # type: ignore[attr-defined]
     _installed = True

@@ -8,7 +8,9 @@ Amazon's list whenever we stop holding it or stop blocking it:
 
 - an administrator lifts the suppression (`MemberAdmin.lift_suppression`);
 - the member is erased (`MemberAdmin.erase`, `SelfService.erase`);
-- an unsubscribed member's profile is removed (`shared.members.unsubscribed.remove_profile`).
+- an unsubscribed member's profile is removed (`shared.members.unsubscribed.remove_profile`);
+- the nightly retention run finds an address on it that we blocked and no member we hold has: a sign-up that
+  bounced, was never confirmed and has expired (`shared.members.unsubscribed.Retention`).
 
 Our hashed suppression entry, when there is one, stays, so an address that complained is still
 never emailed. DeleteSuppressedDestination has no resource-level permission: the functions that
@@ -17,6 +19,7 @@ call it are granted that one action on `*` (`FunctionSpec.clears_ses_suppression
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,6 +30,17 @@ from shared.observability import logger
 class AccountSuppressionList:
     def __init__(self, client: Any) -> None:
         self._ses = client  # an SES v2 client
+
+    def addresses(self) -> Iterator[str]:
+        """Every address on the list, page by page (it is short: hard bounces and complaints)."""
+        request: dict[str, Any] = {"PageSize": 1000}
+        while True:
+            page = self._ses.list_suppressed_destinations(**request)
+            for listed in page.get("SuppressedDestinationSummaries", []):
+                yield str(listed["EmailAddress"])
+            if not page.get("NextToken"):
+                return
+            request["NextToken"] = page["NextToken"]
 
     def remove(self, address: str | None) -> bool:
         """Take `address` off SES's account-level suppression list. Returns False when it was not on

@@ -121,11 +121,13 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
         Kept(
             "Your email address, on the block list of Amazon's email service, if our emails to you "
             "bounce or are marked as spam",
-            "Until we lift the block, or delete your details",
+            "Until we lift the block or delete your details; if you never confirmed your sign-up, "
+            "until the night after it expires",
             "Amazon keeps this list itself, so that it sends nothing to that address.",
             "SES's account-level suppression list (the configuration set's suppression options); "
             "`shared/email/account_suppression.py` takes the address off it when a suppression is "
-            "lifted, a member is erased or a profile is removed",
+            "lifted, a member is erased or a profile is removed, and the nightly retention run takes "
+            "off every address we blocked that no record holds (`Retention.release_unheld_addresses`)",
         ),
         Kept(
             "A count of emails to you that did not arrive for a short time (for example, a full inbox)",

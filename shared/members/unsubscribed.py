@@ -17,6 +17,7 @@ after the unsubscribe (TTL, `UNSUBSCRIBED_RETENTION`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,7 +164,8 @@ def remove_profile(
 
 
 class Retention:
-    """The daily run: removes the profiles whose grace period has ended."""
+    """The daily run: removes the profiles whose grace period has ended, and takes off SES's
+    suppression list every address that belongs to no member we hold."""
 
     def __init__(
         self,
@@ -171,12 +173,41 @@ class Retention:
         members: MemberRepository,
         audit: AuditTrail,
         account_suppressions: AccountSuppressionList,
+        lookup_id: Callable[[str], str],
         grace: timedelta = DEFAULT_GRACE,
     ):
         self._members = members
         self._audit = audit
         self._account_suppressions = account_suppressions
+        self._lookup_id = lookup_id  # an address's keyed hash (`SuppressionList.lookup_id`)
         self._grace = grace
+
+    def release_unheld_addresses(self, now: datetime) -> int:
+        """Take off SES's account-level suppression list each address that we suppressed and that
+        no member we hold has.
+
+        SES lists an address itself when our email to it bounces or is marked as spam. Erasure,
+        profile removal and lifting a suppression take it off, but a sign-up that bounced and was
+        never confirmed simply expires (TTL), and Amazon would keep that address for ever. Here each
+        listed address is looked up by its keyed hash, in one read of its pointer and our own
+        suppression entry. It leaves the list if we suppressed it (so it bounced or complained on our
+        email: an address another system in the same AWS account blocked is never touched) and no
+        current record holds it. Our own entry (the keyed hash alone) stays, so it is still never
+        emailed. Safe to repeat; counts are logged, never an address."""
+        listed = list(self._account_suppressions.addresses())  # all first: removing changes pages
+        released = 0
+        for address in listed:
+            member, ours = self._members.find_with_suppression(self._lookup_id(address), now)
+            if member is not None or not ours:
+                continue  # held (lifting the block or erasing the member takes it off), or not ours
+            if self._account_suppressions.remove(address):
+                released += 1
+        logger.info(
+            "addresses no member has taken off SES's suppression list",
+            extra={"listed": len(listed), "released": released},
+        )
+        metrics.add_metric(name="SesSuppressionsReleased", unit="Count", value=released)
+        return released
 
     def run(self, now: datetime) -> int:
         removed = 0

@@ -13,5 +13,5 @@ def test_each_handlers_floor_creates_the_clients_its_role_lets_it_call(policy_ch
     for name, (_module, clients) in HANDLERS.items():
         prefixes = {a.split(":")[0] for s in policy_check.statements[name] for a in s.actions}
         assert set(clients) == {CLIENT_FOR[p] for p in prefixes if p in CLIENT_FOR}, name
-    # retention erases members, so it takes addresses off SES's list: its floor has an SES client
-    assert HANDLERS["member_retention"][1] == ("dynamodb", "sesv2")
+    # retention takes addresses off SES's list, found by their keyed hash: SES and the keys' secrets
+    assert HANDLERS["member_retention"][1] == ("dynamodb", "sesv2", "secretsmanager")

@@ -406,12 +406,55 @@ def test_a_spam_complaint_unsubscribes_the_member_so_the_grace_period_and_remova
     assert aws.admin("POST", f"/admin/members/{member_id}/preferences-link").status == 409
     # When the grace period is over, the nightly run removes her profile, as for any unsubscribe
     aws.clock.advance(days=31)
-    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {
+        "profiles_removed": 1,
+        "ses_addresses_released": 0,
+    }
     stored = next(m for m in aws.members() if m["id"] == member_id)
     assert "name" not in stored and "email" not in stored and stored["role"] == "not_stated"
     # and Amazon's block list no longer holds her address: only our keyed code of it stops our emails
     assert aws.ses_suppressed() == {}
     assert [i["reason"] for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")] == ["complaint"]
+
+
+def test_a_sign_up_that_bounced_leaves_amazons_block_list_when_it_expires_unconfirmed(aws):
+    # Given Bob's sign-up, whose confirmation email hard-bounced: SES listed his address, we
+    # suppressed its keyed hash, and he never confirmed
+    bob = "bob.typo@example.org"
+    body = {
+        "name": "Bob",
+        "email": bob,
+        "role": "observer",
+        "consent_contact": True,
+        "privacy_notice_version": "2026-11",
+    }
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    aws.ses_suppresses(bob, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", bob)[0])
+    # and Ann, a member whose address bounced too; and an address another system in the same AWS
+    # account had SES block, which we never emailed
+    join(aws)
+    aws.ses_suppresses(ANN, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    aws.ses_suppresses("someone@elsewhere.example", "COMPLAINT")
+    run = {"kind": "member_retention"}
+    # When the nightly run comes while Bob's sign-up is still pending, nothing leaves the list
+    assert aws.invoke("member_retention", run) == {"profiles_removed": 0, "ses_addresses_released": 0}
+    assert sorted(aws.ses_suppressed()) == sorted([ANN, bob, "someone@elsewhere.example"])
+    # When it comes after his sign-up has expired (a week), unconfirmed
+    aws.clock.advance(days=8)
+    assert aws.invoke("member_retention", run) == {"profiles_removed": 0, "ses_addresses_released": 1}
+    # Then Amazon no longer holds Bob's address, while Ann's block stays until it is lifted, and
+    # the other system's block is not ours to touch
+    assert aws.ses_suppressed() == {ANN: "BOUNCE", "someone@elsewhere.example": "COMPLAINT"}
+    # and our keyed code of his address still stops every email to it: signing up again sends none
+    assert len([i for i in aws.items("members") if i["pk"].startswith("SUPPRESSION#")]) == 2
+    sent = len(aws.sent())
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    assert len(aws.sent()) == sent
+    # And a second run finds nothing more to do
+    assert aws.invoke("member_retention", run) == {"profiles_removed": 0, "ses_addresses_released": 0}
+    assert len(ses_calls("member_retention", "ListSuppressedDestinations")) == 3
 
 
 def test_a_late_bounce_after_unsubscribing_does_not_stop_the_profiles_removal(aws):
@@ -426,7 +469,10 @@ def test_a_late_bounce_after_unsubscribing_does_not_stop_the_profiles_removal(aw
     # when the grace period ends, instead of being kept, suppressed, with no end
     assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
     aws.clock.advance(days=31)
-    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {"profiles_removed": 1}
+    assert aws.invoke("member_retention", {"kind": "member_retention"}) == {
+        "profiles_removed": 1,
+        "ses_addresses_released": 0,
+    }
 
 
 def test_three_soft_bounces_in_thirty_days_suppress_and_redeliveries_count_once(aws):

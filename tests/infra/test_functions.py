@@ -30,6 +30,7 @@ LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 SES_ACTIONS = {"ses:SendEmail", "ses:SendRawEmail"}
 SES_SUPPRESSION_ACTIONS = {"ses:DeleteSuppressedDestination"}
+SES_SUPPRESSION_LISTING_ACTIONS = {"ses:ListSuppressedDestinations"}
 SQS_SEND_ACTIONS = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 SQS_CONSUME_ACTIONS = {
     "sqs:ReceiveMessage",
@@ -212,6 +213,25 @@ def test_functions_without_tables_or_email(template):
     assert not bounces & SES_ACTIONS
 
 
+def test_only_the_nightly_retention_run_may_read_amazons_block_list(template):
+    # reading it reads plain email addresses: one function, its own policy, that one action
+    assert [spec.name for spec in FUNCTIONS if spec.lists_ses_suppressions] == ["member_retention"]
+    for spec in FUNCTIONS:
+        _logical_id, function = functions_by_name(template)[spec.name]
+        role_id = ref(function["Properties"]["Role"])
+        holding = [
+            policy["Properties"]["PolicyDocument"]["Statement"]
+            for policy in resources(template, "AWS::IAM::Policy").values()
+            if role_id in [ref(r) for r in policy["Properties"]["Roles"]]
+            and any(
+                "ses:ListSuppressedDestinations" in as_list(st["Action"])
+                for st in policy["Properties"]["PolicyDocument"]["Statement"]
+            )
+        ]
+        expected = [[{"Action": "ses:ListSuppressedDestinations", "Effect": "Allow", "Resource": "*"}]]
+        assert holding == (expected if spec.lists_ses_suppressions else []), spec.name
+
+
 def test_only_what_erases_lifts_or_removes_profiles_may_clear_amazons_block_list(template):
     # Given the functions that erase members, lift suppressions or remove unsubscribed profiles
     expected = {"members_public", "members_admin", "console", "member_retention"}
@@ -297,17 +317,23 @@ def test_role_grants_nothing_undeclared(template, spec):
             # no resource-level permission exists for it: `*`, alone in its statement
             assert spec.clears_ses_suppressions
             assert targets == [("*", "*")]
+        elif actions == SES_SUPPRESSION_LISTING_ACTIONS:
+            # nor for this one: `*`, alone in its statement
+            assert spec.lists_ses_suppressions
+            assert targets == [("*", "*")]
         else:
             raise AssertionError(f"{spec.name}: unexpected statement {statement}")
         if ("*", "*") in targets:
-            assert actions <= XRAY_ACTIONS or actions == SES_SUPPRESSION_ACTIONS, (
-                f"{spec.name}: wildcard resource for {actions}"
-            )
+            assert actions <= XRAY_ACTIONS or actions in (
+                SES_SUPPRESSION_ACTIONS,
+                SES_SUPPRESSION_LISTING_ACTIONS,
+            ), f"{spec.name}: wildcard resource for {actions}"
     granted_actions = {a for a, _ in granted(template, spec)}
     assert granted_actions >= LOG_ACTIONS
     assert bool(granted_actions & SECRET_ACTIONS) == spec.signing_key
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
     assert bool(granted_actions & SES_SUPPRESSION_ACTIONS) == spec.clears_ses_suppressions
+    assert bool(granted_actions & SES_SUPPRESSION_LISTING_ACTIONS) == spec.lists_ses_suppressions
     assert bool(granted_actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == spec.ses_events
     assert not any(a.startswith("kms:") for a in granted_actions)  # every queue here is SSE-SQS
 

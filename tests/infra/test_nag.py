@@ -100,6 +100,18 @@ def test_sqs_fed_function_says_why_it_has_no_lambda_dlq(synthesis):
         assert "API Gateway" not in reason
 
 
+def test_reading_the_block_list_is_acknowledged_on_its_own_policy_with_a_reason(synthesis):
+    found = acknowledgements(synthesis.outdir)
+    (reason,) = [
+        reason
+        for path, rule, reason in found
+        if path.endswith(f"/{construct_id('member_retention')}/SesSuppressionListing")
+        and rule == "AwsSolutions-IAM5[Resource::*]"
+    ]
+    for words in ("no resource-level permission", "only action in this policy", "counts only", "keyed hash"):
+        assert words in reason, words
+
+
 @pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.clears_ses_suppressions], ids=lambda s: s.name)
 def test_the_block_list_wildcard_is_acknowledged_on_its_own_policy_with_a_reason(synthesis, spec):
     # Given a function that may take addresses off SES's account-level suppression list

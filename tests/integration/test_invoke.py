@@ -67,3 +67,13 @@ def _dynamodb_local_pids() -> set[int]:
         except OSError:
             continue
     return {pid for pid in found if process_alive(pid)}
+
+
+def test_the_nightly_retention_run_answers_in_local_mode(tmp_path: Path) -> None:
+    # its schedule's own event, against local mode's services (the SES suppression list included)
+    event = ROOT / "events" / "schedules" / "member-retention.json"
+
+    result = invoke("member_retention", event, tmp_path / "state")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"profiles_removed": 0, "ses_addresses_released": 0}
