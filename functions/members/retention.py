@@ -43,4 +43,5 @@ def retention() -> Retention:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run, now = retention(), clock.utc_now()
     removed = run.run(now)
-    return {"profiles_removed": removed, "ses_addresses_released": run.release_unheld_addresses(now)}
+    released = run.release_unheld_addresses(now, lambda: context.get_remaining_time_in_millis() / 1000)
+    return {"profiles_removed": removed, "ses_addresses_released": released}

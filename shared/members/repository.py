@@ -114,6 +114,18 @@ class MemberRepository:
     def find_with_suppression(self, lookup_id: str, now: datetime) -> tuple[Member | None, bool]:
         """The member holding an address (if any) and whether the address is suppressed, reading
         the address pointer and the suppression entry in one consistent BatchGetItem."""
+        pointer, suppressed = self._pointer_and_suppression(lookup_id, now)
+        member = self.get(pointer["member_id"], now) if pointer else None
+        return member, suppressed
+
+    def holds_with_suppression(self, lookup_id: str, now: datetime) -> tuple[bool, bool]:
+        """Whether any record holds an address (its pointer is live) and whether it is suppressed:
+        the same one read, without reading or validating the member it points to, so a record
+        that no longer validates can never make a caller think the address is free."""
+        pointer, suppressed = self._pointer_and_suppression(lookup_id, now)
+        return pointer is not None, suppressed
+
+    def _pointer_and_suppression(self, lookup_id: str, now: datetime) -> tuple[dict[str, Any] | None, bool]:
         from shared.members.suppression import suppression_key
 
         request: dict[str, Any] = {
@@ -129,8 +141,7 @@ class MemberRepository:
             request = page.get("UnprocessedKeys") or {}
         pointer = next((i for i in found if i["sk"] == POINTER and not _expired(i, now)), None)
         suppressed = any(i["sk"] == "SUPPRESSION" and i.get("suppressed") for i in found)
-        member = self.get(pointer["member_id"], now) if pointer else None
-        return member, suppressed
+        return pointer, suppressed
 
     def page(
         self,

@@ -122,7 +122,7 @@ def retention(*, log_retention_days: int, unsubscribe_grace_days: int) -> list[K
             "Your email address, on the block list of Amazon's email service, if our emails to you "
             "bounce or are marked as spam",
             "Until we lift the block or delete your details; if you never confirmed your sign-up, "
-            "until the night after it expires",
+            "until our nightly check after it expires",
             "Amazon keeps this list itself, so that it sends nothing to that address.",
             "SES's account-level suppression list (the configuration set's suppression options); "
             "`shared/email/account_suppression.py` takes the address off it when a suppression is "

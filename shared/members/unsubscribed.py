@@ -34,6 +34,8 @@ DEFAULT_GRACE = timedelta(days=30)
 # an unsubscribed member's record (what stays once the profile is removed) is purged by TTL after this
 UNSUBSCRIBED_RETENTION = timedelta(days=365)
 RETENTION_ACTOR = "retention"
+# the suppression sweep stops when less than this is left of the invocation, so it always ends cleanly
+SWEEP_MARGIN_SECONDS = 5.0
 
 
 def unsubscribing(current: Member, now: datetime, notice_version: str, channel: Channel) -> dict[str, Any]:
@@ -182,7 +184,7 @@ class Retention:
         self._lookup_id = lookup_id  # an address's keyed hash (`SuppressionList.lookup_id`)
         self._grace = grace
 
-    def release_unheld_addresses(self, now: datetime) -> int:
+    def release_unheld_addresses(self, now: datetime, time_left: Callable[[], float] = lambda: 60.0) -> int:
         """Take off SES's account-level suppression list each address that we suppressed and that
         no member we hold has.
 
@@ -193,20 +195,36 @@ class Retention:
         suppression entry. It leaves the list if we suppressed it (so it bounced or complained on our
         email: an address another system in the same AWS account blocked is never touched) and no
         current record holds it. Our own entry (the keyed hash alone) stays, so it is still never
-        emailed. Safe to repeat; counts are logged, never an address."""
+        emailed.
+
+        Safe to repeat, and it never stops the night's work for one address: one that cannot be
+        checked or removed is counted and left for the next run, and the run stops while
+        `time_left()` (seconds) still leaves room to finish. Counts are logged, never an address,
+        and never an error's text (SES's can quote the address)."""
         listed = list(self._account_suppressions.addresses())  # all first: removing changes pages
-        released = 0
-        for address in listed:
-            member, ours = self._members.find_with_suppression(self._lookup_id(address), now)
-            if member is not None or not ours:
-                continue  # held (lifting the block or erasing the member takes it off), or not ours
-            if self._account_suppressions.remove(address):
-                released += 1
+        released = failed = 0
+        for checked, address in enumerate(listed):
+            if time_left() < SWEEP_MARGIN_SECONDS:
+                logger.warning(
+                    "suppression sweep stopped for time", extra={"unchecked": len(listed) - checked}
+                )
+                break
+            try:
+                held, ours = self._members.holds_with_suppression(self._lookup_id(address), now)
+                if held or not ours:
+                    continue  # held (lifting the block or erasing the member takes it off), or not ours
+                if self._account_suppressions.remove(address):
+                    released += 1
+            except Exception as exc:  # one address must not stop the rest
+                failed += 1
+                logger.warning("address left for the next run", extra={"error": type(exc).__name__})
         logger.info(
             "addresses no member has taken off SES's suppression list",
-            extra={"listed": len(listed), "released": released},
+            extra={"listed": len(listed), "released": released, "failed": failed},
         )
         metrics.add_metric(name="SesSuppressionsReleased", unit="Count", value=released)
+        if failed:
+            metrics.add_metric(name="SesSuppressionReleaseFailed", unit="Count", value=failed)
         return released
 
     def run(self, now: datetime) -> int:

@@ -457,6 +457,83 @@ def test_a_sign_up_that_bounced_leaves_amazons_block_list_when_it_expires_unconf
     assert len(ses_calls("member_retention", "ListSuppressedDestinations")) == 3
 
 
+def bounced_unconfirmed_sign_up(aws, address):
+    body = {"name": "Bob", "email": address, "role": "observer", "consent_contact": True}
+    body["privacy_notice_version"] = "2026-11"
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    aws.ses_suppresses(address, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", address)[0])
+
+
+def test_one_record_that_no_longer_validates_neither_stops_the_sweep_nor_reaches_the_logs(
+    aws, capsys, caplog
+):
+    # Given Ann, a member whose address bounced, whose stored record no longer validates (a
+    # text-direction mark in her name, as if written around the model), and Bob's sign-up, which
+    # bounced and expired unconfirmed
+    member_id = join(aws, name="Ann Member")
+    aws.ses_suppresses(ANN, "BOUNCE")
+    aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", ANN)[0])
+    members = next(t for t in aws.ddb.list_tables()["TableNames"] if "members" in t)
+    aws.ddb.update_item(
+        TableName=members,
+        Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "Ann \u202eMember"}},
+    )
+    bounced_unconfirmed_sign_up(aws, "bob.typo@example.org")
+    aws.clock.advance(days=8)
+    # When the nightly run comes
+    result = aws.invoke("member_retention", {"kind": "member_retention"})
+    # Then Bob's address leaves Amazon's list, and Ann's, still held, stays
+    assert result["ses_addresses_released"] == 1
+    assert aws.ses_suppressed() == {ANN: "BOUNCE"}
+    # and nothing of hers or his reached the logs
+    from shared.observability import logger
+
+    lines = [logger.registered_formatter.format(record) for record in caplog.records]
+    printed = capsys.readouterr()
+    everything = "\n".join([*lines, printed.out, printed.err]).lower()
+    assert "suppression list" in everything
+    for secret in ("ann", "bob", "example.org", "observer"):
+        assert secret not in everything, f"{secret!r} reached the logs"
+
+
+def test_the_sweep_leaves_what_it_cannot_do_for_the_next_night(aws, monkeypatch):
+    from shared.email.account_suppression import AccountSuppressionList
+    from shared.members.unsubscribed import SWEEP_MARGIN_SECONDS
+    from tests.support.lambda_context import FakeContext
+
+    # Given two sign-ups that bounced and expired unconfirmed
+    for address in ("one@example.org", "two@example.org"):
+        bounced_unconfirmed_sign_up(aws, address)
+    aws.clock.advance(days=8)
+    run = {"kind": "member_retention"}
+    # When SES refuses to take the first off its list, the second still comes off
+    real_remove = AccountSuppressionList.remove
+    from botocore.exceptions import ClientError
+
+    def refuse_one(self, address):
+        if address == "one@example.org":
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": address}}, "Delete")
+        return real_remove(self, address)
+
+    monkeypatch.setattr(AccountSuppressionList, "remove", refuse_one)
+    assert aws.invoke("member_retention", run)["ses_addresses_released"] == 1
+    assert list(aws.ses_suppressed()) == ["one@example.org"]
+    # And when the night's time is nearly up, the run stops before starting on it, and ends cleanly
+    monkeypatch.setattr(AccountSuppressionList, "remove", real_remove)
+    full_time = FakeContext.get_remaining_time_in_millis
+    monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", lambda self: SWEEP_MARGIN_SECONDS * 500)
+    assert aws.invoke("member_retention", run)["ses_addresses_released"] == 0
+    assert list(aws.ses_suppressed()) == ["one@example.org"]
+    # And the next night, it comes off
+    monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", full_time)
+    assert aws.invoke("member_retention", run)["ses_addresses_released"] == 1
+    assert aws.ses_suppressed() == {}
+
+
 def test_a_late_bounce_after_unsubscribing_does_not_stop_the_profiles_removal(aws):
     # Given Ann, who unsubscribed; an email sent before that then bounces for good
     member_id = join(aws)

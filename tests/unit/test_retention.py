@@ -123,9 +123,11 @@ def test_the_notice_says_amazon_keeps_a_blocked_address_until_we_lift_the_block_
     assert "It is taken off when we lift the block, or when we delete your details." in html
     assert kept("Your email address, on the block list of Amazon's email service") == (
         "Until we lift the block or delete your details; if you never confirmed your sign-up, "
-        "until the night after it expires"
+        "until our nightly check after it expires"
     )
-    assert "we delete it after 7 days, and your address comes off Amazon's list the night after" in html
+    assert (
+        "we delete it after 7 days, and our nightly check then takes your address off Amazon's list" in html
+    )
 
 
 def test_the_notice_says_exactly_what_is_kept_of_a_patient_or_carer():
