@@ -66,18 +66,27 @@ def write_if(call: Any, **kwargs: Any) -> bool:
     return True
 
 
+class WriteConflict(Exception):
+    """A transaction was cancelled because another write to one of its items was in flight
+    (`TransactionConflict`): nothing was written, and the same write may simply be tried again."""
+
+
 def failed_conditions(call: Any, **kwargs: Any) -> frozenset[int]:
     """Make a transaction (`transact_write_items`): the positions of the items whose condition
-    failed, or none if it was written; any other error is raised. For a transaction whose items
-    fail for different reasons (a taken id, a taken name), where `write_if` cannot say which."""
+    failed, or none if it was written. A transaction cancelled only because another write to the
+    same item was in flight raises `WriteConflict` (try again); any other error is raised as is. For
+    a transaction whose items fail for different reasons (a taken id, a taken name), where
+    `write_if` cannot say which."""
     try:
         call(**kwargs)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            reasons = exc.response.get("CancellationReasons") or []
-            failed = frozenset(i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed")
+            codes = [(r or {}).get("Code") for r in exc.response.get("CancellationReasons") or []]
+            failed = frozenset(i for i, code in enumerate(codes) if code == "ConditionalCheckFailed")
             if failed:
                 return failed
+            if "TransactionConflict" in codes:
+                raise WriteConflict from exc
         raise
     return frozenset()
 

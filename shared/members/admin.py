@@ -568,8 +568,9 @@ class MemberAdmin:
         return group
 
     def close_group(self, group_id: str, actor: str, now: datetime) -> WorkingGroup:
-        group = self._groups.update(group_id, {"status": GroupStatus.CLOSED}, now)
-        self._audit.record(actor=actor, action="group.close", target=f"GROUP#{group_id}", now=now)
+        group, changed = self._groups.apply(group_id, {"status": GroupStatus.CLOSED}, now)
+        if changed:  # closing a closed group again is no new action
+            self._audit.record(actor=actor, action="group.close", target=f"GROUP#{group_id}", now=now)
         return group
 
     def add_to_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:

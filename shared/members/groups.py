@@ -14,12 +14,20 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from shared.clock import iso
-from shared.dynamo import failed_conditions, from_item, query_all, to_item, version_condition, write_if
+from shared.dynamo import (
+    WriteConflict,
+    failed_conditions,
+    from_item,
+    query_all,
+    to_item,
+    version_condition,
+    write_if,
+)
 from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
@@ -35,6 +43,17 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 class GroupStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+def _visible(name: str) -> str:
+    if not _reading(name):
+        raise ValueError("must have a letter, digit or sign you can see")
+    return name
+
+
+# A name typed in: it must show something (a name of invisible characters alone reads as blank on
+# the sign-up form). Stored groups keep plain `SingleLine`, so one made earlier still loads.
+GroupName = Annotated[SingleLine, AfterValidator(_visible)]
 
 
 class WorkingGroup(Model):
@@ -57,7 +76,7 @@ class WorkingGroup(Model):
 class GroupInput(FormModel):
     """`POST /admin/groups`."""
 
-    name: SingleLine = Field(min_length=1, max_length=80)
+    name: GroupName = Field(min_length=1, max_length=80)
     purpose: Paragraphs = Field(min_length=1, max_length=500)
     meeting_place: SingleLine | None = Field(None, max_length=200)
     lead_contact: SingleLine | None = Field(
@@ -88,7 +107,7 @@ class GroupPatch(PatchModel):
     """`PATCH /admin/groups/{id}`: only the fields given change; `""` clears the meeting place or
     the lead contact; null, a blank name or purpose, and unknown fields are refused."""
 
-    name: SingleLine | None = Field(None, min_length=1, max_length=80)
+    name: GroupName | None = Field(None, min_length=1, max_length=80)
     purpose: Paragraphs | None = Field(None, min_length=1, max_length=500)
     meeting_place: SingleLine | None = Field(None, max_length=200)
     lead_contact: SingleLine | None = Field(None, max_length=200)
@@ -141,7 +160,19 @@ def same_name(a: str, b: str) -> bool:
 
 
 def _reading(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(_IGNORABLE.sub("", folded).split())
+
+
+# Unicode's Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt): they show nothing,
+# so "Patient\u200dJournal" or a name ending in a Hangul filler reads like one without them. Most are
+# format characters, which `SingleLine` refuses anyway; the zero-width joiner, variation selectors,
+# the combining grapheme joiner and the fillers are not.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 
 class GroupNotFound(NotFound):
@@ -250,9 +281,15 @@ class GroupRepository:
             "Item": {**group_key(group.id), **to_item(group.model_dump(mode="json"))},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        failed = failed_conditions(
-            self._db.transact_write_items, TransactItems=[{"Put": put}, self._claim(group.name, group.id)]
-        )
+        items = [{"Put": put}, self._claim(group.name, group.id)]
+        for _ in range(VERSION_RETRIES):
+            try:
+                failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
+                break
+            except WriteConflict:  # another administrator's write to the same name was in flight
+                continue
+        else:
+            raise GroupChanged(group.id)
         if 0 in failed:
             raise GroupExists(group.id)
         if failed:
@@ -292,7 +329,10 @@ class GroupRepository:
             items = [{"Put": put}, self._claim(updated.name, group_id)]
             if release_old_name:
                 items.append(self._release(group.name, group_id))
-            failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
+            try:
+                failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
+            except WriteConflict:  # another write to the group or a name was in flight: read again
+                continue
             if not failed:
                 return updated, True
             if 1 in failed:

@@ -101,6 +101,10 @@ def test_a_group_edit_that_changes_nothing_writes_nothing(aws):
     changed = aws.admin("PATCH", f"/admin/groups/{group}", json_body={"meeting_place": "Room 2"}).json()
     assert (changed["meeting_place"], changed["version"]) == ("Room 2", before["version"] + 1)
     assert len(aws.items("audit")) == audited + 1
+    # And closing a group twice is one closing in the audit trail
+    for _ in range(2):
+        assert aws.admin("POST", f"/admin/groups/{group}/close").status == 200
+    assert [e["action"] for e in aws.items("audit")].count("group.close") == 1
 
 
 @pytest.mark.parametrize(
@@ -708,6 +712,10 @@ def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
         aws.admin("POST", "/admin/groups", json_body={"name": "patient  JOURNAL", "purpose": "x"}),
         # full-width capitals, which read the same on a page
         aws.admin("POST", "/admin/groups", json_body={"name": "\uff30atient \uff2aournal", "purpose": "x"}),
+        # characters that show nothing: a Hangul filler, a variation selector, a grapheme joiner
+        aws.admin("POST", "/admin/groups", json_body={"name": "Patient Journal\u3164", "purpose": "x"}),
+        aws.admin("POST", "/admin/groups", json_body={"name": "Patient Journal\ufe0f", "purpose": "x"}),
+        aws.admin("POST", "/admin/groups", json_body={"name": "Patient Jour\u034fnal", "purpose": "x"}),
         aws.admin("PATCH", f"/admin/groups/{other.json()['id']}", json_body={"name": "Patient journal"}),
     ]
     # Then each is refused as a conflict naming the name field, and nothing changed
@@ -756,6 +764,17 @@ def test_two_administrators_at_once_still_cannot_give_two_groups_one_name(aws, m
     # And an id taken as well as a name is refused for its id
     again = aws.admin("POST", "/admin/groups", json_body={"name": "Patient Journal", "purpose": "x"})
     assert again.status == 409 and [e["field"] for e in again.json()["errors"]] == ["id"]
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u3164 \ufe0f", "\u200d"])
+def test_a_group_name_that_shows_nothing_is_refused_naming_the_field(aws, name):
+    group = make_group(aws)
+    created = aws.admin("POST", "/admin/groups", json_body={"name": name, "purpose": "x", "id": "blank"})
+    renamed = aws.admin("PATCH", f"/admin/groups/{group}", json_body={"name": name})
+    for response in (created, renamed):
+        assert response.status == 400, response
+        assert [e["field"] for e in response.json()["errors"]] == ["name"]
+    assert group_names(aws) == ["Patient Journal"]
 
 
 def test_a_renamed_group_gives_up_its_old_name(aws, monkeypatch):

@@ -1,0 +1,45 @@
+"""Working groups against a DynamoDB that cancels a transaction because another write to the same
+item is in flight (`TransactionConflict`), as real DynamoDB does when two administrators race."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from shared.members.groups import GroupChanged, GroupInput, GroupRepository
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Racing:
+    """A table with no groups whose transactions are cancelled by a conflict `conflicts` times."""
+
+    def __init__(self, conflicts: int) -> None:
+        self.conflicts = conflicts
+        self.transactions: list[list[dict[str, Any]]] = []
+
+    def query(self, **_kwargs: Any) -> dict[str, Any]:
+        return {"Items": []}
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        self.transactions.append(TransactItems)
+        if len(self.transactions) <= self.conflicts:
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            reasons = [{"Code": "None"}, {"Code": "TransactionConflict"}]
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+        return {}
+
+
+def test_a_create_cancelled_by_a_conflicting_write_is_tried_again():
+    table = Racing(conflicts=1)
+    group = GroupRepository(table, "members").create(GroupInput(name="Alpha", purpose="x"), NOW)
+    assert group.name == "Alpha" and len(table.transactions) == 2
+
+
+def test_a_create_that_keeps_meeting_conflicts_is_a_409_to_try_again_never_a_500():
+    table = Racing(conflicts=99)
+    with pytest.raises(GroupChanged) as refused:
+        GroupRepository(table, "members").create(GroupInput(name="Alpha", purpose="x"), NOW)
+    assert refused.value.status == 409
+    assert len(table.transactions) == 3
