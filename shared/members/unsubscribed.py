@@ -165,6 +165,10 @@ def remove_profile(
     return done
 
 
+class SweepIncomplete(RuntimeError):
+    """Some addresses on SES's suppression list could not be checked or released this run."""
+
+
 class Retention:
     """The daily run: removes the profiles whose grace period has ended, and takes off SES's
     suppression list every address that belongs to no member we hold."""
@@ -197,8 +201,9 @@ class Retention:
         current record holds it. Our own entry (the keyed hash alone) stays, so it is still never
         emailed.
 
-        Safe to repeat, and it never stops the night's work for one address: one that cannot be
-        checked or removed is counted and left for the next run, and the run stops while
+        Safe to repeat, and one address never stops the night's work: one that cannot be checked
+        or removed is counted and left, the others go on, and then `SweepIncomplete` fails the
+        invocation so that it is retried (and alarms if it keeps failing). The run stops while
         `time_left()` (seconds) still leaves room to finish. Counts are logged, never an address,
         and never an error's text (SES's can quote the address)."""
         listed = list(self._account_suppressions.addresses())  # all first: removing changes pages
@@ -225,6 +230,9 @@ class Retention:
         metrics.add_metric(name="SesSuppressionsReleased", unit="Count", value=released)
         if failed:
             metrics.add_metric(name="SesSuppressionReleaseFailed", unit="Count", value=failed)
+            # after the rest are done: the invocation fails, so Lambda tries again, and if it keeps
+            # failing its dead-letter queue's alarm tells the coordinators (a count, no address)
+            raise SweepIncomplete(f"{failed} of {len(listed)} addresses could not be checked or released")
         return released
 
     def run(self, now: datetime) -> int:
