@@ -11,6 +11,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from shared.errors import Conflict
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -62,13 +64,19 @@ def write_if(call: Any, **kwargs: Any) -> bool:
     except ClientError as exc:
         if is_condition_failure(exc):
             return False
+        if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
+            raise WriteConflict from exc
         raise
     return True
 
 
-class WriteConflict(Exception):
-    """A transaction was cancelled because another write to one of its items was in flight
-    (`TransactionConflict`): nothing was written, and the same write may simply be tried again."""
+class WriteConflict(Conflict):
+    """A write was refused because a transaction on the same item was in flight (a cancelled
+    transaction's `TransactionConflict`, or a single write's `TransactionConflictException`): nothing
+    was written, and the same write may simply be tried again. Callers that can retry do; one that
+    escapes is a 409 asking the person to try again, never a 500."""
+
+    message = "Someone else was changing this at the same moment: reload and try again."
 
 
 def failed_conditions(call: Any, **kwargs: Any) -> frozenset[int]:

@@ -323,8 +323,11 @@ class GroupRepository:
                 "ExpressionAttributeValues": values,
             }
             if not renamed:
-                if write_if(self._db.put_item, **put):
-                    return updated, True
+                try:
+                    if write_if(self._db.put_item, **put):
+                        return updated, True
+                except WriteConflict:  # a transaction on the group was in flight: read again
+                    pass
                 continue
             items = [{"Put": put}, self._claim(updated.name, group_id)]
             if release_old_name:

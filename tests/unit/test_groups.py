@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from shared.members.groups import GroupChanged, GroupInput, GroupRepository
+from shared.dynamo import to_item
+from shared.members.groups import GroupChanged, GroupInput, GroupRepository, group_key
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -43,3 +44,35 @@ def test_a_create_that_keeps_meeting_conflicts_is_a_409_to_try_again_never_a_500
         GroupRepository(table, "members").create(GroupInput(name="Alpha", purpose="x"), NOW)
     assert refused.value.status == 409
     assert len(table.transactions) == 3
+
+
+class Busy(Racing):
+    """One stored group, whose single writes meet an in-flight transaction `conflicts` times."""
+
+    def __init__(self, conflicts: int) -> None:
+        super().__init__(conflicts=0)
+        self.put_conflicts = conflicts
+        self.puts = 0
+        group = {"id": "alpha", "name": "Alpha", "purpose": "x", "status": "open", "version": 1}
+        group |= {"created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"}
+        self.item = {**to_item(group), **group_key("alpha")}
+
+    def get_item(self, **_kwargs: Any) -> dict[str, Any]:
+        return {"Item": self.item}
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.puts += 1
+        if self.puts <= self.put_conflicts:
+            error = {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}
+            raise ClientError({"Error": error}, "PutItem")
+        self.item = kwargs["Item"]
+        return {}
+
+
+@pytest.mark.parametrize("change", [{"purpose": "Support"}, {"name": "ALPHA"}, {"status": "closed"}])
+def test_an_edit_that_meets_an_in_flight_transaction_is_tried_again_then_a_409(change):
+    # (a change of capitals only is no rename: a single write, like any edit and like closing)
+    assert GroupRepository(Busy(conflicts=1), "members").update("alpha", change, NOW).version == 2
+    with pytest.raises(GroupChanged) as refused:
+        GroupRepository(Busy(conflicts=99), "members").update("alpha", change, NOW)
+    assert refused.value.status == 409
