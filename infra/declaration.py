@@ -196,6 +196,8 @@ class FunctionSpec:
     tables: Mapping[str, Access] = field(default_factory=dict)
     idempotency: bool = False  # read/write on the Powertools idempotency table
     signing_key: bool = False  # may read the token-signing and email-lookup secrets (shared/keys.py)
+    # may read the email-lookup secret alone: finds records by address, signs and verifies nothing
+    lookup_key: bool = False
     sends_email: bool = False  # may send through SES with the configuration set
     # may take an address off SES's account-level suppression list (ses:DeleteSuppressedDestination,
     # which has no resource-level permission): what erases members, lifts suppressions or removes
@@ -370,7 +372,7 @@ MEMBER_BOUNCES = FunctionSpec(
     handler="functions.members.bounces.lambda_handler",
     description="Suppresses addresses that hard-bounce or complain, and counts soft bounces (3 in 30 days).",
     tables={"members": Access.GET | Access.QUERY | Access.PUT | Access.UPDATE | Access.DELETE},
-    signing_key=True,
+    lookup_key=True,  # finds the member and the suppression by the address's keyed hash
     consumes=("ses_events",),
     timeout_seconds=30,
     # = the event source mapping's maximum concurrency (SES_EVENTS.max_concurrency)
@@ -400,7 +402,7 @@ MEMBER_RETENTION = FunctionSpec(
     tables={"members": Access.GET | Access.BATCH_GET | Access.QUERY | Access.PUT, "audit": Access.APPEND},
     clears_ses_suppressions=True,
     lists_ses_suppressions=True,
-    signing_key=True,
+    lookup_key=True,
     memory_mb=256,
     timeout_seconds=60,
     # one run at a time: a second would only race the first for the same records
@@ -587,6 +589,7 @@ def environment(
         env[IDEMPOTENCY.env_var] = resources.table_names[IDEMPOTENCY.key]
     if spec.signing_key:
         env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
+    if spec.signing_key or spec.lookup_key:
         env["LOOKUP_KEY_SECRET_ID"] = resources.lookup_key_secret
     for bucket in BUCKETS:
         if spec.name in bucket.users():

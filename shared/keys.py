@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from shared.tokens import SigningKey
 
@@ -39,6 +39,20 @@ def _derive(secret: str, label: bytes) -> bytes:
     if len(secret) < 32:
         raise ValueError("key secret is too short (need at least 32 characters)")
     return hmac.new(secret.encode(), label, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """The email-lookup key alone: for functions that find records by address but sign nothing."""
+
+    lookup: bytes = field(repr=False)
+
+    def email_lookup_id(self, normalised_email: str) -> str:
+        return hmac.new(self.lookup, normalised_email.encode(), hashlib.sha256).hexdigest()
+
+
+class AddressLookup(Protocol):
+    def email_lookup_id(self, normalised_email: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,13 @@ def _fetch(secret_id: str, stage: str) -> str | None:
 
 
 _secrets = _SecretCache()
+
+
+def load_lookup_key(lookup_secret_id: str) -> LookupKey:
+    """The email-lookup key alone, from the lookup secret's current version (cached as above)."""
+    lookup = _secrets.get(lookup_secret_id, CURRENT)
+    assert lookup is not None  # AWSCURRENT always exists, or _fetch raised
+    return LookupKey(_derive(lookup, LOOKUP_LABEL))
 
 
 def load_keys(signing_secret_id: str, lookup_secret_id: str) -> Keys:

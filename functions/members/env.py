@@ -10,8 +10,7 @@ from shared.settings import DeploymentSettings, FunctionSettings
 
 class BouncesEnv(FunctionSettings):
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
-    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
-    lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
+    lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")  # the only secret it may read
     # a complaint unsubscribes, and that withdrawal is recorded under the notice shown now
     privacy_notice_version: str = Field(alias="PRIVACY_NOTICE_VERSION")
 
@@ -19,6 +18,7 @@ class BouncesEnv(FunctionSettings):
 class MembersEnv(BouncesEnv, DeploymentSettings):
     """members_public and members_admin: both send email and keep the audit trail."""
 
+    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
     meetings_table: str = Field(alias="MEETINGS_TABLE_NAME")
     # members_public only: sign-up is idempotent (members_admin has no access to the table at all)
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE_NAME")
@@ -33,9 +33,7 @@ class RetentionEnv(DeploymentSettings):
 
     members_table: str = Field(alias="MEMBERS_TABLE_NAME")
     audit_table: str = Field(alias="AUDIT_TABLE_NAME")
-    # the lookup key finds who holds an address on SES's suppression list (shared/keys.py loads
-    # both secrets together)
-    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
+    # the lookup key finds who holds an address on SES's suppression list; it signs nothing
     lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
 
 

@@ -19,7 +19,7 @@ from shared import clock
 from shared.audit import AuditTrail
 from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
-from shared.keys import load_keys
+from shared.keys import load_lookup_key
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
 from shared.members.unsubscribed import Retention
@@ -28,7 +28,7 @@ from shared.observability import logger, metrics
 
 def retention() -> Retention:
     env = retention_env()
-    keys = load_keys(env.signing_key_secret, env.lookup_key_secret)
+    keys = load_lookup_key(env.lookup_key_secret)
     return Retention(
         members=MemberRepository(client("dynamodb"), env.members_table),
         audit=AuditTrail(client("dynamodb"), env.audit_table),

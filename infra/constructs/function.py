@@ -4,7 +4,8 @@ Each function gets:
 - its own IAM role, with no AWS managed policy: logs only to its own log group, DynamoDB actions
   from `actions_for(access)` only on the tables it declares (and only Query on their indexes, when
   its access reads; never Scan), the token-signing and email-lookup secrets (and, through
-  Secrets Manager only, their KMS key) only if `spec.signing_key`, SES sending only from the
+  Secrets Manager only, their KMS key) only if `spec.signing_key` (the lookup secret alone if
+  `spec.lookup_key`), SES sending only from the
   configured sender, through the configuration set, only if `spec.sends_email`; and, only if
   `spec.clears_ses_suppressions`, ses:DeleteSuppressedDestination (on `*`: it has no resource-level
   permission) in a policy of its own, which carries the acknowledgement of that wildcard (and the
@@ -237,6 +238,7 @@ class DeclaredFunction(Construct):
         self._grant_buckets(runtime.platform)
         if spec.signing_key:
             runtime.platform.signing_key.grant_read(self.role)
+        if spec.signing_key or spec.lookup_key:
             runtime.platform.lookup_key.grant_read(self.role)
         if spec.sends_email:
             self._grant_email(runtime)

@@ -17,7 +17,7 @@ from pydantic import Field
 from shared.clock import epoch, iso
 from shared.dynamo import from_item, to_item, write_if
 from shared.dynamo import value as v
-from shared.keys import Keys
+from shared.keys import AddressLookup
 from shared.members.models import normalise_email
 from shared.model import Model
 
@@ -47,7 +47,7 @@ def suppression_key(lookup_id: str) -> dict[str, Any]:
 
 
 class SuppressionList:
-    def __init__(self, client: Any, table_name: str, keys: Keys) -> None:
+    def __init__(self, client: Any, table_name: str, keys: AddressLookup) -> None:
         self._db = client
         self._table = table_name
         self._keys = keys

@@ -45,7 +45,7 @@ def clients_of(spec: FunctionSpec) -> tuple[str, ...]:
     wanted = {
         "dynamodb": bool(spec.tables) or spec.idempotency,
         "sesv2": spec.sends_email or spec.clears_ses_suppressions,
-        "secretsmanager": spec.signing_key,
+        "secretsmanager": spec.signing_key or spec.lookup_key,
     }
     return tuple(service for service, used in wanted.items() if used)
 

@@ -125,6 +125,7 @@ def test_function_environment_comes_from_the_declaration(template, spec):
     for key in expected_table_grants(spec):
         assert env[table(key).env_var] == {"Ref": tables[key][0]}
     assert ("SIGNING_KEY_SECRET_ID" in env) == spec.signing_key
+    assert ("LOOKUP_KEY_SECRET_ID" in env) == (spec.signing_key or spec.lookup_key)
     assert ("SES_CONFIGURATION_SET" in env) == spec.sends_email
 
 
@@ -213,6 +214,13 @@ def test_functions_without_tables_or_email(template):
     assert not bounces & SES_ACTIONS
 
 
+def test_functions_that_sign_nothing_may_read_the_lookup_key_alone():
+    # the bounce consumer and the nightly run find records by an address's keyed hash, and never
+    # make or check a link: the token-signing key is not theirs to read
+    lookup_only = {spec.name for spec in FUNCTIONS if spec.lookup_key and not spec.signing_key}
+    assert lookup_only == {"member_bounces", "member_retention"}
+
+
 def test_only_the_nightly_retention_run_may_read_amazons_block_list(template):
     # reading it reads plain email addresses: one function, its own policy, that one action
     assert [spec.name for spec in FUNCTIONS if spec.lists_ses_suppressions] == ["member_retention"]
@@ -271,6 +279,11 @@ def test_role_grants_nothing_undeclared(template, spec):
         or "MKCPP email-lookup key" in secret["Properties"]["Description"]
     )
     assert len(key_secrets) == 2
+    (lookup_secret,) = [
+        ("arn", lid)
+        for lid, secret in resources(template, "AWS::SecretsManager::Secret").items()
+        if "MKCPP email-lookup key" in secret["Properties"]["Description"]
+    ]
     (configuration_set_id,) = resources(template, "AWS::SES::ConfigurationSet")
     role_id = ref(function["Properties"]["Role"])
     for statement in role_statements(template, role_id):
@@ -283,8 +296,9 @@ def test_role_grants_nothing_undeclared(template, spec):
         elif all(a.startswith("dynamodb:") for a in actions):
             pass  # checked exactly above
         elif actions <= SECRET_ACTIONS:
-            assert spec.signing_key
-            assert sorted(targets) == key_secrets
+            # both keys to sign and verify; the lookup key alone to find records by address
+            assert spec.signing_key or spec.lookup_key
+            assert sorted(targets) == (key_secrets if spec.signing_key else [lookup_secret])
         elif actions <= SQS_SEND_ACTIONS:
             assert spec.invoked_by_schedule  # its own on-failure queue
             (invoke_config,) = [
@@ -330,7 +344,7 @@ def test_role_grants_nothing_undeclared(template, spec):
             ), f"{spec.name}: wildcard resource for {actions}"
     granted_actions = {a for a, _ in granted(template, spec)}
     assert granted_actions >= LOG_ACTIONS
-    assert bool(granted_actions & SECRET_ACTIONS) == spec.signing_key
+    assert bool(granted_actions & SECRET_ACTIONS) == (spec.signing_key or spec.lookup_key)
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
     assert bool(granted_actions & SES_SUPPRESSION_ACTIONS) == spec.clears_ses_suppressions
     assert bool(granted_actions & SES_SUPPRESSION_LISTING_ACTIONS) == spec.lists_ses_suppressions

@@ -112,3 +112,13 @@ def test_load_keys_caches_for_five_minutes(secrets, monkeypatch):
     later = time.monotonic() + keys_module.SECRET_CACHE_SECONDS + 1
     monkeypatch.setattr(time, "monotonic", lambda: later)
     assert load_keys("signing", "lookup").token == Keys.from_secrets(NEXT, LOOKUP).token
+
+
+def test_the_lookup_key_alone_finds_the_same_ids_as_both_keys(secrets):
+    # the bounce consumer and the nightly run read only the lookup secret: their ids for an address
+    # must be the ones sign-up stored, or a bounce would suppress nobody
+    from shared.keys import load_lookup_key
+
+    alone, both = load_lookup_key("lookup"), load_keys("signing", "lookup")
+    assert alone.email_lookup_id("ann@example.org") == both.email_lookup_id("ann@example.org")
+    assert alone.lookup == both.lookup and "lookup=" not in repr(alone)
