@@ -21,19 +21,17 @@ from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
 from shared.keys import load_lookup_key
 from shared.members.repository import MemberRepository
-from shared.members.suppression import SuppressionList
 from shared.members.unsubscribed import Retention
 from shared.observability import logger, metrics
 
 
 def retention() -> Retention:
     env = retention_env()
-    keys = load_lookup_key(env.lookup_key_secret)
     return Retention(
         members=MemberRepository(client("dynamodb"), env.members_table),
         audit=AuditTrail(client("dynamodb"), env.audit_table),
         account_suppressions=AccountSuppressionList(client("sesv2")),
-        lookup_id=SuppressionList(client("dynamodb"), env.members_table, keys).lookup_id,
+        lookup=load_lookup_key(env.lookup_key_secret),
         grace=timedelta(days=env.unsubscribe_grace_days),
     )
 

@@ -243,10 +243,18 @@ class DeclaredFunction(Construct):
         if spec.sends_email:
             self._grant_email(runtime)
         self.ses_suppression_policy = (
-            self._grant_ses_suppression_removal() if spec.clears_ses_suppressions else None
+            self._grant_account_level(
+                "SesSuppressionRemoval", SES_SUPPRESSION_REMOVAL, SES_SUPPRESSION_WILDCARD
+            )
+            if spec.clears_ses_suppressions
+            else None
         )
         self.ses_suppression_listing_policy = (
-            self._grant_ses_suppression_listing() if spec.lists_ses_suppressions else None
+            self._grant_account_level(
+                "SesSuppressionListing", SES_SUPPRESSION_LISTING, SES_SUPPRESSION_LISTING_WILDCARD
+            )
+            if spec.lists_ses_suppressions
+            else None
         )
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
@@ -364,30 +372,17 @@ class DeclaredFunction(Construct):
             )
         )
 
-    def _grant_ses_suppression_removal(self) -> iam.Policy:
-        """ses:DeleteSuppressedDestination, alone, in a policy of its own: the action has no
-        resource-level permission, so its resource is `*`, and the acknowledgement of that wildcard
-        sits on this policy and covers nothing else in the role."""
+    def _grant_account_level(self, construct_id: str, action: str, wildcard_reason: str) -> iam.Policy:
+        """One SES action on the account's suppression list, alone, in a policy of its own: such
+        actions have no resource-level permission, so the resource is `*`, and the acknowledgement
+        of that wildcard sits on this policy and covers nothing else in the role."""
         policy = iam.Policy(
             self,
-            "SesSuppressionRemoval",
-            statements=[iam.PolicyStatement(actions=[SES_SUPPRESSION_REMOVAL], resources=["*"])],
+            construct_id,
+            statements=[iam.PolicyStatement(actions=[action], resources=["*"])],
             roles=[self.role],
         )
-        nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", SES_SUPPRESSION_WILDCARD)
-        for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
-            nag.acknowledge(policy, rule, ONE_ROLE_ONE_POLICY)
-        return policy
-
-    def _grant_ses_suppression_listing(self) -> iam.Policy:
-        """ses:ListSuppressedDestinations, alone, in a policy of its own, for the same reason."""
-        policy = iam.Policy(
-            self,
-            "SesSuppressionListing",
-            statements=[iam.PolicyStatement(actions=[SES_SUPPRESSION_LISTING], resources=["*"])],
-            roles=[self.role],
-        )
-        nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", SES_SUPPRESSION_LISTING_WILDCARD)
+        nag.acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
         for rule in ("HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy"):
             nag.acknowledge(policy, rule, ONE_ROLE_ONE_POLICY)
         return policy

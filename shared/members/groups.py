@@ -26,7 +26,6 @@ from shared.dynamo import (
     query_all,
     to_item,
     version_condition,
-    write_if,
 )
 from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
@@ -322,16 +321,13 @@ class GroupRepository:
                 "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
                 "ExpressionAttributeValues": values,
             }
-            if not renamed:
-                try:
-                    if write_if(self._db.put_item, **put):
-                        return updated, True
-                except WriteConflict:  # a transaction on the group was in flight: read again
-                    pass
-                continue
-            items = [{"Put": put}, self._claim(updated.name, group_id)]
-            if release_old_name:
-                items.append(self._release(group.name, group_id))
+            # one transaction: the group's new version (item 0) and, on a rename, the new name's
+            # claim (1) and the old name's release (2)
+            items = [{"Put": put}]
+            if renamed:
+                items.append(self._claim(updated.name, group_id))
+                if release_old_name:
+                    items.append(self._release(group.name, group_id))
             try:
                 failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
             except WriteConflict:  # another write to the group or a name was in flight: read again
@@ -342,4 +338,5 @@ class GroupRepository:
                 raise GroupNameTaken(changes["name"])
             if 2 in failed:  # the old name is held by another group (two groups named alike before
                 release_old_name = False  # names were claimed): keep its claim, and try again
+            # item 0 alone: the group changed since it was read; read it again
         raise GroupChanged(group_id)

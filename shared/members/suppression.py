@@ -46,6 +46,15 @@ def suppression_key(lookup_id: str) -> dict[str, Any]:
     return {"pk": v(f"SUPPRESSION#{lookup_id}"), "sk": v(SK)}
 
 
+def address_lookup_id(keys: AddressLookup, address: str) -> str:
+    """The keyed hash an address is stored under, for an address as SES reports it (normalised as
+    at sign-up; one that does not parse as an email address is lower-cased)."""
+    try:
+        return keys.email_lookup_id(normalise_email(address))
+    except ValueError:
+        return keys.email_lookup_id(address.strip().lower())
+
+
 class SuppressionList:
     def __init__(self, client: Any, table_name: str, keys: AddressLookup) -> None:
         self._db = client
@@ -53,10 +62,7 @@ class SuppressionList:
         self._keys = keys
 
     def lookup_id(self, address: str) -> str:
-        try:
-            return self._keys.email_lookup_id(normalise_email(address))
-        except ValueError:
-            return self._keys.email_lookup_id(address.strip().lower())
+        return address_lookup_id(self._keys, address)
 
     def get(self, lookup_id: str) -> Suppression | None:
         found = self._db.get_item(TableName=self._table, Key=suppression_key(lookup_id), ConsistentRead=True)

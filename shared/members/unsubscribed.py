@@ -25,9 +25,11 @@ from shared.audit import AuditTrail
 from shared.clock import epoch, iso
 from shared.consent import Channel, consent
 from shared.email.account_suppression import AccountSuppressionList
+from shared.keys import AddressLookup
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
 from shared.members.repository import Change, MemberRepository, StaleMember
+from shared.members.suppression import address_lookup_id
 from shared.observability import logger, metrics
 
 DEFAULT_GRACE = timedelta(days=30)
@@ -179,13 +181,13 @@ class Retention:
         members: MemberRepository,
         audit: AuditTrail,
         account_suppressions: AccountSuppressionList,
-        lookup_id: Callable[[str], str],
+        lookup: AddressLookup,
         grace: timedelta = DEFAULT_GRACE,
     ):
         self._members = members
         self._audit = audit
         self._account_suppressions = account_suppressions
-        self._lookup_id = lookup_id  # an address's keyed hash (`SuppressionList.lookup_id`)
+        self._lookup = lookup  # the email-lookup key: finds an address's records by its keyed hash
         self._grace = grace
 
     def release_unheld_addresses(self, now: datetime, time_left: Callable[[], float] = lambda: 60.0) -> int:
@@ -215,7 +217,8 @@ class Retention:
                 )
                 break
             try:
-                held, ours = self._members.holds_with_suppression(self._lookup_id(address), now)
+                lookup_id = address_lookup_id(self._lookup, address)
+                held, ours = self._members.holds_with_suppression(lookup_id, now)
                 if held or not ours:
                     continue  # held (lifting the block or erasing the member takes it off), or not ours
                 if self._account_suppressions.remove(address):

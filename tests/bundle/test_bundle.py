@@ -18,7 +18,7 @@ import pytest
 
 from infra import build
 from infra.declaration import TABLES
-from tests.support.env import function_environment
+from tests.support.env import FAKE_CREDENTIALS, function_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = build.LAYER_ASSET / "python"
@@ -115,11 +115,7 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
     # Given the same pinned dependencies, built for this machine's platform and Python 3.13
     deps = build.host_dependencies()
     # And an AWS account (moto server) with the tables, secret and a verified sender
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
+    for key, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     ddb = boto3.client("dynamodb", endpoint_url=moto_server)
     for spec in TABLES:
@@ -136,9 +132,7 @@ def test_function_code_answers_a_sign_up_under_python_313(moto_server, tmp_path,
         ),
         "PATH": os.environ["PATH"],
         "PYTHONPATH": f"{build.FUNCTION_ASSET}:{deps}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
+        **FAKE_CREDENTIALS,
         "AWS_ENDPOINT_URL": moto_server,
         "AWS_LAMBDA_FUNCTION_NAME": "members_public",
     }

@@ -206,8 +206,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def aws(monkeypatch, table_definitions, function_environment, clock, policy_check):
     for key, value in {
         **function_environment,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        **support_env.FAKE_CREDENTIALS,
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,

@@ -9,6 +9,12 @@ from infra.config import load_config
 from infra.declaration import TABLES, Resources, SignIn, environment, function
 
 ROOT = Path(__file__).resolve().parents[2]
+# what every test that talks to moto gives boto3: credentials that could never reach a real account
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-2",
+}
 # the email-lookup secret the tests give the functions (the token-signing one is each caller's)
 LOOKUP_SECRET_ID = "mkcpp/lookup-key"
 # the console's sign-in, as handler tests see it (tests/support/console.py signs its tokens)

@@ -4,6 +4,8 @@ import socket
 
 import pytest
 
+from tests.support.env import FAKE_CREDENTIALS
+
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
@@ -20,11 +22,7 @@ def fake_aws(monkeypatch):
     made afresh for the test (and dropped after it)."""
     from shared.aws import _session, client
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-    }.items():
+    for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     client.cache_clear()

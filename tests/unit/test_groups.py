@@ -47,12 +47,10 @@ def test_a_create_that_keeps_meeting_conflicts_is_a_409_to_try_again_never_a_500
 
 
 class Busy(Racing):
-    """One stored group, whose single writes meet an in-flight transaction `conflicts` times."""
+    """One stored group, whose changes meet an in-flight transaction `conflicts` times."""
 
     def __init__(self, conflicts: int) -> None:
-        super().__init__(conflicts=0)
-        self.put_conflicts = conflicts
-        self.puts = 0
+        super().__init__(conflicts=conflicts)
         group = {"id": "alpha", "name": "Alpha", "purpose": "x", "status": "open", "version": 1}
         group |= {"created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"}
         self.item = {**to_item(group), **group_key("alpha")}
@@ -60,19 +58,24 @@ class Busy(Racing):
     def get_item(self, **_kwargs: Any) -> dict[str, Any]:
         return {"Item": self.item}
 
-    def put_item(self, **kwargs: Any) -> dict[str, Any]:
-        self.puts += 1
-        if self.puts <= self.put_conflicts:
-            error = {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}
-            raise ClientError({"Error": error}, "PutItem")
-        self.item = kwargs["Item"]
-        return {}
-
 
 @pytest.mark.parametrize("change", [{"purpose": "Support"}, {"name": "ALPHA"}, {"status": "closed"}])
 def test_an_edit_that_meets_an_in_flight_transaction_is_tried_again_then_a_409(change):
-    # (a change of capitals only is no rename: a single write, like any edit and like closing)
+    # (a change of capitals only is no rename: the group's write alone, like any edit and closing)
     assert GroupRepository(Busy(conflicts=1), "members").update("alpha", change, NOW).version == 2
     with pytest.raises(GroupChanged) as refused:
         GroupRepository(Busy(conflicts=99), "members").update("alpha", change, NOW)
+    assert refused.value.status == 409
+
+
+def test_a_single_write_that_meets_an_in_flight_transaction_is_a_409_to_try_again():
+    # any repository's conditional write: never a 500 for a moment's overlap
+    from shared.dynamo import WriteConflict, write_if
+
+    def put_item(**_kwargs: Any) -> None:
+        error = {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}
+        raise ClientError({"Error": error}, "PutItem")
+
+    with pytest.raises(WriteConflict) as refused:
+        write_if(put_item, TableName="members", Item={})
     assert refused.value.status == 409
