@@ -16,4 +16,5 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+    # an error's text never quotes the value (a stored name or role would reach a log line)
+    model_config = ConfigDict(defer_build=True, hide_input_in_errors=True)

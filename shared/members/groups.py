@@ -45,7 +45,8 @@ class GroupStatus(StrEnum):
 
 
 def _visible(name: str) -> str:
-    if not _reading(name):
+    # a letter, digit, punctuation or symbol: a name of marks, fillers or blanks alone shows nothing
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in _reading(name)):
         raise ValueError("must have a letter, digit or sign you can see")
     return name
 
@@ -160,7 +161,12 @@ def same_name(a: str, b: str) -> bool:
 
 def _reading(name: str) -> str:
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return " ".join(_IGNORABLE.sub("", folded).split())
+    return " ".join(_IGNORABLE.sub("", _BLANKS.sub(" ", folded)).split())
+
+
+# Letters that show as an empty space (Hangul fillers, the blank Braille pattern): read as a space,
+# so "Patient\u3164Journal" reads as "patient journal".
+_BLANKS = re.compile("[\u115f\u1160\u2800\u3164\uffa0]")
 
 
 # Unicode's Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt): they show nothing,
