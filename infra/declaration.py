@@ -9,10 +9,11 @@ This module imports handler *paths* (strings), never handler code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Flag, auto
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 
 class Access(Flag):
@@ -105,10 +106,13 @@ class TableSpec:
         return kwargs
 
 
+CONSOLE_ROOT = "/console"
+
+
 @dataclass(frozen=True)
 class Route:
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str  # API Gateway syntax: /admin/members/{id}
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"]
+    path: str  # API Gateway syntax: /admin/members/{id}, /console/members/{proxy+}
     # public: anyone (forms, email links); admin: API Gateway's JWT authorizer (the JSON admin API);
     # session: the console, whose function checks its own signed-in session cookie (shared/console)
     auth: Literal["public", "admin", "session"] = "public"
@@ -188,6 +192,8 @@ class QueueSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
+    """One Lambda function: its handler, how it is invoked and exactly what it may touch."""
+
     name: str
     handler: str  # dotted path: functions.members.public.lambda_handler
     description: str
@@ -214,9 +220,18 @@ class FunctionSpec:
     # mode's fallback): a browser gets the function's HTML "page not found" or "not like that" page
     # instead of API Gateway's bare `{"message":"Not Found"}`. One function at most.
     catch_all: bool = False
-    # signs administrators in through Cognito's managed login (the console): gets the user pool's
-    # issuer, the console app client's id and the login domain in its environment
-    signs_in: bool = False
+    # Console pages this function serves, as path segments under /console: ("members", "groups")
+    # routes `ANY /console/members`, `ANY /console/members/{proxy+}` and the same for groups to it, so
+    # the function's own router answers every method and path there (its 404 and 405 are console
+    # pages) and nothing lists its pages twice. "" is the console's root: `/console` itself and every
+    # console path no capability serves. A console function checks the session on every request
+    # (shared/console/app.py): it gets the sign-in settings, the navigation, the token-signing key
+    # (CSRF tokens are keyed with it) and read access to the revoked sessions (`console_sessions`).
+    console: tuple[str, ...] = ()
+    # Exports and erases a person across every capability (the subject-rights register): gets, on
+    # each table that holds personal data, the access that capability's `PersonalData` declares,
+    # and the register's entries in its environment (`PERSONAL_DATA`).
+    subject_rights: bool = False
     memory_mb: int = 512
     timeout_seconds: int = 10
     # Reserved concurrency: the most copies that may run at once (and a floor the account keeps for
@@ -233,39 +248,84 @@ class FunctionSpec:
     @property
     def ses_events(self) -> bool:
         """Consumes the SES bounce/complaint events (a declared queue whose source is SES)."""
-        return any(q.source == "ses_events" for q in QUEUES if q.key in self.consumes)
+        return any(q.source == "ses_events" for q in queues() if q.key in self.consumes)
 
     @property
     def service_name(self) -> str:
         return self.name.replace("_", "-")
 
+    @property
+    def serves_console(self) -> bool:
+        return bool(self.console)
 
-# --- tables -------------------------------------------------------------------------------------
+    @property
+    def http_routes(self) -> tuple[Route, ...]:
+        """The declared routes, and the console routes its `console` prefixes derive."""
+        derived: list[Route] = []
+        for prefix in self.console:
+            base = f"{CONSOLE_ROOT}/{prefix}" if prefix else CONSOLE_ROOT
+            derived += [
+                Route("ANY", base, auth="session"),
+                Route("ANY", f"{base}/{{proxy+}}", auth="session"),
+            ]
+        return (*self.routes, *derived)
 
-MEMBERS = TableSpec(
-    key="members",
-    description="Members: profile, consents and preferences (MEMBER#id), their working-group memberships "
-    "(MEMBER#id/GROUP#gid), email-lookup pointers (EMAIL#hmac), suppressions (SUPPRESSION#hmac) and "
-    "working groups (GROUPS/GROUP#gid) with the claims on their names (GROUPNAME#hash/CLAIM). "
-    "Pending sign-ups and soft-bounce counts expire by TTL.",
-    partition_key="pk",
-    sort_key="sk",
-    indexes=(
-        Index("by_status", "status", "listed_at"),
-        Index("by_role", "role", "listed_at"),
-        Index("by_group", "group_id", "member_id"),
-    ),
-    ttl_attribute="expires_at",
-)
 
-MEETINGS = TableSpec(
-    key="meetings",
-    description="Plenary and working-group meetings. Only scheduled, public meetings carry the sparse "
-    "`listing` key, so the by_start index holds exactly the upcoming public meetings.",
-    partition_key="pk",
-    sort_key="sk",
-    indexes=(Index("by_start", "listing", "starts_at"),),
-)
+# --- what a capability declares besides its resources -------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry in the console's one navigation, and its line on the console's home page."""
+
+    label: str
+    path: str  # /console/...
+    summary: str = ""  # one sentence for the home page; empty: not listed there
+    position: int = 50  # the home page first (0), the audit trail last (90), capabilities between
+
+
+@dataclass(frozen=True)
+class AuditWords:
+    """How the audit trail names a capability's entries: `targets` maps a target's prefix
+    (`MEMBER` in `MEMBER#<id>`) to its console page (`/console/members/{id}`); `module` is the dotted
+    path of a module in `shared/<capability>/` whose `ACTIONS` dict gives each action in words
+    (and `FIELDS`, each changed field)."""
+
+    module: str
+    targets: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """An entry of the subject-rights register: what a capability holds about a person, for the
+    subject-access export and for erasure. `holder` is the dotted path of a class in
+    `shared/<capability>/` (`shared.privacy.register.Holder`: built from a DynamoDB client and the
+    table names, it exports and erases one person by member id and address lookup id, and lists its
+    rows of the retention table). `tables`: the access the functions that export and erase
+    (`subject_rights`) need for it, granted to them from here."""
+
+    holder: str
+    tables: Mapping[str, Access] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A capability: this entry, and its own folders (`functions/<name>/`, `shared/<name>/`,
+    `shared/templates/...`, `events/<name>/`, tests). The stack, local mode, OpenAPI, the console's
+    navigation and audit trail, the register and the README's figures all derive from it."""
+
+    name: str
+    summary: str
+    tables: tuple[TableSpec, ...] = ()
+    functions: tuple[FunctionSpec, ...] = ()
+    queues: tuple[QueueSpec, ...] = ()
+    buckets: tuple[BucketSpec, ...] = ()
+    nav: tuple[NavItem, ...] = ()
+    audit: AuditWords | None = None
+    personal_data: tuple[PersonalData, ...] = ()
+
+
+# --- the platform: what every capability shares ----------------------------------------------------
 
 IDEMPOTENCY = TableSpec(
     key="idempotency",
@@ -284,9 +344,83 @@ AUDIT = TableSpec(
     ttl_attribute="expires_at",
 )
 
-TABLES: tuple[TableSpec, ...] = (MEMBERS, MEETINGS, IDEMPOTENCY, AUDIT)
+CONSOLE_SESSIONS = TableSpec(
+    key="console_sessions",
+    description="Console sessions ended by signing out (a hash of the session's token id), so a copied "
+    "session cookie is refused after sign-out. Each expires by TTL when its token would have.",
+    partition_key="id",
+    ttl_attribute="expires_at",
+)
 
-# --- functions ----------------------------------------------------------------------------------
+SITE = BucketSpec(
+    key="site",
+    description="The published site: the directory's HTML, print and JSON editions (written by the "
+    "directory capability, to come), served under /site/ by CloudFront.",
+    public_prefix="site/",
+)
+
+SES_EVENTS = QueueSpec(
+    key="ses_events",
+    description="Bounces and complaints SES publishes for our configuration set (SNS topic -> this queue).",
+    source="ses_events",
+)
+
+PLATFORM = Capability(
+    name="platform",
+    summary="What every capability shares: idempotency, the audit trail, console sessions, the site "
+    "bucket and the queue of SES bounces and complaints.",
+    tables=(IDEMPOTENCY, AUDIT, CONSOLE_SESSIONS),
+    buckets=(SITE,),
+    queues=(SES_EVENTS,),
+    # The audit trail (ids, actions and field names, never values) is in a member's export and kept
+    # on erasure, and idempotency records hold no personal data: the platform registers no holder.
+)
+
+# --- the console: sign-in, home, the audit trail ----------------------------------------------------
+
+CONSOLE = FunctionSpec(
+    name="console",
+    handler="functions.console.handler.lambda_handler",
+    resolver="functions.console.handler.app",
+    description="The administrators' web console: sign-in through Cognito's managed login, sign-out, "
+    "the home page and the audit trail. Each capability's pages are served by its own function.",
+    console=("",),
+    tables={"audit": Access.QUERY, "console_sessions": Access.PUT},
+    reserved_concurrency=2,  # a handful of administrators; its pages are light
+)
+
+CONSOLE_CAPABILITY = Capability(
+    name="console",
+    summary="The administrators' console: sign-in, the home page and the audit trail.",
+    functions=(CONSOLE,),
+    nav=(
+        NavItem("Home", "/console/", position=0),
+        NavItem(
+            "Audit trail",
+            "/console/audit",
+            "What administrators did, a month at a time, and its download.",
+            position=90,
+        ),
+    ),
+)
+
+# --- members ----------------------------------------------------------------------------------------
+
+MEMBERS = TableSpec(
+    key="members",
+    description="Members: profile, consents and preferences (MEMBER#id), their working-group memberships "
+    "(MEMBER#id/GROUP#gid), email-lookup pointers (EMAIL#hmac), suppressions (SUPPRESSION#hmac) and "
+    "working groups (GROUPS/GROUP#gid) with the claims on their names (GROUPNAME#hash/CLAIM). "
+    "Pending sign-ups and soft-bounce counts expire by TTL.",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(
+        Index("by_status", "status", "listed_at"),
+        Index("by_role", "role", "listed_at"),
+        Index("by_group", "group_id", "member_id"),
+    ),
+    ttl_attribute="expires_at",
+)
 
 MEMBERS_PUBLIC = FunctionSpec(
     name="members_public",
@@ -322,6 +456,7 @@ MEMBERS_PUBLIC = FunctionSpec(
     signing_key=True,
     sends_email=True,
     clears_ses_suppressions=True,  # self-service erasure and "remove my details now"
+    subject_rights=True,  # a member's own copy of their data, and erasure
     catch_all=True,
     # the public forms: 10 at once is ~100 sign-ups a second at the usual latency, far above any
     # mailing's response, and below the stage throttle's burst
@@ -364,6 +499,26 @@ MEMBERS_ADMIN = FunctionSpec(
     signing_key=True,
     sends_email=True,
     clears_ses_suppressions=True,  # erasure, and lifting a suppression
+    subject_rights=True,  # export and erasure on request
+    reserved_concurrency=5,  # a handful of administrators
+)
+
+MEMBERS_CONSOLE = FunctionSpec(
+    name="members_console",
+    handler="functions.members.console.lambda_handler",
+    resolver="functions.members.console.app",
+    description="The console's pages for members, working groups and members without email.",
+    console=("members", "groups", "offline-members"),
+    # the same grants as the JSON admin API: the pages run the same domain services
+    tables={
+        "members": Access.READ_WRITE,
+        "meetings": Access.QUERY,
+        "audit": Access.QUERY | Access.APPEND,
+    },
+    signing_key=True,
+    sends_email=True,
+    clears_ses_suppressions=True,  # erasure, and lifting a suppression
+    subject_rights=True,
     reserved_concurrency=5,  # a handful of administrators
 )
 
@@ -409,6 +564,54 @@ MEMBER_RETENTION = FunctionSpec(
     reserved_concurrency=1,
 )
 
+MEMBERSHIP = Capability(
+    name="members",
+    summary="Sign-up with double opt-in, the membership lifecycle, working groups, bounces and complaints.",
+    tables=(MEMBERS,),
+    functions=(MEMBERS_PUBLIC, MEMBERS_ADMIN, MEMBERS_CONSOLE, MEMBER_BOUNCES, MEMBER_RETENTION),
+    nav=(
+        NavItem(
+            "Members",
+            "/console/members",
+            "Find, add and change members, and see who needs attention.",
+        ),
+        NavItem("Working groups", "/console/groups", "Create and change groups, and who is in them."),
+        NavItem(
+            "Without email",
+            "/console/offline-members",
+            "Members to phone or write to, ready to print.",
+        ),
+    ),
+    audit=AuditWords(
+        "shared.members.words", {"MEMBER": "/console/members/{id}", "GROUP": "/console/groups/{id}"}
+    ),
+    personal_data=(
+        PersonalData(
+            "shared.members.privacy.MemberRecords",
+            {"members": Access.READ_WRITE},
+        ),
+    ),
+)
+
+# --- meetings (issue 16 adds its functions) ---------------------------------------------------------
+
+MEETINGS = TableSpec(
+    key="meetings",
+    description="Plenary and working-group meetings. Only scheduled, public meetings carry the sparse "
+    "`listing` key, so the by_start index holds exactly the upcoming public meetings.",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(Index("by_start", "listing", "starts_at"),),
+)
+
+MEETINGS_CAPABILITY = Capability(
+    name="meetings",
+    summary="Plenary and working-group meetings (sign-up's welcome names the next one).",
+    tables=(MEETINGS,),
+)
+
+# --- the OpenAPI document -----------------------------------------------------------------------------
+
 DOCS = FunctionSpec(
     name="docs",
     handler="functions.docs.handler.lambda_handler",
@@ -419,65 +622,16 @@ DOCS = FunctionSpec(
     reserved_concurrency=2,
 )
 
-CONSOLE = FunctionSpec(
-    name="console",
-    handler="functions.console.handler.lambda_handler",
-    resolver="functions.console.handler.app",
-    description="The administrators' web console: sign-in through Cognito's managed login, and the "
-    "pages for members, working groups and the audit trail (later capabilities add theirs).",
-    routes=tuple(
-        Route(method, path, auth="session")  # type: ignore[arg-type]
-        for method, path in (
-            # API Gateway routes `/console/` here too (a route path cannot end with a slash)
-            ("GET", "/console"),
-            ("GET", "/console/callback"),
-            ("GET", "/console/signed-out"),
-            ("POST", "/console/sign-out"),
-            ("GET", "/console/members"),
-            ("GET", "/console/members/new"),
-            ("POST", "/console/members/new"),
-            ("GET", "/console/members/{id}"),
-            ("GET", "/console/members/{id}/edit"),
-            ("POST", "/console/members/{id}/edit"),
-            ("POST", "/console/members/{id}/resend-confirmation"),
-            ("POST", "/console/members/{id}/preferences-link"),
-            ("POST", "/console/members/{id}/lift-suppression"),
-            ("GET", "/console/members/{id}/export"),
-            ("GET", "/console/members/{id}/erase"),
-            ("POST", "/console/members/{id}/erase"),
-            ("GET", "/console/offline-members"),
-            ("GET", "/console/groups"),
-            ("POST", "/console/groups"),
-            ("GET", "/console/groups/{id}"),
-            ("POST", "/console/groups/{id}"),
-            ("POST", "/console/groups/{id}/close"),
-            ("POST", "/console/groups/{id}/members"),
-            ("POST", "/console/groups/{id}/members/{member_id}/remove"),
-            ("POST", "/console/groups/{id}/lead"),
-            ("GET", "/console/audit"),
-            ("GET", "/console/audit.csv"),
-        )
-    ),
-    # the same grants as the JSON admin API: the console runs the same domain services
-    tables={
-        "members": Access.READ_WRITE,
-        "meetings": Access.QUERY,
-        "audit": Access.QUERY | Access.APPEND,
-    },
-    signing_key=True,  # CSRF tokens and the sign-in state are keyed with the token-signing key
-    sends_email=True,
-    clears_ses_suppressions=True,  # erasure, and lifting a suppression
-    signs_in=True,
-    reserved_concurrency=5,  # a handful of administrators
-)
+DOCS_CAPABILITY = Capability(name="docs", summary="The OpenAPI document of the whole API.", functions=(DOCS,))
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (
-    MEMBERS_PUBLIC,
-    MEMBERS_ADMIN,
-    MEMBER_BOUNCES,
-    MEMBER_RETENTION,
-    DOCS,
-    CONSOLE,
+# --- every capability, in the order the console lists them ------------------------------------------
+
+CAPABILITIES: tuple[Capability, ...] = (
+    PLATFORM,
+    CONSOLE_CAPABILITY,
+    MEMBERSHIP,
+    MEETINGS_CAPABILITY,
+    DOCS_CAPABILITY,
 )
 
 # Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
@@ -486,63 +640,153 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 RESERVED_CONCURRENCY_BUDGET = 50
 
 
-# --- buckets ------------------------------------------------------------------------------------
+# Everything below reads `CAPABILITIES` when it is called, never a copy made at import, so a test
+# that declares one more capability (tests/infra/test_capability.py) sees every part pick it up.
 
-SITE = BucketSpec(
-    key="site",
-    description="The published site: the directory's HTML, print and JSON editions (written by the "
-    "directory capability, to come), served under /site/ by CloudFront.",
-    public_prefix="site/",
-)
 
-BUCKETS: tuple[BucketSpec, ...] = (SITE,)
+def tables() -> tuple[TableSpec, ...]:
+    return tuple(t for c in CAPABILITIES for t in c.tables)
 
-# --- queues -------------------------------------------------------------------------------------
 
-SES_EVENTS = QueueSpec(
-    key="ses_events",
-    description="Bounces and complaints SES publishes for our configuration set (SNS topic -> this queue).",
-    source="ses_events",
-)
+def functions() -> tuple[FunctionSpec, ...]:
+    return tuple(f for c in CAPABILITIES for f in c.functions)
 
-QUEUES: tuple[QueueSpec, ...] = (SES_EVENTS,)
+
+def queues() -> tuple[QueueSpec, ...]:
+    return tuple(q for c in CAPABILITIES for q in c.queues)
+
+
+def buckets() -> tuple[BucketSpec, ...]:
+    return tuple(b for c in CAPABILITIES for b in c.buckets)
+
+
+if TYPE_CHECKING:  # at run time these are read through __getattr__, so they are never a stale copy
+    TABLES: tuple[TableSpec, ...]
+    FUNCTIONS: tuple[FunctionSpec, ...]
+    QUEUES: tuple[QueueSpec, ...]
+    BUCKETS: tuple[BucketSpec, ...]
+
+
+def __getattr__(name: str) -> object:
+    """`TABLES`, `FUNCTIONS`, `QUEUES` and `BUCKETS`, read when asked for (PEP 562)."""
+    found = {"TABLES": tables, "FUNCTIONS": functions, "QUEUES": queues, "BUCKETS": buckets}.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return found()
+
+
+def capability_of(spec: FunctionSpec) -> Capability:
+    for capability in CAPABILITIES:
+        if any(f.name == spec.name for f in capability.functions):
+            return capability
+    raise KeyError(f"{spec.name} belongs to no declared capability")
 
 
 def queue(key: str) -> QueueSpec:
-    for spec in QUEUES:
+    for spec in queues():
         if spec.key == key:
             return spec
-    raise KeyError(f"no queue named {key!r}; known: {', '.join(q.key for q in QUEUES)}")
+    raise KeyError(f"no queue named {key!r}; known: {', '.join(q.key for q in queues())}")
 
 
-def consumers_of(spec: QueueSpec, functions: tuple[FunctionSpec, ...] | None = None) -> list[FunctionSpec]:
-    return [f for f in (FUNCTIONS if functions is None else functions) if spec.key in f.consumes]
+def consumers_of(spec: QueueSpec, among: tuple[FunctionSpec, ...] | None = None) -> list[FunctionSpec]:
+    return [f for f in (functions() if among is None else among) if spec.key in f.consumes]
 
 
 def table(key: str) -> TableSpec:
-    return next(t for t in TABLES if t.key == key)
+    for spec in tables():
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no table named {key!r}; known: {', '.join(t.key for t in tables())}")
 
 
 def function(name: str) -> FunctionSpec:
-    for spec in FUNCTIONS:
+    for spec in functions():
         if spec.name == name:
             return spec
-    raise KeyError(f"no function named {name!r}; known: {', '.join(f.name for f in FUNCTIONS)}")
+    raise KeyError(f"no function named {name!r}; known: {', '.join(f.name for f in functions())}")
 
 
 def catch_all() -> FunctionSpec | None:
-    found = [spec for spec in FUNCTIONS if spec.catch_all]
+    found = [spec for spec in functions() if spec.catch_all]
     if len(found) > 1:
         raise ValueError(f"only one function may catch all: {', '.join(s.name for s in found)}")
     return found[0] if found else None
 
 
 def all_routes() -> list[tuple[Route, FunctionSpec]]:
-    return [(route, spec) for spec in FUNCTIONS for route in spec.routes]
+    return [(route, spec) for spec in functions() for route in spec.http_routes]
 
 
 def all_schedules() -> list[tuple[Schedule, FunctionSpec]]:
-    return [(schedule, spec) for spec in FUNCTIONS for schedule in spec.schedules]
+    return [(schedule, spec) for spec in functions() for schedule in spec.schedules]
+
+
+def check() -> None:
+    """Refuse a declaration that would deploy something other than what it says: two of anything
+    with one name, or two functions answering one route."""
+
+    def once(kind: str, names: list[str]) -> None:
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"{kind} declared twice: {', '.join(twice)}")
+
+    once("capabilities", [c.name for c in CAPABILITIES])
+    once("functions", [f.name for f in functions()])
+    once("tables", [t.key for t in tables()])
+    once("queues", [q.key for q in queues()])
+    once("buckets", [b.key for b in buckets()])
+    once("routes", [route.route_key for route, _ in all_routes()])
+
+
+def public_form_paths() -> tuple[str, ...]:
+    """The public POST routes' first path segments (`/members`, `/feedback`): the forms the edge's
+    rate rule limits per client address."""
+    found = {
+        "/" + route.path.strip("/").split("/")[0]
+        for route, _ in all_routes()
+        if route.auth == "public" and route.method == "POST"
+    }
+    return tuple(sorted(found))
+
+
+def console_nav() -> tuple[NavItem, ...]:
+    items = [item for c in CAPABILITIES for item in c.nav]
+    return tuple(sorted(items, key=lambda item: item.position))
+
+
+def personal_data() -> tuple[PersonalData, ...]:
+    return tuple(p for c in CAPABILITIES for p in c.personal_data)
+
+
+def audit_words() -> tuple[AuditWords, ...]:
+    return tuple(c.audit for c in CAPABILITIES if c.audit is not None)
+
+
+def table_access(spec: FunctionSpec) -> dict[str, Access]:
+    """Every table `spec` may touch, and how: what it declares, the idempotency table if it is
+    idempotent, the revoked console sessions (read) if it serves console pages, and what the
+    register's entries need if it exports and erases people."""
+    grants = dict(spec.tables)
+
+    def add(key: str, access: Access) -> None:
+        grants[key] = grants.get(key, Access(0)) | access
+
+    if spec.idempotency:
+        # Powertools' idempotency: GetItem, a conditional PutItem, UpdateItem, DeleteItem on failure
+        add(IDEMPOTENCY.key, Access.GET | Access.PUT | Access.UPDATE | Access.DELETE)
+    if spec.serves_console:
+        add(CONSOLE_SESSIONS.key, Access.GET)
+    if spec.subject_rights:
+        for entry in personal_data():
+            for key, access in entry.tables.items():
+                add(key, access)
+    return grants
+
+
+def reads_signing_key(spec: FunctionSpec) -> bool:
+    """The token-signing secret: links in emails, and the console's CSRF tokens and sign-in state."""
+    return spec.signing_key or spec.serves_console
 
 
 @dataclass(frozen=True)
@@ -567,12 +811,11 @@ class SignIn:
     login_url: str  # the login domain: /oauth2/authorize, /oauth2/token and /logout live under it
 
 
-def environment(
-    spec: FunctionSpec,
-    resources: Resources,
-    settings: Mapping[str, str],
-    queues: tuple[QueueSpec, ...] | None = None,
-) -> dict[str, str]:
+def _compact(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
     """The environment variables a function gets, in AWS and locally alike.
 
     `settings` holds the deployment configuration rendered as environment variables
@@ -583,26 +826,31 @@ def environment(
         "POWERTOOLS_METRICS_NAMESPACE": "MKCPP",
         **settings,
     }
-    for key in spec.tables:
+    for key in table_access(spec):
         env[table(key).env_var] = resources.table_names[key]
-    if spec.idempotency:
-        env[IDEMPOTENCY.env_var] = resources.table_names[IDEMPOTENCY.key]
-    if spec.signing_key:
+    if reads_signing_key(spec):
         env["SIGNING_KEY_SECRET_ID"] = resources.signing_key_secret
-    if spec.signing_key or spec.lookup_key:
+    if reads_signing_key(spec) or spec.lookup_key:
         env["LOOKUP_KEY_SECRET_ID"] = resources.lookup_key_secret
-    for bucket in BUCKETS:
+    for bucket in buckets():
         if spec.name in bucket.users():
             env[bucket.env_var] = resources.bucket_names[bucket.key]
-    for declared in QUEUES if queues is None else queues:
+    for declared in queues():
         if spec.name in declared.producers:
             env[declared.env_var] = resources.queue_urls[declared.key]
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
-    if spec.signs_in:
+    if spec.subject_rights:
+        env["PERSONAL_DATA"] = ",".join(entry.holder for entry in personal_data())
+    if spec.serves_console:
         if resources.sign_in is None:
-            raise ValueError(f"{spec.name} signs administrators in, but no sign-in is configured")
+            raise ValueError(f"{spec.name} serves console pages, but no sign-in is configured")
         env["COGNITO_ISSUER"] = resources.sign_in.issuer
         env["COGNITO_CLIENT_ID"] = resources.sign_in.client_id
         env["COGNITO_LOGIN_URL"] = resources.sign_in.login_url
+        # each item's summary is for the home page, which only the console's root serves
+        home = "" in spec.console
+        env["CONSOLE_NAV"] = _compact([[i.label, i.path, i.summary if home else ""] for i in console_nav()])
+        if AUDIT.key in spec.tables:
+            env["AUDIT_WORDS"] = _compact({w.module: dict(w.targets) for w in audit_words()})
     return env

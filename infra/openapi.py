@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.declaration import FUNCTIONS, all_routes
+from infra.declaration import Route, all_routes, functions
+from infra.local.events import RoutePattern, RouteTable
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "functions" / "docs" / "openapi.json"
@@ -59,25 +60,13 @@ GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
     "function's: a message, and the bad fields when the function names them.",
 }
 
-# Operations where a concurrent change is refused with 409 (the conditional write of a member,
-# `MemberRepository._conditional`, raises StaleMember), beyond the 409s the routes declare.
-CONFLICTS = frozenset(
-    {
-        ("patch", "/admin/members/{id}"),
-        ("delete", "/admin/members/{id}"),
-        ("delete", "/admin/members/{id}/suppression"),
-        ("post", "/admin/groups/{id}/members"),
-        ("delete", "/admin/groups/{id}/members/{member_id}"),
-    }
-)
-# Operations that send an email: SES failing is a 503 (`EmailNotSent`), with nothing recorded as sent.
-SENDS_EMAIL = frozenset(
-    {
-        ("post", "/admin/members"),
-        ("post", "/admin/members/{id}/resend-confirmation"),
-        ("post", "/admin/members/{id}/preferences-link"),
-    }
-)
+# What every operation can answer besides the refusals its route declares from the domain errors it
+# raises (`shared.web.refusals`): a write can meet another write to the same item in flight (409,
+# `shared.dynamo.WriteConflict`), and any request can find AWS too busy after its retries (503,
+# `shared.errors.Unavailable`). Nothing here names a route.
+WRITE_CONFLICT = "Someone else was changing this at the same moment: reload and try again."
+TOO_BUSY = "Too busy just now, or an email could not be sent: nothing was done. Try again in a few minutes."
+WRITES = frozenset({"post", "put", "patch", "delete"})
 
 
 def _json_error(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -96,22 +85,12 @@ def console_refusals(method: str, path: str, operation: dict[str, Any]) -> dict[
         "429": _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
     }
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-        found["404"] = {
-            "description": "No such member or group",
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "application/json": {"schema": dict(ERROR_BODY)},
-            },
-        }
+        found["404"] = _html("Nothing has this address (it may have been removed)")
     if method == "post":
         found["400"] = _html("The form again, with each bad field named")
-        found["409"] = {
-            "description": "The record changed meanwhile, or the action does not apply to it",
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "application/json": {"schema": dict(ERROR_BODY)},
-            },
-        }
+        found["409"] = _html("The record changed meanwhile, or the action does not apply to it")
+    found["405"] = _html("The page does not take this method")
+    found["503"] = _html(TOO_BUSY)
     return found
 
 
@@ -124,18 +103,17 @@ def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> 
     if has_input:
         found["400"] = _json_error("Bad input, naming each bad field", ERROR_BODY)
     if any(p.get("in") == "path" for p in parameters):
-        found["404"] = _json_error("No such member or group", GATEWAY_ERROR)
+        found["404"] = _json_error("Not found", GATEWAY_ERROR)
     if admin:
         found["401"] = _json_error("No token, or one API Gateway refuses", GATEWAY_ERROR)
         found["403"] = _json_error("Not an administrator", GATEWAY_ERROR)
-    if (method, path) in CONFLICTS:
-        found["409"] = _json_error("The member changed meanwhile: reload and try again", ERROR_BODY)
+    if method in WRITES:
+        found["409"] = _json_error(WRITE_CONFLICT, ERROR_BODY)
     if has_body:
         found["413"] = _json_error("Request body too large", GATEWAY_ERROR)
         found["415"] = _json_error("Unsupported content type: send JSON or a form", ERROR_BODY)
     found["429"] = _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR)
-    if (method, path) in SENDS_EMAIL:
-        found["503"] = _json_error("The email could not be sent; try again in a few minutes", ERROR_BODY)
+    found["503"] = _json_error(TOO_BUSY, ERROR_BODY)
     return found
 
 
@@ -197,7 +175,7 @@ def _resolver_documents() -> list[dict[str, Any]]:
     for key, value in _IMPORT_ENV.items():
         os.environ.setdefault(key, value)
     documents = []
-    for spec in FUNCTIONS:
+    for spec in functions():
         if not spec.resolver:
             continue
         module_path, _, attribute = spec.resolver.rpartition(".")
@@ -208,6 +186,14 @@ def _resolver_documents() -> list[dict[str, Any]]:
 
 
 CONSOLE_OPEN_PATHS = frozenset({"/console/callback", "/console/signed-out"})
+
+
+def serving_route(method: str, path: str) -> Route | None:
+    """The declared route that serves an operation, matched as API Gateway matches (most specific
+    first): the console's pages are routed by prefix (`ANY /console/members/{proxy+}`)."""
+    routes = RouteTable(RoutePattern(r.method, r.path, target=r) for r, _ in all_routes())
+    matched = routes.match(method.upper(), path)
+    return matched[0].target if matched is not None else None
 
 
 def build_document() -> dict[str, Any]:
@@ -227,7 +213,12 @@ def build_document() -> dict[str, Any]:
             },
         }
     }
-    auth = {(route.method.lower(), route.path): route.auth for route, _ in all_routes()}
+    auth: dict[tuple[str, str], str] = {}
+    for path, operations in paths.items():
+        for method in operations:
+            route = serving_route(method, path)
+            if route is not None:
+                auth[(method, path)] = route.auth
     for path, operations in paths.items():
         for method, operation in operations.items():
             responses = operation.get("responses", {})

@@ -1,34 +1,33 @@
 """The MKCPP backend stack: thin, composed of one construct per capability on a shared platform.
 
-PlatformConstruct  tables and their AWS Backup plan, signing-key secret, KMS keys (logs, secrets,
-                   backups), the alarm topic emailing the coordinators, SES configuration set and its
-                   bounce/complaint event path (KMS-encrypted SNS topic -> SQS queue with a DLQ)
-ApiConstruct       HTTP API (throttled, access-logged) and the admins' Cognito user pool
-MembersConstruct   functions/members/...   } every function built by the one helper,
-DocsConstruct      functions/docs/...      } infra.constructs.function.DeclaredFunction
-ConsoleConstruct   functions/console/...   }
+PlatformConstruct    tables and their AWS Backup plan, signing-key secret, KMS keys (logs, secrets,
+                     backups), the alarm topic emailing the coordinators, SES configuration set and its
+                     bounce/complaint event path (KMS-encrypted SNS topic -> SQS queue with a DLQ),
+                     every declared bucket and work queue
+ApiConstruct         HTTP API (throttled, access-logged) and the admins' Cognito user pool
+CapabilityConstruct  one per declared capability (`infra.declaration.CAPABILITIES`): its functions,
+                     each built by the one helper (`infra.constructs.function.DeclaredFunction`), and
+                     their routes on the API
+
+Nothing here names a capability: adding one to the declaration adds its construct.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from infra import declaration
 from infra.config import DeploymentConfig
 from infra.constructs.api import ApiConstruct
-from infra.constructs.capability import CapabilityConstruct, capability_of
-from infra.constructs.console import ConsoleConstruct
-from infra.constructs.docs import DocsConstruct
+from infra.constructs.capability import CapabilityConstruct
+from infra.constructs.capability import construct_id as capability_id
 from infra.constructs.edge import ApiEdge
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
-from infra.constructs.members import MembersConstruct
 from infra.constructs.platform import PlatformConstruct
-from infra.declaration import FUNCTIONS, QUEUES, SITE, FunctionSpec, QueueSpec
-
-CAPABILITIES: tuple[type[CapabilityConstruct], ...] = (MembersConstruct, DocsConstruct, ConsoleConstruct)
+from infra.declaration import SITE
 
 
 class MkcppStack(Stack):
@@ -38,8 +37,6 @@ class MkcppStack(Stack):
         construct_id: str,
         *,
         config: DeploymentConfig,
-        functions: Sequence[FunctionSpec] = FUNCTIONS,
-        queues: Sequence[QueueSpec] = QUEUES,
         web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -49,11 +46,10 @@ class MkcppStack(Stack):
             description=f"{config.group_name}: member sign-up, meetings, feedback and directory backend",
             **kwargs,
         )
+        declaration.check()
         Tags.of(self).add("mkcpp:stack", construct_id)
         self.config = config
-        self.platform = PlatformConstruct(
-            self, "Platform", functions=functions, alert_addresses=config.coordinators, queues=queues
-        )
+        self.platform = PlatformConstruct(self, "Platform", alert_addresses=tuple(config.coordinators))
         self.api = ApiConstruct(self, "Api", config=config, log_key=self.platform.log_key)
         self.edge = (
             ApiEdge(
@@ -84,28 +80,16 @@ class MkcppStack(Stack):
             sign_in=sign_in,
         )
         self.capabilities = [
-            capability(
-                self,
-                capability.__name__.removesuffix("Construct"),
-                runtime=runtime,
-                api=self.api,
-                functions=functions,
+            CapabilityConstruct(
+                self, capability_id(capability.name), capability=capability, runtime=runtime, api=self.api
             )
-            for capability in CAPABILITIES
+            for capability in declaration.CAPABILITIES
+            if capability.functions
         ]
         self.functions: dict[str, DeclaredFunction] = {
             name: declared for built in self.capabilities for name, declared in built.functions.items()
         }
         self.api.throttle_admin_routes(config.admin_throttle_rate, config.admin_throttle_burst)
-        unowned = [spec for spec in functions if spec.name not in self.functions]
-        if unowned:
-            owned = ", ".join(sorted(c.capability for c in CAPABILITIES))
-            raise ValueError(
-                "no capability construct builds "
-                + ", ".join(f"{spec.name} ({capability_of(spec)})" for spec in unowned)
-                + f"; capabilities with a construct: {owned} "
-                "(add one in infra/constructs/ and to CAPABILITIES in infra/stack.py)"
-            )
         self._outputs()
 
     def _outputs(self) -> None:

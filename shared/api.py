@@ -265,19 +265,29 @@ class HttpApi(APIGatewayHttpResolver):
         group: str | None = None,
         messages: Mapping[type[DomainError], str] | None = None,
         validation: bool = True,
+        pages_only: bool = False,
     ) -> None:
         """`group`: every route needs a signed-in caller in this Cognito group (checked before the
         request is parsed at all, so a caller without it learns nothing, not even a 400).
         `messages`: what this API's audience is told for a domain error, instead of its own message
-        (members read "your details changed", administrators "the member changed")."""
+        (members read "your details changed", administrators "the member changed").
+        `pages_only`: every refusal is a `problem_page`, whatever the request accepts (the console)."""
         super().__init__(enable_validation=validation)
         self._problem_page = problem_page
+        self._pages_only = pages_only
         self._group = group
         self._messages = dict(messages or {})
         self.exception_handler(BadCursor)(self._bad_cursor)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
         self.exception_handler(DomainError)(self._domain_error)
         self.exception_handler(NotFoundError)(self._no_route)
+
+    def _page_wanted(self, event: Mapping[str, Any]) -> bool:
+        return self._problem_page is not None and (self._pages_only or wants_html(event))
+
+    def _page(self, status: int, title: str, paragraphs: list[str]) -> Response[str]:
+        assert self._problem_page is not None  # only called when _page_wanted
+        return self._problem_page(status, title, paragraphs)
 
     def _no_route(self, _: NotFoundError) -> Response[Any]:
         """No route here for this path: 405 (with `Allow`) if the path has routes for other methods,
@@ -289,14 +299,14 @@ class HttpApi(APIGatewayHttpResolver):
         )
         headers = {"Allow": ", ".join(allowed)} if allowed else {}
         status = 405 if allowed else 404
-        if self._problem_page is not None and wants_html(event.raw_event):
+        if self._page_wanted(event.raw_event):
             if allowed:
                 title = "This page cannot be used like that"
                 text = ["You may have used an old link, or sent a form twice."]
             else:
                 title = "Page not found"
                 text = NOT_FOUND
-            response = self._problem_page(status, title, text)
+            response = self._page(status, title, text)
             response.headers.update(headers)
             return response
         message = "Method not allowed." if allowed else "Not found."
@@ -307,13 +317,13 @@ class HttpApi(APIGatewayHttpResolver):
     def _domain_error(self, error: DomainError) -> Response[Any]:
         """Every domain error, in one place: its status, its message and its fields (or a page)."""
         detail = next((self._messages[k] for k in type(error).__mro__ if k in self._messages), error.detail)
-        if self._problem_page is not None and wants_html(self.current_event.raw_event):
-            return self._problem_page(error.status, error.title, [detail])
+        if self._page_wanted(self.current_event.raw_event):
+            return self._page(error.status, error.title, [detail])
         return errors_body(error.status, error.field_messages, detail)
 
     def _bad_cursor(self, _: BadCursor) -> Response[Any]:
-        if self._problem_page is not None and wants_html(self.current_event.raw_event):
-            return self._problem_page(
+        if self._page_wanted(self.current_event.raw_event):
+            return self._page(
                 400, "This page link does not work", ["Go back to the first page and use its links."]
             )
         return errors_body(400, {"cursor": "Use the `next` value from the previous page"}, "Bad cursor.")
@@ -325,9 +335,9 @@ class HttpApi(APIGatewayHttpResolver):
     def problem(
         self, event: Mapping[str, Any], status: int, message: str, field: str = "body"
     ) -> dict[str, Any]:
-        if self._problem_page is not None and wants_html(event):
+        if self._page_wanted(event):
             titles = {413: "Too much was sent", 415: "This cannot be read"}
-            page = self._problem_page(
+            page = self._page(
                 status,
                 titles.get(status, "Something was wrong with the form"),
                 [

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from shared.email.render import render_page
+from shared.errors import DomainError
 from shared.model import Model
 
 # Pages carry tokens in their URL: never leak them in a Referer, never cache them, never frame them.
@@ -83,6 +84,15 @@ def html_page(description: str) -> OpenAPIResponse:
 
 def error_response(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
+def refusals(*errors: type[DomainError]) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses for the domain errors a route can raise: by status, in their own words
+    (`make openapi` documents what every route shares, such as a 503 when AWS is too busy)."""
+    found: dict[int, list[str]] = {}
+    for error in errors:
+        found.setdefault(error.status, []).append(error.message)
+    return {status: error_response(" Or: ".join(messages)) for status, messages in found.items()}
 
 
 def json_response(description: str, model: type[BaseModel]) -> OpenAPIResponse:

@@ -1,47 +1,67 @@
-"""The administrators' web console (`/console/...`): server-rendered pages behind Cognito sign-in.
+"""The console's own pages (`/console/...`): sign-in and sign-out, the home page and the audit trail.
 
-`ConsoleApp` checks the session, the admins group and every form's CSRF token before a route runs
-(`shared/console/app.py`). The pages of each capability are routers in that capability's folder
-(members: `functions/members/console_*.py`), included here; the sign-in, sign-out and home pages
-are this module's own.
+Each capability's pages are served by a function of its own capability (members:
+`functions/members/console.py`), with that capability's grants; this one holds the audit trail's
+read access and the revoked sessions' write access, and nothing of any capability. Its home page
+links to each capability's own page, which carries what needs attention there. It also answers every
+console path no capability serves, with the console's own "page not found".
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.console.env import console_env, sign_in_settings
-from functions.members import console_groups, console_members
-from functions.members.services import keys, member_admin
 from shared import clock
+from shared.audit import AuditTrail
+from shared.aws import client
 from shared.console import session
 from shared.console.app import CSRF_FIELD, ConsoleApp
+from shared.console.audit import Vocabulary, vocabulary
+from shared.console.settings import console_settings
+from shared.keys import load_keys
 from shared.observability import logger, metrics
 from shared.web import html_page
 
-
-def _context() -> dict[str, Any]:
-    env = console_env()
-    return {"group_name": env.group_name, "base_url": env.base_url}
+MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
 
 
-app = ConsoleApp(settings=sign_in_settings, key=lambda: keys().token, context=_context)
-app.include_router(console_members.router)
-app.include_router(console_groups.router)
+@cache
+def audit() -> AuditTrail:
+    table = console_settings().audit_table
+    if table is None:
+        raise RuntimeError("AUDIT_TABLE_NAME is not set: declare the audit table for the console function")
+    return AuditTrail(client("dynamodb"), table)
+
+
+def _key() -> bytes:
+    """The token-signing key, as `shared.keys` has it now (cached five minutes, so a rotation
+    reaches this warm function)."""
+    settings = console_settings()
+    return load_keys(settings.signing_key_secret, settings.lookup_key_secret).token
+
+
+app = ConsoleApp(key=_key)
+
+
+def words() -> Vocabulary:
+    return vocabulary(console_settings().audit_words)
 
 
 @app.get(
     "/console",
-    summary="Console home (at /console/): members at a glance, and what needs attention",
+    summary="Console home (at /console/): each part of the console, and what it is for",
     responses={200: html_page("The home page"), 303: {"description": "Sign in first"}},
 )
 def home() -> Response[str]:
-    summary = member_admin().summary(clock.utc_now())
-    return app.page("home", title="Home", summary=summary)
+    return app.page("home", title="Home")
 
 
 @app.get("/console/", include_in_schema=False)  # API Gateway routes /console/ to the /console route
@@ -57,7 +77,7 @@ def home_with_slash() -> Response[str]:
 def callback() -> Response[str]:
     event = app.current_event
     params = event.query_string_parameters or {}
-    settings, key = sign_in_settings(), keys().token
+    settings, key = app.settings.sign_in, _key()
     now = clock.utc_now()
     if params.get("error") or not params.get("code"):
         logger.info("console: sign-in callback without a code", extra={"error": params.get("error", "")[:40]})
@@ -104,7 +124,7 @@ def callback() -> Response[str]:
 
 @app.post(
     "/console/sign-out",
-    summary="Sign out: ends the console session and the managed login's session",
+    summary="Sign out: ends the console session here and the managed login's session",
     responses={303: {"description": "On to the managed login's logout, then the signed-out page"}},
 )
 def sign_out() -> Response[str]:
@@ -117,8 +137,10 @@ def sign_out() -> Response[str]:
             status=403,
             paragraphs=["You are still signed in. Go back, reload the page and sign out again."],
         )
+    if admin is not None:  # a copy of the cookie is refused from now on, not only this browser's
+        app.signed_out.end(admin.session, admin.expires)
     logger.info("console: signed out")
-    settings = sign_in_settings()
+    settings = app.settings.sign_in
     return app.redirect(session.sign_out_url(settings), cookies=[session.clear_session_cookie(settings)])
 
 
@@ -129,7 +151,71 @@ def signed_out() -> Response[str]:
         title="You have signed out",
         paragraphs=["You have signed out of the console. Close this window if you share this computer."],
         link=("/console/", "Sign in again"),
-        cookies=[session.clear_session_cookie(sign_in_settings())],
+        cookies=[session.clear_session_cookie(app.settings.sign_in)],
+    )
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+def _month() -> tuple[str, str | None]:
+    given = app.query("month") or ""
+    this_month = clock.iso(clock.utc_now())[:7]
+    if given and not MONTH.match(given):
+        return this_month, "Choose a month like 2026-11"
+    return given or this_month, None
+
+
+@app.get(
+    "/console/audit",
+    summary="The audit trail, one month at a time, newest first",
+    responses={200: html_page("One page of entries")},
+)
+def audit_trail() -> Response[str]:
+    month, problem = _month()
+    page = audit().month(month, 50, app.query("cursor") or None)
+    return app.page(
+        "audit",
+        title="Audit trail",
+        status=400 if problem else 200,
+        month=month,
+        entries=page.items,
+        words=words(),
+        next_cursor=page.next,
+        error=problem,
+        me=app.admin.sub if app.admin else "",
+    )
+
+
+@app.get(
+    "/console/audit.csv",
+    summary="Download one month of the audit trail as CSV",
+    responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def audit_csv() -> Response[str]:
+    month, _ = _month()
+    vocabulary_ = words()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["at", "action", "what", "target", "fields", "administrator"])
+    cursor: str | None = None
+    while True:
+        page = audit().month(month, 100, cursor)
+        for entry in page.items:
+            what = vocabulary_.action(entry)
+            writer.writerow([entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor])
+        cursor = page.next
+        if cursor is None:
+            break
+    return Response(
+        200,
+        "text/csv; charset=utf-8",
+        out.getvalue(),
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{month}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -12,16 +12,26 @@ from shared import clock
 from shared.api import actor
 from shared.audit import AuditPage
 from shared.forms import FormModel
-from shared.members.admin import MemberDetail
-from shared.members.groups import GroupInput, GroupPatch, WorkingGroup
+from shared.members.admin import MemberDetail, NotInGroup
+from shared.members.groups import (
+    GroupChanged,
+    GroupExists,
+    GroupInput,
+    GroupNameTaken,
+    GroupNotFound,
+    GroupPatch,
+    WorkingGroup,
+)
+from shared.members.repository import MemberNotFound, StaleMember
 from shared.model import Model
-from shared.web import error_response, json_response
+from shared.web import error_response, json_response, refusals
 
 router = Router()
 GroupId = Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 MemberId = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f-]{36}$")]
 COMMON = {401: error_response("No token"), 403: error_response("Not an administrator")}
-NOT_FOUND = {404: error_response("No such group or member"), **COMMON}
+NOT_FOUND = {**refusals(GroupNotFound), **COMMON}
+GROUP_OR_MEMBER = {**refusals(GroupNotFound, MemberNotFound), **COMMON}
 
 
 class Groups(Model):
@@ -48,7 +58,7 @@ def list_groups() -> Groups:
     responses={
         201: json_response("The group", WorkingGroup),
         400: error_response("Bad input"),
-        409: error_response("Id or name taken"),
+        **refusals(GroupExists, GroupNameTaken),
         **COMMON,
     },
 )
@@ -62,7 +72,7 @@ def create_group(data: Annotated[GroupInput, Body()]) -> Response[Any]:
     summary="Change a working group",
     responses={
         200: json_response("The group", WorkingGroup),
-        409: error_response("Another group has the name, or the group changed meanwhile"),
+        **refusals(GroupNameTaken, GroupChanged),
         **NOT_FOUND,
     },
 )
@@ -73,7 +83,7 @@ def update_group(id: GroupId, patch: Annotated[GroupPatch, Body()]) -> WorkingGr
 @router.post(
     "/admin/groups/<id>/close",
     summary="Close a working group (members keep their history)",
-    responses={200: json_response("The group", WorkingGroup), **NOT_FOUND},
+    responses={200: json_response("The group", WorkingGroup), **refusals(GroupChanged), **NOT_FOUND},
 )
 def close_group(id: GroupId) -> WorkingGroup:
     return member_admin().close_group(id, actor(router), clock.utc_now())
@@ -82,7 +92,7 @@ def close_group(id: GroupId) -> WorkingGroup:
 @router.post(
     "/admin/groups/<id>/members",
     summary="Add a member to a working group",
-    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+    responses={200: json_response("The member", MemberDetail), **refusals(StaleMember), **GROUP_OR_MEMBER},
 )
 def add_group_member(id: GroupId, body: Annotated[AddMember, Body()]) -> MemberDetail:
     return member_admin().add_to_group(id, body.member_id, actor(router), clock.utc_now())
@@ -91,7 +101,11 @@ def add_group_member(id: GroupId, body: Annotated[AddMember, Body()]) -> MemberD
 @router.delete(
     "/admin/groups/<id>/members/<member_id>",
     summary="Remove a member from a working group",
-    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+    responses={
+        200: json_response("The member", MemberDetail),
+        **refusals(NotInGroup, StaleMember),
+        **GROUP_OR_MEMBER,
+    },
 )
 def remove_group_member(id: GroupId, member_id: MemberId) -> MemberDetail:
     return member_admin().remove_from_group(id, member_id, actor(router), clock.utc_now())

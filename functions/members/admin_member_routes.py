@@ -9,16 +9,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from functions.members.services import member_admin
 from shared import clock
 from shared.api import actor
-from shared.members.admin import InPersonMember, MemberDetail, MemberPatch
+from shared.email.mailer import EmailNotSent
+from shared.members.admin import InPersonMember, MemberDetail, MemberPatch, NoEmail, NotPending
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
+from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
 from shared.model import Model
-from shared.web import error_response, json_response
+from shared.web import error_response, json_response, refusals
 
 router = Router()
 MemberId = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f-]{36}$")]
 COMMON = {401: error_response("No token"), 403: error_response("Not an administrator")}
-NOT_FOUND = {404: error_response("No such member"), **COMMON}
+NOT_FOUND = {**refusals(MemberNotFound), **COMMON}
 
 
 class Sent(Model):
@@ -89,7 +91,7 @@ def members_csv(
     responses={
         201: json_response("The member", MemberDetail),
         400: error_response("Bad input"),
-        409: error_response("Address already registered"),
+        **refusals(AlreadyRegistered, EmailNotSent),
         **COMMON,
     },
 )
@@ -119,7 +121,12 @@ def get_member(id: MemberId) -> MemberDetail:
 @router.patch(
     "/admin/members/<id>",
     summary="Change a member's role, groups or contact details",
-    responses={200: json_response("The member", MemberDetail), 400: error_response("Bad input"), **NOT_FOUND},
+    responses={
+        200: json_response("The member", MemberDetail),
+        400: error_response("Bad input"),
+        **refusals(StaleMember, AlreadyRegistered),
+        **NOT_FOUND,
+    },
 )
 def update_member(id: MemberId, patch: Annotated[MemberPatch, Body()]) -> MemberDetail:
     return member_admin().update(id, patch, actor(router), clock.utc_now())
@@ -128,7 +135,11 @@ def update_member(id: MemberId, patch: Annotated[MemberPatch, Body()]) -> Member
 @router.delete(
     "/admin/members/<id>",
     summary="Erase a member from every table (GDPR)",
-    responses={200: json_response("What was deleted and what was kept", ErasureReceipt), **NOT_FOUND},
+    responses={
+        200: json_response("What was deleted and what was kept", ErasureReceipt),
+        **refusals(StaleMember),
+        **NOT_FOUND,
+    },
 )
 def erase_member(id: MemberId) -> ErasureReceipt:
     return member_admin().erase(id, actor(router), clock.utc_now())
@@ -148,7 +159,7 @@ def export_member(id: MemberId) -> MemberExport:
     summary="Send the confirmation email again",
     responses={
         200: json_response("Whether it was sent (at most every 10 minutes)", Sent),
-        409: error_response("Not pending"),
+        **refusals(NotPending, EmailNotSent),
         **NOT_FOUND,
     },
 )
@@ -161,7 +172,7 @@ def resend_confirmation(id: MemberId) -> Sent:
     summary="Email the member a fresh preferences link",
     responses={
         200: json_response("Whether it was sent (at most every 10 minutes)", Sent),
-        409: error_response("No email address"),
+        **refusals(NoEmail, EmailNotSent),
         **NOT_FOUND,
     },
 )
@@ -172,7 +183,7 @@ def preferences_link(id: MemberId) -> Sent:
 @router.delete(
     "/admin/members/<id>/suppression",
     summary="Lift a bounce or complaint suppression",
-    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+    responses={200: json_response("The member", MemberDetail), **refusals(StaleMember), **NOT_FOUND},
 )
 def lift_suppression(id: MemberId) -> MemberDetail:
     return member_admin().lift_suppression(id, actor(router), clock.utc_now())

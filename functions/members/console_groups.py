@@ -1,19 +1,16 @@
-"""The console's working-group pages (create, edit, close, members and their lead) and the audit
-trail by month, with its CSV download."""
+"""The console's working-group pages: create, edit, close, members and their lead."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import ValidationError
 
-from functions.members.services import audit, keys, member_admin
+from functions.members.services import keys, member_admin
 from shared import clock
 from shared.api import actor
-from shared.console.app import ACTION_LABELS, ConsoleRouter
+from shared.console.app import ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
 from shared.members.groups import GroupInput, GroupNotFound, GroupPatch
@@ -24,7 +21,6 @@ from shared.web import html_page
 router = ConsoleRouter()
 GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MEMBER_ID = re.compile(r"^[0-9a-f-]{36}$")
-MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
 NOTICES = {
     "created": "The working group was created.",
     "saved": "The changes were saved.",
@@ -207,65 +203,3 @@ def set_lead(id: str) -> Response[str]:
         raise MemberNotFound(chosen)
     member_admin().set_lead(group_id, chosen or None, actor(router), clock.utc_now())
     return router.redirect(f"/console/groups/{group_id}?done=lead")
-
-
-# --- the audit trail ----------------------------------------------------------------------------
-
-
-def _month() -> tuple[str, str | None]:
-    given = router.query("month") or ""
-    this_month = clock.iso(clock.utc_now())[:7]
-    if given and not MONTH.match(given):
-        return this_month, "Choose a month like 2026-11"
-    return given or this_month, None
-
-
-@router.get(
-    "/console/audit",
-    summary="The audit trail, one month at a time, newest first",
-    responses={200: html_page("One page of entries")},
-)
-def audit_trail() -> Response[str]:
-    month, problem = _month()
-    page = audit().month(month, 50, router.query("cursor") or None)
-    return router.page(
-        "audit",
-        title="Audit trail",
-        status=400 if problem else 200,
-        month=month,
-        entries=page.items,
-        next_cursor=page.next,
-        error=problem,
-        me=router.admin.sub if router.admin else "",
-    )
-
-
-@router.get(
-    "/console/audit.csv",
-    summary="Download one month of the audit trail as CSV",
-    responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
-)
-def audit_csv() -> Response[str]:
-    month, _ = _month()
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["at", "action", "what", "target", "fields", "administrator"])
-    cursor: str | None = None
-    while True:
-        page = audit().month(month, 100, cursor)
-        for entry in page.items:
-            what = ACTION_LABELS.get(entry.action, entry.action)
-            writer.writerow([entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor])
-        cursor = page.next
-        if cursor is None:
-            break
-    return Response(
-        200,
-        "text/csv; charset=utf-8",
-        out.getvalue(),
-        headers={
-            "Content-Disposition": f'attachment; filename="audit-{month}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )

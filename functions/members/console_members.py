@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from functions.members.services import audit, member_admin
 from shared import clock
 from shared.api import actor
-from shared.console.app import ACTION_LABELS, ConsoleRouter
+from shared.console.app import ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
+from shared.members import words
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
 from shared.members.repository import MemberNotFound
@@ -75,27 +76,6 @@ NOTICES = {
 }
 
 
-ACTION_LABELS.update(
-    {
-        "member.add": "Added the member",
-        "member.view": "Opened the record",
-        "member.update": "Changed details",
-        "member.erase": "Erased the member",
-        "member.export": "Downloaded their data",
-        "member.export_download": "The member downloaded their data",
-        "member.lift_suppression": "Lifted the email suppression",
-        "member.preferences_link": "Emailed a preferences link",
-        "member.resend_confirmation": "Sent the confirmation again",
-        "member.profile_removed": "Removed their details after they unsubscribed",
-        "members.download": "Downloaded the members list",
-        "group.create": "Created the group",
-        "group.update": "Changed the group",
-        "group.close": "Closed the group",
-        "group.add_member": "Added to a working group",
-        "group.remove_member": "Removed from a working group",
-        "group.set_lead": "Changed the group's lead",
-    }
-)
 CHANNEL_LABELS = {
     "web_form": "On the website",
     "api": "Through the API",
@@ -146,9 +126,12 @@ def members() -> Response[str]:
         now=clock.utc_now(),
     )
     filters = {"q": q or "", "status": status or "", "role": role or "", "group": group or ""}
+    landing = not any(filters.values()) and cursor is None
     return router.page(
         "members",
         title="Members",
+        # the first page, with nothing asked: members at a glance, and who needs attention
+        summary=member_admin().summary(clock.utc_now()) if landing else None,
         status=400 if errors else 200,
         members=found.items,
         next_cursor=found.next,
@@ -231,6 +214,7 @@ def member(id: str) -> Response[str]:
         groups=[groups.get(g) for g in detail.working_groups],
         audit=list(reversed(audit().for_target(f"MEMBER#{id}")))[:50],
         channels=CHANNEL_LABELS,
+        action_labels=words.ACTIONS,
         # until they confirm, a health-data consent would tell what role they claimed
         consents=[c for c in detail.consents if detail.confirmed_at or c.kind != "health_data"],
         me=router.admin.sub if router.admin else "",
@@ -380,7 +364,7 @@ def erase_confirm(id: str) -> Response[str]:
     detail = member_admin().detail(id, clock.utc_now())
     from functions.members.env import members_env
     from shared.audit import RETENTION
-    from shared.members import retention
+    from shared.privacy import retention
 
     kept_for = {
         "audit": retention.span(RETENTION),

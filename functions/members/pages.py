@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from functions.members.env import members_env
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
-from shared.members.retention import after_erasure, link_lifetimes, retention
+from shared.privacy.retention import after_erasure, link_lifetimes, retention
 from shared.web import page
 
 
@@ -20,7 +20,7 @@ def page_context() -> dict[str, Any]:
 
 
 def privacy_page() -> Response[str]:
-    """The privacy notice (UK GDPR Article 13), its retention table from `shared.members.retention`."""
+    """The privacy notice (UK GDPR Article 13), its retention table from `shared.privacy.retention`."""
     env = members_env()
     return page(
         200,

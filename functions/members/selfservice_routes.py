@@ -15,8 +15,8 @@ from shared import clock
 from shared.forms import FormModel
 from shared.members.groups import WorkingGroup
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
-from shared.members.retention import after_erasure
 from shared.members.service import LinkNoLongerValid
+from shared.privacy.retention import after_erasure
 from shared.web import HTML_PAGE, PAGE_HEADERS, html_page, json_body, page, wants_html
 
 router = Router()

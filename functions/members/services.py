@@ -82,16 +82,22 @@ def membership() -> Membership:
 
 @cache
 def gdpr() -> Gdpr:
+    import os
+
     from shared.members.gdpr import Gdpr
+    from shared.privacy.register import Register, holders_from_environment, table_names
 
     env = members_env()
+    db = client("dynamodb")
     return Gdpr(
         members=members(),
         groups=groups(),
         suppressions=suppressions(),
         audit=audit(),
-        client=client("dynamodb"),
+        client=db,
         members_table=env.members_table,
+        # every other capability's holder of personal data, from the declaration (`PERSONAL_DATA`)
+        register=Register.build(db, table_names(os.environ), holders_from_environment(), without="members"),
     )
 
 

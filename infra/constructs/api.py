@@ -237,7 +237,7 @@ class ApiConstruct(Construct):
     def add_function_routes(self, declared: DeclaredFunction) -> list[apigwv2.HttpRoute]:
         """Bind every route `declared.spec` declares to its function."""
         integration = self._integration(declared.spec, declared.function)
-        routes = [self._route(route, declared.spec, integration) for route in declared.spec.routes]
+        routes = [self._route(route, declared.spec, integration) for route in declared.spec.http_routes]
         if declared.spec.catch_all:
             default = apigwv2.HttpRoute(
                 self,

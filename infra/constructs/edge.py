@@ -4,8 +4,9 @@ An HTTP API cannot carry a WAF web ACL itself (only REST APIs, CloudFront, ALBs 
 can), and a web ACL for CloudFront must live in us-east-1. So, when `web_acl` is on (production):
 
 - `WebAclStack` (us-east-1) holds the web ACL: AWS's managed common rule set and known-bad-inputs
-  rule set, and a rate-based rule that limits each client address's form posts (`POST /members...`,
-  `POST /feedback...`) to `form_post_limit_per_5_minutes`, answering 429 beyond it;
+  rule set, and one rate-based rule that limits each client address's posts to the public forms
+  (every public POST route's first path segment, `POST /members...` and the like:
+  `infra.declaration.public_form_paths`) to `form_post_limit_per_5_minutes`, answering 429 beyond it;
 - `ApiEdge` (in the main stack) is the CloudFront distribution: no caching, every method, the
   viewer's headers and query string passed on (but not Host), HTTPS only, and a secret
   `X-Origin-Verify` header on every request to the API. The functions refuse requests without it
@@ -30,9 +31,9 @@ from constructs import Construct
 from infra import nag
 from infra.config import DeploymentConfig
 from infra.constructs.encryption import log_group_key
+from infra.declaration import public_form_paths
 
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
-FORM_POST_PATHS = ("/members", "/feedback")
 
 ORIGIN_VERIFY_NOT_ROTATED = (
     "A shared value between CloudFront and the functions, not a credential to a data store: "
@@ -75,7 +76,7 @@ def _form_posts() -> wafv2.CfnWebACL.StatementProperty:
                 ],
             )
         )
-        for path in FORM_POST_PATHS
+        for path in public_form_paths()
     ]
     post = wafv2.CfnWebACL.StatementProperty(
         byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
@@ -85,15 +86,16 @@ def _form_posts() -> wafv2.CfnWebACL.StatementProperty:
             text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
         )
     )
-    return wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-            statements=[
-                post,
-                wafv2.CfnWebACL.StatementProperty(
-                    or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=paths)
-                ),
-            ]
+    # WAF's OR needs two statements or more
+    on_paths = (
+        paths[0]
+        if len(paths) == 1
+        else wafv2.CfnWebACL.StatementProperty(
+            or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=paths)
         )
+    )
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[post, on_paths])
     )
 
 

@@ -44,22 +44,22 @@ from infra.config import DeploymentConfig
 from infra.constructs.platform import PlatformConstruct
 from infra.constructs.queues import consume, dead_letter_queue
 from infra.declaration import (
-    BUCKETS,
-    IDEMPOTENCY,
     Access,
     FunctionSpec,
     Schedule,
     SignIn,
     actions_for,
+    buckets,
     environment,
+    reads_signing_key,
     table,
+    table_access,
 )
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_LEVEL = "INFO"
 INDEX_ACTIONS = ("dynamodb:Query",)
-IDEMPOTENCY_ACCESS = Access.GET | Access.PUT | Access.UPDATE | Access.DELETE
 
 # Lambda's asynchronous retries, then the failure goes to the DLQ.
 ASYNC_RETRY_ATTEMPTS = 2
@@ -208,15 +208,6 @@ def index_actions(access: Access) -> tuple[str, ...]:
     return tuple(action for action in actions_for(access) if action in INDEX_ACTIONS)
 
 
-def table_grants(spec: FunctionSpec) -> dict[str, Access]:
-    """The access `spec` has to each table, the idempotency table included when it is idempotent."""
-    grants = dict(spec.tables)
-    if spec.idempotency:
-        # Powertools' idempotency: GetItem, a conditional PutItem, UpdateItem, DeleteItem on failure
-        grants[IDEMPOTENCY.key] = IDEMPOTENCY_ACCESS
-    return grants
-
-
 class DeclaredFunction(Construct):
     """A Lambda function built from its declaration, with a role that can do what it declares and no more."""
 
@@ -236,9 +227,9 @@ class DeclaredFunction(Construct):
         self._grant_logs()
         self._grant_tables(runtime.platform)
         self._grant_buckets(runtime.platform)
-        if spec.signing_key:
+        if reads_signing_key(spec):
             runtime.platform.signing_key.grant_read(self.role)
-        if spec.signing_key or spec.lookup_key:
+        if reads_signing_key(spec) or spec.lookup_key:
             runtime.platform.lookup_key.grant_read(self.role)
         if spec.sends_email:
             self._grant_email(runtime)
@@ -259,17 +250,14 @@ class DeclaredFunction(Construct):
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
-        declared_queues = tuple(work.spec for work in runtime.platform.work_queues.values())
-        self.environment = env = environment(
-            spec, resources, config.as_environment(runtime.base_url), queues=declared_queues
-        )
+        self.environment = env = environment(spec, resources, config.as_environment(runtime.base_url))
         env.update(
             {
                 "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
                 "LOG_LEVEL": LOG_LEVEL,
             }
         )
-        if spec.routes:
+        if spec.http_routes:
             env.update(runtime.http_environment)
         self.function = lambda_.Function(
             self,
@@ -317,7 +305,7 @@ class DeclaredFunction(Construct):
         )
 
     def _grant_tables(self, platform: PlatformConstruct) -> None:
-        for key, access in table_grants(self.spec).items():
+        for key, access in table_access(self.spec).items():
             target = platform.tables[key]
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=list(actions_for(access)), resources=[target.table_arn])
@@ -340,7 +328,7 @@ class DeclaredFunction(Construct):
     def _grant_buckets(self, platform: PlatformConstruct) -> None:
         """PutObject under the key prefixes the bucket declares this function writes; GetObject if it
         reads. Nothing else: no listing, no deleting, no other prefix."""
-        for spec in BUCKETS:
+        for spec in buckets():
             bucket = platform.buckets[spec.key]
             prefixes = spec.writers.get(self.spec.name, ())
             if prefixes:
@@ -350,9 +338,27 @@ class DeclaredFunction(Construct):
                         resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
                     )
                 )
+                logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+                for prefix in prefixes:
+                    nag.acknowledge(
+                        self.role,
+                        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+                        f"s3:PutObject only, under the one key prefix {prefix!r} of the {spec.key} bucket "
+                        "that the declaration says this function writes (its published files, named "
+                        "by content): object keys under a prefix can only be granted with a wildcard, "
+                        "and it reaches no other prefix, no listing and no deletion.",
+                    )
             if self.spec.name in spec.readers:
                 self.role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")])
+                )
+                logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+                nag.acknowledge(
+                    self.role,
+                    f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/*]",
+                    f"s3:GetObject only, on the objects of the {spec.key} bucket, which the declaration "
+                    "says this function reads (to compare with what it publishes, or roll back): "
+                    "objects can only be named with a wildcard; no listing, writing or deleting.",
                 )
 
     def _grant_email(self, runtime: FunctionRuntime) -> None:
@@ -493,7 +499,7 @@ class DeclaredFunction(Construct):
     def _no_dlq_reason(self) -> str:
         """Why this function has no Lambda DeadLetterConfig, for each way it is invoked."""
         reasons = []
-        if self.spec.routes or not (self.spec.invoked_by_schedule or self.spec.consumes):
+        if self.spec.http_routes or not (self.spec.invoked_by_schedule or self.spec.consumes):
             reasons.append(SYNC_NO_DLQ)
         if self.spec.invoked_by_schedule:
             reasons.append(ASYNC_DESTINATION)

@@ -8,8 +8,6 @@ knows about a particular function; functions get access to these resources throu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import RemovalPolicy, Tags
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -24,17 +22,16 @@ from infra.constructs.email_events import EmailEvents
 from infra.constructs.encryption import data_key, log_group_key
 from infra.constructs.queues import WorkQueue
 from infra.declaration import (
-    BUCKETS,
-    FUNCTIONS,
-    QUEUES,
     SES_EVENTS,
-    TABLES,
     BucketSpec,
-    FunctionSpec,
     QueueSpec,
     Resources,
     TableSpec,
+    buckets,
     consumers_of,
+    functions,
+    queues,
+    tables,
 )
 
 # The tag that maps a table in the synthesized template back to its `TableSpec.key`
@@ -65,25 +62,16 @@ SIGNING_KEY_ROTATED_BY_HAND = (
 
 
 class PlatformConstruct(Construct):
-    """Tables from `infra.declaration.TABLES`, the token-signing and email-lookup secrets, the SES
-    configuration set and, when a function in `functions` declares `ses_events`, the queue its
-    bounces and complaints go to.
-    Alarms email `alert_addresses` (the config's `coordinators`).
+    """Every declared table, bucket and work queue, the token-signing and email-lookup secrets, the
+    SES configuration set and, when a declared function consumes `ses_events`, the queue its
+    bounces and complaints go to. Alarms email `alert_addresses` (the config's `coordinators`).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        functions: Sequence[FunctionSpec] = FUNCTIONS,
-        alert_addresses: Sequence[str] = (),
-        queues: Sequence[QueueSpec] = QUEUES,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, alert_addresses: tuple[str, ...] = ()) -> None:
         super().__init__(scope, construct_id)
         self.alerts = Alerts(self, "Alerts", addresses=alert_addresses)
         self.log_key = log_group_key(self, "LogKey", "MKCPP: encrypts every log group of the stack")
-        self.tables: dict[str, dynamodb.Table] = {spec.key: self._table(spec) for spec in TABLES}
+        self.tables: dict[str, dynamodb.Table] = {spec.key: self._table(spec) for spec in tables()}
         self.backups = TableBackups(self, "Backups", tables=self.tables, alerts=self.alerts)
         self.secrets_key = data_key(
             self, "SecretsKey", "MKCPP: encrypts the Secrets Manager secrets (signing and lookup keys)"
@@ -99,11 +87,11 @@ class PlatformConstruct(Construct):
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
             sending_enabled=True,
         )
-        self.email_events = self._email_events(functions)
+        self.email_events = self._email_events()
         self.work_queues: dict[str, WorkQueue] = {
-            spec.key: self._work_queue(spec, functions) for spec in queues if spec.source is None
+            spec.key: self._work_queue(spec) for spec in queues() if spec.source is None
         }
-        self.buckets: dict[str, s3.Bucket] = {spec.key: self._bucket(spec) for spec in BUCKETS}
+        self.buckets: dict[str, s3.Bucket] = {spec.key: self._bucket(spec) for spec in buckets()}
 
     @property
     def resources(self) -> Resources:
@@ -117,14 +105,14 @@ class PlatformConstruct(Construct):
             queue_urls={key: work.queue.queue_url for key, work in self.work_queues.items()},
         )
 
-    def _work_queue(self, spec: QueueSpec, functions: Sequence[FunctionSpec]) -> WorkQueue:
-        consumers = consumers_of(spec, tuple(functions))
+    def _work_queue(self, spec: QueueSpec) -> WorkQueue:
+        consumers = consumers_of(spec)
         if len(consumers) != 1:
             raise ValueError(
                 f"the {spec.key!r} queue needs exactly one consumer (a function whose `consumes` names "
                 f"it), not {len(consumers)}: a queue hands each message to one consumer"
             )
-        known = {f.name for f in functions}
+        known = {f.name for f in functions()}
         unknown = sorted(set(spec.producers) - known)
         if unknown:
             raise ValueError(f"the {spec.key!r} queue names producers that are not declared: {unknown}")
@@ -160,10 +148,10 @@ class PlatformConstruct(Construct):
             nag.acknowledge(bucket, rule, reason)
         return bucket
 
-    def _email_events(self, functions: Sequence[FunctionSpec]) -> EmailEvents | None:
+    def _email_events(self) -> EmailEvents | None:
         """The bounce/complaint event path, sized for its consumer; none if nothing would consume it
         (the configuration set's suppression options still stop sends to those addresses)."""
-        consumers = consumers_of(SES_EVENTS, tuple(functions))
+        consumers = consumers_of(SES_EVENTS)
         if not consumers:
             return None
         if len(consumers) > 1:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from infra import declaration
 from infra.config import CONTEXT_KEY, DeploymentConfig, load_config
-from infra.declaration import BUCKETS, TABLES, FunctionSpec, Resources, SignIn, environment
+from infra.declaration import FunctionSpec, Resources, SignIn, environment
 from infra.local import ACCOUNT_ID, CONFIGURATION_SET, LOOKUP_KEY_SECRET, REGION, ROOT, SIGNING_KEY_SECRET
 
 
@@ -47,13 +47,13 @@ def local_queue_url(moto_url: str, name: str) -> str:
 def local_resources(
     base_url: str = "http://127.0.0.1:3000", moto_url: str = "http://127.0.0.1:5000"
 ) -> Resources:
-    names = {t.key: t.local_name for t in TABLES}
+    names = {t.key: t.local_name for t in declaration.tables()}
     return Resources(
         queue_urls={
-            q.key: local_queue_url(moto_url, q.local_name) for q in declaration.QUEUES if q.source is None
+            q.key: local_queue_url(moto_url, q.local_name) for q in declaration.queues() if q.source is None
         },
         sign_in=local_sign_in(base_url),
-        bucket_names={b.key: b.local_name for b in BUCKETS},
+        bucket_names={b.key: b.local_name for b in declaration.buckets()},
         table_names=names,
         signing_key_secret=SIGNING_KEY_SECRET,
         configuration_set=CONFIGURATION_SET,

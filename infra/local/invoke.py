@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra.config import ConfigError
-from infra.declaration import FUNCTIONS, function
+from infra.declaration import function, functions
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.environment import Endpoints, deployment_config, function_environment
 from infra.local.functions import Console, Worker
@@ -64,7 +64,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local.invoke", description=__doc__.splitlines()[0])
-    parser.add_argument("function", help=f"one of: {', '.join(f.name for f in FUNCTIONS)}")
+    parser.add_argument("function", help=f"one of: {', '.join(f.name for f in functions())}")
     parser.add_argument("event", help="a JSON event file, or - for stdin")
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     args = parser.parse_args(argv)

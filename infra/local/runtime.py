@@ -28,13 +28,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.config import ConfigError
 from infra.declaration import (
-    FUNCTIONS,
-    QUEUES,
     SES_EVENTS,
     all_routes,
     all_schedules,
     catch_all,
     consumers_of,
+    functions,
+    queues,
 )
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
@@ -122,7 +122,7 @@ class LocalMode:
         endpoints = services.endpoints
 
         self._functions = Functions(
-            FUNCTIONS, lambda spec: function_environment(spec, config, endpoints, base_url), self.console
+            functions(), lambda spec: function_environment(spec, config, endpoints, base_url), self.console
         )
         self._functions.prewarm()
 
@@ -130,8 +130,8 @@ class LocalMode:
         self._email_events = self._email_event_queues(endpoints.moto, config.sender)
         self._work_queues = WorkQueues.provision(
             boto_client("sqs", endpoints.moto),
-            QUEUES,
-            FUNCTIONS,
+            queues(),
+            functions(),
             self._invoke,
             self.console,
             expected_url=lambda name: local_queue_url(endpoints.moto, name),

@@ -6,7 +6,7 @@
 - moto runs in server mode in a thread of this process, for SES, S3, Scheduler, SQS, Secrets
   Manager and EventBridge. Its state lives in memory, so `provision` recreates the resources
   every start, from the persisted key secrets.
-- `provision` makes every table of `infra.declaration.TABLES` that is missing (with its TTL),
+- `provision` makes every table of `infra.declaration.tables()` that is missing (with its TTL),
   the token-signing and email-lookup secrets, the SES sender identity and configuration set, and
   the site bucket.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.config import DeploymentConfig
-from infra.declaration import BUCKETS, TABLES, TableSpec
+from infra.declaration import TableSpec, buckets, tables
 from infra.local import CONFIGURATION_SET, REGION, ROOT
 from infra.local.environment import Endpoints
 
@@ -260,7 +260,7 @@ def provision_tables(dynamodb_url: str) -> dict[str, str]:
     existing: set[str] = set()
     for page in client.get_paginator("list_tables").paginate():
         existing.update(page["TableNames"])
-    return {spec.local_name: ensure_table(client, spec, existing) for spec in TABLES}
+    return {spec.local_name: ensure_table(client, spec, existing) for spec in tables()}
 
 
 def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping[str, str]) -> None:
@@ -278,7 +278,7 @@ def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping
         sesv2.create_configuration_set(ConfigurationSetName=CONFIGURATION_SET)
     s3 = boto_client("s3", moto_url)
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        for bucket in BUCKETS:  # every declared bucket, by its local name
+        for bucket in buckets():  # every declared bucket, by its local name
             s3.create_bucket(
                 Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION}
             )

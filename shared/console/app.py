@@ -1,21 +1,27 @@
-"""`ConsoleApp`: the resolver of the console function, and the checks every console page gets.
+"""`ConsoleApp`: the resolver of every console function, and the checks every console page gets.
 
-Before any console route runs, `ConsoleApp` (on top of `shared.api.HttpApi`'s body checks):
-- lets only the callback and the signed-out page through without a session;
-- finds the session cookie and verifies it (`shared.console.session.verify_access_token`); with no
-  session, or an expired or forged one, a GET is sent to sign in and comes back to the same page
-  afterwards, and a POST is sent to sign in and then to the page it came from;
-- refuses a signed-in user outside the admins group (403 page);
-- refuses a POST whose form does not carry the session's CSRF token (403 page);
-- keeps the administrator (`Admin`) for the page and the audit trail (`shared.api.actor`).
+Each capability serves its own console pages from a function of its own (declared with `console`
+path prefixes in `infra/declaration.py`), holding that capability's grants and nothing more. Every
+one of them is a `ConsoleApp`, so before any route runs (on top of `shared.api.HttpApi`'s body checks):
+- only the callback, the signed-out page and signing out are reached without a session;
+- the session cookie is verified (`shared.console.session.verify_access_token`) and looked up among
+  the sessions ended by signing out (`shared.console.revoked`); with no session, or an expired,
+  forged or ended one, a GET is sent to sign in and comes back to the same page afterwards, and a
+  POST is sent to sign in and then to the page it came from;
+- a signed-in user outside the admins group is refused (403 page);
+- a POST whose form does not carry the session's CSRF token is refused (403 page);
+- the administrator (`Admin`) is kept for the page and the audit trail (`shared.api.actor`).
 
-Pages come from `ConsoleApp.page`: one layout (`templates/console/base.html`) and one navigation
-(`NAV`), which the next capabilities extend with an entry each.
+Every answer is a page: a console path that does not exist is a 404 page, a method a path does not
+take a 405 page, a refusal its own page. Pages come from `ConsolePages.page`: one layout
+(`templates/console/base.html`) and one navigation, which the declaration gives every console
+function (`CONSOLE_NAV`), so no module changes another's globals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +32,9 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from shared import clock
 from shared.api import HttpApi
 from shared.console import session
-from shared.console.session import Admin, NotAnAdministrator, SessionInvalid, SignInSettings
+from shared.console.revoked import SignedOutSessions
+from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
+from shared.console.settings import ConsoleSettings, NavItem, console_settings
 from shared.email.render import render_template
 from shared.observability import logger
 
@@ -35,26 +43,6 @@ from shared.observability import logger
 # cookies, so someone whose session expired, or who is not an administrator, can still sign out).
 OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH, session.SIGN_OUT_PATH})
 CSRF_FIELD = "csrf_token"
-
-
-class NavItem(NamedTuple):
-    label: str
-    path: str  # under /console
-
-
-# The console's one navigation. A capability adds its section here (meetings, feedback, directory).
-NAV: list[NavItem] = [
-    NavItem("Home", "/console/"),
-    NavItem("Members", "/console/members"),
-    NavItem("Working groups", "/console/groups"),
-    NavItem("Without email", "/console/offline-members"),
-    NavItem("Audit trail", "/console/audit"),
-]
-
-
-# What an audit entry's action means, in words; each capability adds its own (members:
-# functions/members/console_members.py). An action without words shows as it is stored.
-ACTION_LABELS: dict[str, str] = {}
 
 
 def _headers(login_url: str) -> dict[str, str]:
@@ -68,6 +56,20 @@ def _headers(login_url: str) -> dict[str, str]:
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
         f"form-action 'self' {origin}; frame-ancestors 'none'; base-uri 'none'",
     }
+
+
+class PageSettings(NamedTuple):
+    login_url: str
+    nav: list[NavItem]
+    context: Mapping[str, Any]  # what every page shows: the partnership's name and address
+
+
+def page_settings(settings: ConsoleSettings) -> PageSettings:
+    return PageSettings(
+        settings.cognito_login_url,
+        settings.nav,
+        {"group_name": settings.group_name, "base_url": settings.base_url},
+    )
 
 
 class ConsolePages:
@@ -91,15 +93,14 @@ class ConsolePages:
         cookies: list[Any] | None = None,
         **context: Any,
     ) -> Response[str]:
-        layout: PageSettings = self.context["console"]
+        layout: PageSettings = self.context.get("console") or page_settings(console_settings())
         body = render_template(
             f"console/{template}.html",
             **layout.context,
             title=title,
             admin=self.admin,
             csrf_field=CSRF_FIELD,
-            nav=NAV,
-            action_labels=ACTION_LABELS,
+            nav=layout.nav,
             current=self.current_event.path,
             **context,
         )
@@ -126,42 +127,45 @@ class ConsolePages:
         return (self.current_event.query_string_parameters or {}).get(name)
 
 
-class PageSettings(NamedTuple):
-    login_url: str
-    context: Mapping[str, Any]
-
-
 class ConsoleRouter(ConsolePages, Router):
-    """A capability's console pages: `app.include_router(router)` in `functions/console/handler.py`."""
+    """A capability's console pages: included by that capability's console function."""
+
+
+@cache
+def _signed_out_sessions(table: str) -> SignedOutSessions:
+    from shared.aws import client
+
+    return SignedOutSessions(client("dynamodb"), table)
 
 
 class ConsoleApp(ConsolePages, HttpApi):
-    def __init__(
-        self,
-        *,
-        settings: Callable[[], SignInSettings],
-        key: Callable[[], bytes],
-        context: Callable[[], Mapping[str, Any]],
-    ) -> None:
-        """`settings`, `key` and `context` are called per request (cached by the caller), so that
-        importing the handler reads no environment and makes no AWS call."""
+    def __init__(self, *, key: Callable[[], bytes]) -> None:
+        """`key` (the token-signing key: CSRF tokens and the sign-in state are keyed with it) is called
+        per request, so that importing the handler reads no environment and makes no AWS call, and
+        a rotated key reaches a warm function."""
         # No request validation middleware: console routes take only string path parameters and read
-        # their forms through the domain models themselves (field by field, into the page's errors).
-        super().__init__(problem_page=self._problem, validation=False)
-        self._settings = settings
+        # their forms through the domain models themselves (`shared.console.forms`).
+        super().__init__(problem_page=self._problem, validation=False, pages_only=True)
         self._key = key
-        self._context = context
         self.use([self._session])
+
+    @property
+    def settings(self) -> ConsoleSettings:
+        return console_settings()
+
+    @property
+    def signed_out(self) -> SignedOutSessions:
+        return _signed_out_sessions(self.settings.sessions_table)
 
     def _problem(self, status: int, title: str, paragraphs: list[str]) -> Response[str]:
         if "console" not in self.context:
-            self.append_context(console=PageSettings(self._settings().login_url, self._context()))  # type: ignore[no-untyped-call]
+            self.append_context(console=page_settings(self.settings))  # type: ignore[no-untyped-call]
         return self.page("message", title=title, status=status, paragraphs=paragraphs)
 
     # --- the checks ------------------------------------------------------------------------------
 
     def sign_in_redirect(self, return_to: str) -> Response[str]:
-        settings = self._settings()
+        settings = self.settings.sign_in
         location, cookie = session.start_sign_in(settings, self._key(), return_to, clock.utc_now())
         return self.redirect(location, cookies=[cookie, session.clear_session_cookie(settings)])
 
@@ -173,23 +177,28 @@ class ConsoleApp(ConsolePages, HttpApi):
         referer = str((event.headers or {}).get("referer", ""))
         return urlsplit(referer).path or str(event.path)
 
+    def verified_admin(self) -> Admin:
+        """The signed-in administrator of this request, or SessionInvalid / NotAnAdministrator."""
+        token = session.read_cookies(self.current_event.raw_event).get(session.SESSION_COOKIE, "")
+        admin = session.verify_access_token(self.settings.sign_in, token, self._key(), clock.utc_now())
+        if self.signed_out.ended(admin.session):
+            raise SessionInvalid("signed out")
+        return admin
+
     def current_admin(self) -> Admin | None:
         """The signed-in administrator, if the request has a good session (for the open paths)."""
-        token = session.read_cookies(self.current_event.raw_event).get(session.SESSION_COOKIE, "")
         try:
-            return session.verify_access_token(self._settings(), token, self._key(), clock.utc_now())
+            return self.verified_admin()
         except (SessionInvalid, NotAnAdministrator):
             return None
 
     def _session(self, app: HttpApi, next_middleware: NextMiddleware) -> Response[Any]:
         event = self.current_event
-        self.append_context(console=PageSettings(self._settings().login_url, self._context()))  # type: ignore[no-untyped-call]
+        self.append_context(console=page_settings(self.settings))  # type: ignore[no-untyped-call]
         if event.path in OPEN_PATHS:
             return next_middleware(app)
-        cookies = session.read_cookies(event.raw_event)
-        token = cookies.get(session.SESSION_COOKIE, "")
         try:
-            admin = session.verify_access_token(self._settings(), token, self._key(), clock.utc_now())
+            admin = self.verified_admin()
         except SessionInvalid as refused:
             logger.info("console: sign-in needed", extra={"reason": refused.reason})
             return self.sign_in_redirect(self._return_path())

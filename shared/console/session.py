@@ -102,6 +102,7 @@ class Admin(NamedTuple):
     username: str
     csrf_token: str
     expires: int
+    session: str = ""  # an opaque id of this session (a hash of the token's jti): what sign-out revokes
 
 
 # --- PKCE and the sign-in state ------------------------------------------------------------------
@@ -270,6 +271,7 @@ def verify_access_token(
         username=str(claims.get("username") or claims["sub"]),
         csrf_token=csrf_token(key, session_id),
         expires=int(claims["exp"]),
+        session=hashlib.sha256(f"session:{session_id}".encode()).hexdigest(),
     )
 
 

@@ -1,8 +1,10 @@
 """UK GDPR rights: a copy of everything held about a member, and erasure from every table.
 
 Neither needs a scan: a member's own items are one partition (`MEMBER#<id>`), their address pointer
-and sign-up idempotency record are found from the lookup id on their profile, and the audit trail
-is keyed by target.
+is found from the lookup id on their profile, and the audit trail is keyed by target. What other
+capabilities hold about them comes from the subject-rights register (`shared.privacy.register`):
+the export asks each holder, and erasure erases from each before the member's own records go, so a
+person's meeting replies or feedback are never left behind.
 
 What erasure keeps, and why:
 - anonymous counts (`STATS`/`MEMBERSHIP`: how many members were erased), no identifiers at all;
@@ -26,6 +28,7 @@ from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberNotFound, MemberRepository
 from shared.members.suppression import Suppression, SuppressionList, suppression_key
 from shared.model import Model
+from shared.privacy.register import Person, Register
 
 # Internal fields that are not information about the person (a single-use secret, the keyed hash
 # that stands for the address in table keys, bookkeeping), and what has its own section.
@@ -59,6 +62,9 @@ class MemberExport(Model):
     suppression: Suppression | None
     notifications: list[dict[str, Any]] = Field(description="Meetings and other notices sent to them")
     audit: list[AuditEntry] = Field(description="Administrators' changes to their record")
+    elsewhere: dict[str, Any] = Field(
+        default_factory=dict, description="What each other part of the system holds about them, by part"
+    )
 
 
 class ErasureReceipt(Model):
@@ -78,6 +84,7 @@ class Gdpr:
         audit: AuditTrail,
         client: Any,
         members_table: str,
+        register: Register | None = None,
     ) -> None:
         self._members = members
         self._groups = groups
@@ -85,6 +92,7 @@ class Gdpr:
         self._audit = audit
         self._db = client
         self._members_table = members_table
+        self._register = register or Register([])
 
     def export(self, member_id: str, now: datetime) -> MemberExport:
         member = self._members.require(member_id, now)
@@ -105,6 +113,7 @@ class Gdpr:
             suppression=self._suppressions.get(member.lookup_id) if member.lookup_id else None,
             notifications=notifications,
             audit=self._audit.for_target(f"MEMBER#{member.id}"),
+            elsewhere=self._register.export(Person(member.id, member.lookup_id)),
         )
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:
@@ -113,10 +122,12 @@ class Gdpr:
         if raw is None:
             raise MemberNotFound(member_id)
         lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
+        # what other capabilities hold first: if one fails, the member is still here to erase again
+        elsewhere = self._register.erase(Person(member_id, lookup_id))
         for group in self._groups.all():  # a group they led names them no more
             if group.lead_member_id == member_id:
                 self._groups.update(group.id, {"lead_member_id": None}, now)
-        deleted = self._members.erase(member_id, lookup_id)
+        deleted = self._members.erase(member_id, lookup_id) + elsewhere
         kept = ["anonymous count of erased members", "audit entries naming no one (ids and field names)"]
         if lookup_id:
             suppression = self._suppressions.get(lookup_id)

@@ -23,7 +23,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
-from infra.declaration import FUNCTIONS, FunctionSpec
+from infra.declaration import FUNCTIONS, FunctionSpec, reads_signing_key, table_access
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -43,9 +43,9 @@ ENV = {
 # what its declaration lets it touch (so a new function is measured, and a new grant widens its floor).
 def clients_of(spec: FunctionSpec) -> tuple[str, ...]:
     wanted = {
-        "dynamodb": bool(spec.tables) or spec.idempotency,
+        "dynamodb": bool(table_access(spec)),
         "sesv2": spec.sends_email or spec.clears_ses_suppressions,
-        "secretsmanager": spec.signing_key or spec.lookup_key,
+        "secretsmanager": reads_signing_key(spec) or spec.lookup_key,
     }
     return tuple(service for service, used in wanted.items() if used)
 

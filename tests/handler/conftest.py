@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,36 @@ def reset_function_state() -> None:
     metrics.clear_metrics()
 
 
+# What differs between functions' environments although every handler runs in this one process
+# (most variables are the same for all: the session-wide environment holds them).
+OWN = ("POWERTOOLS_SERVICE_NAME", "CONSOLE_NAV", "AUDIT_WORDS", "PERSONAL_DATA")
+
+
+@contextmanager
+def own_environment(name: str) -> Iterator[None]:
+    """The function's own values of the variables that differ, while its handler runs, as if it ran
+    in its own execution environment; the settings read from them are read again."""
+    from shared.console.settings import console_settings
+
+    own = support_env.function_environment(name, BASE_URL, SECRET_ID, CONFIGURATION_SET)
+    saved = {key: os.environ.get(key) for key in OWN}
+    for key in OWN:
+        if key in own:
+            os.environ[key] = own[key]
+        else:
+            os.environ.pop(key, None)
+    console_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        console_settings.cache_clear()
+
+
 class Response:
     def __init__(
         self, status: int, headers: dict[str, str], body: str, cookies: list[str] | None = None
@@ -108,7 +141,7 @@ class World:
         spec = function(function_name)
         module_path, _, attribute = spec.handler.rpartition(".")
         module = importlib.import_module(module_path)
-        with permissions.calls_of(spec.name):
+        with own_environment(spec.name), permissions.calls_of(spec.name):
             return getattr(module, attribute)(copy.deepcopy(event), FakeContext(function_name=spec.name))
 
     def request(self, method: str, path: str, **kwargs: Any) -> Response:

@@ -210,11 +210,16 @@ def test_every_post_form_carries_its_csrf_token(browser, ann):
 # --- screens ------------------------------------------------------------------------------------
 
 
-def test_home_shows_the_counts_and_what_needs_attention(browser, ann, site):
+def test_home_leads_to_each_part_and_members_shows_the_counts_and_what_needs_attention(browser, ann, site):
     sign_up(site, json_event(email="bob@example.org", name="Bob Jones", role="observer"))
     site.clock.advance(days=3)
     browser.cookies["mkcpp_console"] = mint(exp=int(site.clock.now.timestamp()) + 3600)
-    page = text(browser.get("/console/").body)
+    home = browser.get("/console/")
+    # the home page holds no capability's data: it links to each part, whose page says what needs doing
+    for link in ("/console/members", "/console/groups", "/console/offline-members", "/console/audit"):
+        assert f'href="{link}"' in home.body
+    assert "Bob Jones" not in home.body
+    page = text(browser.get("/console/members").body)
     assert "1 members" in page and "1 waiting to confirm" in page
     assert "0 unsubscribed" in page and "0 with emails stopped" in page and "0 without email" in page
     assert "Not confirmed after two days" in page and "Bob Jones" in page

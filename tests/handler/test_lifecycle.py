@@ -71,7 +71,7 @@ def make_group(aws, name="Patient Journal", **extra):
 
 def ses_event(name, address, message_id=None):
     """A sample SES event (SQS <- SNS <- SES) about `address`, optionally for another sent message."""
-    event = load_event(f"ses/{name}.json")
+    event = load_event(f"members/ses_events/{name}.json")
     record = event["Records"][0]
     sns = json.loads(record["body"])
     message = json.loads(sns["Message"])
@@ -378,7 +378,7 @@ def test_the_policy_check_covers_the_suppression_list_call(aws, policy_check):
 
     # Then the functions that erase, lift or remove profiles may make it, on `*` (IAM has no other
     # resource for it), and a function that does none of those would be refused
-    granted = ("members_admin", "members_public", "console", "member_retention")
+    granted = ("members_admin", "members_public", "members_console", "member_retention")
     assert policy_check.check([call(name) for name in granted]) == []
     assert policy_check.check([call("member_bounces")]) == [
         "member_bounces called sesv2.DeleteSuppressedDestination, which needs "

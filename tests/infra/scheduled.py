@@ -44,9 +44,7 @@ def synth_scheduled() -> Synthesis:
     app = cdk.App(context=cdk_json_context(), outdir=new_outdir("mkcpp-schedules-"))
     config = load_config(app.node.try_get_context(CONTEXT_KEY))
     stack = cdk.Stack(app, SCHEDULED_STACK)
-    platform = PlatformConstruct(
-        stack, "Platform", functions=(REMINDERS,), alert_addresses=config.coordinators
-    )
+    platform = PlatformConstruct(stack, "Platform", alert_addresses=tuple(config.coordinators))
     assets = FunctionAssets(stack, "Assets")
     runtime = FunctionRuntime(
         config=config,

@@ -9,7 +9,7 @@ import pytest
 from infra.app import cdk_json_context
 from infra.config import load_config
 from infra.constructs.api import ADMIN_GROUP
-from infra.declaration import all_routes
+from infra.declaration import FUNCTIONS, all_routes
 from tests.infra.template import functions_by_name, ref, resources
 
 pytestmark = pytest.mark.infra
@@ -66,7 +66,8 @@ def test_admin_paths_are_never_public(template):
         if route.path.startswith("/admin"):
             assert route.auth == "admin", route.route_key
         if route.path.startswith("/console"):
-            assert route.auth == "session" and _spec.name == "console", route.route_key
+            # the console's pages: each served by a console function, which checks the session itself
+            assert route.auth == "session" and _spec.serves_console, route.route_key
 
 
 def test_the_console_signs_in_with_the_managed_login_code_grant_and_pkce(template):
@@ -92,14 +93,17 @@ def test_the_console_signs_in_with_the_managed_login_code_grant_and_pkce(templat
     assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
 
 
-def test_the_console_function_is_told_where_to_sign_in(template):
+def test_the_console_functions_are_told_where_to_sign_in(template):
     by_name = functions_by_name(template)
-    env = by_name["console"][1]["Properties"]["Environment"]["Variables"]
-    assert "cognito-idp.eu-west-2.amazonaws.com" in json.dumps(env["COGNITO_ISSUER"])
-    assert set(env) >= {"COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_LOGIN_URL", "BASE_URL"}
+    consoles = {spec.name for spec in FUNCTIONS if spec.serves_console}
+    assert consoles >= {"console", "members_console"}
     for name, (_, function) in by_name.items():
-        if name != "console":
-            assert "COGNITO_CLIENT_ID" not in function["Properties"]["Environment"]["Variables"], name
+        env = function["Properties"]["Environment"]["Variables"]
+        if name in consoles:
+            assert "cognito-idp.eu-west-2.amazonaws.com" in json.dumps(env["COGNITO_ISSUER"])
+            assert set(env) >= {"COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_LOGIN_URL", "BASE_URL"}
+        else:
+            assert "COGNITO_CLIENT_ID" not in env, name
 
 
 def test_default_stage_is_throttled_and_access_logged_as_json(template):

@@ -1,57 +1,20 @@
 """Bucket writers and readers (issue 8): a function that `BucketSpec.writers` names may put objects
 under its declared key prefixes and nothing else of the bucket; a reader may get objects; both get
-`<KEY>_BUCKET_NAME`; no other function gets any of it. No capability writes yet, so the directory's
-publisher is sketched against the real site bucket."""
+`<KEY>_BUCKET_NAME`; no other function gets any of it. Shown with the throwaway capability's
+publisher writing `site/notes/` and its admin function reading (`tests/support/throwaway`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
-from infra.app import cdk_json_context
-from infra.config import load_config
-from infra.declaration import FUNCTIONS, SITE, FunctionSpec
-from infra.stack import MkcppStack
+from infra import declaration
 from tests.infra.template import functions_by_name, resources
-from tests.support.cdk import ensure_assets, new_outdir, synthesize
+from tests.support.throwaway import declaring
 
 pytestmark = pytest.mark.infra
-
-PUBLISHER = FunctionSpec(
-    name="directory_publisher",
-    handler="functions.members.publisher.lambda_handler",
-    description="Sketch: writes the directory's editions",
-)
-SITE_WITH_WRITERS = replace(
-    SITE, writers={"directory_publisher": ("site/directory/",)}, readers=("members_admin",)
-)
-
-
-@pytest.fixture(scope="module")
-def template(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
-    for module in ("infra.declaration", "infra.constructs.function", "infra.constructs.platform"):
-        monkeypatch_module.setattr(f"{module}.BUCKETS", (SITE_WITH_WRITERS,))
-    ensure_assets()
-    app = cdk.App(context=cdk_json_context(), outdir=new_outdir())
-    config = load_config(app.node.try_get_context("mkcpp"))
-    stack = MkcppStack(
-        app,
-        "Buckets",
-        config=config,
-        functions=(*FUNCTIONS, PUBLISHER),
-        env=cdk.Environment(region=config.region),
-    )
-    return synthesize(app).templates[stack.stack_name]
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def _s3_statements(template: dict[str, Any], role_ref: str) -> list[dict[str, Any]]:
@@ -66,21 +29,23 @@ def _s3_statements(template: dict[str, Any], role_ref: str) -> list[dict[str, An
     return found
 
 
-def test_writers_put_under_their_prefix_readers_get_and_nobody_else_touches_it(template):
-    by_name = functions_by_name(template, (*FUNCTIONS, PUBLISHER))
+def test_writers_put_under_their_prefix_readers_get_and_nobody_else_touches_it(throwaway):
+    template = throwaway.template
+    with declaring(*throwaway.capabilities, replace_all=True):
+        by_name = functions_by_name(template, declaration.functions())
     (bucket_id,) = [k for k in resources(template, "AWS::S3::Bucket") if "SiteBucket" in k]
     for name, (_, function) in by_name.items():
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = _s3_statements(template, role)
         variables = function["Properties"]["Environment"]["Variables"]
-        if name == "directory_publisher":
+        if name == "notes_publisher":
             (statement,) = statements
             assert statement["Action"] == "s3:PutObject"
             resource = json.dumps(statement["Resource"])
-            assert bucket_id in resource and "/site/directory/*" in resource
-        elif name == "members_admin":
+            assert bucket_id in resource and "/site/notes/*" in resource
+        elif name == "notes_admin":
             (statement,) = statements
             assert statement["Action"] == "s3:GetObject" and bucket_id in json.dumps(statement["Resource"])
         else:
             assert statements == [], name
-        assert ("SITE_BUCKET_NAME" in variables) == (name in ("directory_publisher", "members_admin")), name
+        assert ("SITE_BUCKET_NAME" in variables) == (name in ("notes_publisher", "notes_admin")), name

@@ -9,7 +9,6 @@ import pytest
 from infra import app as infra_app
 from infra.app import build_app, cdk_json_context
 from infra.config import ConfigError
-from infra.declaration import FunctionSpec
 from tests.support.cdk import ROOT, new_outdir
 
 pytestmark = pytest.mark.infra
@@ -60,21 +59,6 @@ def test_base_url_from_config_reaches_the_functions():
     _app, stack = build_app(mkcpp(base_url="https://api.mkcpp.example"), outdir=new_outdir())
     for declared in stack.functions.values():
         assert declared.environment["BASE_URL"] == "https://api.mkcpp.example"
-
-
-def test_a_function_without_a_capability_construct_stops_the_synth():
-    import aws_cdk as cdk
-
-    from infra.config import load_config
-    from infra.stack import MkcppStack
-
-    stray = FunctionSpec(
-        name="stray", handler="functions.nowhere.handler.lambda_handler", description="No owner"
-    )
-    app = cdk.App(context=cdk_json_context(), outdir=new_outdir())
-    config = load_config(app.node.try_get_context("mkcpp"))
-    with pytest.raises(ValueError, match=r"stray \(nowhere\)"):
-        MkcppStack(app, "Stray", config=config, functions=(stray,))
 
 
 def test_missing_assets_are_explained(monkeypatch, tmp_path, capsys):

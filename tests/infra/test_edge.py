@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.declaration import all_routes
+from infra.declaration import all_routes, public_form_paths
 from tests.infra.template import resources
 from tests.support.cdk import main_stack_name, synth_templates
 
@@ -33,7 +33,10 @@ def test_the_web_acl_is_for_cloudfront_and_rate_limits_form_posts_per_client_add
     based = rate["Statement"]["RateBasedStatement"]
     assert based["AggregateKeyType"] == "IP" and based["Limit"] >= 10
     scope = json.dumps(based["ScopeDownStatement"])
-    assert '"SearchString": "POST"' in scope and '"/members"' in scope and '"/feedback"' in scope
+    assert '"SearchString": "POST"' in scope
+    # every public form's path, from the declaration's public POST routes
+    assert public_form_paths() == ("/members",)
+    assert all(f'"{path}"' in scope for path in public_form_paths())
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     # blocked requests are logged, briefly
     (logging,) = resources(web_acl_template, "AWS::WAFv2::LoggingConfiguration").values()

@@ -15,10 +15,11 @@ from infra.config import CONTEXT_KEY, load_config
 from infra.constructs.email_events import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.function import DeclaredFunction, FunctionAssets, FunctionRuntime
 from infra.constructs.platform import PlatformConstruct
-from infra.declaration import FUNCTIONS, FunctionSpec
+from infra.declaration import FUNCTIONS, PLATFORM, Capability, FunctionSpec
 from infra.declaration import function as declared_function
 from tests.infra.template import as_list, functions_by_name, ref, resource_key, resources, role_statements
 from tests.support.cdk import ensure_assets, new_outdir
+from tests.support.throwaway import declaring
 
 pytestmark = pytest.mark.infra
 
@@ -274,15 +275,20 @@ def consumer(name: str, timeout_seconds: int = 30) -> FunctionSpec:
 
 def test_only_one_function_may_consume_the_ses_events():
     stack = cdk.Stack(cdk.App(outdir=new_outdir()), "TwoConsumers")
-    with pytest.raises(ValueError, match=r"one consumer.*first_consumer, second_consumer"):
-        PlatformConstruct(
-            stack, "Platform", functions=(consumer("first_consumer"), consumer("second_consumer"))
-        )
+    two = Capability("two", "Test-only", functions=(consumer("first_consumer"), consumer("second_consumer")))
+    with (
+        declaring(PLATFORM, two, replace_all=True),
+        pytest.raises(ValueError, match=r"one consumer.*first_consumer, second_consumer"),
+    ):
+        PlatformConstruct(stack, "Platform")
 
 
 def test_no_platform_event_path_without_a_consumer():
     stack = cdk.Stack(cdk.App(outdir=new_outdir()), "NoConsumer")
-    platform = PlatformConstruct(stack, "Platform", functions=(declared_function("docs"),))
+    with declaring(
+        PLATFORM, Capability("docs", "Test-only", functions=(declared_function("docs"),)), replace_all=True
+    ):
+        platform = PlatformConstruct(stack, "Platform")
     assert platform.email_events is None
 
 
@@ -299,11 +305,15 @@ def test_a_consumer_needs_the_platform_event_path_sized_for_its_timeout():
         )
 
     # a platform built without any consumer has no queue to wire
-    bare = PlatformConstruct(stack, "Bare", functions=())
+    with declaring(PLATFORM, replace_all=True):
+        bare = PlatformConstruct(stack, "Bare")
     with pytest.raises(ValueError, match="without the SES event path"):
         DeclaredFunction(stack, "Unwired", spec=consumer("unwired"), runtime=runtime(bare))
     # a queue sized for a 30 s consumer is too short for a 60 s one
-    sized = PlatformConstruct(stack, "Sized", functions=(consumer("short", 30),))
+    with declaring(
+        PLATFORM, Capability("short", "Test-only", functions=(consumer("short", 30),)), replace_all=True
+    ):
+        sized = PlatformConstruct(stack, "Sized")
     with pytest.raises(ValueError, match="visibility timeout of at least 360 s"):
         DeclaredFunction(stack, "Slow", spec=consumer("slow", 60), runtime=runtime(sized))
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from infra.config import load_config
-from infra.constructs.function import IDEMPOTENCY_ACCESS
 from infra.declaration import (
     FUNCTIONS,
     IDEMPOTENCY,
@@ -15,7 +14,9 @@ from infra.declaration import (
     FunctionSpec,
     actions_for,
     all_schedules,
+    reads_signing_key,
     table,
+    table_access,
 )
 from infra.declaration import (
     function as declared_function,
@@ -48,10 +49,7 @@ def config() -> Any:
 
 
 def expected_table_grants(spec: FunctionSpec) -> dict[str, Access]:
-    grants = dict(spec.tables)
-    if spec.idempotency:
-        grants[IDEMPOTENCY.key] = IDEMPOTENCY_ACCESS
-    return grants
+    return table_access(spec)
 
 
 def granted(template: dict[str, Any], spec: FunctionSpec) -> set[tuple[str, tuple[str, str]]]:
@@ -118,14 +116,14 @@ def test_function_environment_comes_from_the_declaration(template, spec):
         "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]
     }
     # and only functions behind the API get the value that proves a request came through it
-    assert ("ORIGIN_VERIFY" in env) == bool(spec.routes)
+    assert ("ORIGIN_VERIFY" in env) == bool(spec.http_routes)
     assert env["POWERTOOLS_SERVICE_NAME"] == spec.service_name
     assert env["POWERTOOLS_LOG_LEVEL"] == env["LOG_LEVEL"] == "INFO"
     tables = tables_by_key(template)
     for key in expected_table_grants(spec):
         assert env[table(key).env_var] == {"Ref": tables[key][0]}
-    assert ("SIGNING_KEY_SECRET_ID" in env) == spec.signing_key
-    assert ("LOOKUP_KEY_SECRET_ID" in env) == (spec.signing_key or spec.lookup_key)
+    assert ("SIGNING_KEY_SECRET_ID" in env) == reads_signing_key(spec)
+    assert ("LOOKUP_KEY_SECRET_ID" in env) == (reads_signing_key(spec) or spec.lookup_key)
     assert ("SES_CONFIGURATION_SET" in env) == spec.sends_email
 
 
@@ -242,7 +240,7 @@ def test_only_the_nightly_retention_run_may_read_amazons_block_list(template):
 
 def test_only_what_erases_lifts_or_removes_profiles_may_clear_amazons_block_list(template):
     # Given the functions that erase members, lift suppressions or remove unsubscribed profiles
-    expected = {"members_public", "members_admin", "console", "member_retention"}
+    expected = {"members_public", "members_admin", "members_console", "member_retention"}
     assert {spec.name for spec in FUNCTIONS if spec.clears_ses_suppressions} == expected
     for spec in FUNCTIONS:
         _logical_id, function = functions_by_name(template)[spec.name]
@@ -297,8 +295,8 @@ def test_role_grants_nothing_undeclared(template, spec):
             pass  # checked exactly above
         elif actions <= SECRET_ACTIONS:
             # both keys to sign and verify; the lookup key alone to find records by address
-            assert spec.signing_key or spec.lookup_key
-            assert sorted(targets) == (key_secrets if spec.signing_key else [lookup_secret])
+            assert reads_signing_key(spec) or spec.lookup_key
+            assert sorted(targets) == (key_secrets if reads_signing_key(spec) else [lookup_secret])
         elif actions <= SQS_SEND_ACTIONS:
             assert spec.invoked_by_schedule  # its own on-failure queue
             (invoke_config,) = [
@@ -344,7 +342,7 @@ def test_role_grants_nothing_undeclared(template, spec):
             ), f"{spec.name}: wildcard resource for {actions}"
     granted_actions = {a for a, _ in granted(template, spec)}
     assert granted_actions >= LOG_ACTIONS
-    assert bool(granted_actions & SECRET_ACTIONS) == (spec.signing_key or spec.lookup_key)
+    assert bool(granted_actions & SECRET_ACTIONS) == (reads_signing_key(spec) or spec.lookup_key)
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
     assert bool(granted_actions & SES_SUPPRESSION_ACTIONS) == spec.clears_ses_suppressions
     assert bool(granted_actions & SES_SUPPRESSION_LISTING_ACTIONS) == spec.lists_ses_suppressions

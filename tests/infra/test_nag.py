@@ -7,8 +7,8 @@ import pytest
 
 from infra import nag
 from infra.constructs.capability import construct_id
-from infra.constructs.function import index_actions, table_grants
-from infra.declaration import FUNCTIONS, table
+from infra.constructs.function import index_actions
+from infra.declaration import FUNCTIONS, table, table_access
 from tests.infra.template import acknowledgements
 from tests.support.cdk import tables_by_key
 
@@ -70,7 +70,7 @@ def test_index_wildcards_are_acknowledged_per_table_naming_its_indexes(synthesis
     # Given the tables whose GSIs the function may query (members' by_group, audit's by_month, ...)
     tables = tables_by_key(template)
     queried = {
-        key for key, access in table_grants(spec).items() if table(key).indexes and index_actions(access)
+        key for key, access in table_access(spec).items() if table(key).indexes and index_actions(access)
     }
     # When we read the IAM5 `/index/*` acknowledgements on the function's own role
     role_path = f"/{construct_id(spec.name)}/Role"

@@ -92,8 +92,14 @@ def test_ses_configuration_set_requires_tls_and_tracks_reputation(template):
 
 
 def test_table_definitions_match_every_declared_table(template):
-    # Given the four declared tables (members, meetings, idempotency, audit)
-    assert sorted(spec.key for spec in TABLES) == ["audit", "idempotency", "meetings", "members"]
+    # Given the declared tables (the platform's, members', meetings')
+    assert sorted(spec.key for spec in TABLES) == [
+        "audit",
+        "console_sessions",
+        "idempotency",
+        "meetings",
+        "members",
+    ]
     # When moto / DynamoDB Local tables are derived from the template
     definitions = table_definitions(template)
     # Then there is one per TableSpec, equal to what the spec itself would create

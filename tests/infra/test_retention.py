@@ -1,4 +1,4 @@
-"""The retention figures the privacy notice prints for what infra/ enforces (shared.members.retention)
+"""The retention figures the privacy notice prints for what infra/ enforces (shared.privacy.retention)
 are the ones in the synthesized templates: backups, the email-event queues, and every log group."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import pytest
 from infra.constructs.backup import BACKUP_RETENTION
 from infra.constructs.queues import DLQ_RETENTION
 from infra.declaration import SES_EVENTS
-from shared.members import retention
+from shared.privacy import retention
 from tests.infra.template import resources
 from tests.support.cdk import main_stack_name, synth_templates, tables_by_key
+from tests.support.env import declared_holders
 
 pytestmark = pytest.mark.infra
 
@@ -64,6 +65,6 @@ def test_the_notice_has_a_row_for_traces_because_every_function_makes_them(templ
     traced = [f for f in functions if f["Properties"].get("TracingConfig") == {"Mode": "Active"}]
     assert traced
     # Then the notice says how long traces are kept
-    rows = retention.retention(log_retention_days=90, unsubscribe_grace_days=30)
+    rows = retention.retention(log_retention_days=90, unsubscribe_grace_days=30, holders=declared_holders())
     (row,) = [r for r in rows if r.what.startswith("Records of how our system ran (traces)")]
     assert row.kept == f"{retention.TRACE_DAYS} days" == "30 days"

@@ -95,8 +95,12 @@ def test_function_sends_failed_async_invocations_to_an_encrypted_dlq(scheduled_t
     # the schedules dead-letter into the same queue, and someone is told when anything lands there
     for schedule in resources(scheduled_template, "AWS::Scheduler::Schedule").values():
         assert ref(schedule["Properties"]["Target"]["DeadLetterConfig"]["Arn"]) == queue_id
-    (alarm,) = resources(scheduled_template, "AWS::CloudWatch::Alarm").values()
-    assert queue_id in json.dumps(alarm["Properties"]["Dimensions"])
+    alarms = [
+        a
+        for a in resources(scheduled_template, "AWS::CloudWatch::Alarm").values()
+        if queue_id in json.dumps(a["Properties"]["Dimensions"])
+    ]
+    assert len(alarms) == 1
     # and the function's role may send there
     role_actions = {
         (a, ref(r))

@@ -71,7 +71,7 @@ def _dynamodb_local_pids() -> set[int]:
 
 def test_the_nightly_retention_run_answers_in_local_mode(tmp_path: Path) -> None:
     # its schedule's own event, against local mode's services (the SES suppression list included)
-    event = ROOT / "events" / "schedules" / "member-retention.json"
+    event = ROOT / "events" / "members" / "member-retention.json"
 
     result = invoke("member_retention", event, tmp_path / "state")
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from infra import declaration
 from infra.config import load_config
-from infra.declaration import TABLES, Resources, SignIn, environment, function
+from infra.declaration import Resources, SignIn, environment, function
+
+if TYPE_CHECKING:
+    from shared.privacy.register import Holder
 
 ROOT = Path(__file__).resolve().parents[2]
 # what every test that talks to moto gives boto3: credentials that could never reach a real account
@@ -37,10 +42,17 @@ def function_environment(
     lookup_secret_id: str = LOOKUP_SECRET_ID,
 ) -> dict[str, str]:
     resources = Resources(
-        table_names={t.key: t.local_name for t in TABLES},
+        table_names={t.key: t.local_name for t in declaration.tables()},
         signing_key_secret=secret_id,
         configuration_set=configuration_set,
         lookup_key_secret=lookup_secret_id,
         sign_in=SIGN_IN,
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))
+
+
+def declared_holders() -> list[type[Holder]]:
+    """The subject-rights register's entries, as the declaration names them (`PERSONAL_DATA`)."""
+    from shared.privacy.register import load
+
+    return [load(entry.holder) for entry in declaration.personal_data()]

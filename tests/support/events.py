@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,17 +19,19 @@ def load(name: str) -> dict[str, Any]:
 
 
 def _route_for(method: str, path: str) -> tuple[str, dict[str, str], str]:
-    """(route key, path parameters, function name) of the declared route that serves the path."""
-    for route, spec in all_routes():
-        if route.method != method:
-            continue
-        pattern = (
-            "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "/?$"
-        )  # API Gateway: a trailing slash too
-        found = re.match(pattern, path)
-        if found:
-            return route.route_key, found.groupdict(), spec.name
-    raise LookupError(f"no declared route for {method} {path}")
+    """(route key, path parameters, function name) of the declared route that serves the path, matched
+    as API Gateway matches them (most specific first; the console's pages by prefix)."""
+    from infra.local.events import RoutePattern, RouteTable
+
+    table = RouteTable(
+        RoutePattern(route.method, route.path, target=(route, spec)) for route, spec in all_routes()
+    )
+    found = table.match(method, path)
+    if found is None:
+        raise LookupError(f"no declared route for {method} {path}")
+    pattern, params = found
+    route, spec = pattern.target
+    return route.route_key, params, spec.name
 
 
 def http_event(

@@ -9,9 +9,9 @@ from shared.meetings.repository import MeetingSummary
 from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
-from shared.members.retention import after_erasure, link_lifetimes, retention
+from shared.privacy.retention import after_erasure, link_lifetimes, retention
 from shared.settings import DeploymentSettings
-from tests.support.env import deployment_config
+from tests.support.env import declared_holders, deployment_config
 
 CONFIG = deployment_config()
 URL = "https://api.mkcpp.org.uk"
@@ -66,9 +66,11 @@ PRIVACY: dict[str, Any] = {
     "title": "Privacy notice",
     "version": CONFIG.privacy_notice_version,
     "retention": retention(
-        log_retention_days=CONFIG.log_retention_days, unsubscribe_grace_days=CONFIG.unsubscribe_grace_days
+        log_retention_days=CONFIG.log_retention_days,
+        unsubscribe_grace_days=CONFIG.unsubscribe_grace_days,
+        holders=declared_holders(),
     ),
-    "link_lifetimes": link_lifetimes(),
+    "link_lifetimes": link_lifetimes(declared_holders()),
     "signup_url": f"{URL}/members/signup",
     "grace_days": CONFIG.unsubscribe_grace_days,
     "after_erasure": after_erasure(log_retention_days=CONFIG.log_retention_days),

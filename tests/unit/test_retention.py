@@ -1,6 +1,6 @@
 """The privacy notice's retention table says what the code enforces, and the README says the same.
 
-`shared.members.retention` is the one source: the notice renders it, `make readme` writes it into
+`shared.privacy.retention` is the one source: the notice renders it, `make readme` writes it into
 the README. The figures enforced in infra/ (backups, queues, the firewall's logs) are checked
 against the synthesized template in tests/infra/test_retention.py.
 """
@@ -15,9 +15,10 @@ from infra.readme import README, section, with_section
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.email.render import render_page
 from shared.members import links
-from shared.members.retention import BACKUP_DAYS, TRACE_DAYS, after_erasure, link_lifetimes, retention, span
 from shared.members.service import PENDING_LIFETIME
 from shared.members.suppression import SOFT_BOUNCE_WINDOW
+from shared.privacy.retention import BACKUP_DAYS, TRACE_DAYS, after_erasure, link_lifetimes, retention, span
+from tests.support.env import declared_holders
 from tests.unit.rendering import BASE, CONFIG, PRIVACY
 
 
@@ -51,7 +52,9 @@ def notice() -> str:
 
 def kept(what_starts: str) -> str:
     rows = retention(
-        log_retention_days=CONFIG.log_retention_days, unsubscribe_grace_days=CONFIG.unsubscribe_grace_days
+        log_retention_days=CONFIG.log_retention_days,
+        unsubscribe_grace_days=CONFIG.unsubscribe_grace_days,
+        holders=declared_holders(),
     )
     (row,) = [r for r in rows if r.what.startswith(what_starts)]
     return row.kept
@@ -73,7 +76,7 @@ def test_every_figure_is_the_one_the_code_enforces():
     )
     assert kept("Backups") == f"{BACKUP_DAYS} days" == "35 days"
     # the links' lifetimes
-    lives = {life.what: life.works_for for life in link_lifetimes()}
+    lives = {life.what: life.works_for for life in link_lifetimes(declared_holders())}
     assert lives["The link to get a copy of your details"] == span(links.EXPORT.lifetime) == "24 hours"
     assert lives["The link to delete your details"] == span(links.ERASE.lifetime)
     assert lives["The link to confirm that you want to join"] == span(links.CONFIRM.lifetime)
@@ -81,9 +84,9 @@ def test_every_figure_is_the_one_the_code_enforces():
 
 def test_the_notice_shows_every_row_with_its_figure():
     html = notice()
-    for row in retention(log_retention_days=90, unsubscribe_grace_days=30):
+    for row in retention(log_retention_days=90, unsubscribe_grace_days=30, holders=declared_holders()):
         assert f"<td>{row.what}</td><td>{row.kept}</td>" in html.replace("&#39;", "'")
-    for life in link_lifetimes():
+    for life in link_lifetimes(declared_holders()):
         assert f"<td>{life.what}</td><td>{life.works_for}</td>" in html
 
 
@@ -141,7 +144,7 @@ def test_the_notice_says_exactly_what_is_kept_of_a_patient_or_carer():
     # And the row for what stays after a profile is removed names nothing about health
     (row,) = [
         r
-        for r in retention(log_retention_days=90, unsubscribe_grace_days=30)
+        for r in retention(log_retention_days=90, unsubscribe_grace_days=30, holders=declared_holders())
         if r.what.startswith("After we remove your details")
     ]
     assert "Nothing that says you are a patient or carer" in row.what
@@ -151,7 +154,7 @@ def test_the_notice_says_exactly_what_is_kept_of_a_patient_or_carer():
 def test_the_table_says_what_becomes_of_a_member_whose_emails_bounce_or_who_complains():
     # Given the rule the bounce handler enforces (shared/members/bounces.py record_event): a complaint
     # unsubscribes; a hard bounce keeps the member, suppressed, until an administrator acts
-    rows = retention(log_retention_days=90, unsubscribe_grace_days=30)
+    rows = retention(log_retention_days=90, unsubscribe_grace_days=30, holders=declared_holders())
     (unsubscribed,) = [r for r in rows if r.what.startswith("Your details after you unsubscribe")]
     (bounced,) = [r for r in rows if r.what.startswith("Your details, if our emails to you stop arriving")]
     # Then both have a row that says so, with the figures the code uses
