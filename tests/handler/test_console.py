@@ -167,6 +167,22 @@ def test_sign_out_clears_the_session_and_ends_the_managed_login_session(browser)
     assert browser.get("/console/signed-out").status == 200
 
 
+def test_a_session_cookie_copied_before_sign_out_is_refused_afterwards(browser, site, ann):
+    # Given a copy of the signed-in administrator's cookie, taken before they sign out
+    copied = ConsoleBrowser(site, browser.cookies["mkcpp_console"])
+    assert copied.get(f"/console/members/{ann['id']}").status == 200
+    token = copied.csrf_token()
+    # When they sign out
+    assert browser.post("/console/sign-out").status == 303
+    # Then the copy is sent to sign in, by the members' pages and by the console's own alike
+    for path in (f"/console/members/{ann['id']}", "/console/audit", "/console/"):
+        refused = copied.get(path)
+        assert refused.status == 303 and "/oauth2/authorize" in refused.headers["Location"], path
+    # And a form posted with it changes nothing
+    assert copied.post(f"/console/members/{ann['id']}/erase", csrf=token).status == 303
+    assert any(m["id"] == ann["id"] for m in site.members())
+
+
 # --- CSRF ---------------------------------------------------------------------------------------
 
 
