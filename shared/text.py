@@ -15,6 +15,7 @@ The message says what to do, so a 400 can show it next to the field.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Any
 
@@ -56,3 +57,16 @@ def check_paragraphs(value: str) -> str:
 # Use with `Field(min_length=..., max_length=...)`; forms strip surrounding spaces (FormModel).
 SingleLine = Annotated[str, BeforeValidator(_normalise), AfterValidator(check_line)]
 Paragraphs = Annotated[str, BeforeValidator(_normalise), AfterValidator(check_paragraphs)]
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA = re.compile(r"(^|[,;\t|])(\s*)(?=[=+\-@\t\r])")
+
+
+def csv_cell(value: Any) -> str:
+    """Spreadsheet-safe: anything that could start a formula is shown as text, not run. That is the
+    start of the cell, and also the start of any piece a spreadsheet may split it into on its own
+    list separator (`;` in much of Europe, `,`, tab or `|`): `Ann;=1+1` becomes `Ann;'=1+1`. Every CSV
+    any capability writes passes each cell through this."""
+    text = "" if value is None else str(value)
+    return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)

@@ -28,6 +28,7 @@ from shared.console.audit import Vocabulary, vocabulary
 from shared.console.settings import console_settings
 from shared.keys import load_keys
 from shared.observability import logger, metrics
+from shared.text import csv_cell
 from shared.web import html_page
 
 MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
@@ -204,7 +205,8 @@ def audit_csv() -> Response[str]:
         page = audit().month(month, 100, cursor)
         for entry in page.items:
             what = vocabulary_.action(entry)
-            writer.writerow([entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor])
+            row = [entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor]
+            writer.writerow([csv_cell(cell) for cell in row])
         cursor = page.next
         if cursor is None:
             break

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.members import admin_group_routes, admin_member_routes
 from shared.api import HttpApi
+from shared.groups import GroupPatch
 from shared.members.admin import MemberPatch
-from shared.members.groups import GroupPatch
 from shared.observability import logger, metrics
 from shared.web import ADMIN_GROUP, errors_body
 

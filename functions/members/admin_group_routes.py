@@ -12,8 +12,7 @@ from shared import clock
 from shared.api import actor
 from shared.audit import AuditPage
 from shared.forms import FormModel
-from shared.members.admin import MemberDetail, NotInGroup
-from shared.members.groups import (
+from shared.groups import (
     GroupChanged,
     GroupExists,
     GroupInput,
@@ -22,6 +21,7 @@ from shared.members.groups import (
     GroupPatch,
     WorkingGroup,
 )
+from shared.members.admin import MemberDetail, NotInGroup
 from shared.members.repository import MemberNotFound, StaleMember
 from shared.model import Model
 from shared.web import error_response, json_response, refusals

@@ -17,10 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.members.env import bounces_env
 from shared import clock
 from shared.aws import client
+from shared.email.events import parse_sqs_body
+from shared.email.suppression import SuppressionList
 from shared.keys import load_lookup_key
-from shared.members.bounces import parse_sqs_body, record_event
+from shared.members.bounces import record_event
 from shared.members.repository import MemberRepository
-from shared.members.suppression import SuppressionList
 from shared.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)

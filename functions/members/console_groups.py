@@ -13,7 +13,7 @@ from shared.api import actor
 from shared.console.app import ConsoleRouter
 from shared.errors import DomainError
 from shared.forms import field_errors
-from shared.members.groups import GroupInput, GroupNotFound, GroupPatch
+from shared.groups import GroupInput, GroupNotFound, GroupPatch
 from shared.members.models import MemberStatus, normalise_email
 from shared.members.repository import MemberNotFound
 from shared.web import html_page

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from functions.members.env import members_env
-from shared.members.groups import WorkingGroup
+from shared.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
 from shared.privacy.retention import after_erasure, link_lifetimes, retention
 from shared.web import page

@@ -21,7 +21,7 @@ from shared import tokens
 from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
 from shared.forms import FormModel, field_errors
-from shared.members.groups import UnknownGroups
+from shared.groups import UnknownGroups
 from shared.members.models import PreferencesForm, SignupForm
 from shared.members.repository import StaleMember
 from shared.members.service import LinkNoLongerValid, LinkUsed, NotActive, StaleNotice

@@ -13,7 +13,7 @@ from functions.members.pages import message_page, page_context
 from functions.members.services import membership, self_service
 from shared import clock
 from shared.forms import FormModel
-from shared.members.groups import WorkingGroup
+from shared.groups import WorkingGroup
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
 from shared.members.service import LinkNoLongerValid
 from shared.privacy.retention import after_erasure

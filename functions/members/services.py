@@ -10,12 +10,12 @@ from functions.members.env import members_env
 from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer
+from shared.email.suppression import SuppressionList
+from shared.groups import GroupRepository
 from shared.keys import Keys, load_keys
 from shared.meetings.repository import MeetingReader
-from shared.members.groups import GroupRepository
 from shared.members.repository import MemberRepository
 from shared.members.service import Membership, MembershipSettings
-from shared.members.suppression import SuppressionList
 from shared.send_once import SendLedger
 
 if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up path's cold start

@@ -7,7 +7,7 @@
 A message the consumer fails on is retried by SQS and, after `MAX_RECEIVE_COUNT` receives, moved to
 the dead-letter queue; a message SNS cannot deliver to the queue goes to the same dead-letter queue.
 An alarm fires on the first message there. Messages reach the DLQ in either form (SNS envelope or
-not): `shared.members.bounces.parse_sqs_body` reads both, so a DLQ redrive needs no translation.
+not): `shared.email.events.parse_sqs_body` reads both, so a DLQ redrive needs no translation.
 
 Why a customer-managed key on the topic: SNS topics are encrypted with KMS only, and SES can publish
 to an encrypted topic only if the key policy lets it, which the AWS-managed `aws/sns` key's fixed

@@ -2,7 +2,7 @@
 
 Our configuration set asks SES to suppress bounces and complaints, so when an address hard-bounces
 or complains, SES puts *the address itself* on this list (it has no other way to key it). Our own
-list (`shared.members.suppression`) is what stops our emails, keyed by a keyed hash; SES's is a
+list (`shared.email.suppression`) is what stops our emails, keyed by a keyed hash; SES's is a
 second lock that Amazon keeps. So that SES never holds an address longer than we do, we take it off
 Amazon's list whenever we stop holding it or stop blocking it:
 

@@ -3,7 +3,6 @@ when, and the names of the fields changed, never their values)."""
 
 import csv
 import io
-import re
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -16,11 +15,10 @@ from shared.clock import iso
 from shared.consent import consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.email.account_suppression import AccountSuppressionList
+from shared.email.suppression import Suppression, SuppressionList
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
-from shared.keys import Keys
-from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
-from shared.members.groups import (
+from shared.groups import (
     GroupInput,
     GroupPatch,
     GroupRepository,
@@ -28,6 +26,8 @@ from shared.members.groups import (
     WorkingGroup,
     check_groups,
 )
+from shared.keys import Keys
+from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.models import (
     HEALTH_DATA_ROLES,
     Consent,
@@ -43,9 +43,8 @@ from shared.members.models import (
 )
 from shared.members.repository import Change, MemberRepository
 from shared.members.service import Membership, check_notice
-from shared.members.suppression import Suppression, SuppressionList
 from shared.model import Model
-from shared.text import Paragraphs, SingleLine
+from shared.text import Paragraphs, SingleLine, csv_cell
 
 _PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 CSV_COLUMNS = (
@@ -195,17 +194,6 @@ class NotSubscribed(Conflict):
     """Unsubscribed or suppressed: nothing more is sent to them."""
 
     message = "This member unsubscribed or their address is suppressed: nothing is sent to them."
-
-
-_FORMULA = re.compile(r"(^|[,;\t|])(\s*)(?=[=+\-@\t\r])")
-
-
-def _csv_cell(value: Any) -> str:
-    """Spreadsheet-safe: anything that could start a formula is shown as text, not run. That is the
-    start of the cell, and also the start of any piece a spreadsheet may split it into on its own
-    list separator (`;` in much of Europe, `,`, tab or `|`): `Ann;=1+1` becomes `Ann;'=1+1`."""
-    text = "" if value is None else str(value)
-    return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
 def as_administrators_see(record: dict[str, Any]) -> dict[str, Any]:
@@ -385,7 +373,7 @@ class MemberAdmin:
             data["meeting_reminders"] = "yes" if row.preferences.meeting_reminders else "no"
             data["newsletters"] = "yes" if row.preferences.newsletters else "no"
             data.update(consent_columns(member))
-            writer.writerow([_csv_cell(data.get(column)) for column in CSV_COLUMNS])
+            writer.writerow([csv_cell(data.get(column)) for column in CSV_COLUMNS])
         self._audit.record(
             actor=actor,
             action="members.download",

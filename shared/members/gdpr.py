@@ -23,10 +23,10 @@ from pydantic import Field
 from shared.audit import AuditEntry, AuditTrail
 from shared.clock import iso
 from shared.dynamo import value as v
-from shared.members.groups import GroupRepository
+from shared.email.suppression import Suppression, SuppressionList, suppression_key
+from shared.groups import GroupRepository
 from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberNotFound, MemberRepository
-from shared.members.suppression import Suppression, SuppressionList, suppression_key
 from shared.model import Model
 from shared.privacy.register import Person, Register
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from shared.email.suppression import SOFT_BOUNCE_WINDOW
 from shared.members import links
 from shared.members.service import PENDING_LIFETIME, SIGNUP_IDEMPOTENCY_WINDOW
-from shared.members.suppression import SOFT_BOUNCE_WINDOW
 from shared.members.unsubscribed import UNSUBSCRIBED_RETENTION
 from shared.privacy.register import Person
 from shared.privacy.retention import Figures, Kept, LinkLife, days, span

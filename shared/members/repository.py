@@ -126,7 +126,7 @@ class MemberRepository:
         return pointer is not None, suppressed
 
     def _pointer_and_suppression(self, lookup_id: str, now: datetime) -> tuple[dict[str, Any] | None, bool]:
-        from shared.members.suppression import suppression_key
+        from shared.email.suppression import suppression_key
 
         request: dict[str, Any] = {
             self._table: {

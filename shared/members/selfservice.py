@@ -21,9 +21,9 @@ from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import Conflict, DomainError
+from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members import links as purposes
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
-from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import (
     HEALTH_DATA_ROLES,
     Member,

@@ -30,10 +30,10 @@ from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import DomainError
+from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import Keys
 from shared.meetings.repository import MeetingReader, MeetingSummary
 from shared.members import links as purposes
-from shared.members.groups import GroupRepository, WorkingGroup, check_groups
 from shared.members.models import (
     Channel,
     Consent,

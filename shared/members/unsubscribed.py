@@ -25,11 +25,11 @@ from shared.audit import AuditTrail
 from shared.clock import epoch, iso
 from shared.consent import Channel, consent
 from shared.email.account_suppression import AccountSuppressionList
+from shared.email.suppression import address_lookup_id
 from shared.keys import AddressLookup
 from shared.members import links as purposes
 from shared.members.models import Member, MemberStatus, Role
 from shared.members.repository import Change, MemberRepository, StaleMember
-from shared.members.suppression import address_lookup_id
 from shared.observability import logger, metrics
 
 DEFAULT_GRACE = timedelta(days=30)

@@ -188,10 +188,10 @@ def member_items(
     A `target` is an active member in two working groups, the same shape every time."""
     from shared.clock import epoch, iso
     from shared.dynamo import to_item
+    from shared.email.suppression import Suppression, suppression_key
     from shared.members.models import HEALTH_DATA_ROLES, Member, MemberStatus, Preferences, Role
     from shared.members.repository import _attributes, _group_membership_item, member_key, pointer_key
     from shared.members.service import PENDING_LIFETIME, Membership
-    from shared.members.suppression import Suppression, suppression_key
 
     first, last = rng.choice(FIRST), rng.choice(LAST)
     email = f"{first}.{last}.{n}@{rng.choice(DOMAINS)}".lower().replace("'", "")
@@ -248,7 +248,7 @@ def member_items(
 def group_items(now: datetime) -> list[dict[str, Any]]:
     from shared.clock import iso
     from shared.dynamo import to_item
-    from shared.members.groups import WorkingGroup, group_key
+    from shared.groups import WorkingGroup, group_key
 
     created = iso(now - timedelta(days=400))
     return [

@@ -740,7 +740,7 @@ def test_two_groups_cannot_have_one_name_by_creating_or_renaming(aws):
 def as_if_both_read_before_either_wrote(monkeypatch):
     """Two administrators at the same instant: each one's check for a taken name reads the groups
     before the other's write, so that check sees nothing."""
-    from shared.members.groups import GroupRepository
+    from shared.groups import GroupRepository
 
     monkeypatch.setattr(GroupRepository, "_refuse_a_taken_name", lambda *_args: None)
 

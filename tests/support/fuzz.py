@@ -279,7 +279,7 @@ class ServerError:
     route: str  # "PATCH /admin/groups/{id}"
     status: int
     exception: str  # the last line: "UnicodeDecodeError: 'utf-8' codec can't decode ..."
-    where: str  # the deepest frame in this project: "shared/members/groups.py:124 in all"
+    where: str  # the deepest frame in this project: "shared/groups.py:124 in all"
     traceback: str
     count: int = 1
 

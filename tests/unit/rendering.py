@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.groups import WorkingGroup
 from shared.meetings.repository import MeetingSummary
-from shared.members.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.privacy.retention import after_erasure, link_lifetimes, retention

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from shared.dynamo import to_item
-from shared.members.groups import GroupChanged, GroupInput, GroupRepository, group_key
+from shared.groups import GroupChanged, GroupInput, GroupRepository, group_key
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

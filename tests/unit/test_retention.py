@@ -14,9 +14,9 @@ import pytest
 from infra.readme import README, section, with_section
 from shared.audit import RETENTION as AUDIT_RETENTION
 from shared.email.render import render_page
+from shared.email.suppression import SOFT_BOUNCE_WINDOW
 from shared.members import links
 from shared.members.service import PENDING_LIFETIME
-from shared.members.suppression import SOFT_BOUNCE_WINDOW
 from shared.privacy.retention import BACKUP_DAYS, TRACE_DAYS, after_erasure, link_lifetimes, retention, span
 from tests.support.env import declared_holders
 from tests.unit.rendering import BASE, CONFIG, PRIVACY

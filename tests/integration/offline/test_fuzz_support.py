@@ -21,7 +21,7 @@ members_admin | [ERROR] ValidationError: 1 validation error for WorkingGroup
 members_admin | Traceback (most recent call last):
 members_admin |   File "/v/site-packages/powertools/api.py", line 9, in resolve
 members_admin |     return self._resolve()
-members_admin |   File "{root}/shared/members/groups.py", line 124, in all
+members_admin |   File "{root}/shared/groups.py", line 124, in all
 members_admin |     return sorted(WorkingGroup.model_validate(i) for i in items)
 members_admin |                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 members_public | {{"level":"INFO","message":"request refused"}}
@@ -36,7 +36,7 @@ members_public | UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in pos
 GET /admin/groups 500 11 ms
 members_admin | [ERROR] ValidationError: 1 validation error for WorkingGroup
 members_admin | Traceback (most recent call last):
-members_admin |   File "{root}/shared/members/groups.py", line 124, in all
+members_admin |   File "{root}/shared/groups.py", line 124, in all
 members_admin |     return sorted(WorkingGroup.model_validate(i) for i in items)
 members_admin | pydantic_core._pydantic_core.ValidationError: 1 validation error for WorkingGroup
 GET /admin/members 200 8 ms
@@ -50,9 +50,9 @@ def test_each_traceback_goes_with_the_500_of_its_own_function_in_order():
         ("POST /members", 1, "UnicodeDecodeError"),
     ]
     groups, members = errors
-    assert groups.where.startswith("shared/members/groups.py:124 in all")
+    assert groups.where.startswith("shared/groups.py:124 in all")
     assert "request refused" not in members.traceback  # JSON log lines are not the traceback
-    assert "shared/members/groups.py:124 in all" in groups.describe()
+    assert "shared/groups.py:124 in all" in groups.describe()
 
 
 def test_a_500_without_a_traceback_is_still_listed():
