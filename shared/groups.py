@@ -32,7 +32,7 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
 from shared.members.models import GroupId
 from shared.model import Model
-from shared.observability import logger, metrics
+from shared.observability import damaged_record
 from shared.text import Paragraphs, SingleLine
 
 PARTITION = "GROUPS"
@@ -228,8 +228,7 @@ class GroupRepository:
                 groups.append(WorkingGroup.model_validate(item))
             except ValidationError:
                 # never let one bad record take down the sign-up form that lists the groups
-                logger.error("invalid working group skipped", extra={"group_key": str(item.get("sk"))})
-                metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+                damaged_record("working group", str(item.get("sk")))
         return sorted(groups, key=lambda g: g.name.lower())
 
     def open(self) -> list[WorkingGroup]:

@@ -14,3 +14,38 @@ from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
 metrics = Metrics()
+
+DAMAGED_RECORD_METRIC = "InvalidRecordSkipped"
+
+
+def damaged_record(kind: str, ident: str) -> None:
+    """A stored record that no longer validates was met (and skipped, or shown as damaged): logged by
+    its kind and id only (never a field's value), and counted as one metric for the whole stack, with
+    no dimension, so one alarm emails the coordinators whichever function met it
+    (`infra.constructs.platform`: `DamagedRecords`). Printed as CloudWatch's embedded metric format,
+    as Powertools prints its own, but without the per-function `service` dimension it always adds."""
+    import json
+    import os
+    import time
+
+    logger.error("damaged record", extra={"record_kind": kind, "record_id": ident[:80]})
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+        return
+    print(  # noqa: T201 - the embedded metric format is read from stdout
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "MKCPP"),
+                            "Dimensions": [[]],
+                            "Metrics": [{"Name": DAMAGED_RECORD_METRIC, "Unit": "Count"}],
+                        }
+                    ],
+                },
+                DAMAGED_RECORD_METRIC: 1,
+            }
+        ),
+        flush=True,
+    )

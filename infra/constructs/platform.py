@@ -8,7 +8,8 @@ knows about a particular function; functions get access to these resources throu
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Tags
+from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -33,6 +34,12 @@ from infra.declaration import (
     queues,
     tables,
 )
+
+# What every function's metrics are published under (`infra.declaration.environment`), and the metric
+# a function emits when it meets a record it cannot read (`shared.observability.DAMAGED_RECORD_METRIC`,
+# written here again because infra/ does not import handler code; tests compare the two).
+METRICS_NAMESPACE = "MKCPP"
+DAMAGED_RECORD_METRIC = "InvalidRecordSkipped"
 
 # The tag that maps a table in the synthesized template back to its `TableSpec.key`
 # (tests/support/cdk.py builds moto and DynamoDB Local tables from the template through it).
@@ -92,6 +99,31 @@ class PlatformConstruct(Construct):
             spec.key: self._work_queue(spec) for spec in queues() if spec.source is None
         }
         self.buckets: dict[str, s3.Bucket] = {spec.key: self._bucket(spec) for spec in buckets()}
+        self.damaged_records = self._damaged_records_alarm()
+
+    def _damaged_records_alarm(self) -> cloudwatch.Alarm:
+        """One alarm for the whole stack: any function that meets a stored record it cannot read
+        (`shared.observability.damaged_record`, one metric with no dimension) emails the coordinators,
+        so a record that lists, exports and the nightly run skip is looked at, not left for ever."""
+        alarm = cloudwatch.Alarm(
+            self,
+            "DamagedRecords",
+            alarm_description="A stored record could not be read (a list, an export or the nightly run "
+            "skipped it): open the console's page for it, which shows what could be read, and put it "
+            "right or erase it. The function's log names the record's id, never its content.",
+            metric=cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=DAMAGED_RECORD_METRIC,
+                statistic="Sum",
+                period=Duration.hours(1),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.alerts.notify(alarm)
+        return alarm
 
     @property
     def resources(self) -> Resources:

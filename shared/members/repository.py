@@ -35,7 +35,7 @@ from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
 from shared.errors import Conflict, NotFound
 from shared.members.models import LEGACY_PENDING, Member, MemberStatus, Role
-from shared.observability import logger, metrics
+from shared.observability import damaged_record
 
 PROFILE = "PROFILE"
 POINTER = "EMAIL"
@@ -584,8 +584,7 @@ def valid_members(items: Iterable[dict[str, Any]]) -> list[Member]:
         try:
             found.append(_member(item))
         except ValidationError:
-            logger.error("invalid member record skipped", extra={"member_id": str(item.get("id", "?"))})
-            metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+            damaged_record("member", str(item.get("id", "?")))
     return found
 
 

@@ -161,7 +161,36 @@ def test_scheduled_functions_dead_letter_queue_alarm_emails_the_coordinators(sch
     (alarm,) = [
         a
         for a in resources(template, "AWS::CloudWatch::Alarm").values()
-        if any(ref(d["Value"]) == dlq for d in a["Properties"]["Dimensions"] if "Value" in d)
+        if any(ref(d["Value"]) == dlq for d in a["Properties"].get("Dimensions", []) if "Value" in d)
         or dlq in str(a["Properties"])
     ]
     assert [ref(a) for a in alarm["Properties"]["AlarmActions"]] == [topic_id]
+
+
+def test_a_damaged_record_met_by_any_function_emails_the_coordinators(template):
+    # Given the one metric every function emits when it meets a record it cannot read
+    from infra.constructs.platform import DAMAGED_RECORD_METRIC, METRICS_NAMESPACE
+    from shared import observability
+
+    assert DAMAGED_RECORD_METRIC == observability.DAMAGED_RECORD_METRIC
+    # Then one alarm on it, with no dimension (whichever function met it), emails the coordinators
+    (alarm,) = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == DAMAGED_RECORD_METRIC
+    ]
+    assert alarm["Namespace"] == METRICS_NAMESPACE and "Dimensions" not in alarm
+    assert alarm["Threshold"] == 1 and alarm["AlarmActions"] and alarm["OKActions"]
+
+
+def test_a_damaged_record_is_counted_without_a_dimension_and_logged_by_id_only(capsys, monkeypatch):
+    import json as json_
+
+    from shared import observability
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    observability.damaged_record("member", "f9d5612c-0000-4000-8000-000000000000")
+    lines = [json_.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    (emf,) = [line for line in lines if "_aws" in line]
+    (declared,) = emf["_aws"]["CloudWatchMetrics"]
+    assert declared["Dimensions"] == [[]] and emf[observability.DAMAGED_RECORD_METRIC] == 1
