@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.members.env import bounces_env
 from shared import clock
 from shared.aws import client
-from shared.keys import load_lookup_key
+from shared.keys import SecretLookupKey
 from shared.members.bounces import parse_sqs_body, record_event
 from shared.members.repository import MemberRepository
 from shared.members.suppression import SuppressionList
@@ -29,7 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def suppressions() -> SuppressionList:
     env = bounces_env()
-    return SuppressionList(client("dynamodb"), env.members_table, load_lookup_key(env.lookup_key_secret))
+    return SuppressionList(client("dynamodb"), env.members_table, SecretLookupKey(env.lookup_key_secret))
 
 
 @cache

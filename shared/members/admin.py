@@ -18,7 +18,7 @@ from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.email.account_suppression import AccountSuppressionList
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
-from shared.keys import Keys
+from shared.keys import TokenKeys
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.groups import (
     GroupInput,
@@ -281,7 +281,7 @@ class MemberAdmin:
         audit: AuditTrail,
         gdpr: Gdpr,
         membership: Membership,
-        keys: Keys,
+        keys: TokenKeys,
         privacy_notice_version: str,
     ) -> None:
         self._members = members

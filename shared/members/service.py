@@ -30,7 +30,7 @@ from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import DomainError
-from shared.keys import Keys
+from shared.keys import TokenKeys
 from shared.meetings.repository import MeetingReader, MeetingSummary
 from shared.members import links as purposes
 from shared.members.groups import GroupRepository, WorkingGroup, check_groups
@@ -143,7 +143,7 @@ class MembershipSettings(NamedTuple):
 class Links:
     """Absolute URLs for emails and pages. Tokens only: never a name or an address in a URL."""
 
-    def __init__(self, base_url: str, keys: Keys) -> None:
+    def __init__(self, base_url: str, keys: TokenKeys) -> None:
         self._base = base_url.rstrip("/")
         self._keys = keys
 
@@ -179,7 +179,7 @@ class Membership:
         groups: GroupRepository,
         mailer: Mailer,
         meetings: MeetingReader,
-        keys: Keys,
+        keys: TokenKeys,
         settings: MembershipSettings,
         ledger: SendLedger,
     ) -> None:
