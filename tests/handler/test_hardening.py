@@ -567,7 +567,7 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert row["role"] == ""
     # When the address's owner confirms, Then the role is hers, and listed
     token = aws.sent()[0].token("/members/confirm")
-    assert aws.request("GET", "/members/confirm", query={"token": token}, accept="text/html").status == 200
+    assert aws.request("POST", "/members/confirm", form={"token": token}, accept="text/html").status == 200
     (confirmed,) = aws.members()
     assert confirmed["role"] == "patient" and "pending_role" not in confirmed
     seen = aws.admin("GET", f"/admin/members/{stored['id']}").json()

@@ -105,6 +105,16 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
         {"title": "Check your email", "hours": 72, "signup_url": f"{URL}/members/signup"},
     ),
     (
+        "confirm",
+        "confirm",
+        {"title": "Confirm that you want to join", "rejoin": False, "action": "/c", "token": "a.b"},
+    ),
+    (
+        "confirm rejoin",
+        "confirm",
+        {"title": "Confirm that you want to rejoin", "rejoin": True, "action": "/c", "token": "a.b"},
+    ),
+    (
         "confirmed",
         "confirmed",
         {"title": "You are now a member", "outcome": "confirmed", "meeting": None, "meeting_when": None},
