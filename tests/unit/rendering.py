@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.meetings.repository import MeetingSummary
 from shared.members.groups import WorkingGroup
-from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.models import EMAIL_FORMAT, EMAIL_NOT_ASCII, ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.members.retention import after_erasure, link_lifetimes, retention
 from shared.settings import DeploymentSettings
@@ -98,6 +98,16 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
         "signup with errors",
         "signup",
         {**SIGNUP, "errors": {"email": "Enter an email address, like name@example.com"}},
+    ),
+    (
+        "signup with an address in the wrong format",
+        "signup",
+        {**SIGNUP, "errors": {"email": EMAIL_FORMAT}},
+    ),
+    (
+        "signup with an address SES cannot send to",
+        "signup",
+        {**SIGNUP, "errors": {"email": EMAIL_NOT_ASCII}},
     ),
     (
         "signup sent",
