@@ -107,6 +107,32 @@ def test_a_group_edit_that_changes_nothing_writes_nothing(aws):
     assert [e["action"] for e in aws.items("audit")].count("group.close") == 1
 
 
+def test_a_member_edit_that_changes_nothing_writes_nothing(aws):
+    # Given a member (a carer, with her agreement recorded), as an administrator sees her
+    group = make_group(aws)
+    member_id = join(aws, groups=[group])
+    before = aws.admin("GET", f"/admin/members/{member_id}").json()
+    (stored,) = aws.members()
+    audited = len(aws.items("audit"))
+    # When an empty change is sent, or the same values are saved again
+    same = {"name": "Ann Member", "phone": "07700 900123", "role": "carer", "working_groups": [group]}
+    for patch in ({}, same, {"organisation": ""}):
+        response = aws.admin("PATCH", f"/admin/members/{member_id}", json_body=patch)
+        # Then the answer is the member as she was
+        assert response.status == 200, response
+        assert response.json() == before
+    # And nothing was written (same version: not even her health-data agreement was touched) or audited
+    assert aws.members() == [stored]
+    assert len(aws.items("audit")) == audited
+    # While a real change lands, with a new version, and the audit names only what changed
+    changed = aws.admin("PATCH", f"/admin/members/{member_id}", json_body={**same, "phone": "07700 900999"})
+    assert changed.status == 200 and changed.json()["phone"] == "07700 900999"
+    (after,) = aws.members()
+    assert after["version"] == stored["version"] + 1 and after["consents"] == stored["consents"]
+    updates = [e for e in aws.items("audit") if e["action"] == "member.update"]
+    assert [e["fields"] for e in updates] == [["phone"]]
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [
