@@ -434,6 +434,7 @@ MEMBERS_PUBLIC = FunctionSpec(
         Route("GET", "/members/privacy"),
         Route("POST", "/members"),
         Route("GET", "/members/confirm"),
+        Route("POST", "/members/confirm"),
         Route("GET", "/members/preferences"),
         Route("POST", "/members/preferences"),
         Route("GET", "/members/unsubscribe"),

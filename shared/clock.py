@@ -1,10 +1,17 @@
-"""Time, in one place, so tests can pass a fixed `now`."""
+"""Time, in one place, so tests can pass a fixed `now` (and move how long something has been cached)."""
 
+import time
 from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never goes back, to tell how long something has been cached (the
+    secrets' five minutes): tests move it with the rest of their clock."""
+    return time.monotonic()
 
 
 def iso(moment: datetime) -> str:

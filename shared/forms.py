@@ -26,6 +26,9 @@ def _is_list(annotation: Any) -> bool:
 
 REPEATED = "repeated_field"
 REPEATED_MESSAGE = "This was sent more than once, with different values: send it once"
+# A validator that can say exactly what is wrong raises `PydanticCustomError(OWN_WORDS, "...")`:
+# a person is shown those words instead of the field's general message.
+OWN_WORDS = "own_words"
 
 
 class _Repeated:
@@ -138,6 +141,8 @@ def field_errors(model: type[FormModel], error: ValidationError | list[dict[str,
             continue
         if item.get("type") == REPEATED:
             found[name] = REPEATED_MESSAGE
+        elif item.get("type") == OWN_WORDS:
+            found[name] = str(item.get("msg"))
         elif item.get("type") == "extra_forbidden":
             found[name] = model.messages.get(name) or "This is not a field you can send here"
         elif name == "body":

@@ -13,16 +13,20 @@ Each key is derived from its secret with its own label, so neither use can be tu
 other. Before the split there was one secret for both (the lookup secret is that secret, unchanged):
 tokens signed before the split are signed with the token key derived from it, which therefore
 still verifies (`LEGACY_TOKEN_KEY`) until the longest-lived of those links has expired.
+
+Key material is never kept beyond the cache below: a service built once per warm function (and
+cached there) holds a `SecretKeys` or `SecretLookupKey`, which asks this module at each use, so a
+rotated signing secret reaches a warm function within `SECRET_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from shared import clock
 from shared.tokens import SigningKey
 
 SECRET_CACHE_SECONDS = 300
@@ -55,6 +59,14 @@ class AddressLookup(Protocol):
     def email_lookup_id(self, normalised_email: str) -> str: ...
 
 
+class TokenKeys(AddressLookup, Protocol):
+    """What a service that signs links needs: the signing key now (which also verifies with the
+    keys it replaced) and lookup ids. `Keys` is one; `SecretKeys` reads them afresh at each use."""
+
+    @property
+    def token(self) -> SigningKey: ...
+
+
 @dataclass(frozen=True)
 class Keys:
     token: SigningKey  # signs new tokens; verifies with `token.previous` too
@@ -81,20 +93,28 @@ class Keys:
 
 
 class _SecretCache:
-    """Secret versions by (secret id, stage), each kept `SECRET_CACHE_SECONDS` across warm invocations,
-    so a rotation reaches every running function within five minutes. One store per process, like
-    every other cache of a warm Lambda (so `cache_clear` works on the class as on the instance)."""
+    """Secret values by secret id and stages, read together and kept `SECRET_CACHE_SECONDS` (on
+    `shared.clock.monotonic`, which tests move) across warm invocations, so a rotation reaches every
+    running function within five minutes. A secret's current and previous versions are one entry,
+    so a function never holds a new current value with a stale previous one (which would refuse the
+    links signed just before the rotation). One store per process, like every other cache of a warm
+    Lambda (so `cache_clear` works on the class as on the instance)."""
 
-    _values: ClassVar[dict[tuple[str, str], tuple[float, str | None]]] = {}
+    _values: ClassVar[dict[tuple[str, tuple[str, ...]], tuple[float, tuple[str | None, ...]]]] = {}
+
+    def versions(self, secret_id: str, stages: tuple[str, ...]) -> tuple[str | None, ...]:
+        now = clock.monotonic()
+        hit = self._values.get((secret_id, stages))
+        if hit is not None and 0 <= now - hit[0] < SECRET_CACHE_SECONDS:
+            return hit[1]
+        # in the order given, current first: a rotation between the two reads leaves the old value
+        # as both, so this function still verifies every link already sent
+        values = tuple(_fetch(secret_id, stage) for stage in stages)
+        self._values[(secret_id, stages)] = (now, values)
+        return values
 
     def get(self, secret_id: str, stage: str) -> str | None:
-        now = time.monotonic()
-        hit = self._values.get((secret_id, stage))
-        if hit is not None and now - hit[0] < SECRET_CACHE_SECONDS:
-            return hit[1]
-        value = _fetch(secret_id, stage)
-        self._values[(secret_id, stage)] = (now, value)
-        return value
+        return self.versions(secret_id, (stage,))[0]
 
     @classmethod
     def cache_clear(cls) -> None:
@@ -130,7 +150,41 @@ def load_lookup_key(lookup_secret_id: str) -> LookupKey:
 def load_keys(signing_secret_id: str, lookup_secret_id: str) -> Keys:
     """The keys from both secrets: the signing secret's current and previous versions, the lookup
     secret's current one (each cached for five minutes across warm invocations)."""
-    signing = _secrets.get(signing_secret_id, CURRENT)
+    signing, previous = _secrets.versions(signing_secret_id, (CURRENT, PREVIOUS))
     lookup = _secrets.get(lookup_secret_id, CURRENT)
     assert signing is not None and lookup is not None  # AWSCURRENT always exists, or _fetch raised
-    return Keys.from_secrets(signing, lookup, previous_signing=_secrets.get(signing_secret_id, PREVIOUS))
+    return Keys.from_secrets(signing, lookup, previous_signing=previous)
+
+
+class SecretKeys:
+    """Both keys as the secrets hold them now: what a cached service keeps instead of a `Keys`.
+    It holds the secrets' ids only; each use asks `load_keys` (and its five-minute cache)."""
+
+    __slots__ = ("_lookup", "_signing")
+
+    def __init__(self, signing_secret_id: str, lookup_secret_id: str) -> None:
+        self._signing = signing_secret_id
+        self._lookup = lookup_secret_id
+
+    def current(self) -> Keys:
+        return load_keys(self._signing, self._lookup)
+
+    @property
+    def token(self) -> SigningKey:
+        return self.current().token
+
+    def email_lookup_id(self, normalised_email: str) -> str:
+        return load_lookup_key(self._lookup).email_lookup_id(normalised_email)
+
+
+class SecretLookupKey:
+    """The email-lookup key as its secret holds it now, for functions that sign nothing (the
+    bounce consumer, the retention run): it holds the secret's id only."""
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self, lookup_secret_id: str) -> None:
+        self._lookup = lookup_secret_id
+
+    def email_lookup_id(self, normalised_email: str) -> str:
+        return load_lookup_key(self._lookup).email_lookup_id(normalised_email)

@@ -19,7 +19,7 @@ from shared import clock
 from shared.aws import client
 from shared.email.events import parse_sqs_body
 from shared.email.suppression import SuppressionList
-from shared.keys import load_lookup_key
+from shared.keys import SecretLookupKey
 from shared.members.bounces import record_event
 from shared.members.repository import MemberRepository
 from shared.observability import logger, metrics
@@ -30,7 +30,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @cache
 def suppressions() -> SuppressionList:
     env = bounces_env()
-    return SuppressionList(client("dynamodb"), env.members_table, load_lookup_key(env.lookup_key_secret))
+    return SuppressionList(client("dynamodb"), env.members_table, SecretLookupKey(env.lookup_key_secret))
 
 
 @cache

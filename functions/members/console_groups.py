@@ -6,6 +6,7 @@ import re
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from functions.members.services import keys, member_admin
 from shared import clock
@@ -155,9 +156,11 @@ def add_member(id: str) -> Response[str]:
     address = router.form().get("email", "").strip()
     try:
         lookup_id = keys().email_lookup_id(normalise_email(address))
+    except PydanticCustomError as refused:  # an address we could never send to: says why
+        return _group_page(group_id, 400, None, {"email": refused.message()})
     except ValueError:
         return _group_page(
-            group_id, 400, None, {"email": "Enter the member's email address, like name@example.com"}
+            group_id, 400, None, {"email": "Enter the member's email address, like name@example.org"}
         )
     found = member_admin().find_by_lookup_id(lookup_id, now)
     if found is None:

@@ -88,6 +88,8 @@ def _invalid(error: RequestValidationError) -> Response[Any]:
         ("/confirm", "/preferences", "/unsubscribe", "/export", "/erase", "/data-requests")
     ) and (any(str(item.get("loc", ("",))[0]) == "query" for item in error.errors())):
         return link_problem(event.path, expired=False)
+    if event.path.endswith("/members/confirm"):  # its one field is the link's token, posted back
+        return link_problem(event.path, expired=False)
     form = next((m for path, m in FORMS.items() if event.path.endswith(path)), SignupForm)
     return _invalid_fields(field_errors(form, list(error.errors())))
 

@@ -19,7 +19,7 @@ from shared import clock
 from shared.audit import AuditTrail
 from shared.aws import client
 from shared.email.account_suppression import AccountSuppressionList
-from shared.keys import load_lookup_key
+from shared.keys import SecretLookupKey
 from shared.members.repository import MemberRepository
 from shared.members.unsubscribed import Retention
 from shared.observability import logger, metrics
@@ -31,7 +31,7 @@ def retention() -> Retention:
         members=MemberRepository(client("dynamodb"), env.members_table),
         audit=AuditTrail(client("dynamodb"), env.audit_table),
         account_suppressions=AccountSuppressionList(client("sesv2")),
-        lookup=load_lookup_key(env.lookup_key_secret),
+        lookup=SecretLookupKey(env.lookup_key_secret),
         grace=timedelta(days=env.unsubscribe_grace_days),
     )
 

@@ -1,5 +1,9 @@
 """The member services a handler needs, built lazily once per warm Lambda (so importing a handler
-costs no AWS client, and tests can swap the environment)."""
+costs no AWS client, and tests can swap the environment).
+
+Clients and services are cached here; key material never is. Services get `keys()`, which reads the
+secrets at each use through `shared.keys` (itself cached for five minutes), so a rotated signing key
+reaches a warm function (README, "Rotating the token-signing key")."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer
 from shared.email.suppression import SuppressionList
 from shared.groups import GroupRepository
-from shared.keys import Keys, load_keys
+from shared.keys import SecretKeys
 from shared.meetings.repository import MeetingReader
 from shared.members.repository import MemberRepository
 from shared.members.service import Membership, MembershipSettings
@@ -25,10 +29,10 @@ if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up pat
     from shared.members.selfservice import SelfService
 
 
-@cache
-def keys() -> Keys:
+def keys() -> SecretKeys:
+    """The signing and lookup keys as the secrets hold them now (never cached here: see above)."""
     env = members_env()
-    return load_keys(env.signing_key_secret, env.lookup_key_secret)
+    return SecretKeys(env.signing_key_secret, env.lookup_key_secret)
 
 
 @cache
@@ -111,7 +115,7 @@ def self_service() -> SelfService:
         groups=groups(),
         mailer=service.mailer,
         links=service.links,
-        token_keys=[keys().token],
+        keys=keys(),
         gdpr=gdpr(),
         audit=audit(),
         settings=settings(),

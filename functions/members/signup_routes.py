@@ -1,14 +1,19 @@
-"""Sign-up (double opt-in) and confirmation."""
+"""Sign-up (double opt-in) and confirmation.
+
+The link in the confirmation email only opens a page with one button (`GET /members/confirm`): mail
+scanners such as Microsoft's Safe Links open every link in a message, and must never confirm anyone.
+The button posts the token back in the body (`POST /members/confirm`), which confirms."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -16,23 +21,35 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import Field
 
 from functions.members.env import members_env
 from functions.members.pages import page_context, privacy_page, signup_page
 from functions.members.services import keys, membership
 from shared import clock
 from shared.aws import client
+from shared.forms import FormModel
 from shared.members.models import SignupAccepted, SignupForm
 from shared.members.service import (
     SIGNUP_IDEMPOTENCY_PREFIX,
     SIGNUP_IDEMPOTENCY_WINDOW,
+    ConfirmLink,
     ConfirmOutcome,
     SignupCommand,
     screen,
 )
 from shared.observability import logger
 from shared.timefmt import meeting_when
-from shared.web import HTML_PAGE, error_response, html_page, is_form_post, json_body, page, wants_html
+from shared.web import (
+    HTML_PAGE,
+    ErrorBody,
+    error_response,
+    html_page,
+    is_form_post,
+    json_body,
+    page,
+    wants_html,
+)
 
 router = Router()
 # Keyed on the whole validated input (SignupCommand.idempotency_key), never on the raw event.
@@ -121,17 +138,70 @@ def sign_up(form: Annotated[SignupForm, Body()]) -> Response[Any]:
     return json_body(202, SignupAccepted())
 
 
+LINK_PROBLEM = html_page("Expired, forged or used-up link, with how to get a new one")
+PAGE_OR_JSON: dict[str, Any] = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/json": {"model": ErrorBody},
+}
+UNREADABLE: OpenAPIResponse = {  # a page for a browser (or the JSON error shape)
+    "description": "The sign-up's stored record cannot be read: nothing changed, contact us",
+    "content": PAGE_OR_JSON,
+}
+
+
+class ConfirmForm(FormModel):
+    """`POST /members/confirm`: the confirmation page's button, which sends the link's token back."""
+
+    token: str = Field(
+        min_length=1, max_length=512, description="The signed token from the email's link (the page's form)"
+    )
+
+    messages: ClassVar[dict[str, str]] = {"token": "Use the button on the page the email's link opens"}
+
+
 @router.get(
     "/members/confirm",
-    summary="Confirm a sign-up from the emailed link",
-    responses={200: HTML_PAGE, 400: html_page("Expired, forged or used-up link")},
+    summary="The page the confirmation email's link opens: one button that confirms (a GET never "
+    "confirms: mail scanners open every link)",
+    responses={200: HTML_PAGE, 400: LINK_PROBLEM, 409: UNREADABLE},
 )
-def confirm(token: Annotated[str, Query(max_length=512)] = "") -> Response[str]:
-    now = clock.utc_now()
-    outcome = membership().confirm(token, now)
+def confirm_page(token: Annotated[str, Query(max_length=512)] = "") -> Response[str]:
+    found = membership().check_confirm_link(token, clock.utc_now())
+    if found is ConfirmLink.DONE:
+        return _confirmed(ConfirmOutcome.ALREADY_CONFIRMED)
+    rejoin = found is ConfirmLink.REJOIN
+    return page(
+        200,
+        "confirm",
+        **page_context(),
+        title=f"Confirm that you want to {'rejoin' if rejoin else 'join'}",
+        rejoin=rejoin,
+        action=f"{members_env().base_url}/members/confirm",
+        token=token,
+    )
+
+
+@router.post(
+    "/members/confirm",
+    summary="Confirm a sign-up: the button on the confirmation link's page (sending it again is harmless)",
+    responses={
+        200: HTML_PAGE,
+        400: LINK_PROBLEM,
+        409: UNREADABLE,
+        503: {
+            "description": "Confirmed, but the welcome email could not be sent: pressing again sends it",
+            "content": PAGE_OR_JSON,
+        },
+    },
+)
+def confirm(form: Annotated[ConfirmForm, Body()]) -> Response[str]:
+    return _confirmed(membership().confirm(form.token, clock.utc_now()))
+
+
+def _confirmed(outcome: ConfirmOutcome) -> Response[str]:
     title = "You are now a member" if outcome is ConfirmOutcome.CONFIRMED else "You are already a member"
     # the page names the next meeting only if there is one (as the welcome email does)
-    meeting = membership().next_meeting(now)
+    meeting = membership().next_meeting(clock.utc_now())
     when = meeting_when(meeting.starts_at, meeting.ends_at, members_env().time_zone) if meeting else None
     return page(
         200,

@@ -26,7 +26,7 @@ from shared.groups import (
     WorkingGroup,
     check_groups,
 )
-from shared.keys import Keys
+from shared.keys import TokenKeys
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.models import (
     HEALTH_DATA_ROLES,
@@ -258,6 +258,13 @@ def forget_address(
     account_suppressions.remove(address if isinstance(address, str) else None)
 
 
+def _differs(member: Member, name: str, value: Any) -> bool:
+    """Whether a patch's (validated) value for `name` differs from what the member has stored."""
+    if name == "working_groups":
+        return sorted(set(value)) != sorted(member.working_groups)
+    return bool(getattr(member, name) != value)
+
+
 class MemberAdmin:
     def __init__(
         self,
@@ -269,7 +276,7 @@ class MemberAdmin:
         audit: AuditTrail,
         gdpr: Gdpr,
         membership: Membership,
-        keys: Keys,
+        keys: TokenKeys,
         privacy_notice_version: str,
     ) -> None:
         self._members = members
@@ -444,20 +451,29 @@ class MemberAdmin:
         return self.detail(member.id, now)
 
     def update(self, member_id: str, patch: MemberPatch, actor: str, now: datetime) -> MemberDetail:
+        """Change what the patch gives that differs from what is stored. A patch that changes
+        nothing (`{}`, or the stored values again) writes nothing, keeps the version and is not
+        audited, as for working groups; the audit names the fields that really changed."""
         given = patch.given()
         given.pop("consent_health_data_in_person", None)
         open_groups = self._groups.open() if "working_groups" in given else []
+        changed: list[str] = []
 
-        def apply(member: Member) -> Change:
-            changes = {k: val for k, val in given.items() if k != "working_groups"}
+        def apply(member: Member) -> Change | None:
+            differing = {k: val for k, val in given.items() if _differs(member, k, val)}
+            changed[:] = sorted(differing)
+            if not differing:
+                return None
+            changes = {k: val for k, val in differing.items() if k != "working_groups"}
+            role = differing.get("role")
             consents = list(member.consents)
-            if patch.role in HEALTH_DATA_ROLES and patch.role is not member.role:
+            if role in HEALTH_DATA_ROLES:
                 # the latest record decides: a withdrawn consent is no consent
                 if patch.consent_health_data_in_person:
                     consents.append(consent("health_data", self._notice, "in_person", now))
                 elif not member.health_consent_given:
                     raise HealthConsentMissing("consent_health_data_in_person")
-            elif patch.role is not None and member.role in HEALTH_DATA_ROLES:
+            elif role is not None and member.role in HEALTH_DATA_ROLES:
                 # away from patient or carer: recorded as a withdrawal, as when members do it themselves
                 withdrawn = withdraw_health_consent(member, self._notice, "administrator", now)
                 consents = withdrawn.get("consents", consents)
@@ -465,15 +481,17 @@ class MemberAdmin:
                     changes["rejoin"] = withdrawn["rejoin"]
             changes["consents"] = consents
             groups = member.working_groups
-            if patch.working_groups is not None:
-                check_groups([g for g in patch.working_groups if g not in member.working_groups], open_groups)
-                groups = patch.working_groups
+            if "working_groups" in differing:
+                wanted = differing["working_groups"]
+                check_groups([g for g in wanted if g not in member.working_groups], open_groups)
+                groups = wanted
             return Change(groups, changes)
 
         self._members.change(member_id, now, apply)
-        self._audit.record(
-            actor=actor, action="member.update", target=f"MEMBER#{member_id}", now=now, fields=sorted(given)
-        )
+        if changed:  # an edit that changed nothing is not an action to audit
+            self._audit.record(
+                actor=actor, action="member.update", target=f"MEMBER#{member_id}", now=now, fields=changed
+            )
         return self.detail(member_id, now)
 
     def resend_confirmation(self, member_id: str, actor: str, now: datetime) -> bool:

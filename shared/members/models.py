@@ -6,9 +6,10 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.consent import Channel, Consent, consent
-from shared.forms import FormModel
+from shared.forms import OWN_WORDS, FormModel
 from shared.model import Model
 from shared.text import Paragraphs, SingleLine
 
@@ -63,16 +64,33 @@ _GROUP_ID = re.compile(GROUP_ID_PATTERN)
 GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 
 
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+# what a part before the @ in other letters (accents, full-width `ａｎｎ`) is told: SES cannot send to it
+EMAIL_NOT_ASCII = (
+    "We can only send email to an address with plain letters (a to z), numbers and signs such as dots "
+    "or dashes before the @. Please use another address"
+)
+
+
 def normalise_email(value: str) -> str:
-    """The address as stored and as looked up: syntax-checked, no DNS look-up, lower case."""
+    """The address as stored, looked up and sent to, in the only form SES delivers to: syntax-checked
+    (no DNS look-up), its part before the @ in plain ASCII, its domain in ASCII (an internationalised
+    domain as punycode: `ann@exämple.org` is `ann@xn--exmple-cua.org`), lower case. One mailbox so has
+    one form, and so one lookup id, however it was typed. Anything else is a ValueError whose words
+    say what to do (for a part before the @ in other letters, such as full-width `ａｎｎ`, its own
+    words, `OWN_WORDS`, which forms show instead of the field's message)."""
     # imported on the first address checked: its module compiles large regexes at import
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        checked = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError("not a valid email address") from exc
-    return checked.normalized.lower()
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        local, at, _ = value.rpartition("@")
+        if at and local and not local.isascii():
+            raise PydanticCustomError(OWN_WORDS, EMAIL_NOT_ASCII) from None
+        raise ValueError(EMAIL_FORMAT) from None
+    assert checked.ascii_email is not None  # allow_smtputf8=False: the part before the @ is ASCII
+    return checked.ascii_email.lower()
 
 
 class SignupForm(FormModel):
@@ -91,7 +109,7 @@ class SignupForm(FormModel):
 
     messages: ClassVar[dict[str, str]] = {
         "name": "Enter your name on one line, in 100 characters or fewer, without special symbols",
-        "email": "Enter an email address in the correct format, like name@example.com",
+        "email": EMAIL_FORMAT,
         "phone": "Enter a phone number using digits, spaces and + ( ) - only, like 01908 123456",
         "role": "Choose the option that best describes you",
         "organisation": "Enter your organisation on one line, in 120 characters or fewer",

@@ -22,6 +22,7 @@ from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
 from shared.errors import Conflict, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
+from shared.keys import TokenKeys
 from shared.members import links as purposes
 from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.models import (
@@ -75,7 +76,7 @@ class SelfService:
         groups: GroupRepository,
         mailer: Mailer,
         links: Links,
-        token_keys: list[bytes],
+        keys: TokenKeys,
         gdpr: Gdpr,
         audit: AuditTrail,
         settings: MembershipSettings,
@@ -88,13 +89,13 @@ class SelfService:
         self._groups = groups
         self._mailer = mailer
         self._links = links
-        self._keys = token_keys
+        self._keys = keys
         self._gdpr = gdpr
         self._audit = audit
         self._settings = settings
 
     def member_for(self, token: str, purpose: tokens.Purpose, now: datetime) -> Member:
-        claims = tokens.verify(token, purpose, self._keys, now)
+        claims = tokens.verify(token, purpose, [self._keys.token], now)
         member = self._members.get(claims.subject, now)
         if member is None:
             raise LinkNoLongerValid
@@ -242,7 +243,7 @@ class SelfService:
             logger.info("self-service link not re-sent: sent recently", extra={"kind": kind})
 
     def _export_link(self, token: str, now: datetime) -> tuple[Member, SendKey, SendKey]:
-        claims = tokens.verify(token, purposes.EXPORT, self._keys, now)
+        claims = tokens.verify(token, purposes.EXPORT, [self._keys.token], now)
         member = self._members.get(claims.subject, now)
         if member is None:
             raise LinkNoLongerValid

@@ -23,15 +23,15 @@ from enum import StrEnum
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlencode
 
-from pydantic import computed_field
+from pydantic import ValidationError, computed_field
 
 from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.errors import DomainError
+from shared.errors import Conflict, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
-from shared.keys import Keys
+from shared.keys import TokenKeys
 from shared.meetings.repository import MeetingReader, MeetingSummary
 from shared.members import links as purposes
 from shared.members.models import (
@@ -116,6 +116,25 @@ class ConfirmOutcome(StrEnum):
     ALREADY_CONFIRMED = "already_confirmed"
 
 
+class ConfirmLink(StrEnum):
+    """What opening a confirmation link (a GET, which changes nothing) finds."""
+
+    JOIN = "join"  # a pending sign-up: the page's button confirms it
+    REJOIN = "rejoin"  # an unsubscribed member's new sign-up, waiting for their yes
+    DONE = "already_confirmed"  # confirmed already: nothing to press
+
+
+class SignupUnreadable(Conflict):
+    """The link is genuine, but the stored sign-up no longer validates (written around the model, or
+    by an older version of the code): nothing is changed, and the person gets a page, not a fault."""
+
+    title = "We could not confirm your sign-up"
+    message = (
+        "Something is wrong with the details we hold for this sign-up, so nothing was changed. "
+        "Please contact us, and we will put it right."
+    )
+
+
 class LinkNoLongerValid(Exception):
     """The link was genuine, but the sign-up it belonged to is gone (purged, or left)."""
 
@@ -143,7 +162,7 @@ class MembershipSettings(NamedTuple):
 class Links:
     """Absolute URLs for emails and pages. Tokens only: never a name or an address in a URL."""
 
-    def __init__(self, base_url: str, keys: Keys) -> None:
+    def __init__(self, base_url: str, keys: TokenKeys) -> None:
         self._base = base_url.rstrip("/")
         self._keys = keys
 
@@ -179,7 +198,7 @@ class Membership:
         groups: GroupRepository,
         mailer: Mailer,
         meetings: MeetingReader,
-        keys: Keys,
+        keys: TokenKeys,
         settings: MembershipSettings,
         ledger: SendLedger,
     ) -> None:
@@ -422,12 +441,45 @@ class Membership:
         return sent is not None
 
     # --- confirmation -----------------------------------------------------------------------
+    # The link in the email only opens a page (`check_confirm_link`): mail scanners open every link,
+    # so a GET never confirms. The page's button posts the token back (`confirm`).
 
-    def confirm(self, token: str, now: datetime) -> ConfirmOutcome:
+    def _linked_member(self, token: str, now: datetime) -> tuple[tokens.TokenClaims, Member]:
         claims = tokens.verify(token, purposes.CONFIRM, [self._keys.token], now)
-        member = self._repo.get(claims.subject, now)
+        try:
+            member = self._repo.get(claims.subject, now)
+        except ValidationError:
+            logger.error(
+                "confirmation link: the stored sign-up does not validate", extra={"member_id": claims.subject}
+            )
+            metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+            raise SignupUnreadable from None
         if member is None:
             raise LinkNoLongerValid
+        return claims, member
+
+    def check_confirm_link(self, token: str, now: datetime) -> ConfirmLink:
+        """What the confirmation link's page shows. Reads only: nothing changes and nothing is sent.
+        Refuses as `confirm` would (TokenError, LinkNoLongerValid, SignupUnreadable)."""
+        claims, member = self._linked_member(token, now)
+        if member.status is MemberStatus.PENDING:
+            if member.confirm_nonce != claims.nonce:
+                raise tokens.TokenInvalid("nonce does not match")
+            return ConfirmLink.JOIN
+        if (
+            member.status is MemberStatus.UNSUBSCRIBED
+            and member.rejoin
+            and member.confirm_nonce == claims.nonce
+        ):
+            return ConfirmLink.REJOIN
+        if member.status is MemberStatus.ACTIVE:
+            return ConfirmLink.DONE
+        raise LinkNoLongerValid
+
+    def confirm(self, token: str, now: datetime) -> ConfirmOutcome:
+        """The confirmation page's button: confirms (or rejoins) once; pressed again, it is
+        already done."""
+        claims, member = self._linked_member(token, now)
         if member.status is MemberStatus.PENDING:
             if member.confirm_nonce != claims.nonce:
                 raise tokens.TokenInvalid("nonce does not match")

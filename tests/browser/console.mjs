@@ -36,7 +36,9 @@ await run.go(async (r) => {
     const emails = (await (await fetch(`${base}/_local/outbox`)).json()).filter((e) => (e.to || []).includes(address));
     const link = String(emails[emails.length - 1].text).match(/https?:\/\/\S+\/members\/confirm\?token=[\w.=%-]+/);
     check(link, "no confirmation link");
-    const confirmed = await fetch(link[0]);
+    // the link opens a page whose button posts the token back; a GET alone confirms nobody
+    const token = new URL(link[0]).searchParams.get("token");
+    const confirmed = await fetch(`${base}/members/confirm`, { method: "POST", body: new URLSearchParams({ token }) });
     check(confirmed.status === 200, `confirming answered ${confirmed.status}`);
   });
 

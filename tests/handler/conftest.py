@@ -28,6 +28,7 @@ from tests.support.mail import Received, parse
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://api.mkcpp.test"
 SECRET_ID = "mkcpp/signing-key"
+SIGNING_SECRET, LOOKUP_SECRET = "s" * 64, "l" * 64  # the two secrets' values at the start of each test
 CONFIGURATION_SET = "mkcpp-test"
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -249,6 +250,8 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr("shared.clock.utc_now", lambda: clock.now)
+    # the five-minute secret cache runs on the same clock, so a test can let five minutes pass
+    monkeypatch.setattr("shared.clock.monotonic", lambda: clock.now.timestamp())
     # moto lacks SES's account-level suppression list, which erasure, lifting a suppression and
     # profile removal use: a stand-in answers as SES does, so those calls really run (and each is
     # checked against the calling function's policy, like every other call)
@@ -258,8 +261,8 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
         for spec in TABLES:
             ddb.create_table(**table_definitions[spec.key])
         secrets = boto3.client("secretsmanager", region_name=REGION)
-        secrets.create_secret(Name=SECRET_ID, SecretString="s" * 64)
-        secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString="l" * 64)
+        secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
+        secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)
         sender = json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"]["sender"]
         boto3.client("ses", region_name=REGION).verify_email_identity(
             EmailAddress=sender.split("<")[-1].rstrip(">")

@@ -198,7 +198,7 @@ def test_the_profile_and_health_role_go_when_the_grace_period_ends(aws):
     assert aws.request("POST", "/members", json_body=body).status == 202
     confirm = last_to(aws, ANN)
     assert "rejoin" in confirm.subject
-    aws.request("GET", "/members/confirm", query={"token": confirm.token("/members/confirm")})
+    aws.request("POST", "/members/confirm", form={"token": confirm.token("/members/confirm")})
     back = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (back["status"], back["name"], back["email"], back["role"]) == (
         "active",

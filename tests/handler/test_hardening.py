@@ -107,6 +107,32 @@ def test_a_group_edit_that_changes_nothing_writes_nothing(aws):
     assert [e["action"] for e in aws.items("audit")].count("group.close") == 1
 
 
+def test_a_member_edit_that_changes_nothing_writes_nothing(aws):
+    # Given a member (a carer, with her agreement recorded), as an administrator sees her
+    group = make_group(aws)
+    member_id = join(aws, groups=[group])
+    before = aws.admin("GET", f"/admin/members/{member_id}").json()
+    (stored,) = aws.members()
+    audited = len(aws.items("audit"))
+    # When an empty change is sent, or the same values are saved again
+    same = {"name": "Ann Member", "phone": "07700 900123", "role": "carer", "working_groups": [group]}
+    for patch in ({}, same, {"organisation": ""}):
+        response = aws.admin("PATCH", f"/admin/members/{member_id}", json_body=patch)
+        # Then the answer is the member as she was
+        assert response.status == 200, response
+        assert response.json() == before
+    # And nothing was written (same version: not even her health-data agreement was touched) or audited
+    assert aws.members() == [stored]
+    assert len(aws.items("audit")) == audited
+    # While a real change lands, with a new version, and the audit names only what changed
+    changed = aws.admin("PATCH", f"/admin/members/{member_id}", json_body={**same, "phone": "07700 900999"})
+    assert changed.status == 200 and changed.json()["phone"] == "07700 900999"
+    (after,) = aws.members()
+    assert after["version"] == stored["version"] + 1 and after["consents"] == stored["consents"]
+    updates = [e for e in aws.items("audit") if e["action"] == "member.update"]
+    assert [e["fields"] for e in updates] == [["phone"]]
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [
@@ -567,7 +593,7 @@ def test_an_unconfirmed_patient_role_is_not_indexed_listed_or_downloaded(aws):
     assert row["role"] == ""
     # When the address's owner confirms, Then the role is hers, and listed
     token = aws.sent()[0].token("/members/confirm")
-    assert aws.request("GET", "/members/confirm", query={"token": token}, accept="text/html").status == 200
+    assert aws.request("POST", "/members/confirm", form={"token": token}, accept="text/html").status == 200
     (confirmed,) = aws.members()
     assert confirmed["role"] == "patient" and "pending_role" not in confirmed
     seen = aws.admin("GET", f"/admin/members/{stored['id']}").json()

@@ -38,7 +38,7 @@ def join(aws, email=ANN, name="Ann Member", role="carer", groups=()):
     confirm = aws.sent()[before]
     assert (
         aws.request(
-            "GET", "/members/confirm", query={"token": confirm.token("/members/confirm")}, accept="text/html"
+            "POST", "/members/confirm", form={"token": confirm.token("/members/confirm")}, accept="text/html"
         ).status
         == 200
     )
@@ -263,11 +263,13 @@ def test_rejoining_needs_a_fresh_opt_in_from_the_address_owner(aws):
         },
     )
     confirm = last_to(aws, ANN)
+    # opening the link (as a mail scanner would) only asks; she is still unsubscribed
+    token = confirm.token("/members/confirm")
+    page = aws.request("GET", "/members/confirm", query={"token": token}, accept="text/html")
+    assert page.status == 200 and "<h1>Confirm that you want to rejoin</h1>" in page.body
+    assert aws.admin("GET", f"/admin/members/{member_id}").json()["status"] == "unsubscribed"
 
-    assert (
-        aws.request("GET", "/members/confirm", query={"token": confirm.token("/members/confirm")}).status
-        == 200
-    )
+    assert aws.request("POST", "/members/confirm", form={"token": token}).status == 200
 
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (detail["status"], detail["name"], detail["role"]) == ("active", "Ann Rejoined", "patient")
@@ -296,7 +298,7 @@ def test_a_second_rejoin_within_ten_minutes_keeps_the_newest_details_for_the_lin
 
     # Then nothing more is sent, but the link she already has confirms what she sent last
     assert again.status == 202 and len(aws.sent()) == sent_before
-    confirmed = aws.request("GET", "/members/confirm", query={"token": first.token("/members/confirm")})
+    confirmed = aws.request("POST", "/members/confirm", form={"token": first.token("/members/confirm")})
     assert confirmed.status == 200
     detail = aws.admin("GET", f"/admin/members/{member_id}").json()
     assert (detail["status"], detail["name"]) == ("active", "Ann Rejoined")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from infra.declaration import TABLES
 from shared.members.service import SIGNUP_IDEMPOTENCY_PREFIX
 from tests.handler.conftest import BASE_URL, load_event
 
@@ -42,10 +43,18 @@ def json_event(**fields):
     return event
 
 
-def confirm_event(token):
+def confirm_page_event(token):
+    """What the confirmation email's link opens: a page with one button (a GET changes nothing)."""
     event = load_event("members/get_confirm.json")
     event["queryStringParameters"] = {"token": token}
     event["rawQueryString"] = urlencode({"token": token})
+    return event
+
+
+def confirm_event(token):
+    """The button on that page: the token posted back as a form, which confirms."""
+    event = load_event("members/post_confirm.json")
+    event["body"] = base64.b64encode(urlencode({"token": token}).encode()).decode()
     return event
 
 
@@ -54,6 +63,7 @@ def sign_up(aws, event=None):
 
 
 def confirm(aws, token):
+    """Press the confirmation page's button."""
     return aws.invoke("members_public", confirm_event(token))
 
 
@@ -215,6 +225,85 @@ def test_the_already_a_member_email_is_not_repeated_within_ten_minutes(aws):
 
 
 # --- confirmation ---------------------------------------------------------------------------------
+
+
+SCANNER = "*/*"  # what a mail scanner such as Safe Links sends when it opens every link in a message
+
+
+def test_opening_the_link_only_shows_a_button_and_pressing_it_confirms(aws):
+    # Given Ann signed up
+    sign_up(aws)
+    token = aws.sent()[0].token("/members/confirm")
+
+    # When a mail scanner opens the link in her email, twice, and so does she
+    for accept in (SCANNER, SCANNER, "text/html"):
+        page = aws.invoke("members_public", {**confirm_page_event(token), "headers": {"accept": accept}})
+        # Then each gets a page with one button, which posts the link's token back
+        assert page["statusCode"] == 200
+        assert "<h1>Confirm that you want to join</h1>" in page["body"]
+        assert f'<form method="post" action="{BASE_URL}/members/confirm">' in page["body"]
+        assert f'<input type="hidden" name="token" value="{token}">' in page["body"]
+        assert '<button type="submit">Yes, confirm</button>' in page["body"]
+    # And she is still not a member: nothing changed and nothing more was sent
+    assert aws.members()[0]["status"] == "pending_confirmation"
+    assert len(aws.sent()) == 1
+
+    # When she presses the button
+    pressed = confirm(aws, token)
+
+    # Then she is a member, and welcomed once
+    assert pressed["statusCode"] == 200 and "You are now a member" in pressed["body"]
+    assert aws.members()[0]["status"] == "active"
+    assert [m.subject.split()[0] for m in aws.sent()] == ["Confirm", "Welcome"]
+    # And the link opened again says so, with nothing to press
+    again = aws.invoke("members_public", confirm_page_event(token))
+    assert again["statusCode"] == 200 and "You are already a member" in again["body"]
+    assert "<form" not in again["body"]
+
+
+def test_the_button_works_as_json_too(aws):
+    sign_up(aws)
+    token = aws.sent()[0].token("/members/confirm")
+    response = aws.request("POST", "/members/confirm", json_body={"token": token}, accept="text/html")
+    assert response.status == 200 and "You are now a member" in response.body
+    assert aws.members()[0]["status"] == "active"
+
+
+def test_an_expired_link_opened_shows_how_to_get_a_new_one(aws):
+    sign_up(aws)
+    token = aws.sent()[0].token("/members/confirm")
+    aws.clock.advance(hours=72, seconds=1)
+
+    page = aws.invoke("members_public", confirm_page_event(token))
+
+    assert page["statusCode"] == 400
+    assert "This link has expired" in page["body"]
+    assert f'href="{BASE_URL}/members/signup"' in page["body"]
+    assert "<button" not in page["body"]
+
+
+def test_a_sign_up_whose_record_cannot_be_read_gets_a_page_not_a_fault(aws):
+    # Given a pending sign-up whose stored record no longer validates (its name gone, its role unknown)
+    sign_up(aws)
+    token = aws.sent()[0].token("/members/confirm")
+    member = aws.members()[0]
+    aws.ddb.update_item(
+        TableName=next(t.local_name for t in TABLES if t.key == "members"),
+        Key={"pk": {"S": member["pk"]}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="REMOVE #n SET pending_role = :r",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":r": {"S": "astronaut"}},
+    )
+
+    # When the link is opened, and the button pressed
+    for response in (aws.invoke("members_public", confirm_page_event(token)), confirm(aws, token)):
+        # Then the person gets a page saying nothing changed and to contact us: never a fault
+        assert response["statusCode"] == 409, response
+        assert "We could not confirm your sign-up" in response["body"]
+        assert "nothing was changed" in response["body"]
+    # And nothing changed, and nothing was sent
+    assert aws.members()[0]["status"] == "pending_confirmation"
+    assert len(aws.sent()) == 1
 
 
 def test_confirming_makes_an_active_member_and_sends_a_welcome_with_the_next_meeting(aws):

@@ -42,7 +42,7 @@ def test_the_queue_is_built_as_declared_with_an_alarmed_dead_letter_queue(throwa
     assert props["SqsManagedSseEnabled"] is True
     dlq_ref = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
-    assert any(dlq_ref in json.dumps(a["Dimensions"]) and a["AlarmActions"] for a in alarms)
+    assert any(dlq_ref in json.dumps(a.get("Dimensions", [])) and a["AlarmActions"] for a in alarms)
 
 
 def test_producers_and_only_producers_may_send_and_know_the_url(throwaway):

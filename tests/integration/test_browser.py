@@ -38,6 +38,7 @@ PAGES = {
     "privacy notice",
     "sign-up form with errors",
     "check your email (sign-up)",
+    "confirm?",
     "confirmed",
     "already confirmed",
     "preferences",

@@ -127,9 +127,21 @@ def form_action(page: str, containing: str) -> str:
 
 
 def confirm(local: LocalMode, email: dict[str, Any]) -> None:
+    """Open the email's link (a page with one button), then press the button."""
     page = local.get(link(email, "/members/confirm"), headers=BROWSER)
-    assert page.status == 200, page.text
-    assert "now a member" in page.text
+    assert page.status == 200 and "Yes, confirm" in page.text, page.text
+    pressed = local.post(
+        form_action(page.text, "Yes, confirm"), form=hidden_fields(page.text), headers=BROWSER
+    )
+    assert pressed.status == 200, pressed.text
+    assert "now a member" in pressed.text
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    }
 
 
 # --- what an administrator sees ----------------------------------------------------------------------

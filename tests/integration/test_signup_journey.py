@@ -74,8 +74,24 @@ def test_a_person_signs_up_confirms_and_appears_in_the_admin_list(local: LocalMo
     assert link.startswith(local.base_url)
     assert link in str(confirmation["html"]).replace("&amp;", "&")
 
-    # When they follow the link
-    confirmed = local.get(link, headers=BROWSER)
+    # When a mail scanner opens the link (a plain GET), and then they do
+    scanned = local.get(link, headers={"Accept": "*/*", "User-Agent": "Safe Links"})
+    opened = local.get(link, headers=BROWSER)
+
+    # Then each gets a page with one button, and nobody is confirmed yet
+    for page in (scanned, opened):
+        assert page.status == 200, page.text
+        assert "Yes, confirm" in page.text
+    assert len(local.outbox()) == 1
+    pending = local.get(f"/admin/members?q={address}", token=local.admin_token()).json()["items"]
+    assert [m["status"] for m in pending] == ["pending_confirmation"]
+
+    # When they press the button (the page's form posts the link's token back)
+    action = re.search(r'<form method="post" action="([^"]+)"', opened.text)
+    assert action and urlsplit(action.group(1)).path == "/members/confirm"
+    confirmed = local.post(
+        "/members/confirm", form={"token": hidden_field(opened.text, "token")}, headers=BROWSER
+    )
 
     # Then they are a member, and a welcome email follows
     assert confirmed.status == 200, confirmed.text
@@ -85,11 +101,15 @@ def test_a_person_signs_up_confirms_and_appears_in_the_admin_list(local: LocalMo
     assert outbox[1]["to"] == [address]
     assert "Welcome" in str(outbox[1]["subject"])
 
-    # When the link is followed again (a double click, a link scanner)
-    replayed = local.get(link, headers=BROWSER)
+    # When the button is pressed again (a double click, the back button), or the link opened again
+    replayed = local.post(
+        "/members/confirm", form={"token": hidden_field(opened.text, "token")}, headers=BROWSER
+    )
+    reopened = local.get(link, headers=BROWSER)
 
-    # Then it does no harm: a page, and no new email
-    assert replayed.status == 200
+    # Then it does no harm: a page that says so, and no new email
+    assert replayed.status == 200 and "already a member" in replayed.text
+    assert reopened.status == 200 and "already a member" in reopened.text
     assert len(local.outbox()) == 2
 
     # And an administrator sees them as active
@@ -124,10 +144,14 @@ def test_the_admin_list_needs_an_administrators_token(local: LocalMode) -> None:
 
 
 def test_a_forged_confirmation_link_gets_a_page_with_a_way_forward(local: LocalMode) -> None:
-    reply = local.get("/members/confirm?token=not-a-token", headers=BROWSER)
-    assert reply.status == 400
-    assert reply.content_type.startswith("text/html")
-    assert "/members/signup" in reply.text
+    for reply in (
+        local.get("/members/confirm?token=not-a-token", headers=BROWSER),
+        local.post("/members/confirm", form={"token": "not-a-token"}, headers=BROWSER),
+        local.post("/members/confirm", json_body={"token": "not-a-token"}),
+    ):
+        assert reply.status == 400
+        assert reply.content_type.startswith("text/html")
+        assert "/members/signup" in reply.text
     assert local.outbox() == []
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.groups import WorkingGroup
 from shared.meetings.repository import MeetingSummary
-from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.models import EMAIL_FORMAT, EMAIL_NOT_ASCII, ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.privacy.retention import after_erasure, link_lifetimes, retention
 from shared.settings import DeploymentSettings
@@ -102,9 +102,29 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
         {**SIGNUP, "errors": {"email": "Enter an email address, like name@example.com"}},
     ),
     (
+        "signup with an address in the wrong format",
+        "signup",
+        {**SIGNUP, "errors": {"email": EMAIL_FORMAT}},
+    ),
+    (
+        "signup with an address SES cannot send to",
+        "signup",
+        {**SIGNUP, "errors": {"email": EMAIL_NOT_ASCII}},
+    ),
+    (
         "signup sent",
         "signup_sent",
         {"title": "Check your email", "hours": 72, "signup_url": f"{URL}/members/signup"},
+    ),
+    (
+        "confirm",
+        "confirm",
+        {"title": "Confirm that you want to join", "rejoin": False, "action": "/c", "token": "a.b"},
+    ),
+    (
+        "confirm rejoin",
+        "confirm",
+        {"title": "Confirm that you want to rejoin", "rejoin": True, "action": "/c", "token": "a.b"},
     ),
     (
         "confirmed",

@@ -122,3 +122,21 @@ def test_the_lookup_key_alone_finds_the_same_ids_as_both_keys(secrets):
     alone, both = load_lookup_key("lookup"), load_keys("signing", "lookup")
     assert alone.email_lookup_id("ann@example.org") == both.email_lookup_id("ann@example.org")
     assert alone.lookup == both.lookup and "lookup=" not in repr(alone)
+
+
+def test_what_a_cached_service_holds_follows_a_rotation_within_five_minutes(secrets, monkeypatch):
+    # Given a service built once per warm function, holding the secrets' ids (never their values)
+    from shared.keys import SecretKeys, SecretLookupKey
+
+    held, lookup = SecretKeys("signing", "lookup"), SecretLookupKey("lookup")
+    before = held.token
+    # When the signing secret is rotated and five minutes pass
+    secrets.put_secret_value(SecretId="signing", SecretString=NEXT)
+    later = time.monotonic() + keys_module.SECRET_CACHE_SECONDS + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    # Then it signs with the new key, still verifies the old one, and finds the same lookup ids
+    assert held.token == Keys.from_secrets(NEXT, LOOKUP).token
+    assert bytes(before) in held.token.previous
+    address = "ann@example.org"
+    assert lookup.email_lookup_id(address) == Keys.from_root(LOOKUP).email_lookup_id(address)
+    assert held.email_lookup_id(address) == lookup.email_lookup_id(address)
