@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -97,6 +97,44 @@ def failed_conditions(call: Any, **kwargs: Any) -> frozenset[int]:
                 raise WriteConflict from exc
         raise
     return frozenset()
+
+
+# How many times a write that lost a race (its version changed, or a transaction on the same item
+# was in flight) is tried again on the fresh record, before the person is asked to try again.
+VERSION_RETRIES = 3
+
+
+def retries(give_up: Exception) -> Iterator[int]:
+    """The attempts of an optimistic write, then `give_up` raised (a `Conflict`, so a 409 that says
+    to try again): `for _ in retries(StaleMember(id)): read; decide; write or continue`."""
+    yield from range(VERSION_RETRIES)
+    raise give_up
+
+
+def batch_get(
+    client: Any, table: str, keys: list[dict[str, Any]], *, consistent: bool = False
+) -> list[dict[str, Any]]:
+    """Every item of `keys` that exists, as plain values: BatchGetItem in pages of 100, with its
+    unprocessed keys asked for again, in no particular order."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
+        while request:
+            page = client.batch_get_item(RequestItems=request)
+            found += [from_item(item) for item in page.get("Responses", {}).get(table, [])]
+            request = page.get("UnprocessedKeys") or {}
+    return found
+
+
+def batch_delete(client: Any, table: str, keys: list[dict[str, Any]]) -> int:
+    """Delete every item of `keys` (BatchWriteItem in pages of 25, unprocessed ones sent again), as
+    erasure does, from any record however it is stored. Returns how many keys were deleted."""
+    for start in range(0, len(keys), 25):
+        request: dict[str, Any] = {table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
+        while request:
+            page = client.batch_write_item(RequestItems=request)
+            request = page.get("UnprocessedItems") or {}
+    return len(keys)
 
 
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:

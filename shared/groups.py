@@ -24,6 +24,7 @@ from shared.dynamo import (
     failed_conditions,
     from_item,
     query_all,
+    retries,
     to_item,
     version_condition,
 )
@@ -190,9 +191,6 @@ class GroupChanged(Conflict):
     message = "The group changed while you were editing: reload and try again."
 
 
-VERSION_RETRIES = 3
-
-
 def group_key(group_id: str) -> dict[str, Any]:
     return {"pk": v(PARTITION), "sk": v(f"GROUP#{group_id}")}
 
@@ -286,14 +284,12 @@ class GroupRepository:
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         items = [{"Put": put}, self._claim(group.name, group.id)]
-        for _ in range(VERSION_RETRIES):
+        for _ in retries(GroupChanged(group.id)):
             try:
                 failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
                 break
             except WriteConflict:  # another administrator's write to the same name was in flight
                 continue
-        else:
-            raise GroupChanged(group.id)
         if 0 in failed:
             raise GroupExists(group.id)
         if failed:
@@ -309,7 +305,7 @@ class GroupRepository:
         every field as it is write nothing: the group keeps its version and its updated time, and
         the answer says so (False)."""
         release_old_name = True
-        for _ in range(VERSION_RETRIES):
+        for _ in retries(GroupChanged(group_id)):
             group = self.get(group_id)
             if WorkingGroup.model_validate({**group.model_dump(), **changes}) == group:
                 return group, False
@@ -344,4 +340,4 @@ class GroupRepository:
             if 2 in failed:  # the old name is held by another group (two groups named alike before
                 release_old_name = False  # names were claimed): keep its claim, and try again
             # item 0 alone: the group changed since it was read; read it again
-        raise GroupChanged(group_id)
+        raise AssertionError("unreachable: retries() raises when the attempts run out")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import from_item, to_item, write_if
+from shared.dynamo import WriteConflict, from_item, retries, to_item, write_if
 from shared.dynamo import value as v
 from shared.keys import AddressLookup
 from shared.members.models import normalise_email
@@ -74,7 +74,7 @@ class SuppressionList:
 
     def suppress(self, lookup_id: str, reason: Reason, now: datetime) -> bool:
         """Suppress at once. Returns True if this call changed the address to suppressed."""
-        for _ in range(5):
+        for _ in retries(WriteConflict()):
             entry = self.get(lookup_id) or Suppression(lookup_id=lookup_id)
             if entry.suppressed:
                 return False
@@ -83,12 +83,12 @@ class SuppressionList:
             )
             if self._save(updated, entry.version, expires_at=None):
                 return True
-        raise RuntimeError("suppression kept changing concurrently")
+        raise AssertionError("unreachable: retries() raises when the attempts run out")
 
     def soft_bounce(self, lookup_id: str, message_id: str, now: datetime) -> bool:
         """Count a soft bounce (once per message). Returns True if it tipped the address into
         suppression."""
-        for _ in range(5):
+        for _ in retries(WriteConflict()):
             entry = self.get(lookup_id) or Suppression(lookup_id=lookup_id)
             if entry.suppressed or any(b.message_id == message_id for b in entry.soft_bounces):
                 return False
@@ -108,7 +108,7 @@ class SuppressionList:
             expires = None if tipped else epoch(now + SOFT_BOUNCE_WINDOW)
             if self._save(updated, entry.version, expires_at=expires):
                 return tipped
-        raise RuntimeError("suppression kept changing concurrently")
+        raise AssertionError("unreachable: retries() raises when the attempts run out")
 
     def lift(self, lookup_id: str) -> bool:
         return write_if(

@@ -23,10 +23,13 @@ from pydantic import ValidationError
 from shared.clock import epoch
 from shared.dynamo import (
     BadCursor,
+    batch_delete,
+    batch_get,
     decode_cursor,
     encode_cursor,
     from_item,
     query_all,
+    retries,
     to_item,
     version_condition,
     write_if,
@@ -128,17 +131,8 @@ class MemberRepository:
     def _pointer_and_suppression(self, lookup_id: str, now: datetime) -> tuple[dict[str, Any] | None, bool]:
         from shared.email.suppression import suppression_key
 
-        request: dict[str, Any] = {
-            self._table: {
-                "Keys": [pointer_key(lookup_id), suppression_key(lookup_id)],
-                "ConsistentRead": True,
-            }
-        }
-        found: list[dict[str, Any]] = []
-        while request:
-            page = self._db.batch_get_item(RequestItems=request)
-            found += [from_item(i) for i in page.get("Responses", {}).get(self._table, [])]
-            request = page.get("UnprocessedKeys") or {}
+        keys = [pointer_key(lookup_id), suppression_key(lookup_id)]
+        found = batch_get(self._db, self._table, keys, consistent=True)
         pointer = next((i for i in found if i["sk"] == POINTER and not _expired(i, now)), None)
         suppressed = any(i["sk"] == "SUPPRESSION" and i.get("suppressed") for i in found)
         return pointer, suppressed
@@ -446,7 +440,7 @@ class MemberRepository:
         conditional on the version read. A lost race is retried on the fresh record (so a member's
         preference save and an administrator's edit both land), then answered with StaleMember (a
         409). `mutate` returns None when there is nothing to do, or raises to refuse."""
-        for _ in range(VERSION_RETRIES):
+        for _ in retries(StaleMember(member_id)):
             member = self.require(member_id, now)
             decided = mutate(member)
             if decided is None:
@@ -455,7 +449,7 @@ class MemberRepository:
                 return self.write_profile(member, decided.groups, changes=decided.fields)
             except StaleMember:
                 continue
-        raise StaleMember(member_id)
+        raise AssertionError("unreachable: retries() raises when the attempts run out")
 
     def mark_suppressed(self, lookup_id: str, now: datetime) -> bool:
         """The member holding a suppressed address (if any) becomes `suppressed`; lifting the
@@ -491,15 +485,8 @@ class MemberRepository:
         return [item["member_id"] for item in items]
 
     def get_many(self, member_ids: list[str], now: datetime) -> list[Member]:
-        members: list[Member] = []
-        for start in range(0, len(member_ids), 100):
-            keys = [member_key(i) for i in member_ids[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
-            while request:
-                page = self._db.batch_get_item(RequestItems=request)
-                items = (from_item(item) for item in page.get("Responses", {}).get(self._table, []))
-                members.extend(valid_members(data for data in items if not _expired(data, now)))
-                request = page.get("UnprocessedKeys") or {}
+        items = batch_get(self._db, self._table, [member_key(i) for i in member_ids])
+        members = valid_members(data for data in items if not _expired(data, now))
         order = {member_id: n for n, member_id in enumerate(member_ids)}
         return sorted(members, key=lambda m: order.get(m.id, 0))
 
@@ -518,14 +505,7 @@ class MemberRepository:
         keys = [{"pk": v(item["pk"]), "sk": v(item["sk"])} for item in self.partition(member_id)]
         if lookup_id:
             keys.append(pointer_key(lookup_id))
-        for start in range(0, len(keys), 25):
-            request: dict[str, Any] = {
-                self._table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
-            }
-            while request:
-                page = self._db.batch_write_item(RequestItems=request)
-                request = page.get("UnprocessedItems") or {}
-        return len(keys)
+        return batch_delete(self._db, self._table, keys)
 
     def _conditional(self, call: Any, conflict: type[Exception] = StaleMember, **kwargs: Any) -> None:
         """Make a conditional write; a failed condition raises `conflict` (the caller's meaning)."""
@@ -594,9 +574,6 @@ class Change:
 
     groups: list[str]
     fields: dict[str, Any] = field(default_factory=dict)
-
-
-VERSION_RETRIES = 3
 
 
 __all__ = ["AlreadyRegistered", "BadCursor", "Change", "MemberNotFound", "MemberRepository", "StaleMember"]
