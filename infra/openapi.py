@@ -8,7 +8,8 @@ the `ErrorBody` shape (Powertools would otherwise advertise its own 422).
 Every correct refusal is documented, so a client (or a fuzzer checking responses against this
 document) can tell a refusal from a fault: 401 and 403 on admin routes, 400 where there is input,
 413 and 415 where there is a body, 409 where a conflicting change can happen, 503 where an email
-is sent, 404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
+is sent or a table or secret is read (AWS throttling that outlasted the retries: `shared.dynamo.Throttled`),
+404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
 Refusals API Gateway or Powertools can give themselves (401, 403, 404, 413, 429) carry their
 `{"message": ...}` shape, `GatewayError`; the functions' own refusals carry `ErrorBody`.
 Schemas nothing refers to are dropped, so no `$ref` dangles (the document must pass
@@ -80,6 +81,9 @@ SENDS_EMAIL = frozenset(
 )
 
 
+BUSY = "Busy (AWS throttled the request after its retries): try again in a few minutes"
+
+
 def _json_error(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": dict(schema)}}}
 
@@ -88,12 +92,19 @@ def _html(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
+def _busy_page() -> dict[str, Any]:
+    """The 503 of AWS throttling, as a console page (or the JSON error shape)."""
+    content = {"text/html": {"schema": {"type": "string"}}, "application/json": {"schema": dict(ERROR_BODY)}}
+    return {"description": BUSY, "content": content}
+
+
 def console_refusals(method: str, path: str, operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What a console page answers besides its own result (`shared/console/app.py`)."""
     found: dict[str, dict[str, Any]] = {
         "303": {"description": "No session, or an expired one: to sign in, then back to this page"},
         "403": _html("Signed in but not an administrator, or a form sent without its CSRF token"),
         "429": _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
+        "503": _busy_page(),
     }
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):
         found["404"] = {
@@ -115,8 +126,11 @@ def console_refusals(method: str, path: str, operation: dict[str, Any]) -> dict[
     return found
 
 
-def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> dict[str, dict[str, Any]]:
-    """The refusals an operation can answer with, by status: (description, schema)."""
+def refusals(
+    method: str, path: str, operation: dict[str, Any], admin: bool, busy: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The refusals an operation can answer with, by status: (description, schema). `busy`: its
+    function reads a table or a secret, which AWS may throttle."""
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     has_input = has_body or any(p.get("in") in ("query", "path") for p in parameters)
@@ -135,13 +149,17 @@ def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> 
         found["415"] = _json_error("Unsupported content type: send JSON or a form", ERROR_BODY)
     found["429"] = _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR)
     if (method, path) in SENDS_EMAIL:
-        found["503"] = _json_error("The email could not be sent; try again in a few minutes", ERROR_BODY)
+        found["503"] = _json_error(
+            "The email could not be sent, or we are busy: try again in a few minutes", ERROR_BODY
+        )
+    elif busy:
+        found["503"] = _json_error(BUSY, ERROR_BODY)
     return found
 
 
-def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> None:
+def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool, busy: bool) -> None:
     responses = operation.setdefault("responses", {})
-    for status, refusal in refusals(method, path, operation, admin).items():
+    for status, refusal in refusals(method, path, operation, admin, busy).items():
         if status not in responses:
             responses[status] = refusal
         elif status in GATEWAY_STATUSES:
@@ -228,6 +246,11 @@ def build_document() -> dict[str, Any]:
         }
     }
     auth = {(route.method.lower(), route.path): route.auth for route, _ in all_routes()}
+    reads_aws = {
+        (route.method.lower(), route.path)
+        for route, spec in all_routes()
+        if spec.tables or spec.signing_key or spec.lookup_key
+    }
     for path, operations in paths.items():
         for method, operation in operations.items():
             responses = operation.get("responses", {})
@@ -243,13 +266,15 @@ def build_document() -> dict[str, Any]:
                     "429",
                     _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
                 )
+                if (method, path) in reads_aws:
+                    operation["responses"].setdefault("503", _busy_page())
                 if path not in CONSOLE_OPEN_PATHS:
                     operation["security"] = [{"consoleSession": []}]
                     for status, answer in console_refusals(method, path, operation).items():
                         operation.setdefault("responses", {}).setdefault(status, answer)
                 operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
                 continue
-            _document_refusals(method, path, operation, admin)
+            _document_refusals(method, path, operation, admin, (method, path) in reads_aws)
     schemas["GatewayError"] = GATEWAY_ERROR_SCHEMA
     # Powertools' own HTTPValidationError/ResponseValidationError (and the ValidationError they
     # refer to) are never answered: unreferenced, they go.
@@ -263,7 +288,8 @@ def build_document() -> dict[str, Any]:
             "description": "Public forms accept application/x-www-form-urlencoded (a plain HTML form) and "
             "JSON. A browser (Accept: text/html) gets HTML pages; other clients get JSON. Bad input "
             "gets a 400 naming each bad field; a body too large a 413, one of another content type a "
-            "415; a conflicting change a 409; too many requests a 429 (API Gateway's throttling). "
+            "415; a conflicting change a 409; too many requests a 429 (API Gateway's throttling), and "
+            "a request AWS throttled after its retries a 503 that says to try again. "
             "Admin routes need a Cognito token in the `admins` group (401 without one, 403 "
             "outside the group).",
         },

@@ -109,3 +109,15 @@ def test_api_gateways_own_401_matches_the_documented_schema():
     assert validator.is_valid({"message": "Sign in as an administrator.", "errors": []})
     assert not validator.is_valid({"errors": []})
     assert not validator.is_valid({"message": "x", "errors": [{"field": "a"}]})
+
+
+def test_every_route_that_reads_a_table_or_secret_documents_the_503_of_throttling():
+    """AWS throttling that outlasts botocore's retries is a 503 'try again' (`shared.dynamo.Throttled`)
+    on every route of a function that reads a table or a secret; the docs route reads neither."""
+    document = openapi.build_document()
+    for route, spec in all_routes():
+        operation = document["paths"][route.path][route.method.lower()]
+        if spec.tables or spec.signing_key or spec.lookup_key:
+            assert _json_schema(operation, "503") == openapi.ERROR_BODY, route.route_key
+        else:
+            assert "503" not in operation["responses"], route.route_key
