@@ -8,7 +8,8 @@ the `ErrorBody` shape (Powertools would otherwise advertise its own 422).
 Every correct refusal is documented, so a client (or a fuzzer checking responses against this
 document) can tell a refusal from a fault: 401 and 403 on admin routes, 400 where there is input,
 413 and 415 where there is a body, 409 where a conflicting change can happen, 503 where an email
-is sent, 404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
+is sent or a table or secret is read (AWS throttling that outlasted the retries: `shared.dynamo.Throttled`),
+404 where a path names a member or group, and 429 (API Gateway's throttling) everywhere.
 Refusals API Gateway or Powertools can give themselves (401, 403, 404, 413, 429) carry their
 `{"message": ...}` shape, `GatewayError`; the functions' own refusals carry `ErrorBody`.
 Schemas nothing refers to are dropped, so no `$ref` dangles (the document must pass
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.declaration import Route, all_routes, functions
+from infra.declaration import FunctionSpec, Route, all_routes, functions, reads_signing_key, table_access
 from infra.local.events import RoutePattern, RouteTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,12 +91,14 @@ def console_refusals(method: str, path: str, operation: dict[str, Any]) -> dict[
         found["400"] = _html("The form again, with each bad field named")
         found["409"] = _html("The record changed meanwhile, or the action does not apply to it")
     found["405"] = _html("The page does not take this method")
-    found["503"] = _html(TOO_BUSY)
     return found
 
 
-def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> dict[str, dict[str, Any]]:
-    """The refusals an operation can answer with, by status: (description, schema)."""
+def refusals(
+    method: str, path: str, operation: dict[str, Any], admin: bool, busy: bool = True
+) -> dict[str, dict[str, Any]]:
+    """The refusals an operation can answer with, by status: (description, schema). `busy`: its
+    function calls AWS, which may be too busy after its retries."""
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     has_input = has_body or any(p.get("in") in ("query", "path") for p in parameters)
@@ -113,13 +116,14 @@ def refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> 
         found["413"] = _json_error("Request body too large", GATEWAY_ERROR)
         found["415"] = _json_error("Unsupported content type: send JSON or a form", ERROR_BODY)
     found["429"] = _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR)
-    found["503"] = _json_error(TOO_BUSY, ERROR_BODY)
+    if busy:
+        found["503"] = _json_error(TOO_BUSY, ERROR_BODY)
     return found
 
 
-def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool) -> None:
+def _document_refusals(method: str, path: str, operation: dict[str, Any], admin: bool, busy: bool) -> None:
     responses = operation.setdefault("responses", {})
-    for status, refusal in refusals(method, path, operation, admin).items():
+    for status, refusal in refusals(method, path, operation, admin, busy).items():
         if status not in responses:
             responses[status] = refusal
         elif status in GATEWAY_STATUSES:
@@ -188,12 +192,22 @@ def _resolver_documents() -> list[dict[str, Any]]:
 CONSOLE_OPEN_PATHS = frozenset({"/console/callback", "/console/signed-out"})
 
 
-def serving_route(method: str, path: str) -> Route | None:
-    """The declared route that serves an operation, matched as API Gateway matches (most specific
-    first): the console's pages are routed by prefix (`ANY /console/members/{proxy+}`)."""
-    routes = RouteTable(RoutePattern(r.method, r.path, target=r) for r, _ in all_routes())
+def serving(method: str, path: str) -> tuple[Route, FunctionSpec] | None:
+    """The declared route that serves an operation, and its function, matched as API Gateway matches
+    (most specific first): the console's pages are routed by prefix (`ANY /console/members/{proxy+}`)."""
+    routes = RouteTable(RoutePattern(r.method, r.path, target=(r, spec)) for r, spec in all_routes())
     matched = routes.match(method.upper(), path)
     return matched[0].target if matched is not None else None
+
+
+def serving_route(method: str, path: str) -> Route | None:
+    found = serving(method, path)
+    return found[0] if found is not None else None
+
+
+def calls_aws(spec: FunctionSpec) -> bool:
+    """Its function reads a table or a secret, or sends email: AWS may be too busy (a 503)."""
+    return bool(table_access(spec)) or reads_signing_key(spec) or spec.lookup_key or spec.sends_email
 
 
 def build_document() -> dict[str, Any]:
@@ -214,11 +228,14 @@ def build_document() -> dict[str, Any]:
         }
     }
     auth: dict[tuple[str, str], str] = {}
+    busy: set[tuple[str, str]] = set()
     for path, operations in paths.items():
         for method in operations:
-            route = serving_route(method, path)
-            if route is not None:
-                auth[(method, path)] = route.auth
+            found = serving(method, path)
+            if found is not None:
+                auth[(method, path)] = found[0].auth
+                if calls_aws(found[1]):
+                    busy.add((method, path))
     for path, operations in paths.items():
         for method, operation in operations.items():
             responses = operation.get("responses", {})
@@ -234,13 +251,15 @@ def build_document() -> dict[str, Any]:
                     "429",
                     _json_error("Too many requests (API Gateway throttling): try again later", GATEWAY_ERROR),
                 )
+                if (method, path) in busy:
+                    operation["responses"].setdefault("503", _html(TOO_BUSY))
                 if path not in CONSOLE_OPEN_PATHS:
                     operation["security"] = [{"consoleSession": []}]
                     for status, answer in console_refusals(method, path, operation).items():
                         operation.setdefault("responses", {}).setdefault(status, answer)
                 operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
                 continue
-            _document_refusals(method, path, operation, admin)
+            _document_refusals(method, path, operation, admin, (method, path) in busy)
     schemas["GatewayError"] = GATEWAY_ERROR_SCHEMA
     # Powertools' own HTTPValidationError/ResponseValidationError (and the ValidationError they
     # refer to) are never answered: unreferenced, they go.
@@ -254,7 +273,8 @@ def build_document() -> dict[str, Any]:
             "description": "Public forms accept application/x-www-form-urlencoded (a plain HTML form) and "
             "JSON. A browser (Accept: text/html) gets HTML pages; other clients get JSON. Bad input "
             "gets a 400 naming each bad field; a body too large a 413, one of another content type a "
-            "415; a conflicting change a 409; too many requests a 429 (API Gateway's throttling). "
+            "415; a conflicting change a 409; too many requests a 429 (API Gateway's throttling), and "
+            "a request AWS throttled after its retries a 503 that says to try again. "
             "Admin routes need a Cognito token in the `admins` group (401 without one, 403 "
             "outside the group).",
         },

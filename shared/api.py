@@ -28,9 +28,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 
-from shared.dynamo import BadCursor
+from shared.dynamo import BadCursor, as_domain_error
 from shared.errors import DomainError
-from shared.observability import logger
+from shared.observability import logger, metrics
 from shared.web import ErrorBody, FieldError, admin_refusal, errors_body
 
 MAX_BODY_BYTES = 32 * 1024  # every form and admin body we accept is a few hundred bytes
@@ -381,4 +381,16 @@ class HttpApi(APIGatewayHttpResolver):
             result = super().resolve(event, context)
         except ServiceError as error:  # pragma: no cover - Powertools maps these itself
             return secure(self.problem(event, error.status_code, str(error.msg)))
+        except Exception as error:
+            # An AWS error that means "try again" (throttling after botocore's retries), from any
+            # route, any repository call, or wrapped by a library: the domain error it stands for.
+            domain = as_domain_error(error)
+            if domain is None:
+                raise
+            logger.warning(
+                "AWS throttled a call after its retries: answered 503", extra={"call": str(domain)}
+            )
+            metrics.add_metric(name="RequestsThrottled", unit="Count", value=1)
+            result = _as_result(self._domain_error(domain))
+            self.clear_context()  # type: ignore[no-untyped-call]
         return secure(result)

@@ -11,7 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from shared.errors import Conflict
+from shared.errors import Conflict, DomainError, Unavailable
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -43,6 +43,46 @@ def _plain(data: Any) -> Any:
     if isinstance(data, set):
         return sorted(_plain(v) for v in data)
     return data
+
+
+# What AWS answers when a table (or the account) is over its throughput, once botocore's own retries
+# have run out: the request was right, and will succeed if sent again a little later.
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+# ... and what a cancelled transaction gives as the reason of the item that was throttled
+THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+
+
+class Throttled(Unavailable):
+    """DynamoDB (or another AWS service) refused for throttling after botocore's retries: a 503
+    that says to try again, never a 500."""
+
+    message = "We are very busy just now, so this could not be done. Please try again in a few minutes."
+
+
+def is_throttled(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code in THROTTLING_CODES:
+        return True
+    if code == "TransactionCanceledException":
+        reasons = error.response.get("CancellationReasons") or []
+        return any((r or {}).get("Code") in THROTTLING_REASONS for r in reasons)
+    return False
+
+
+def as_domain_error(error: BaseException) -> DomainError | None:
+    """The domain error an AWS error stands for, found in `error` or what caused it (Powertools'
+    idempotency layer, for one, wraps the ClientError of its table): throttling is `Throttled`.
+    None for anything else, which stays a fault."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, ClientError) and is_throttled(found):
+            return Throttled(found.operation_name)
+        found = found.__cause__ or found.__context__
+    return None
 
 
 def is_condition_failure(error: ClientError) -> bool:
