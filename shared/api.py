@@ -22,14 +22,18 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from shared.dynamo import BadCursor, as_domain_error
-from shared.errors import DomainError
+from shared.errors import BadLink, DomainError
+from shared.forms import field_errors, is_list
 from shared.observability import logger, metrics
 from shared.web import ErrorBody, FieldError, admin_refusal, errors_body
 
@@ -37,6 +41,7 @@ MAX_BODY_BYTES = 32 * 1024  # every form and admin body we accept is a few hundr
 MAX_JSON_DEPTH = 8
 MAX_INT_DIGITS = 15  # no field takes a number anywhere near this long
 MAX_FORM_FIELDS = 100
+HONEYPOT = "website"  # the public forms' hidden field a person leaves empty
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -56,6 +61,10 @@ NOT_FOUND = ["If you typed the web address, check that it is right.", "If you us
 
 # (status, title, paragraphs) -> a page, for browsers
 ProblemPage = Callable[[int, str, list[str]], Response[str]]
+# (errors by field, what the browser sent) -> the form again, with the messages beside its fields
+FormPage = Callable[[dict[str, str], dict[str, Any]], Response[str]]
+# a domain error -> the page a browser is shown for it (instead of the plain problem page)
+ErrorPage = Callable[[Any], Response[str]]
 
 
 class BadRequestBody(Exception):
@@ -266,21 +275,93 @@ class HttpApi(APIGatewayHttpResolver):
         messages: Mapping[type[DomainError], str] | None = None,
         validation: bool = True,
         pages_only: bool = False,
+        error_pages: Mapping[type[DomainError], ErrorPage] | None = None,
     ) -> None:
         """`group`: every route needs a signed-in caller in this Cognito group (checked before the
         request is parsed at all, so a caller without it learns nothing, not even a 400).
         `messages`: what this API's audience is told for a domain error, instead of its own message
         (members read "your details changed", administrators "the member changed").
-        `pages_only`: every refusal is a `problem_page`, whatever the request accepts (the console)."""
+        `pages_only`: every refusal is a `problem_page`, whatever the request accepts (the console).
+        `error_pages`: the page a browser is shown for a domain error (and its subclasses), when its
+        words alone would not do: a link's problem says how to get a new link.
+
+        Bad input is answered here, once, for every route: the body's fields are named with the
+        messages of the body's own model (`shared.forms.field_errors`), for JSON and forms alike; a
+        browser gets the form again where the route registered one (`form_page`), else a page. A
+        bad query or path parameter in a browser is a link that does not work (`BadLink`)."""
         super().__init__(enable_validation=validation)
         self._problem_page = problem_page
         self._pages_only = pages_only
         self._group = group
         self._messages = dict(messages or {})
+        self._error_pages = dict(error_pages or {})
+        self._form_pages: dict[type[Any], FormPage] = {}
         self.exception_handler(BadCursor)(self._bad_cursor)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported)
         self.exception_handler(DomainError)(self._domain_error)
         self.exception_handler(NotFoundError)(self._no_route)
+        self.exception_handler(RequestValidationError)(self._invalid)
+
+    def form_page(self, model: type[Any]) -> Callable[[FormPage], FormPage]:
+        """Register how a browser is shown the form whose body is `model` again, with its errors."""
+
+        def register(page: FormPage) -> FormPage:
+            self._form_pages[model] = page
+            return page
+
+        return register
+
+    def _body_model(self) -> type[Any] | None:
+        route = self.context.get("_route")
+        params = route.dependant.body_params if route is not None else []
+        return params[0].type_ if params else None
+
+    def typed(self) -> dict[str, Any]:
+        """What a browser's form sent (the last value of each field, every value of a list field),
+        to fill the form in again; never the honeypot."""
+        model = self._body_model()
+        fields = getattr(model, "model_fields", {})
+        return {
+            name: values if name in fields and is_list(fields[name].annotation) else values[-1]
+            for name, values in parse_qs(self.current_event.decoded_body or "").items()
+            if name != HONEYPOT
+        }
+
+    def _invalid(self, error: RequestValidationError) -> Response[Any]:
+        items = list(error.errors())
+        if self._page_wanted(self.current_event.raw_event) and any(
+            str((item.get("loc") or ("",))[0]) in ("query", "path") for item in items
+        ):
+            return self._domain_error(BadLink())
+        model = self._body_model()
+        body = [item for item in items if str((item.get("loc") or ("",))[0]) not in ("query", "path")]
+        errors = field_errors(model, body) if model is not None else {}
+        for item in items:  # a query or path parameter, by its own name
+            loc = [str(part) for part in item.get("loc", ()) if part not in ("query", "path")]
+            if item not in body and loc:
+                errors.setdefault(loc[0], str(item.get("msg")).removeprefix("Value error, "))
+        return self.invalid_fields(errors or {"body": "Check what you sent"})
+
+    def invalid_fields(self, errors: dict[str, str]) -> Response[Any]:
+        """Bad input on any form: a browser gets the form again with the messages beside its fields
+        (or, for a form with no page of its own, a page that says what to do), a JSON client the fields."""
+        logger.info("request refused", extra={"bad_fields": sorted(errors)})
+        if not self._page_wanted(self.current_event.raw_event):
+            return errors_body(400, errors, "Some fields need correcting.")
+        model = self._body_model()
+        page = next(
+            (self._form_pages[m] for m in getattr(model, "__mro__", ()) if m in self._form_pages), None
+        )
+        if page is not None:
+            try:
+                return page(errors, self.typed())
+            except DomainError as refused:  # the form's page could not be made (its link is gone)
+                return self._domain_error(refused)
+        return self._page(
+            400,
+            "Something was wrong with the form",
+            [*dict.fromkeys(errors.values()), "Go back to the page, and use its buttons to try again."],
+        )
 
     def _page_wanted(self, event: Mapping[str, Any]) -> bool:
         return self._problem_page is not None and (self._pages_only or wants_html(event))
@@ -315,9 +396,15 @@ class HttpApi(APIGatewayHttpResolver):
         return response
 
     def _domain_error(self, error: DomainError) -> Response[Any]:
-        """Every domain error, in one place: its status, its message and its fields (or a page)."""
+        """Every domain error, in one place: its status, its message and its fields (or a page). An
+        error about the form's fields is shown as bad input is: the form again, with the messages."""
         detail = next((self._messages[k] for k in type(error).__mro__ if k in self._messages), error.detail)
         if self._page_wanted(self.current_event.raw_event):
+            page = next((self._error_pages[k] for k in type(error).__mro__ if k in self._error_pages), None)
+            if page is not None:
+                return page(error)
+            if error.status == 400 and error.field_messages and self._body_model() is not None:
+                return self.invalid_fields(dict(error.field_messages))
             return self._page(error.status, error.title, [detail])
         return errors_body(error.status, error.field_messages, detail)
 

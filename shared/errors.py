@@ -38,3 +38,12 @@ class Conflict(DomainError):
 class Unavailable(DomainError):
     status = 503
     title = "Please try again"
+
+
+class BadLink(DomainError):
+    """A link that cannot be used: forged, mistyped, expired, or its record is gone. A browser is
+    shown how to get a new one (each API's `error_pages`)."""
+
+    status = 400
+    title = "This link does not work"
+    message = "This link does not work. It may be mistyped, or too old."

@@ -7,20 +7,21 @@ what the same JSON request would have looked like, so one pydantic model validat
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.model import Model
 
 
-def _is_list(annotation: Any) -> bool:
+def is_list(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin in (list, tuple, set, frozenset):
         return True
     if origin in (typing.Union, types.UnionType):
-        return any(_is_list(arg) for arg in typing.get_args(annotation))
+        return any(is_list(arg) for arg in typing.get_args(annotation))
     return False
 
 
@@ -53,7 +54,7 @@ class FormModel(Model):
                 if cls.model_config.get("extra") == "forbid":
                     cleaned[key] = value  # reported as an unknown field, by name
                 continue
-            wants_list = _is_list(field.annotation)
+            wants_list = is_list(field.annotation)
             if isinstance(value, list) and not wants_list:
                 if len(set(map(str, value))) > 1:
                     # `email=a&email=b`: which one did they mean? Never silently the last one.
@@ -130,8 +131,10 @@ PLAIN = {
 }
 
 
-def field_errors(model: type[FormModel], error: ValidationError | list[dict[str, Any]]) -> dict[str, str]:
-    """{field: message} for each bad field, first problem per field, in form order."""
+def field_errors(model: type[BaseModel], error: ValidationError | list[dict[str, Any]]) -> dict[str, str]:
+    """{field: message} for each bad field, first problem per field, in form order, in the words of
+    the model's own `messages` (any model: a `FormModel`'s, a `PatchModel`'s)."""
+    messages: Mapping[str, str] = getattr(model, "messages", {})
     raw = error.errors() if isinstance(error, ValidationError) else error
     found: dict[str, str] = {}
     for item in raw:
@@ -144,12 +147,10 @@ def field_errors(model: type[FormModel], error: ValidationError | list[dict[str,
         elif item.get("type") == OWN_WORDS:
             found[name] = str(item.get("msg"))
         elif item.get("type") == "extra_forbidden":
-            found[name] = model.messages.get(name) or "This is not a field you can send here"
+            found[name] = messages.get(name) or "This is not a field you can send here"
         elif name == "body":
             found[name] = "The form was empty or could not be read: fill it in and send it again"
         else:
-            found[name] = model.messages.get(name) or PLAIN.get(
-                str(item.get("type")), "Check what you entered"
-            )
+            found[name] = messages.get(name) or PLAIN.get(str(item.get("type")), "Check what you entered")
     order = list(model.model_fields)
     return dict(sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))

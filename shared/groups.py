@@ -128,7 +128,12 @@ class UnknownGroups(DomainError):
 
     def __init__(self, groups: list[str]) -> None:
         super().__init__(
-            ", ".join(groups), fields={"working_groups": f"Not an open working group: {', '.join(groups)}"}
+            ", ".join(groups),
+            fields={
+                "working_groups": "Choose working groups from the list (not an open group: {})".format(
+                    ", ".join(groups)
+                )
+            },
         )
         self.groups = groups
 

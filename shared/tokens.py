@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from shared.clock import epoch
+from shared.errors import BadLink
 
 
 class Purpose(NamedTuple):
@@ -65,7 +66,7 @@ def verifying_keys(keys: Sequence[bytes]) -> list[bytes]:
     return found
 
 
-class TokenError(Exception):
+class TokenError(BadLink):
     """The token cannot be used."""
 
 
@@ -75,6 +76,8 @@ class TokenInvalid(TokenError):
 
 class TokenExpired(TokenError):
     """Genuine, but too old."""
+
+    title = "This link has expired"
 
     def __init__(self, claims: TokenClaims) -> None:
         super().__init__("token expired")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from functions.members.services import keys, member_admin
@@ -13,7 +12,6 @@ from shared import clock
 from shared.api import actor
 from shared.console.app import ConsoleRouter
 from shared.errors import DomainError
-from shared.forms import field_errors
 from shared.groups import GroupInput, GroupNotFound, GroupPatch
 from shared.members.models import MemberStatus, normalise_email
 from shared.members.repository import MemberNotFound
@@ -67,17 +65,21 @@ def groups() -> Response[str]:
 )
 def create_group() -> Response[str]:
     values = router.form()
-    data = {k: values.get(k, "") for k in GROUP_FIELDS}
-    try:
-        form = GroupInput.model_validate(data)
+
+    def create(form: GroupInput) -> Response[str]:
         group = member_admin().create_group(form, actor(router), clock.utc_now())
-    except ValidationError as invalid:
-        return _groups_page(400, values, field_errors(GroupInput, invalid))
-    except DomainError as refused:
-        if not refused.field_messages:
-            raise
-        return _groups_page(refused.status, values, {"name": "A group with this name exists already"})
-    return router.redirect(f"/console/groups/{group.id}?done=created")
+        return router.redirect(f"/console/groups/{group.id}?done=created")
+
+    return router.submit(
+        GroupInput,
+        {k: values.get(k, "") for k in GROUP_FIELDS},
+        lambda status, errors: _groups_page(status, values, errors),
+        create,
+        words={
+            "name": "A group with this name exists already",
+            "id": "A group with this name exists already",
+        },
+    )
 
 
 def _group_page(
@@ -122,18 +124,15 @@ def update_group(id: str) -> Response[str]:
     changes = {
         k: values[k] for k in GROUP_FIELDS if k in values and values[k].strip() != (getattr(current, k) or "")
     }
-    try:
-        patch = GroupPatch.model_validate(changes)
-    except ValidationError as invalid:
-        return _group_page(group_id, 400, values, field_errors(GroupPatch, invalid))
-    if changes:
-        try:
+
+    def save(patch: GroupPatch) -> Response[str]:
+        if changes:
             member_admin().update_group(group_id, patch, actor(router), clock.utc_now())
-        except DomainError as refused:
-            if not refused.field_messages:
-                raise
-            return _group_page(group_id, refused.status, values, dict(refused.field_messages))
-    return router.redirect(f"/console/groups/{group_id}?done=saved")
+        return router.redirect(f"/console/groups/{group_id}?done=saved")
+
+    return router.submit(
+        GroupPatch, changes, lambda status, errors: _group_page(group_id, status, values, errors), save
+    )
 
 
 @router.post(

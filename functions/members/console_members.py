@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import ValidationError
 
 from functions.members.services import audit, member_admin
 from shared import clock
 from shared.api import actor
 from shared.console.app import ConsoleRouter
-from shared.errors import DomainError
-from shared.forms import field_errors
 from shared.members import words
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
@@ -45,10 +41,6 @@ def _member_id(value: str) -> str:
     if not MEMBER_ID.match(value):
         raise MemberNotFound(value[:64])
     return value
-
-
-def _plain(errors: Mapping[str, str]) -> dict[str, str]:
-    return {field: PLAIN.get(field, message) for field, message in errors.items()}
 
 
 STATUS_LABELS = {
@@ -179,17 +171,14 @@ def add_member() -> Response[str]:
     data["privacy_notice_version"] = member_admin().privacy_notice_version
     for box in ("consent_contact_in_person", "consent_health_data_in_person"):
         data[box] = box in posted
-    try:
-        form = InPersonMember.model_validate(data)
-    except ValidationError as invalid:
-        return _in_person_form(400, values, field_errors(InPersonMember, invalid))
-    try:
+
+    def add(form: InPersonMember) -> Response[str]:
         detail = member_admin().add(form, actor(router), clock.utc_now())
-    except DomainError as refused:
-        if not refused.field_messages:
-            raise
-        return _in_person_form(refused.status, values, _plain(refused.field_messages))
-    return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
+        return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
+
+    return router.submit(
+        InPersonMember, data, lambda status, errors: _in_person_form(status, values, errors), add, words=PLAIN
+    )
 
 
 @router.get(
@@ -281,19 +270,16 @@ def edit_member(id: str) -> Response[str]:
         changes["working_groups"] = sorted(set(values["working_groups"]))
     if "consent_health_data_in_person" in posted:
         changes["consent_health_data_in_person"] = True
-    try:
-        patch = MemberPatch.model_validate(changes)
-    except ValidationError as invalid:
-        return _edit_form(id, 400, values, field_errors(MemberPatch, invalid))
-    if not patch.given():
-        return router.redirect(_member_url(id))
-    try:
+
+    def save(patch: MemberPatch) -> Response[str]:
+        if not patch.given():
+            return router.redirect(_member_url(id))
         member_admin().update(id, patch, actor(router), now)
-    except DomainError as refused:
-        if not refused.field_messages:
-            raise
-        return _edit_form(id, refused.status, values, _plain(refused.field_messages))
-    return router.redirect(_member_url(id, "saved"))
+        return router.redirect(_member_url(id, "saved"))
+
+    return router.submit(
+        MemberPatch, changes, lambda status, errors: _edit_form(id, status, values, errors), save, words=PLAIN
+    )
 
 
 @router.post(

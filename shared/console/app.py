@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from pydantic import BaseModel, ValidationError
 
 from shared import clock
 from shared.api import HttpApi
@@ -36,6 +37,8 @@ from shared.console.revoked import SignedOutSessions
 from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
 from shared.console.settings import ConsoleSettings, NavItem, console_settings
 from shared.email.render import render_template
+from shared.errors import DomainError
+from shared.forms import field_errors
 from shared.observability import logger
 
 # Reached without a session: the sign-in callback, the signed-out page, and signing out (which
@@ -43,6 +46,7 @@ from shared.observability import logger
 # cookies, so someone whose session expired, or who is not an administrator, can still sign out).
 OPEN_PATHS = frozenset({session.CALLBACK_PATH, session.SIGNED_OUT_PATH, session.SIGN_OUT_PATH})
 CSRF_FIELD = "csrf_token"
+M = TypeVar("M", bound=BaseModel)
 
 
 def _headers(login_url: str) -> dict[str, str]:
@@ -125,6 +129,30 @@ class ConsolePages:
 
     def query(self, name: str) -> str | None:
         return (self.current_event.query_string_parameters or {}).get(name)
+
+    def submit(
+        self,
+        model: type[M],
+        data: Mapping[str, Any],
+        show: Callable[[int, dict[str, str]], Response[str]],
+        act: Callable[[M], Response[str]],
+        words: Mapping[str, str] | None = None,
+    ) -> Response[str]:
+        """The one way a console form is handled: validate `data` with the domain's `model`; if a
+        field is bad, or the domain refuses it naming fields, `show` the form again (the status, and
+        each field's message: the model's own words, or `words` for the console's audience); else
+        `act`, which changes something and redirects (post/redirect/get)."""
+        try:
+            valid = model.model_validate(data)
+        except ValidationError as invalid:
+            return show(400, field_errors(model, invalid))
+        try:
+            return act(valid)
+        except DomainError as refused:
+            if not refused.field_messages:
+                raise
+            plain = words or {}
+            return show(refused.status, {f: plain.get(f, m) for f, m in refused.field_messages.items()})
 
 
 class ConsoleRouter(ConsolePages, Router):

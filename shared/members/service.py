@@ -29,7 +29,7 @@ from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.errors import Conflict, DomainError
+from shared.errors import BadLink, Conflict, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
 from shared.meetings.repository import MeetingReader, MeetingSummary
@@ -135,20 +135,27 @@ class SignupUnreadable(Conflict):
     )
 
 
-class LinkNoLongerValid(Exception):
+class LinkNoLongerValid(BadLink):
     """The link was genuine, but the sign-up it belonged to is gone (purged, or left)."""
+
+    title = "This link has expired"
 
 
 class LinkUsed(LinkNoLongerValid):
     """The link was genuine, and works once: it has been used."""
 
+    title = "This link has already been used"
 
-class NotActive(Exception):
-    """The member is not active (unsubscribed, suppressed, still pending)."""
+
+class NotActive(Conflict):
+    """The member is not active (unsubscribed, suppressed, still pending): preferences sent from a
+    page left open after unsubscribing (or a bounce) change nothing."""
+
+    message = "You are not receiving emails from us at the moment, so your preferences were not changed."
 
     def __init__(self, status: MemberStatus) -> None:
         super().__init__(status.value)
-        self.status = status
+        self.member_status = status
 
 
 class MembershipSettings(NamedTuple):
