@@ -10,7 +10,7 @@ error needs a special page (Powertools picks the most specific handler).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
@@ -33,6 +33,25 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Nothing was changed"
+
+
+class DamagedRecord(Conflict):
+    """A stored record that cannot be read, even upgraded from an older shape (written around the
+    model, or by code that no longer exists). Nothing is changed; `raw` is what is stored, so a page
+    can show what could be read, and export and erasure (which work from the stored items) still
+    work. Never logged: it holds personal data."""
+
+    title = "This record cannot be read"
+    message = (
+        "Something is wrong with the details stored here, so nothing was changed. An administrator "
+        "can see what could be read, download it and put it right, or erase it."
+    )
+
+    def __init__(self, kind: str, ident: str, raw: Mapping[str, Any]) -> None:
+        super().__init__(f"{kind} {ident}")
+        self.kind = kind
+        self.ident = ident
+        self.raw = dict(raw)
 
 
 class Unavailable(DomainError):

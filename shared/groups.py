@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from shared.clock import iso
 from shared.dynamo import (
@@ -31,10 +31,12 @@ from shared.dynamo import (
 from shared.dynamo import value as v
 from shared.errors import Conflict, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
-from shared.members.models import GroupId
 from shared.model import Model
 from shared.observability import damaged_record
 from shared.text import Paragraphs, SingleLine
+
+GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
+GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
 
 PARTITION = "GROUPS"
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -10,6 +10,7 @@ from functions.members.services import member_admin
 from shared import clock
 from shared.api import actor
 from shared.email.mailer import EmailNotSent
+from shared.errors import DamagedRecord
 from shared.members.admin import InPersonMember, MemberDetail, MemberPatch, NoEmail, NotPending
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
@@ -112,7 +113,7 @@ def offline_members() -> OfflineMembers:
 @router.get(
     "/admin/members/<id>",
     summary="One member, with consents and any suppression",
-    responses={200: json_response("The member", MemberDetail), **NOT_FOUND},
+    responses={200: json_response("The member", MemberDetail), **refusals(DamagedRecord), **NOT_FOUND},
 )
 def get_member(id: MemberId) -> MemberDetail:
     return member_admin().view(id, actor(router), clock.utc_now())

@@ -11,9 +11,10 @@ from functions.members.services import keys, member_admin
 from shared import clock
 from shared.api import actor
 from shared.console.app import ConsoleRouter
+from shared.email.address import normalise_email
 from shared.errors import DomainError
 from shared.groups import GroupInput, GroupNotFound, GroupPatch
-from shared.members.models import MemberStatus, normalise_email
+from shared.members.models import MemberStatus
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
 

@@ -18,6 +18,7 @@ from functions.members.services import audit, member_admin
 from shared import clock
 from shared.api import actor
 from shared.console.app import ConsoleRouter
+from shared.errors import DamagedRecord
 from shared.members import words
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
@@ -42,6 +43,33 @@ def _member_id(value: str) -> str:
         raise MemberNotFound(value[:64])
     return value
 
+
+# What a damaged record's page calls each stored field; machinery is not shown at all.
+LABELS = {
+    "name": "Name",
+    "email": "Email address",
+    "phone": "Phone",
+    "postal_address": "Postal address",
+    "organisation": "Organisation",
+    "role": "Role",
+    "status": "Status",
+    "working_groups": "Working groups",
+    "created_at": "Added",
+    "confirmed_at": "Confirmed",
+    "unsubscribed_at": "Unsubscribed",
+    "consents": "What they agreed to",
+    "preferences": "Email choices",
+}
+HIDDEN_WHEN_DAMAGED = {
+    "pk",
+    "sk",
+    "id",
+    "listed_at",
+    "lookup_id",
+    "confirm_nonce",
+    "version",
+    "schema_version",
+}
 
 STATUS_LABELS = {
     MemberStatus.PENDING: "Waiting for them to confirm",
@@ -190,7 +218,10 @@ def add_member() -> Response[str]:
 def member(id: str) -> Response[str]:
     id = _member_id(id)
     admin = member_admin()
-    detail = admin.view(id, actor(router), clock.utc_now())
+    try:
+        detail = admin.view(id, actor(router), clock.utc_now())
+    except DamagedRecord as damaged:
+        return _damaged(id, damaged)
     groups = {g.id: g for g in admin.groups()}
     done = router.query("done")
     return router.page(
@@ -208,6 +239,30 @@ def member(id: str) -> Response[str]:
         consents=[c for c in detail.consents if detail.confirmed_at or c.kind != "health_data"],
         me=router.admin.sub if router.admin else "",
     )
+
+
+def _damaged(member_id: str, damaged: DamagedRecord) -> Response[str]:
+    """A record that cannot be read: what could be read, in words, and the two things that always
+    work, downloading what is held and erasing it. Its values are shown as text (escaped), never
+    logged, and nothing is changed by opening it."""
+    shown = [
+        (LABELS.get(name, name.replace("_", " ").capitalize()), _as_text(value))
+        for name, value in sorted(damaged.raw.items())
+        if name not in HIDDEN_WHEN_DAMAGED
+    ]
+    return router.page(
+        "member_damaged",
+        title="This member's record cannot be read",
+        status=409,
+        member_id=member_id,
+        fields=shown,
+    )
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)[:500]
+    return str(value)[:500]
 
 
 def _edit_form(member_id: str, status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
@@ -347,7 +402,12 @@ def export(id: str) -> Response[str]:
 )
 def erase_confirm(id: str) -> Response[str]:
     id = _member_id(id)
-    detail = member_admin().detail(id, clock.utc_now())
+    detail: Any
+    try:
+        detail = member_admin().detail(id, clock.utc_now())
+    except DamagedRecord as damaged:  # erasure works on any stored record: say whose, if it can
+        name = damaged.raw.get("name")
+        detail = {"id": id, "name": name if isinstance(name, str) else None}
     from functions.members.env import members_env
     from shared.audit import RETENTION
     from shared.privacy import retention
@@ -358,7 +418,8 @@ def erase_confirm(id: str) -> Response[str]:
         "traces": retention.days(retention.TRACE_DAYS),
         "backups": retention.days(retention.BACKUP_DAYS),
     }
-    return router.page("erase", title=f"Erase {detail.name or REMOVED}?", member=detail, kept_for=kept_for)
+    name = detail["name"] if isinstance(detail, dict) else detail.name
+    return router.page("erase", title=f"Erase {name or REMOVED}?", member=detail, kept_for=kept_for)
 
 
 @router.post(

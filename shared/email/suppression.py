@@ -17,8 +17,8 @@ from pydantic import Field
 from shared.clock import epoch, iso
 from shared.dynamo import WriteConflict, from_item, retries, to_item, write_if
 from shared.dynamo import value as v
+from shared.email.address import normalise_email
 from shared.keys import AddressLookup
-from shared.members.models import normalise_email
 from shared.model import Model
 
 SOFT_BOUNCE_LIMIT = 3

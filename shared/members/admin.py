@@ -15,10 +15,12 @@ from shared.clock import iso
 from shared.consent import consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.email.account_suppression import AccountSuppressionList
+from shared.email.address import normalise_email
 from shared.email.suppression import Suppression, SuppressionList
 from shared.errors import Conflict, DomainError
 from shared.forms import FormModel, PatchModel
 from shared.groups import (
+    GroupId,
     GroupInput,
     GroupPatch,
     GroupRepository,
@@ -31,14 +33,12 @@ from shared.members.gdpr import ErasureReceipt, Gdpr, MemberExport
 from shared.members.models import (
     HEALTH_DATA_ROLES,
     Consent,
-    GroupId,
     Member,
     MemberPage,
     MemberStatus,
     MemberSummary,
     Role,
     consents_for,
-    normalise_email,
     withdraw_health_consent,
 )
 from shared.members.repository import Change, MemberRepository

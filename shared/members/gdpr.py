@@ -24,6 +24,7 @@ from shared.audit import AuditEntry, AuditTrail
 from shared.clock import iso
 from shared.dynamo import value as v
 from shared.email.suppression import Suppression, SuppressionList, suppression_key
+from shared.errors import DamagedRecord
 from shared.groups import GroupRepository
 from shared.members.models import Consent, Preferences
 from shared.members.repository import MemberNotFound, MemberRepository
@@ -45,6 +46,40 @@ _NOT_EXPORTED = {
 }
 
 
+_MACHINERY = {
+    "pk",
+    "sk",
+    "listed_at",
+    "schema_version",
+    "confirm_nonce",
+    "lookup_id",
+    "expires_at",
+    "version",
+}
+
+
+def _plain_value(value: Any) -> Any:
+    """A stored value as plain data: text, a number, true or false, a list or a mapping of those."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _each(values: Any, model: type[Model]) -> list[Model]:
+    """Each of `values` that `model` can read; the others are left out (they are in the profile)."""
+    found = []
+    for value in values if isinstance(values, list) else []:
+        try:
+            found.append(model.model_validate(value))
+        except ValueError:
+            continue
+    return found
+
+
 class GroupMembership(Model):
     id: str
     name: str | None
@@ -64,6 +99,9 @@ class MemberExport(Model):
     audit: list[AuditEntry] = Field(description="Administrators' changes to their record")
     elsewhere: dict[str, Any] = Field(
         default_factory=dict, description="What each other part of the system holds about them, by part"
+    )
+    damaged: bool = Field(
+        False, description="The stored record could not be read whole: its profile is given as stored"
     )
 
 
@@ -95,7 +133,10 @@ class Gdpr:
         self._register = register or Register([])
 
     def export(self, member_id: str, now: datetime) -> MemberExport:
-        member = self._members.require(member_id, now)
+        try:
+            member = self._members.require(member_id, now)
+        except DamagedRecord as damaged:
+            return self._damaged_export(member_id, damaged.raw, now)
         names = {g.id: g.name for g in self._groups.all()}
         others = [item for item in self._members.partition(member.id) if item["sk"] != "PROFILE"]
         notifications = [
@@ -114,6 +155,29 @@ class Gdpr:
             notifications=notifications,
             audit=self._audit.for_target(f"MEMBER#{member.id}"),
             elsewhere=self._register.export(Person(member.id, member.lookup_id)),
+        )
+
+    def _damaged_export(self, member_id: str, raw: dict[str, Any], now: datetime) -> MemberExport:
+        """A record that cannot be read still gives its owner everything it holds: each part that
+        can be read, read, and the rest as it is stored (as plain text where it is not plain data)."""
+        lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
+        consents = [c for c in _each(raw.get("consents"), Consent) if isinstance(c, Consent)]
+        preferences = next(iter(_each([raw.get("preferences")], Preferences)), Preferences())
+        groups = [g for g in raw.get("working_groups") or [] if isinstance(g, str)]
+        names = {g.id: g.name for g in self._groups.all()}
+        return MemberExport(
+            exported_at=iso(now),
+            # all of it as stored, but the machinery (keys, the address's hash, a single-use secret)
+            profile={k: _plain_value(val) for k, val in raw.items() if k not in _MACHINERY},
+            consents=consents,
+            preferences=preferences if isinstance(preferences, Preferences) else Preferences(),
+            working_groups=[GroupMembership(id=g, name=names.get(g)) for g in groups],
+            pending_rejoin=None,
+            suppression=self._suppressions.get(lookup_id) if lookup_id else None,
+            notifications=[],
+            audit=self._audit.for_target(f"MEMBER#{member_id}"),
+            elsewhere=self._register.export(Person(member_id, lookup_id)),
+            damaged=True,
         )
 
     def erase(self, member_id: str, actor: str, now: datetime) -> ErasureReceipt:

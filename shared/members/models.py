@@ -3,13 +3,14 @@
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.consent import Channel, Consent, consent
-from shared.forms import OWN_WORDS, FormModel
+from shared.email.address import EMAIL_FORMAT, normalise_email
+from shared.forms import FormModel
+from shared.groups import GROUP_ID_PATTERN, GroupId
 from shared.model import Model
 from shared.text import Paragraphs, SingleLine
 
@@ -56,41 +57,28 @@ class MemberStatus(StrEnum):
 # What records written before the vocabulary was unified say for PENDING (they expire within 7 days).
 LEGACY_PENDING = "pending"
 
+# The shape a member record is written in now. 1 (no `schema_version`): written before the status
+# vocabulary was unified, with `pending` for a pending sign-up. 2: `pending_confirmation`.
+MEMBER_SCHEMA = 2
+
+
+def upgrade(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored member record of any earlier shape, as the current model reads it. Each step takes
+    one version to the next, so a record written by any older version of the code can be read; the
+    next write stores the current shape."""
+    version = item.get("schema_version", 1)
+    if not isinstance(version, int) or version > MEMBER_SCHEMA:
+        return item  # written by a newer version, or damaged: the model says what is wrong
+    item = dict(item)
+    if version < 2 and item.get("status") == LEGACY_PENDING:
+        item["status"] = MemberStatus.PENDING.value
+    item["schema_version"] = MEMBER_SCHEMA
+    return item
+
 
 PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
-GROUP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,59}$"
 _PHONE = re.compile(PHONE_PATTERN)
 _GROUP_ID = re.compile(GROUP_ID_PATTERN)
-GroupId = Annotated[str, StringConstraints(pattern=GROUP_ID_PATTERN)]
-
-
-EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
-# what a part before the @ in other letters (accents, full-width `ａｎｎ`) is told: SES cannot send to it
-EMAIL_NOT_ASCII = (
-    "We can only send email to an address with plain letters (a to z), numbers and signs such as dots "
-    "or dashes before the @. Please use another address"
-)
-
-
-def normalise_email(value: str) -> str:
-    """The address as stored, looked up and sent to, in the only form SES delivers to: syntax-checked
-    (no DNS look-up), its part before the @ in plain ASCII, its domain in ASCII (an internationalised
-    domain as punycode: `ann@exämple.org` is `ann@xn--exmple-cua.org`), lower case. One mailbox so has
-    one form, and so one lookup id, however it was typed. Anything else is a ValueError whose words
-    say what to do (for a part before the @ in other letters, such as full-width `ａｎｎ`, its own
-    words, `OWN_WORDS`, which forms show instead of the field's message)."""
-    # imported on the first address checked: its module compiles large regexes at import
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError:
-        local, at, _ = value.rpartition("@")
-        if at and local and not local.isascii():
-            raise PydanticCustomError(OWN_WORDS, EMAIL_NOT_ASCII) from None
-        raise ValueError(EMAIL_FORMAT) from None
-    assert checked.ascii_email is not None  # allow_smtputf8=False: the part before the @ is ASCII
-    return checked.ascii_email.lower()
 
 
 class SignupForm(FormModel):
@@ -275,6 +263,9 @@ class Member(Model):
     # Bumped by every write; every write is conditional on it (optimistic locking), so two changes
     # that race never silently overwrite each other.
     version: int = 0
+    # The shape the record was written in: every read upgrades an older one (`upgrade`), and every
+    # write stores the current shape.
+    schema_version: int = MEMBER_SCHEMA
 
     @property
     def by_email(self) -> bool:

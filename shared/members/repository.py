@@ -36,8 +36,8 @@ from shared.dynamo import (
 )
 from shared.dynamo import start_key as checked_start_key
 from shared.dynamo import value as v
-from shared.errors import Conflict, NotFound
-from shared.members.models import LEGACY_PENDING, Member, MemberStatus, Role
+from shared.errors import Conflict, DamagedRecord, NotFound
+from shared.members.models import LEGACY_PENDING, Member, MemberStatus, Role, upgrade
 from shared.observability import damaged_record
 
 PROFILE = "PROFILE"
@@ -96,8 +96,16 @@ class MemberRepository:
         return None if _expired(item, now) else item
 
     def get(self, member_id: str, now: datetime) -> Member | None:
+        """The member, read in the current shape; `DamagedRecord` (with what is stored) if the record
+        cannot be read even so, so a page can show what it can, and export and erasure still work."""
         item = self.get_raw(member_id, now)
-        return None if item is None else _member(item)
+        if item is None:
+            return None
+        try:
+            return _member(item)
+        except ValidationError:
+            damaged_record("member", member_id)
+            raise DamagedRecord("member", member_id, item) from None
 
     def require(self, member_id: str, now: datetime) -> Member:
         member = self.get(member_id, now)
@@ -549,11 +557,9 @@ def _group_membership_item(member: Member, group_id: str) -> dict[str, Any]:
 
 
 def _member(item: dict[str, Any]) -> Member:
-    if "role" not in item and "pending_role" in item:
+    if "role" not in item and "pending_role" in item:  # an unconfirmed sign-up's role, kept aside
         item = {**item, "role": item["pending_role"]}
-    if item.get("status") == LEGACY_PENDING:
-        item = {**item, "status": MemberStatus.PENDING.value}
-    return Member.model_validate(item)
+    return Member.model_validate(upgrade(item))
 
 
 def valid_members(items: Iterable[dict[str, Any]]) -> list[Member]:

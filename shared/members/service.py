@@ -23,13 +23,13 @@ from enum import StrEnum
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlencode
 
-from pydantic import ValidationError, computed_field
+from pydantic import computed_field
 
 from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.errors import BadLink, Conflict, DomainError
+from shared.errors import BadLink, Conflict, DamagedRecord, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
 from shared.meetings.repository import MeetingReader, MeetingSummary
@@ -455,11 +455,7 @@ class Membership:
         claims = tokens.verify(token, purposes.CONFIRM, [self._keys.token], now)
         try:
             member = self._repo.get(claims.subject, now)
-        except ValidationError:
-            logger.error(
-                "confirmation link: the stored sign-up does not validate", extra={"member_id": claims.subject}
-            )
-            metrics.add_metric(name="InvalidRecordSkipped", unit="Count", value=1)
+        except DamagedRecord:  # counted and logged by id where it was read
             raise SignupUnreadable from None
         if member is None:
             raise LinkNoLongerValid

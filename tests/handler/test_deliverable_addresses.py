@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from shared.members.models import EMAIL_NOT_ASCII
+from shared.email.address import EMAIL_NOT_ASCII
 from tests.handler.test_console import browser, site  # noqa: F401 (fixtures)
 from tests.handler.test_signup import form_event, json_event, sign_up
 from tests.support.console import text

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.email.address import EMAIL_FORMAT, EMAIL_NOT_ASCII
 from shared.groups import WorkingGroup
 from shared.meetings.repository import MeetingSummary
-from shared.members.models import EMAIL_FORMAT, EMAIL_NOT_ASCII, ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.privacy.retention import after_erasure, link_lifetimes, retention
 from shared.settings import DeploymentSettings
