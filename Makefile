@@ -35,7 +35,7 @@ help:
 	@echo "make invoke FN=members_public EVENT=events/members/post_signup_form.json"
 	@echo "make lint     ruff and mypy                          make bench  cold start and AWS-call counts"
 	@echo "make openapi  regenerate functions/docs/openapi.json from the resolvers"
-	@echo "make readme   regenerate the README's retention tables (the privacy notice's source)"
+	@echo "make readme   regenerate the README's retention tables, concurrency and cost figures"
 	@echo "make fuzz     schemathesis against local mode for 10 minutes, random seed (FUZZ_SECONDS, FUZZ_SEED)"
 
 $(UV):
@@ -109,7 +109,7 @@ bench: build $(NODE)
 openapi: $(VENV)
 	$(PY) -m infra.openapi
 
-readme: $(VENV)
+readme: build $(NODE)
 	$(PY) -m infra.readme
 
 # The fuzz test of `make test` (tests/integration/test_fuzz.py: 100 s, seed 6), for longer, with

@@ -10,13 +10,12 @@ from functions.members.env import members_env
 from shared.groups import WorkingGroup
 from shared.members.models import ROLE_LABELS
 from shared.privacy.retention import after_erasure, link_lifetimes, retention
-from shared.web import page
+from shared.web import page, pages
 
 
 def page_context() -> dict[str, Any]:
-    """What every page's layout shows: the group's name, and how to get help (phone and email)."""
-    env = members_env()
-    return {"group_name": env.group_name, "base_url": env.base_url, "contact": env.contact}
+    """What every page's layout shows (`shared.web.pages.page_context`)."""
+    return pages.page_context(members_env())
 
 
 def privacy_page() -> Response[str]:
@@ -79,18 +78,13 @@ _DATA_HELP = [
 ]
 
 
+def _to_signup() -> tuple[str, str]:
+    return f"{members_env().base_url}/members/signup", "Go to the sign-up form"
+
+
 def message_page(status: int, title: str, paragraphs: list[str], to_signup: bool = False) -> Response[str]:
     """A short page of text, with a way on to the sign-up form where that is the next step."""
-    link = f"{members_env().base_url}/members/signup" if to_signup else None
-    return page(
-        status,
-        "message",
-        **page_context(),
-        title=title,
-        paragraphs=paragraphs,
-        link_url=link,
-        link_text="Go to the sign-up form" if to_signup else None,
-    )
+    return pages.message_page(members_env(), status, title, paragraphs, _to_signup() if to_signup else None)
 
 
 def link_problem(path: str, expired: bool, used: bool = False) -> Response[str]:
@@ -102,4 +96,4 @@ def link_problem(path: str, expired: bool, used: bool = False) -> Response[str]:
         else "This link does not work"
     )
     paragraphs = next((text for prefix, text in _HELP.items() if path.endswith(prefix)), _DATA_HELP)
-    return message_page(400, title, paragraphs, to_signup=True)
+    return pages.link_problem(members_env(), title, paragraphs, _to_signup())

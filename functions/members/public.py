@@ -47,6 +47,8 @@ app = HttpApi(
     messages={
         StaleMember: "Your details changed while you were saving. Please open the page again and retry.",
         EmailNotSent: "We could not send the email just now. Please try again in a few minutes.",
+        BadLink: "This link does not work, or is too old. To get a new one, fill in the sign-up form "
+        "again (/members/signup) or ask us: nothing was changed.",
     },
     error_pages={BadLink: _link_page, NotActive: _not_active_page},
 )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.email import unsubscribe
 from shared.tokens import Purpose
 
 CONFIRM = Purpose("confirm", timedelta(hours=72))
 PREFERENCES = Purpose("preferences", timedelta(days=30))
-# List-Unsubscribe links must keep working long after the email arrived.
-UNSUBSCRIBE = Purpose("unsubscribe", timedelta(days=365))
+# every capability's emails carry it, so it is the email platform's (`shared.email.unsubscribe`)
+UNSUBSCRIBE = unsubscribe.UNSUBSCRIBE
 # links that hand over or delete someone's data are short-lived
 EXPORT = Purpose("export", timedelta(hours=24))
 ERASE = Purpose("erase", timedelta(hours=24))

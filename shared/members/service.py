@@ -29,6 +29,7 @@ from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
+from shared.email.unsubscribe import unsubscribe_url
 from shared.errors import BadLink, Conflict, DamagedRecord, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
@@ -186,8 +187,7 @@ class Links:
         return self._url("/members/preferences", purposes.PREFERENCES, member_id, nonce, now)
 
     def unsubscribe(self, member_id: str, now: datetime) -> str:
-        nonce = secrets.token_urlsafe(8)
-        return self._url("/members/unsubscribe", purposes.UNSUBSCRIBE, member_id, nonce, now)
+        return unsubscribe_url(self._base, self._keys.token, member_id, now)
 
     def self_service(self, purpose: tokens.Purpose, member_id: str, now: datetime) -> str:
         path = {purposes.EXPORT: "/members/export", purposes.ERASE: "/members/erase"}[purpose]

@@ -116,3 +116,11 @@ def test_the_cost_table_counts_what_the_stacks_hold(guide, templates):
     assert rows["Secrets Manager secrets"] == f"{count('AWS::SecretsManager::Secret')} secrets"
     alarms = count("AWS::CloudWatch::Alarm")
     assert rows["CloudWatch alarms"] == f"{alarms} alarm{'' if alarms == 1 else 's'}"
+
+
+def test_the_readmes_generated_figures_are_current(templates):
+    # the concurrency to ask for and the cost table's counts come from the declaration and the stacks
+    from infra.readme import README, with_figures
+
+    readme = README.read_text(encoding="utf-8")
+    assert with_figures(readme, templates) == readme, "README.md's figures are stale: run `make readme`"

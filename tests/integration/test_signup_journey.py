@@ -147,11 +147,13 @@ def test_a_forged_confirmation_link_gets_a_page_with_a_way_forward(local: LocalM
     for reply in (
         local.get("/members/confirm?token=not-a-token", headers=BROWSER),
         local.post("/members/confirm", form={"token": "not-a-token"}, headers=BROWSER),
-        local.post("/members/confirm", json_body={"token": "not-a-token"}),
     ):
         assert reply.status == 400
         assert reply.content_type.startswith("text/html")
         assert "/members/signup" in reply.text
+    # a JSON client gets the API's error shape, with the same way forward
+    reply = local.post("/members/confirm", json_body={"token": "not-a-token"})
+    assert reply.status == 400 and "/members/signup" in reply.json()["message"]
     assert local.outbox() == []
 
 
