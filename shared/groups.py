@@ -29,7 +29,7 @@ from shared.dynamo import (
     version_condition,
 )
 from shared.dynamo import value as v
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import Conflict, DamagedRecord, DomainError, NotFound
 from shared.forms import FormModel, PatchModel
 from shared.model import Model
 from shared.observability import damaged_record
@@ -243,7 +243,12 @@ class GroupRepository:
         found = self._db.get_item(TableName=self._table, Key=group_key(group_id), ConsistentRead=True)
         if "Item" not in found:
             raise GroupNotFound(group_id)
-        return WorkingGroup.model_validate(from_item(found["Item"]))
+        item = from_item(found["Item"])
+        try:
+            return WorkingGroup.model_validate(item)
+        except ValidationError:  # a page, not a fault; counted and alarmed, never logged
+            damaged_record("working group", group_id)
+            raise DamagedRecord("working group", group_id, item) from None
 
     def _refuse_a_taken_name(self, name: str, group_id: str | None) -> None:
         # the early, friendly check, and the one that sees groups made before names were claimed;

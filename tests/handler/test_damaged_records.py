@@ -105,3 +105,18 @@ def test_its_owners_links_give_a_page_not_a_fault(site):
     damage(site, bo["id"])
     page = site.invoke("members_public", {**confirm_page_event(token), "headers": {"accept": "text/html"}})
     assert page["statusCode"] == 409 and "text/html" in page["headers"]["Content-Type"]
+
+
+def test_a_damaged_working_group_is_a_page_not_a_fault(site):
+    browser = ConsoleBrowser(site, mint())
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    site.ddb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "GROUPS"}, "sk": {"S": "GROUP#patient-voice"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "paused"}},
+    )
+    page = browser.get("/console/groups/patient-voice")
+    assert page.status == 409 and "This record cannot be read" in text(page.body)
+    assert site.admin("PATCH", "/admin/groups/patient-voice", json_body={"purpose": "x"}).status == 409
