@@ -85,7 +85,36 @@ class DeploymentConfig(BaseModel):
         "Leave out to use the HTTP API's own endpoint.",
     )
     time_zone: str = "Europe/London"
-    reminder_offsets_days: list[int] = Field(default_factory=lambda: [7, 1], min_length=1)
+    reminder_offsets_days: list[int] = Field(default_factory=lambda: [14, 2], min_length=1)
+    # --- meetings
+    meeting_update_minutes: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="Quick edits to a meeting within this many minutes of each other go out as one "
+        "update email (local mode uses 1)",
+    )
+    report_back_days: int = Field(
+        10,
+        ge=1,
+        le=60,
+        description="Days before a plenary that each working group's lead is asked for its report",
+    )
+    report_back_chase_days: int = Field(
+        4, ge=1, le=30, description="Days after asking that a lead is chased once, if the report is not in"
+    )
+    attendance_retention_days: int = Field(
+        731,
+        ge=30,
+        le=2200,
+        description="Days after a meeting that who was told, who sent apologies and who came are kept",
+    )
+    email_per_second: float = Field(
+        1,
+        gt=0,
+        le=100,
+        description="SES's sending rate for this account (1 in the sandbox; see the SES console's quota)",
+    )
     privacy_notice_version: str = Field(min_length=1, max_length=40)
     log_retention_days: int = 90
     # --- who the members deal with: the privacy notice (UK GDPR Article 13) and every page's help line
@@ -258,6 +287,11 @@ class DeploymentConfig(BaseModel):
             # read by each function's settings model
             "REMINDER_OFFSETS_DAYS": ",".join(str(days) for days in self.reminder_offsets_days),
             "COORDINATORS": ",".join(self.coordinators),
+            "MEETING_UPDATE_MINUTES": str(self.meeting_update_minutes),
+            "REPORT_BACK_DAYS": str(self.report_back_days),
+            "REPORT_BACK_CHASE_DAYS": str(self.report_back_chase_days),
+            "ATTENDANCE_RETENTION_DAYS": str(self.attendance_retention_days),
+            "EMAIL_PER_SECOND": str(self.email_per_second),
         }
 
 

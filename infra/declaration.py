@@ -232,6 +232,9 @@ class FunctionSpec:
     # each table that holds personal data, the access that capability's `PersonalData` declares,
     # and the register's entries in its environment (`PERSONAL_DATA`).
     subject_rights: bool = False
+    # serves the member's preferences page, which links to the pages every capability offers a
+    # member with the same link (`Capability.member_pages`, in its environment as `MEMBER_PAGES`)
+    shows_member_pages: bool = False
     memory_mb: int = 512
     timeout_seconds: int = 10
     # Reserved concurrency: the most copies that may run at once (and a floor the account keeps for
@@ -323,6 +326,8 @@ class Capability:
     nav: tuple[NavItem, ...] = ()
     audit: AuditWords | None = None
     personal_data: tuple[PersonalData, ...] = ()
+    # pages a member reaches from their preferences page with the same link (its token appended)
+    member_pages: tuple[NavItem, ...] = ()
 
 
 # --- the platform: what every capability shares ----------------------------------------------------
@@ -458,6 +463,7 @@ MEMBERS_PUBLIC = FunctionSpec(
     sends_email=True,
     clears_ses_suppressions=True,  # self-service erasure and "remove my details now"
     subject_rights=True,  # a member's own copy of their data, and erasure
+    shows_member_pages=True,
     catch_all=True,
     # the public forms: 10 at once is ~100 sign-ups a second at the usual latency, far above any
     # mailing's response, and below the stage throttle's burst
@@ -594,21 +600,174 @@ MEMBERSHIP = Capability(
     ),
 )
 
-# --- meetings (issue 16 adds its functions) ---------------------------------------------------------
+# --- meetings -----------------------------------------------------------------------------------
 
 MEETINGS = TableSpec(
     key="meetings",
-    description="Plenary and working-group meetings. Only scheduled, public meetings carry the sparse "
-    "`listing` key, so the by_start index holds exactly the upcoming public meetings.",
+    description="Plenary and working-group meetings (MEETING#id), what each member was sent and "
+    "replied about each (TOLD#, LOG#, PERSON# under the meeting; SENT# and pointers under PERSON#id), "
+    "private calendar feeds (FEED#hash) and announcements (ANNOUNCEMENT#id). Only scheduled, public "
+    "meetings carry the sparse `listing` key, so the by_start index holds exactly the upcoming public "
+    "meetings; by_calendar lists every meeting, and every announcement, in time order.",
     partition_key="pk",
     sort_key="sk",
-    indexes=(Index("by_start", "listing", "starts_at"),),
+    indexes=(Index("by_start", "listing", "starts_at"), Index("by_calendar", "calendar", "at")),
+    ttl_attribute="expires_at",
+)
+
+MEETING_MAIL = QueueSpec(
+    key="meeting_mail",
+    description="Pages of meeting reminders, updates, cancellations, announcements and report-back "
+    "requests, each at most 25 recipients, sent exactly once.",
+    producers=("meeting_planner", "meetings_admin", "meetings_console", "meeting_sender"),
+    batch_size=1,  # a page is 25 emails: one page per invocation keeps retries small
+    max_receive_count=5,
+    max_concurrency=2,
+)
+
+# What the meetings functions read of members: the audiences' indexes (by_status, by_role, by_group),
+# profiles in batches, and the suppression entries of a page in one BatchGetItem.
+READS_MEMBERS = Access.GET | Access.BATCH_GET | Access.QUERY
+
+MEETINGS_PUBLIC = FunctionSpec(
+    name="meetings_public",
+    handler="functions.meetings.public.lambda_handler",
+    resolver="functions.meetings.public.app",
+    description="The public list and calendar feed of meetings, members' private feeds, and the "
+    "apologies link in reminders.",
+    routes=(
+        Route("GET", "/meetings"),
+        Route("GET", "/meetings.ics"),
+        Route("GET", "/meetings/feeds/{token}"),
+        Route("GET", "/meetings/calendar"),
+        Route("POST", "/meetings/calendar"),
+        Route("GET", "/meetings/apologies"),
+        Route("POST", "/meetings/apologies"),
+    ),
+    # apologies write the member's record of the meeting; the calendar page keeps their feed token
+    tables={
+        "meetings": Access.READ | Access.PUT | Access.UPDATE | Access.DELETE,
+        "members": Access.GET,
+        "audit": Access.APPEND,  # a member's apologies, as the audit trail names them
+    },
+    signing_key=True,  # apologies links, and the preferences link that opens the calendar page
+    memory_mb=512,
+    reserved_concurrency=5,
+)
+
+MEETINGS_ADMIN = FunctionSpec(
+    name="meetings_admin",
+    handler="functions.meetings.admin.lambda_handler",
+    resolver="functions.meetings.admin.app",
+    description="Administrators' meetings, series, cancellations, attendance, report-backs and "
+    "announcements.",
+    routes=tuple(
+        Route(method, path, auth="admin")  # type: ignore[arg-type]
+        for method, path in (
+            ("GET", "/admin/meetings"),
+            ("POST", "/admin/meetings"),
+            ("POST", "/admin/meetings/series"),
+            ("GET", "/admin/meetings/{id}"),
+            ("PATCH", "/admin/meetings/{id}"),
+            ("POST", "/admin/meetings/{id}/cancel"),
+            ("GET", "/admin/meetings/{id}/attendance"),
+            ("POST", "/admin/meetings/{id}/attendance"),
+            ("POST", "/admin/meetings/{id}/report-backs/{group}"),
+            ("GET", "/admin/announcements"),
+            ("POST", "/admin/announcements"),
+        )
+    ),
+    tables={
+        "meetings": Access.READ_WRITE,
+        "members": READS_MEMBERS,
+        "audit": Access.QUERY | Access.APPEND,
+    },
+    reserved_concurrency=3,
+)
+
+MEETINGS_CONSOLE = FunctionSpec(
+    name="meetings_console",
+    handler="functions.meetings.console.lambda_handler",
+    resolver="functions.meetings.console.app",
+    description="The console's pages for meetings, attendance, letters, report-backs and announcements.",
+    console=("meetings", "announcements"),
+    tables={
+        "meetings": Access.READ_WRITE,
+        "members": READS_MEMBERS,
+        "audit": Access.QUERY | Access.APPEND,
+    },
+    signing_key=True,  # the previews' links are made as the real emails' are
+    reserved_concurrency=3,
+)
+
+MEETING_PLANNER = FunctionSpec(
+    name="meeting_planner",
+    handler="functions.meetings.planner.lambda_handler",
+    description="Every minute: queues the meeting reminders now due (exactly once per offset), the "
+    "updates whose quick edits have settled, report-back requests and announcements whose time has come.",
+    schedules=(
+        Schedule(
+            "meeting-reminders",
+            "rate(1 minute)",
+            "Every minute: plan meeting reminders, updates, report-back requests and announcements",
+            {"kind": "meeting_reminders"},
+        ),
+    ),
+    tables={"meetings": Access.QUERY | Access.UPDATE, "members": Access.QUERY},
+    memory_mb=256,
+    timeout_seconds=60,
+    reserved_concurrency=1,  # one run at a time; a second would only find the same offsets planned
+)
+
+MEETING_SENDER = FunctionSpec(
+    name="meeting_sender",
+    handler="functions.meetings.sender.lambda_handler",
+    description="Sends one page of a meeting mailing (at most 25 emails, at the SES rate), exactly "
+    "once per member, and queues the next page.",
+    tables={
+        # claims (a transaction of puts), marks that emails went (batches), released claims
+        # (deletes), an announcement's counts and status (updates)
+        "meetings": Access.GET
+        | Access.QUERY
+        | Access.PUT
+        | Access.UPDATE
+        | Access.DELETE
+        | Access.BATCH_WRITE,
+        "members": READS_MEMBERS,
+    },
+    signing_key=True,  # apologies and unsubscribe links
+    sends_email=True,
+    consumes=("meeting_mail",),
+    memory_mb=512,
+    timeout_seconds=120,  # 25 emails at 1 a second, shared by two senders, and the writes
+    reserved_concurrency=2,  # = the queue's maximum concurrency
 )
 
 MEETINGS_CAPABILITY = Capability(
     name="meetings",
-    summary="Plenary and working-group meetings (sign-up's welcome names the next one).",
+    summary="Plenary and working-group meetings, reminders, calendars, apologies, attendance, "
+    "report-backs and announcements.",
     tables=(MEETINGS,),
+    functions=(MEETINGS_PUBLIC, MEETINGS_ADMIN, MEETINGS_CONSOLE, MEETING_PLANNER, MEETING_SENDER),
+    queues=(MEETING_MAIL,),
+    nav=(
+        NavItem(
+            "Meetings",
+            "/console/meetings",
+            "Plan meetings, see who was told and who is coming, letters, and the minutes' attendance.",
+        ),
+        NavItem(
+            "Announcements", "/console/announcements", "Email news to members, and letters for the rest."
+        ),
+    ),
+    audit=AuditWords("shared.meetings.words", {"MEETING": "/console/meetings/{id}"}),
+    personal_data=(
+        PersonalData(
+            "shared.meetings.privacy.MeetingRecords",
+            {"meetings": Access.GET | Access.QUERY | Access.BATCH_WRITE},
+        ),
+    ),
+    member_pages=(NavItem("Your meetings in your calendar", "/meetings/calendar"),),
 )
 
 # --- the OpenAPI document -----------------------------------------------------------------------------
@@ -760,6 +919,10 @@ def personal_data() -> tuple[PersonalData, ...]:
     return tuple(p for c in CAPABILITIES for p in c.personal_data)
 
 
+def member_pages() -> tuple[NavItem, ...]:
+    return tuple(page for c in CAPABILITIES for page in c.member_pages)
+
+
 def audit_words() -> tuple[AuditWords, ...]:
     return tuple(c.audit for c in CAPABILITIES if c.audit is not None)
 
@@ -839,10 +1002,17 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
     for declared in queues():
         if spec.name in declared.producers:
             env[declared.env_var] = resources.queue_urls[declared.key]
+        if declared.key in spec.consumes and declared.source is None:
+            # a consumer that claims work until the message could come back, and shares a rate
+            prefix = declared.key.upper()
+            env[f"{prefix}_VISIBILITY_SECONDS"] = str(declared.visibility_timeout_seconds(spec))
+            env[f"{prefix}_CONCURRENCY"] = str(declared.max_concurrency)
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
     if spec.subject_rights:
         env["PERSONAL_DATA"] = ",".join(entry.holder for entry in personal_data())
+    if spec.shows_member_pages and member_pages():
+        env["MEMBER_PAGES"] = _compact([[p.label, p.path] for p in member_pages()])
     if spec.serves_console:
         if resources.sign_in is None:
             raise ValueError(f"{spec.name} serves console pages, but no sign-in is configured")

@@ -44,6 +44,7 @@ def section(config: DeploymentConfig) -> str:
     rows = retention(
         log_retention_days=config.log_retention_days,
         unsubscribe_grace_days=config.unsubscribe_grace_days,
+        attendance_retention_days=config.attendance_retention_days,
         holders=holders,
     )
     return START + "\n" + markdown(rows, link_lifetimes(holders)) + "\n" + END

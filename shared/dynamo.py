@@ -177,6 +177,17 @@ def batch_delete(client: Any, table: str, keys: list[dict[str, Any]]) -> int:
     return len(keys)
 
 
+def batch_put(client: Any, table: str, items: list[dict[str, Any]]) -> int:
+    """Put every item (already in DynamoDB's form): BatchWriteItem in pages of 25, unprocessed ones
+    sent again. For writes that need no condition (a page of results, marks that something went)."""
+    for start in range(0, len(items), 25):
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]}
+        while request:
+            page = client.batch_write_item(RequestItems=request)
+            request = page.get("UnprocessedItems") or {}
+    return len(items)
+
+
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
     items: list[dict[str, Any]] = []

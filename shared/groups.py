@@ -71,6 +71,8 @@ class WorkingGroup(Model):
     # them leaves nothing of theirs here; erasure and removal from the group clear it)
     lead_member_id: str | None = Field(None, pattern=r"^[0-9a-f-]{36}$")
     status: GroupStatus = GroupStatus.OPEN
+    # its meetings are in the public list and feed; otherwise only its members' private feeds show them
+    public: bool = False
     created_at: str
     updated_at: str
     version: int = 0
@@ -88,6 +90,7 @@ class GroupInput(FormModel):
     id: str | None = Field(
         None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$", description="Defaults to one made from the name"
     )
+    public: bool = Field(False, description="List its meetings publicly")
 
     messages: ClassVar[dict[str, str]] = {
         "name": "Enter the group's name on one line, in 80 characters or fewer",
@@ -114,6 +117,7 @@ class GroupPatch(PatchModel):
     purpose: Paragraphs | None = Field(None, min_length=1, max_length=500)
     meeting_place: SingleLine | None = Field(None, max_length=200)
     lead_contact: SingleLine | None = Field(None, max_length=200)
+    public: bool | None = Field(None, description="List its meetings publicly")
 
     clearable: ClassVar[frozenset[str]] = frozenset({"meeting_place", "lead_contact"})
     messages: ClassVar[dict[str, str]] = {
@@ -287,6 +291,7 @@ class GroupRepository:
             purpose=data.purpose,
             meeting_place=data.meeting_place,
             lead_contact=data.lead_contact,
+            public=data.public,
             created_at=iso(now),
             updated_at=iso(now),
         )

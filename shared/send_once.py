@@ -14,6 +14,14 @@ nothing is sent here and `send_once` returns None.
 
 When the claim belongs with another write (a new member and its first confirmation), `claim_put` is
 the claim as one `Put` of that write's TransactWriteItems, and `send_claimed` does steps 2 and 3.
+
+**Many at once, surviving a crash** (`send_batch`, for mailings to many members): the claims of a
+page of recipients are written in one transaction, as *claimed*, with the time; each email is sent;
+then all are marked *sent* in one batch. A sender that dies after claiming but before sending leaves
+claims that are only *claimed*: once they are older than `lease` (the queue's visibility timeout, after
+which the message is delivered again), the retry takes them over and sends. So nothing is lost, and a
+duplicate can only happen if the sender dies in the instant between SES accepting an email and the
+batch that marks it sent (README, "Meetings": the window).
 """
 
 from __future__ import annotations
@@ -26,8 +34,11 @@ from typing import Any, NamedTuple, TypeVar
 from botocore.exceptions import ClientError
 
 from shared.clock import epoch, iso
-from shared.dynamo import to_item, write_if
+from shared.dynamo import failed_conditions, to_item, write_if
 from shared.dynamo import value as v
+
+CLAIMED = "claimed"
+SENT = "sent"
 
 T = TypeVar("T")
 # how long a claim ("this email was sent, then") is kept unless a caller says otherwise
@@ -115,3 +126,74 @@ class SendLedger:
         except BaseException:
             self.release(key, now)
             raise
+
+    # --- many at once ----------------------------------------------------------------------------
+
+    def _lease_put(self, key: SendKey, now: datetime, lease: timedelta, keep: timedelta) -> dict[str, Any]:
+        """A claim that a later attempt may take over once it is older than `lease` and still only
+        claimed (its sender died before it could say the email went)."""
+        item = {
+            **key.key,
+            **to_item(
+                {
+                    "entity": "sent",
+                    "kind": key.kind,
+                    "state": CLAIMED,
+                    "sent_at": iso(now),
+                    "expires_at": epoch(now + keep),
+                }
+            ),
+        }
+        return {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk) OR (#state = :claimed AND sent_at <= :lapsed)",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": {":claimed": v(CLAIMED), ":lapsed": v(iso(now - lease))},
+        }
+
+    def claim_many(
+        self, keys: list[SendKey], now: datetime, *, lease: timedelta, keep: timedelta = SEND_HISTORY
+    ) -> list[SendKey]:
+        """Claim up to 100 keys in one transaction; those already sent, or claimed by a sender still
+        within its lease, are left out. Returns the keys this call claimed."""
+        wanted = list(keys)
+        while wanted:
+            puts = [{"Put": self._lease_put(key, now, lease, keep)} for key in wanted]
+            failed = failed_conditions(self._db.transact_write_items, TransactItems=puts)
+            if not failed:
+                return wanted
+            wanted = [key for n, key in enumerate(wanted) if n not in failed]
+        return []
+
+    def confirm_many(
+        self, keys: list[SendKey], now: datetime, keep: timedelta = SEND_HISTORY
+    ) -> list[dict[str, Any]]:
+        """The writes that mark claimed keys as sent (for `shared.dynamo.batch_write` with others)."""
+        return [
+            {
+                **key.key,
+                **to_item(
+                    {
+                        "entity": "sent",
+                        "kind": key.kind,
+                        "state": SENT,
+                        "sent_at": iso(now),
+                        "expires_at": epoch(now + keep),
+                    }
+                ),
+            }
+            for key in keys
+        ]
+
+    def release_many(self, keys: list[SendKey]) -> None:
+        """Undo claims whose email was not sent (SES refused it): a retry may send them."""
+        for key in keys:
+            with contextlib.suppress(ClientError):
+                self._db.delete_item(
+                    TableName=self._table,
+                    Key=key.key,
+                    ConditionExpression="#state = :claimed",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":claimed": v(CLAIMED)},
+                )

@@ -44,6 +44,12 @@ class DeploymentSettings(FunctionSettings):
     members_do: str = Field(alias="MEMBERS_DO")
     log_retention_days: int = Field(alias="LOG_RETENTION_DAYS")
     unsubscribe_grace_days: int = Field(alias="UNSUBSCRIBE_GRACE_DAYS", ge=1, le=90)
+    # meetings (`infra.config.DeploymentConfig`); defaults for functions started before they existed
+    meeting_update_minutes: int = Field(5, alias="MEETING_UPDATE_MINUTES")
+    report_back_days: int = Field(10, alias="REPORT_BACK_DAYS")
+    report_back_chase_days: int = Field(4, alias="REPORT_BACK_CHASE_DAYS")
+    attendance_retention_days: int = Field(731, alias="ATTENDANCE_RETENTION_DAYS")
+    email_per_second: float = Field(1, alias="EMAIL_PER_SECOND")
 
     @property
     def contact(self) -> "Contact":

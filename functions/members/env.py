@@ -1,11 +1,17 @@
 """The environment of the member functions, validated once per cold start."""
 
+import json
 import os
 from functools import cache
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from shared.settings import DeploymentSettings, FunctionSettings
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 class BouncesEnv(FunctionSettings):
@@ -26,6 +32,10 @@ class MembersEnv(BouncesEnv, DeploymentSettings):
     configuration_set: str = Field(alias="SES_CONFIGURATION_SET")
     sender: str = Field(alias="SENDER")
     reply_to: str = Field(alias="REPLY_TO")
+    # the pages other capabilities offer a member from their preferences page: [label, path]
+    member_pages: Annotated[list[tuple[str, str]], BeforeValidator(_json)] = Field(
+        default_factory=list, alias="MEMBER_PAGES"
+    )
 
 
 class RetentionEnv(DeploymentSettings):

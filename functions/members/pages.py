@@ -28,7 +28,9 @@ def privacy_page() -> Response[str]:
         title="Privacy notice",
         version=env.privacy_notice_version,
         retention=retention(
-            log_retention_days=env.log_retention_days, unsubscribe_grace_days=env.unsubscribe_grace_days
+            log_retention_days=env.log_retention_days,
+            unsubscribe_grace_days=env.unsubscribe_grace_days,
+            attendance_retention_days=env.attendance_retention_days,
         ),
         link_lifetimes=link_lifetimes(),
         signup_url=f"{env.base_url}/members/signup",

@@ -72,6 +72,8 @@ def preferences_page(
         health_roles=sorted(r.value for r in HEALTH_DATA_ROLES),
         action=_url("/members/preferences", token),
         data_action=_url("/members/data-requests", token),
+        # what other capabilities offer them with the same link (their meetings in their calendar)
+        more=[(label, _url(path, token)) for label, path in members_env().member_pages],
         unsubscribe_url=links.unsubscribe(member.id, now),
         signup_url=links.signup(),
         banner=DONE_BANNERS.get(done or ""),

@@ -7,7 +7,7 @@ coordinators (`infra.constructs.alerts`) when it does and when the queue is empt
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Names
+from aws_cdk import Duration, Names, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,6 +17,8 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.alerts import Alerts
 from infra.declaration import FunctionSpec, QueueSpec
+
+QUEUE_TAG = "mkcpp:queue"
 
 DLQ_RETENTION = Duration.days(14)
 
@@ -119,6 +121,8 @@ class WorkQueue(Construct):
             max_receive_count=spec.max_receive_count,
             dead_letter=self.dead_letter_queue,
         )
+        # maps the queue in the template back to its `QueueSpec.key` (tests/support/permissions.py)
+        Tags.of(self.queue).add(QUEUE_TAG, spec.key)
 
 
 def consume(queue: sqs.IQueue, function: lambda_.Function, spec: QueueSpec) -> None:

@@ -26,9 +26,15 @@ class Endpoints:
     moto: str  # moto server: SES, S3, Scheduler, SQS, Secrets Manager, EventBridge
 
 
+# What local mode runs differently from AWS, and why: a laptop has no SES rate to respect (moto sends
+# nothing out), and a person trying it wants a meeting's update in the outbox within two minutes of
+# their last edit, not the five minutes AWS waits for quick edits to settle.
+LOCAL_SETTINGS = {"meeting_update_minutes": 1, "email_per_second": 100}
+
+
 def deployment_config(root: Path = ROOT) -> DeploymentConfig:
     context = json.loads((root / "cdk.json").read_text(encoding="utf-8")).get("context", {})
-    return load_config(context.get(CONTEXT_KEY))
+    return load_config({**context.get(CONTEXT_KEY, {}), **LOCAL_SETTINGS})
 
 
 LOGIN_PATH = "/_local/cognito"  # local mode's stand-in for Cognito's managed login (infra/local/cognito.py)

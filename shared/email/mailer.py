@@ -37,12 +37,22 @@ class Attachment(NamedTuple):
     data: bytes
 
 
+class CalendarPart(NamedTuple):
+    """An invitation or a cancellation, as calendar apps read it: `method` is REQUEST or CANCEL."""
+
+    method: str
+    ics: bytes
+
+
 class OutgoingEmail(NamedTuple):
     to: str
     content: RenderedEmail
     kind: str  # what this email is, for metrics and SES event tags: "confirm", "welcome", ...
     unsubscribe_url: str | None
     attachments: tuple[Attachment, ...] = ()
+    # a meeting's invitation: a third alternative (text/calendar; method=...; charset=UTF-8) beside
+    # the text and HTML, and the same .ics attached, which is what Outlook, Gmail and Apple Mail read
+    calendar: CalendarPart | None = None
 
 
 @cache
@@ -69,6 +79,15 @@ def build_mime(email: OutgoingEmail, sender: str, reply_to: str) -> EmailMessage
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.content.text)
     message.add_alternative(email.content.html, subtype="html")
+    if email.calendar is not None:
+        message.add_alternative(
+            email.calendar.ics,
+            maintype="text",
+            subtype="calendar",
+            params={"method": email.calendar.method, "charset": "UTF-8"},
+        )
+        name = "cancel.ics" if email.calendar.method == "CANCEL" else "invite.ics"
+        message.add_attachment(email.calendar.ics, maintype="application", subtype="ics", filename=name)
     for attachment in email.attachments:
         maintype, _, rest = attachment.content_type.partition("/")
         subtype, *params = [p.strip() for p in rest.split(";")]

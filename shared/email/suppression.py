@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.clock import epoch, iso
-from shared.dynamo import WriteConflict, from_item, retries, to_item, write_if
+from shared.dynamo import WriteConflict, batch_get, from_item, retries, to_item, write_if
 from shared.dynamo import value as v
 from shared.email.address import normalise_email
 from shared.keys import AddressLookup
@@ -56,12 +56,16 @@ def address_lookup_id(keys: AddressLookup, address: str) -> str:
 
 
 class SuppressionList:
-    def __init__(self, client: Any, table_name: str, keys: AddressLookup) -> None:
+    def __init__(self, client: Any, table_name: str, keys: AddressLookup | None) -> None:
+        """`keys`: to hash an address (None for a mailer that only ever asks by lookup id, as a
+        mailing to members does: `suppressed_among`)."""
         self._db = client
         self._table = table_name
         self._keys = keys
 
     def lookup_id(self, address: str) -> str:
+        if self._keys is None:
+            raise RuntimeError("this suppression list reads by lookup id only: it was given no lookup key")
         return address_lookup_id(self._keys, address)
 
     def get(self, lookup_id: str) -> Suppression | None:
@@ -71,6 +75,13 @@ class SuppressionList:
     def is_suppressed(self, address: str) -> bool:
         entry = self.get(self.lookup_id(address))
         return bool(entry and entry.suppressed)
+
+    def suppressed_among(self, lookup_ids: list[str]) -> set[str]:
+        """Which of these addresses (by their lookup ids, as members' records hold them) must not be
+        emailed: one BatchGetItem for a whole page of a mailing, instead of one read per email."""
+        keys = [suppression_key(i) for i in dict.fromkeys(lookup_ids)]
+        found = batch_get(self._db, self._table, keys, consistent=True)
+        return {str(item["pk"]).removeprefix("SUPPRESSION#") for item in found if item.get("suppressed")}
 
     def suppress(self, lookup_id: str, reason: Reason, now: datetime) -> bool:
         """Suppress at once. Returns True if this call changed the address to suppressed."""

@@ -52,6 +52,7 @@ class Figures(NamedTuple):
 
     log_retention_days: int
     unsubscribe_grace_days: int
+    attendance_retention_days: int = 731
 
 
 def registered(holders: Sequence[type[Holder]] | None) -> Sequence[type[Holder]]:
@@ -138,11 +139,15 @@ def platform_rows(figures: Figures) -> list[Kept]:
 
 
 def retention(
-    *, log_retention_days: int, unsubscribe_grace_days: int, holders: Sequence[type[Holder]] | None = None
+    *,
+    log_retention_days: int,
+    unsubscribe_grace_days: int,
+    attendance_retention_days: int = 731,
+    holders: Sequence[type[Holder]] | None = None,
 ) -> list[Kept]:
     """Every kind of record the system holds about a person, in the order the notice lists them: what
     each entry of the subject-rights register keeps (`shared.privacy.register`), then the platform's."""
-    figures = Figures(log_retention_days, unsubscribe_grace_days)
+    figures = Figures(log_retention_days, unsubscribe_grace_days, attendance_retention_days)
     rows = [row for holder in registered(holders) for row in holder.retention(figures)]
     return rows + platform_rows(figures)
 

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.backends import get_backend
 
+from infra import declaration
 from infra.declaration import FUNCTIONS, TABLES, function
 from infra.local import ses_suppression
 from tests.support import env as support_env
@@ -260,6 +261,10 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:
             ddb.create_table(**table_definitions[spec.key])
+        sqs = boto3.client("sqs", region_name=REGION)
+        for queue in declaration.queues():
+            if queue.source is None:  # the work queues functions fill (SES's comes from SNS)
+                sqs.create_queue(QueueName=queue.local_name)
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
         secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)

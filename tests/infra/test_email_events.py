@@ -221,7 +221,11 @@ def test_queue_is_subscribed_to_the_topic_with_the_sns_envelope(template, path):
 def test_member_bounces_consumes_the_queue_with_partial_batch_failures(template, path):
     assert [spec.name for spec in CONSUMERS] == ["member_bounces"]
     function_id, function = functions_by_name(template)["member_bounces"]
-    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        m
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [path.queue, "Arn"]}
+    ]
     mapping_props = mapping["Properties"]
     assert ref(mapping_props["FunctionName"]) == function_id
     assert mapping_props["EventSourceArn"] == {"Fn::GetAtt": [path.queue, "Arn"]}
@@ -327,6 +331,10 @@ def test_the_deployed_queue_is_the_declared_one(template, path):
     assert queue["VisibilityTimeout"] == SES_EVENTS.visibility_timeout_seconds(consumer_spec)
     assert queue["RedrivePolicy"]["maxReceiveCount"] == SES_EVENTS.max_receive_count
     assert queue["MessageRetentionPeriod"] == SES_EVENTS.retention_days * 86400
-    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        m
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [path.queue, "Arn"]}
+    ]
     assert mapping["Properties"]["BatchSize"] == SES_EVENTS.batch_size
     assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] == SES_EVENTS.max_concurrency

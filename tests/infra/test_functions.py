@@ -14,6 +14,7 @@ from infra.declaration import (
     FunctionSpec,
     actions_for,
     all_schedules,
+    queue,
     reads_signing_key,
     table,
     table_access,
@@ -297,24 +298,30 @@ def test_role_grants_nothing_undeclared(template, spec):
             # both keys to sign and verify; the lookup key alone to find records by address
             assert reads_signing_key(spec) or spec.lookup_key
             assert sorted(targets) == (key_secrets if reads_signing_key(spec) else [lookup_secret])
-        elif actions <= SQS_SEND_ACTIONS:
-            assert spec.invoked_by_schedule  # its own on-failure queue
-            (invoke_config,) = [
-                c
-                for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
-                if ref(c["Properties"]["FunctionName"]) == _logical_id
-            ]
-            assert targets == [
-                ("arn", ref(invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]))
-            ]
-        elif actions <= SQS_CONSUME_ACTIONS:
-            assert spec.ses_events  # the SES events queue, and only through its event source mapping
-            (mapping,) = [
-                m
+        elif actions <= SQS_SEND_ACTIONS | SQS_CONSUME_ACTIONS:
+            # its own on-failure queue (a scheduled function), a queue it consumes through its event
+            # source mapping (the SES events, or a declared queue), or a declared queue it produces to
+            consumed = {
+                ref(m["Properties"]["EventSourceArn"])
                 for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
                 if ref(m["Properties"]["FunctionName"]) == _logical_id
-            ]
-            assert targets == [("arn", ref(mapping["Properties"]["EventSourceArn"]))]
+            }
+            produced = {
+                lid
+                for lid, q in resources(template, "AWS::SQS::Queue").items()
+                for tag in q["Properties"].get("Tags", [])
+                if tag["Key"] == "mkcpp:queue" and spec.name in queue(tag["Value"]).producers
+            }
+            failures = {
+                ref(c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+                for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+                if ref(c["Properties"]["FunctionName"]) == _logical_id
+            }
+            for _kind, target in targets:
+                if actions & (SQS_CONSUME_ACTIONS - SQS_SEND_ACTIONS):
+                    assert target in consumed, (spec.name, target)
+                if "sqs:SendMessage" in actions:
+                    assert target in produced | failures, (spec.name, target)
         elif actions <= SES_ACTIONS:
             assert spec.sends_email
             sender = config()
@@ -346,7 +353,7 @@ def test_role_grants_nothing_undeclared(template, spec):
     assert bool(granted_actions & SES_ACTIONS) == spec.sends_email
     assert bool(granted_actions & SES_SUPPRESSION_ACTIONS) == spec.clears_ses_suppressions
     assert bool(granted_actions & SES_SUPPRESSION_LISTING_ACTIONS) == spec.lists_ses_suppressions
-    assert bool(granted_actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == spec.ses_events
+    assert bool(granted_actions & {"sqs:ReceiveMessage", "sqs:DeleteMessage"}) == bool(spec.consumes)
     assert not any(a.startswith("kms:") for a in granted_actions)  # every queue here is SSE-SQS
 
 

@@ -30,6 +30,11 @@ SIGN_IN = SignIn(
 )
 
 
+def queue_url(name: str) -> str:
+    """Where moto (in process) puts a queue made in the handler tests' account."""
+    return f"https://sqs.eu-west-2.amazonaws.com/123456789012/{name}"
+
+
 def deployment_config():
     return load_config(json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"])
 
@@ -47,6 +52,7 @@ def function_environment(
         configuration_set=configuration_set,
         lookup_key_secret=lookup_secret_id,
         sign_in=SIGN_IN,
+        queue_urls={q.key: queue_url(q.local_name) for q in declaration.queues() if q.source is None},
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))
 

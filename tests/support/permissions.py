@@ -187,6 +187,11 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
                 )
             )
         return found
+    if service == "sqs" and p.get("QueueUrl"):
+        # a batch is authorised as its single action (IAM has no SendMessageBatch)
+        action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(op, op)
+        name = str(p["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]
+        return [Authorisation(f"sqs:{action}", f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}")]
     if service == "s3":
         resource = f"arn:{PARTITION}:s3:::{p.get('Bucket')}"
         if "Key" in p:
@@ -206,6 +211,7 @@ class Names:
     secret_ids: Mapping[str, str]  # secret logical id -> the id the functions are given
     configuration_set: str
     configuration_set_id: str
+    queue_names: Mapping[str, str] = field(default_factory=dict)  # queue logical id -> local name
 
     def secret_arn(self, secret_id: str) -> str:
         return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
@@ -236,6 +242,8 @@ def _resolve(value: Any, template: Mapping[str, Any], names: Names) -> str:
         logical_id, attribute = value["Fn::GetAtt"]
         if logical_id in names.table_names and attribute == "Arn":
             return _table_arn(names.table_names[logical_id])
+        if logical_id in names.queue_names and attribute == "Arn":
+            return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{names.queue_names[logical_id]}"
         kind = template["Resources"].get(logical_id, {}).get("Type", "?")
         return f"arn:{PARTITION}:{kind}:{REGION}:{ACCOUNT}:{logical_id}"
     raise ValueError(f"cannot resolve {value!r}")
@@ -353,5 +361,14 @@ def policy_check(
         if r["Type"] == "AWS::SecretsManager::Secret"
     }
     (config_set_id,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::SES::ConfigurationSet"]
-    names = Names(tables, secrets, configuration_set, config_set_id)
+    from infra.declaration import queue
+
+    queues = {
+        lid: queue(tag["Value"]).local_name
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::SQS::Queue"
+        for tag in r["Properties"].get("Tags", [])
+        if tag["Key"] == "mkcpp:queue"
+    }
+    names = Names(tables, secrets, configuration_set, config_set_id, queues)
     return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})

@@ -83,6 +83,7 @@ PREFERENCES: dict[str, Any] = {
     "groups": GROUPS,
     "action": f"{URL}/members/preferences?token={TOKEN}",
     "data_action": f"{URL}/members/data-requests?token={TOKEN}",
+    "more": [("Your meetings in your calendar", f"{URL}/meetings/calendar?token={TOKEN}")],
     "unsubscribe_url": f"{URL}/members/unsubscribe?token={TOKEN}",
     "signup_url": f"{URL}/members/signup",
     "banner": "Your preferences are saved.",

@@ -1,0 +1,538 @@
+"""Reminders, updates, cancellations, announcements and report-back requests: planned by the schedule,
+sent through the queue, exactly once per member.
+
+**Planning** (`Planner.run`, the `meeting-reminders` schedule, every minute): for each meeting in the
+next weeks it works out which reminder offset is due *now* and is the latest due (a meeting made 13
+days ahead gets its 14-day reminder at once; once the 2-day one is due, the 14-day one is skipped and
+counted, never sent late; none is sent once the meeting has started). It marks that offset planned on
+the meeting, once (a conditional write: a schedule that fires twice, or late, plans nothing twice),
+and puts a job on the mail queue. It does the same for a change whose quick edits have settled, for
+report-back requests before a plenary, and for announcements whose time has come.
+
+**Sending** (`Mailing.handle`, the queue's consumer): a job is one page of at most 25 recipients,
+read from an index (never a scan), and the job for the next page is queued after it. Each page's
+emails are claimed in one transaction, sent at the configured SES rate, and marked sent in one batch
+(`shared.send_once.SendLedger.claim_many`): a retried or redelivered job sends nothing twice, and a
+sender that died between claiming and sending leaves claims that the retry takes over once the
+queue's visibility timeout has passed. A page re-reads the meeting first, so a job queued before a
+change or a cancellation sends what is true now (or nothing, counted).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from shared.clock import iso
+from shared.email.mailer import CalendarPart, EmailNotSent, Mailer, OutgoingEmail
+from shared.email.render import render_email
+from shared.email.suppression import SuppressionList
+from shared.email.unsubscribe import unsubscribe_url
+from shared.errors import NotFound
+from shared.groups import GroupRepository, GroupStatus
+from shared.meetings import calendar, links
+from shared.meetings.audience import Audiences
+from shared.meetings.models import Kind, Meeting, MeetingStatus
+from shared.meetings.repository import MeetingRepository, expiry
+from shared.members.models import Member
+from shared.members.repository import MemberRepository
+from shared.observability import logger, metrics
+from shared.send_once import SendKey, SendLedger
+from shared.settings import Contact
+from shared.timefmt import meeting_when, parse_iso
+
+
+class MeetingSettings(NamedTuple):
+    group_name: str
+    base_url: str
+    time_zone: str
+    offsets: list[int]  # days before, largest first
+    update_minutes: int
+    report_back_days: int
+    chase_days: int
+    retention_days: int
+    email_per_second: float
+    senders: int  # how many pages may be sent at once (the queue's maximum concurrency)
+    organiser: str  # the address invitations come from (ORGANIZER)
+    contact: Contact
+
+
+class Jobs:
+    """The mail queue, as the planner and the sender fill it."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def put(self, jobs: Iterable[dict[str, Any]]) -> int:
+        batch = list(jobs)
+        for start in range(0, len(batch), 10):
+            entries = [
+                {"Id": str(n), "MessageBody": json.dumps(job, separators=(",", ":"))}
+                for n, job in enumerate(batch[start : start + 10])
+            ]
+            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"{len(answer['Failed'])} mail jobs could not be queued")
+        return len(batch)
+
+
+def short_when(moment: str, time_zone: str) -> str:
+    from shared.meetings.times import local
+
+    start = local(moment, time_zone)
+    hour = start.hour % 12 or 12
+    clock = (
+        f"{hour}{'am' if start.hour < 12 else 'pm'}"
+        if start.minute == 0
+        else (f"{hour}:{start.minute:02d}{'am' if start.hour < 12 else 'pm'}")
+    )
+    return f"{start:%a} {start.day} {start:%b}, {clock}"
+
+
+def latest_due(meeting: Meeting, offsets: list[int], now: datetime) -> tuple[int | None, list[int]]:
+    """(the offset whose reminder is due now and latest, the earlier ones that are also due and so
+    will never be sent). None when the meeting has started or no reminder is due yet."""
+    start = parse_iso(meeting.starts_at)
+    if now >= start:
+        return None, [o for o in offsets if str(o) not in meeting.planned]
+    due = sorted(o for o in offsets if now >= start - timedelta(days=o))
+    if not due:
+        return None, []
+    return due[0], due[1:]
+
+
+class PlanReport(NamedTuple):
+    queued: int
+    skipped: int
+    updates: int
+    report_backs: int
+    announcements: int
+
+
+class Planner:
+    def __init__(
+        self, repo: MeetingRepository, groups: GroupRepository, jobs: Jobs, settings: MeetingSettings
+    ) -> None:
+        self._repo = repo
+        self._groups = groups
+        self._jobs = jobs
+        self._settings = settings
+
+    def run(self, now: datetime) -> PlanReport:
+        settings = self._settings
+        horizon = max(max(settings.offsets), settings.report_back_days) + 1
+        # a year ahead: a meeting far off may still have been told of, and moved since
+        meetings = self._repo.between(
+            iso(now - timedelta(days=1)), iso(now + timedelta(days=max(horizon, 366)))
+        )
+        jobs: list[dict[str, Any]] = []
+        queued = skipped = updates = report_backs = 0
+        for meeting in meetings:
+            if meeting.status is not MeetingStatus.SCHEDULED:
+                continue
+            due, stale = latest_due(meeting, settings.offsets, now)
+            for offset in stale:
+                if self._repo.mark_planned(meeting.id, offset, f"skipped {iso(now)}"):
+                    skipped += 1
+            planning = due is not None and str(due) not in meeting.planned
+            if planning and self._repo.mark_planned(meeting.id, due, f"queued {iso(now)}"):  # type: ignore[arg-type]
+                jobs.append({"job": "reminder", "meeting": meeting.id, "offset": due})
+                queued += 1
+            change = meeting.pending_change
+            settled = change is not None and now - parse_iso(change.last_edit_at) >= timedelta(
+                minutes=settings.update_minutes
+            )
+            if settled and self._repo.take_pending_change(meeting):
+                assert change is not None
+                jobs.append(
+                    {
+                        "job": "update",
+                        "meeting": meeting.id,
+                        "change": change.last_edit_at,
+                        "before": change.before,
+                    }
+                )
+                updates += 1
+            if meeting.kind is Kind.PLENARY:
+                report_backs += self._report_backs(meeting, now, jobs)
+        announcements = self._announcements(now, jobs)
+        self._jobs.put(jobs)
+        if skipped:
+            metrics.add_metric(name="RemindersSkippedAsStale", unit="Count", value=skipped)
+        logger.info(
+            "meeting run planned",
+            extra={"queued": queued, "skipped": skipped, "updates": updates, "report_backs": report_backs},
+        )
+        return PlanReport(queued, skipped, updates, report_backs, announcements)
+
+    def _report_backs(self, meeting: Meeting, now: datetime, jobs: list[dict[str, Any]]) -> int:
+        settings = self._settings
+        start = parse_iso(meeting.starts_at)
+        if now < start - timedelta(days=settings.report_back_days) or now >= start:
+            return 0
+        asked = 0
+        states = self._repo.report_backs(meeting.id)
+        for group in self._groups.open():
+            if not group.lead_member_id:
+                continue
+            state = states.get(group.id, {})
+            if state.get("received_at"):
+                continue
+            if not state.get("asked_at"):
+                if self._repo.mark_report_back(meeting.id, group.id, "asked_at", now, once=True):
+                    jobs.append(
+                        {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": "ask"}
+                    )
+                    asked += 1
+            elif (
+                not state.get("chased_at")
+                and now >= parse_iso(str(state["asked_at"])) + timedelta(days=settings.chase_days)
+                and self._repo.mark_report_back(meeting.id, group.id, "chased_at", now, once=True)
+            ):
+                jobs.append(
+                    {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": "chase"}
+                )
+                asked += 1
+        return asked
+
+    def _announcements(self, now: datetime, jobs: list[dict[str, Any]]) -> int:
+        started = 0
+        for announcement in self._repo.announcements():
+            if (
+                announcement.status.value == "scheduled"
+                and announcement.send_at <= iso(now)
+                and self._repo.mark_announcement(announcement.id, "sending", expect="scheduled")
+            ):
+                jobs.append({"job": "announcement", "announcement": announcement.id})
+                started += 1
+        return started
+
+
+def meeting_context(settings: MeetingSettings, meeting: Meeting) -> dict[str, Any]:
+    return {
+        "group_name": settings.group_name,
+        "contact": settings.contact,
+        "meeting": meeting,
+        "when": meeting_when(meeting.starts_at, meeting.ends_at, settings.time_zone),
+        "when_short": short_when(meeting.starts_at, settings.time_zone),
+    }
+
+
+def compose(
+    settings: MeetingSettings,
+    key: Any,
+    meeting: Meeting,
+    template: str,
+    member: Member,
+    now: datetime,
+    **extra: Any,
+) -> OutgoingEmail:
+    """The email `member` gets about `meeting` (`reminder`, `update` or `cancelled`), with the
+    meeting for their calendar in it: what the sender sends, and what the console previews."""
+    assert member.email
+    method, ics = calendar.invitation(
+        meeting,
+        attendee=member.email,
+        organiser=settings.organiser,
+        organiser_name=settings.group_name,
+        time_zone=settings.time_zone,
+        now=now,
+    )
+    unsubscribe = unsubscribe_url(settings.base_url, key, member.id, now)
+    content = render_email(
+        f"meetings/{template}",
+        **meeting_context(settings, meeting),
+        apologies_url=links.apologies_url(settings.base_url, key, member.id, meeting.id, now),
+        unsubscribe_url=unsubscribe,
+        **extra,
+    )
+    return OutgoingEmail(
+        to=member.email,
+        content=content,
+        kind=f"meeting_{template}",
+        unsubscribe_url=unsubscribe,
+        calendar=CalendarPart(method, ics),
+    )
+
+
+class PageReport(NamedTuple):
+    sent: int
+    skipped: int  # suppressed, not opted in, no email, or the job is no longer true
+    next_page: bool
+
+
+class Mailing:
+    """The mail queue's consumer: one page of one job."""
+
+    def __init__(
+        self,
+        *,
+        repo: MeetingRepository,
+        audiences: Audiences,
+        members: MemberRepository,
+        groups: GroupRepository,
+        ledger: SendLedger,
+        mailer: Mailer,
+        suppressions: SuppressionList,
+        signing_key: Callable[[], Any],
+        jobs: Jobs,
+        settings: MeetingSettings,
+        lease: timedelta,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._repo = repo
+        self._audiences = audiences
+        self._members = members
+        self._groups = groups
+        self._ledger = ledger
+        self._mailer = mailer
+        self._suppressions = suppressions
+        self._key = signing_key
+        self._jobs = jobs
+        self._settings = settings
+        self._lease = lease
+        self._sleep = sleep
+
+    def handle(self, job: dict[str, Any], now: datetime) -> PageReport:
+        """One page of `job`. A job about a meeting, group or announcement that no longer exists
+        (erased, or never was) is done: it is logged and dropped, never retried for ever."""
+        try:
+            return self._handle(job, now)
+        except NotFound:
+            logger.warning(
+                "mail job about something that no longer exists: dropped", extra={"job": job.get("job")}
+            )
+            return PageReport(0, 0, False)
+
+    def _handle(self, job: dict[str, Any], now: datetime) -> PageReport:
+        kind = job.get("job")
+        if kind == "reminder":
+            return self._reminder(job, now)
+        if kind in ("update", "cancel"):
+            return self._told_again(job, now)
+        if kind == "announcement":
+            return self._announcement(job, now)
+        if kind == "report_back":
+            return self._report_back(job, now)
+        raise ValueError(f"unknown mail job {kind!r}")
+
+    # --- the parts of every email ------------------------------------------------------------
+
+    def _context(self, meeting: Meeting) -> dict[str, Any]:
+        return meeting_context(self._settings, meeting)
+
+    def compose(
+        self, meeting: Meeting, template: str, member: Member, now: datetime, **extra: Any
+    ) -> OutgoingEmail:
+        return compose(self._settings, self._key(), meeting, template, member, now, **extra)
+
+    def _send_page(
+        self,
+        members: list[Member],
+        key_of: Callable[[Member], SendKey],
+        email_of: Callable[[Member], OutgoingEmail],
+        now: datetime,
+        after: Callable[[list[Member]], list[dict[str, Any]]] = lambda sent: [],
+    ) -> tuple[int, int]:
+        """Send each member their email at most once: claim the page, send, mark it sent.
+        Returns (sent, skipped)."""
+        reachable = [m for m in members if m.email and m.lookup_id]
+        suppressed = self._suppressions.suppressed_among([m.lookup_id for m in reachable if m.lookup_id])
+        allowed = [m for m in reachable if m.lookup_id not in suppressed]
+        skipped = len(members) - len(allowed)
+        keys = {key_of(m): m for m in allowed}
+        claimed = self._ledger.claim_many(list(keys), now, lease=self._lease) if keys else []
+        skipped += len(keys) - len(claimed)  # sent already (a retried or redelivered job)
+        sent: list[SendKey] = []
+        failed: list[SendKey] = []
+        gap = self._settings.senders / self._settings.email_per_second
+        for n, key in enumerate(claimed):
+            if n:
+                self._sleep(gap)  # SES's sending rate, shared by the senders that may run at once
+            try:
+                self._mailer.send(email_of(keys[key]), suppression_checked=True)
+                sent.append(key)
+            except EmailNotSent:
+                failed.append(key)
+        marks = self._ledger.confirm_many(sent, now) + after([keys[k] for k in sent])
+        self._repo.write(marks)
+        if failed:  # let the message come back for these alone: their claims go
+            self._ledger.release_many(failed)
+            raise EmailNotSent(f"{len(failed)} of {len(claimed)} emails were not sent")
+        return len(sent), skipped
+
+    def _next(self, job: dict[str, Any], cursor: dict[str, Any] | None) -> bool:
+        if cursor is None:
+            return False
+        self._jobs.put([{**job, "cursor": cursor}])
+        return True
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def _reminder(self, job: dict[str, Any], now: datetime) -> PageReport:
+        meeting = self._repo.get(str(job["meeting"]))
+        offset = int(job["offset"])
+        due, _ = latest_due(meeting, self._settings.offsets, now)
+        if meeting.status is not MeetingStatus.SCHEDULED or due != offset:
+            # cancelled, started, or a later reminder is due now: this one would only mislead
+            logger.info(
+                "reminder job no longer true: skipped", extra={"meeting_id": meeting.id, "offset": offset}
+            )
+            metrics.add_metric(name="RemindersSkippedAsStale", unit="Count", value=1)
+            return PageReport(0, 0, False)
+        page = self._audiences.page(meeting.audience, job.get("cursor"))
+        wanting = [m for m in page.members if m.preferences.meeting_reminders]
+        expires = expiry(meeting.ends_at, self._settings.retention_days)
+        days = days_until(meeting.starts_at, now, self._settings.time_zone)
+
+        def key(member: Member) -> SendKey:
+            return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#reminder#{offset}")
+
+        sent, skipped = self._send_page(
+            wanting,
+            key,
+            lambda m: self.compose(meeting, "reminder", m, now, days=days),
+            now,
+            after=lambda done: self._repo.told_items(
+                meeting, [m.id for m in done], f"reminder {offset}", now, expires
+            ),
+        )
+        return PageReport(sent, skipped + len(page.members) - len(wanting), self._next(job, page.cursor))
+
+    def _told_again(self, job: dict[str, Any], now: datetime) -> PageReport:
+        """An update, or a cancellation: to everyone already told of the meeting."""
+        meeting = self._repo.get(str(job["meeting"]))
+        cancelling = job["job"] == "cancel"
+        if cancelling != (meeting.status is MeetingStatus.CANCELLED) or parse_iso(meeting.ends_at) < now:
+            return PageReport(0, 0, False)
+        told, last = self._repo.told_page(meeting.id, job.get("cursor"), 25)
+        members = self._members.get_many(told, now) if told else []
+        occurrence = "cancel" if cancelling else f"update#{job['change']}"
+        changes = (
+            [] if cancelling else describe_changes(job.get("before") or {}, meeting, self._settings.time_zone)
+        )
+        expires = expiry(meeting.ends_at, self._settings.retention_days)
+
+        def key(member: Member) -> SendKey:
+            return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#{occurrence}")
+
+        sent, skipped = self._send_page(
+            members,
+            key,
+            lambda m: self.compose(meeting, "cancelled" if cancelling else "update", m, now, changes=changes),
+            now,
+            after=lambda done: self._repo.told_items(
+                meeting, [m.id for m in done], "cancellation" if cancelling else "update", now, expires
+            ),
+        )
+        return PageReport(sent, skipped, self._next(job, last))
+
+    def _announcement(self, job: dict[str, Any], now: datetime) -> PageReport:
+        announcement = self._repo.announcement(str(job["announcement"]))
+        page = self._audiences.page(announcement.audience, job.get("cursor"))
+        members = [
+            m
+            for m in page.members
+            if announcement.audience.type != "newsletters" or m.preferences.newsletters
+        ]
+        without_email = sum(1 for m in members if not m.email)
+        settings = self._settings
+        key_ = self._key()
+
+        def email(member: Member) -> OutgoingEmail:
+            assert member.email
+            url = unsubscribe_url(settings.base_url, key_, member.id, now)
+            content = render_email(
+                "meetings/announcement",
+                group_name=settings.group_name,
+                contact=settings.contact,
+                announcement=announcement,
+                unsubscribe_url=url,
+            )
+            return OutgoingEmail(to=member.email, content=content, kind="announcement", unsubscribe_url=url)
+
+        def key(member: Member) -> SendKey:
+            return SendKey(f"PERSON#{member.id}", "announcement", announcement.id)
+
+        sent, skipped = self._send_page(members, key, email, now)
+        self._repo.count_announcement(announcement.id, sent, max(0, skipped - without_email), without_email)
+        more = self._next(job, page.cursor)
+        if not more:
+            self._repo.mark_announcement(announcement.id, "sent", expect="sending")
+        return PageReport(sent, skipped, more)
+
+    def _report_back(self, job: dict[str, Any], now: datetime) -> PageReport:
+        meeting = self._repo.get(str(job["meeting"]))
+        group = self._groups.get(str(job["group"]))
+        if meeting.status is not MeetingStatus.SCHEDULED or group.status is not GroupStatus.OPEN:
+            return PageReport(0, 0, False)
+        lead = self._members.get(group.lead_member_id, now) if group.lead_member_id else None
+        if lead is None or not lead.email:
+            return PageReport(0, 1, False)
+        stage = str(job["stage"])
+        settings = self._settings
+        key_ = self._key()
+
+        def email(member: Member) -> OutgoingEmail:
+            assert member.email
+            url = unsubscribe_url(settings.base_url, key_, member.id, now)
+            content = render_email(
+                "meetings/report_back",
+                **self._context(meeting),
+                group=group,
+                chase=stage == "chase",
+                unsubscribe_url=url,
+            )
+            return OutgoingEmail(to=member.email, content=content, kind="report_back", unsubscribe_url=url)
+
+        def key(member: Member) -> SendKey:
+            return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#report_back#{group.id}#{stage}")
+
+        sent, skipped = self._send_page([lead], key, email, now)
+        return PageReport(sent, skipped, False)
+
+
+def describe_changes(before: dict[str, Any], meeting: Meeting, time_zone: str) -> list[dict[str, str]]:
+    """What changed, old and new, as the update email says it."""
+    changes = []
+    if before.get("starts_at") != meeting.starts_at or before.get("ends_at") != meeting.ends_at:
+        changes.append(
+            {
+                "what": "The time",
+                "before": meeting_when(str(before.get("starts_at")), before.get("ends_at"), time_zone)
+                if before.get("starts_at")
+                else "not set",
+                "after": meeting_when(meeting.starts_at, meeting.ends_at, time_zone),
+            }
+        )
+    old_place = before.get("location") or {}
+    if old_place != meeting.location.model_dump(mode="json"):
+        from shared.meetings.models import Location
+
+        changes.append(
+            {
+                "what": "The place",
+                "before": Location.model_validate(old_place).one_line() if old_place else "not set",
+                "after": meeting.location.one_line(),
+            }
+        )
+    if before.get("online_link") != meeting.online_link:
+        changes.append(
+            {
+                "what": "The joining link",
+                "before": before.get("online_link") or "none",
+                "after": meeting.online_link or "none: the meeting is in person only",
+            }
+        )
+    return changes
+
+
+def days_until(moment: str, now: datetime, time_zone: str) -> int:
+    """Whole days from today to the meeting's day, in London ("tomorrow" is 1)."""
+    from shared.meetings.times import local
+
+    return (local(moment, time_zone).date() - local(now, time_zone).date()).days
