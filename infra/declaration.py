@@ -225,8 +225,8 @@ class FunctionSpec:
     # the function's own router answers every method and path there (its 404 and 405 are console
     # pages) and nothing lists its pages twice. "" is the console's root: `/console` itself and every
     # console path no capability serves. A console function checks the session on every request
-    # (shared/console/app.py): it gets the sign-in settings, the navigation, the token-signing key
-    # (CSRF tokens are keyed with it) and read access to the revoked sessions (`console_sessions`).
+    # (shared/console/app.py): it gets the sign-in settings, the navigation and read access to the
+    # revoked sessions (`console_sessions`), and no key: its CSRF tokens and sign-in need none.
     console: tuple[str, ...] = ()
     # Exports and erases a person across every capability (the subject-rights register): gets, on
     # each table that holds personal data, the access that capability's `PersonalData` declares,
@@ -696,7 +696,6 @@ MEETINGS_CONSOLE = FunctionSpec(
         "members": READS_MEMBERS,
         "audit": Access.QUERY | Access.APPEND,
     },
-    signing_key=True,  # the previews' links are made as the real emails' are
     reserved_concurrency=3,
 )
 
@@ -762,9 +761,11 @@ MEETINGS_CAPABILITY = Capability(
     ),
     audit=AuditWords("shared.meetings.words", {"MEETING": "/console/meetings/{id}"}),
     personal_data=(
+        # read and delete only: the functions that run subject rights (members_public, members_admin,
+        # members_console) can write nothing of the meetings capability's (BatchWriteItem would
+        # also allow puts)
         PersonalData(
-            "shared.meetings.privacy.MeetingRecords",
-            {"meetings": Access.GET | Access.QUERY | Access.BATCH_WRITE},
+            "shared.meetings.privacy.MeetingRecords", {"meetings": Access.GET | Access.QUERY | Access.DELETE}
         ),
     ),
     member_pages=(NavItem("Your meetings in your calendar", "/meetings/calendar"),),
@@ -949,8 +950,10 @@ def table_access(spec: FunctionSpec) -> dict[str, Access]:
 
 
 def reads_signing_key(spec: FunctionSpec) -> bool:
-    """The token-signing secret: links in emails, and the console's CSRF tokens and sign-in state."""
-    return spec.signing_key or spec.serves_console
+    """The token-signing secret: what signs and verifies the links in emails. A console function
+    does not get it for being one (its CSRF tokens and sign-in need no key): only a capability
+    whose pages make or check links declares it."""
+    return spec.signing_key
 
 
 @dataclass(frozen=True)

@@ -312,9 +312,18 @@ class HttpApi(APIGatewayHttpResolver):
         return register
 
     def _body_model(self) -> type[Any] | None:
+        """The route's body model (of an optional body, the model itself)."""
+        import typing
+
         route = self.context.get("_route")
         params = route.dependant.body_params if route is not None else []
-        return params[0].type_ if params else None
+        if not params:
+            return None
+        found = params[0].type_
+        for candidate in typing.get_args(found) or (found,):
+            if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
+                return candidate
+        return None
 
     def typed(self) -> dict[str, Any]:
         """What a browser's form sent (the last value of each field, every value of a list field),

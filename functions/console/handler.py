@@ -26,7 +26,6 @@ from shared.console import session
 from shared.console.app import CSRF_FIELD, ConsoleApp
 from shared.console.audit import Vocabulary, vocabulary
 from shared.console.settings import console_settings
-from shared.keys import load_keys
 from shared.observability import logger, metrics
 from shared.text import csv_cell
 from shared.web import html_page
@@ -42,14 +41,7 @@ def audit() -> AuditTrail:
     return AuditTrail(client("dynamodb"), table)
 
 
-def _key() -> bytes:
-    """The token-signing key, as `shared.keys` has it now (cached five minutes, so a rotation
-    reaches this warm function)."""
-    settings = console_settings()
-    return load_keys(settings.signing_key_secret, settings.lookup_key_secret).token
-
-
-app = ConsoleApp(key=_key)
+app = ConsoleApp()
 
 
 def words() -> Vocabulary:
@@ -78,7 +70,7 @@ def home_with_slash() -> Response[str]:
 def callback() -> Response[str]:
     event = app.current_event
     params = event.query_string_parameters or {}
-    settings, key = app.settings.sign_in, _key()
+    settings = app.settings.sign_in
     now = clock.utc_now()
     if params.get("error") or not params.get("code"):
         logger.info("console: sign-in callback without a code", extra={"error": params.get("error", "")[:40]})
@@ -92,9 +84,9 @@ def callback() -> Response[str]:
         )
     try:
         token, return_to = session.finish_sign_in(
-            settings, key, session.read_cookies(event.raw_event), params.get("state", ""), params["code"], now
+            settings, session.read_cookies(event.raw_event), params.get("state", ""), params["code"], now
         )
-        admin = session.verify_access_token(settings, token, key, now)
+        admin = session.verify_access_token(settings, token, now)
     except (session.SignInFailed, session.SessionInvalid) as failed:
         logger.warning("console: sign-in failed", extra={"reason": str(failed)})
         return app.page(

@@ -10,11 +10,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.meetings import console_announcements, console_meetings
-from functions.meetings.services import keys
 from shared.console.app import ConsoleApp
 from shared.observability import logger, metrics
 
-app = ConsoleApp(key=lambda: keys().token)
+app = ConsoleApp()
 app.include_router(console_meetings.router)
 app.include_router(console_announcements.router)
 

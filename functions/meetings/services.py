@@ -145,12 +145,19 @@ def mailing() -> Mailing:
 
 
 class Preview:
-    """The console's preview of a meeting's emails: composed as the sender composes them."""
+    """The console's preview of a meeting's emails: composed as the sender composes them, with links
+    signed by a key made for the preview alone (the console holds no key; a preview's links work
+    nowhere)."""
 
     def compose(self, meeting: Any, template: str, member: Any, now: Any, **extra: Any) -> Any:
-        from shared.meetings.mailing import compose
+        import secrets
 
-        return compose(settings(), keys().token, meeting, template, member, now, **extra)
+        from shared.meetings.mailing import compose
+        from shared.tokens import SigningKey
+
+        return compose(
+            settings(), SigningKey(secrets.token_bytes(32)), meeting, template, member, now, **extra
+        )
 
 
 @cache

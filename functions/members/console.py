@@ -13,11 +13,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.members import console_groups, console_members
-from functions.members.services import keys
 from shared.console.app import ConsoleApp
 from shared.observability import logger, metrics
 
-app = ConsoleApp(key=lambda: keys().token)
+app = ConsoleApp()
 app.include_router(console_members.router)
 app.include_router(console_groups.router)
 

@@ -21,6 +21,7 @@ from shared.console.app import ConsoleRouter
 from shared.errors import DamagedRecord
 from shared.members import words
 from shared.members.admin import InPersonMember, MemberPatch
+from shared.members.gdpr import unconfirmed_claims_hidden
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
@@ -69,7 +70,13 @@ HIDDEN_WHEN_DAMAGED = {
     "confirm_nonce",
     "version",
     "schema_version",
+    "name_search",
+    "entity",
+    "expires_at",
 }
+# until its owner confirms, a sign-up's role (and the health-data consent that comes with a patient
+# or carer role) is anyone's claim about whoever owns the address: never shown, damaged or not
+UNCONFIRMED_CLAIMS = ("pending_role", "role", "rejoin")
 
 STATUS_LABELS = {
     MemberStatus.PENDING: "Waiting for them to confirm",
@@ -245,9 +252,10 @@ def _damaged(member_id: str, damaged: DamagedRecord) -> Response[str]:
     """A record that cannot be read: what could be read, in words, and the two things that always
     work, downloading what is held and erasing it. Its values are shown as text (escaped), never
     logged, and nothing is changed by opening it."""
+    raw = unconfirmed_claims_hidden(damaged.raw)
     shown = [
         (LABELS.get(name, name.replace("_", " ").capitalize()), _as_text(value))
-        for name, value in sorted(damaged.raw.items())
+        for name, value in sorted(raw.items())
         if name not in HIDDEN_WHEN_DAMAGED
     ]
     return router.page(

@@ -42,8 +42,21 @@ def parse_mime(message_id: str, raw: str | bytes, sent_at: str) -> dict[str, Any
         attachments.append(
             {"filename": part.get_filename(), "content_type": str(part["Content-Type"]), "content": content}
         )
+    calendar = next(
+        (p for p in message.walk() if p.get_content_type() == "text/calendar" and not p.get_filename()), None
+    )
     return {
         "id": message_id,
+        # every MIME part as a mail client sees it: its full content type (with `method=`), and name
+        "parts": [
+            {
+                "content_type": str(part.get("Content-Type", part.get_content_type())),
+                "filename": part.get_filename(),
+            }
+            for part in message.walk()
+        ],
+        # a meeting's invitation, as a calendar app reads it
+        "calendar": str(calendar.get_content()) if calendar is not None else None,
         "to": [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])])],
         "from": str(message.get("From", "")),
         "subject": str(message.get("Subject", "")),
@@ -69,6 +82,8 @@ def _simple(record: dict[str, Any], sent_at: str) -> dict[str, Any]:
         "html": html,
         "headers": {},
         "attachments": [],
+        "parts": [],
+        "calendar": None,
         "sent_at": sent_at,
     }
 

@@ -167,14 +167,13 @@ def _signed_out_sessions(table: str) -> SignedOutSessions:
 
 
 class ConsoleApp(ConsolePages, HttpApi):
-    def __init__(self, *, key: Callable[[], bytes]) -> None:
-        """`key` (the token-signing key: CSRF tokens and the sign-in state are keyed with it) is called
-        per request, so that importing the handler reads no environment and makes no AWS call, and
-        a rotated key reaches a warm function."""
+    def __init__(self) -> None:
+        """A console function holds no key: CSRF tokens and the sign-in state need none
+        (`shared.console.session`), so no console can sign another capability's links. Importing
+        the handler reads no environment and makes no AWS call."""
         # No request validation middleware: console routes take only string path parameters and read
-        # their forms through the domain models themselves (`shared.console.forms`).
+        # their forms through the domain models themselves (`ConsolePages.submit`).
         super().__init__(problem_page=self._problem, validation=False, pages_only=True)
-        self._key = key
         self.use([self._session])
 
     @property
@@ -194,7 +193,7 @@ class ConsoleApp(ConsolePages, HttpApi):
 
     def sign_in_redirect(self, return_to: str) -> Response[str]:
         settings = self.settings.sign_in
-        location, cookie = session.start_sign_in(settings, self._key(), return_to, clock.utc_now())
+        location, cookie = session.start_sign_in(settings, return_to, clock.utc_now())
         return self.redirect(location, cookies=[cookie, session.clear_session_cookie(settings)])
 
     def _return_path(self) -> str:
@@ -208,7 +207,7 @@ class ConsoleApp(ConsolePages, HttpApi):
     def verified_admin(self) -> Admin:
         """The signed-in administrator of this request, or SessionInvalid / NotAnAdministrator."""
         token = session.read_cookies(self.current_event.raw_event).get(session.SESSION_COOKIE, "")
-        admin = session.verify_access_token(self.settings.sign_in, token, self._key(), clock.utc_now())
+        admin = session.verify_access_token(self.settings.sign_in, token, clock.utc_now())
         if self.signed_out.ended(admin.session):
             raise SessionInvalid("signed out")
         return admin
@@ -243,7 +242,10 @@ class ConsoleApp(ConsolePages, HttpApi):
                 sign_out=True,
             )
         self.append_context(admin=admin, actor=admin.sub)  # type: ignore[no-untyped-call]
-        if event.http_method == "POST" and not session.csrf_ok(admin, self.form().get(CSRF_FIELD)):
+        # every method that may change something needs the session's token (only GET and HEAD read)
+        if event.http_method not in ("GET", "HEAD") and not session.csrf_ok(
+            admin, self.form().get(CSRF_FIELD)
+        ):
             logger.warning("console: form refused without its CSRF token")
             return self.page(
                 "message",

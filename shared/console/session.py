@@ -6,17 +6,19 @@ stand-in (`infra/local/cognito.py`), which speaks the same protocol: `/oauth2/au
 `/oauth2/token`, `/logout` under the login URL, and the signing keys at
 `<issuer>/.well-known/jwks.json`. The console has one code path for both.
 
-- **Sign-in.** `start_sign_in` makes a random `state`; the PKCE verifier is derived from it with
-  the token-signing key (so nothing secret needs storing), and `state` plus the page to return to
-  travel in a short-lived, signed, HttpOnly cookie scoped to the callback, which binds the callback
-  to the browser that started the sign-in.
+- **Sign-in.** `start_sign_in` makes a random `state` and a random PKCE verifier; both, with the
+  page to return to and when the attempt lapses, travel in a short-lived HttpOnly cookie scoped to the
+  callback, which binds the callback to the browser that started the sign-in (another site can
+  neither read nor set it). No key is needed: a console function holds no secret that signs links.
 - **Session.** The access token from the code exchange is the session: an `HttpOnly; Secure;
   SameSite=Lax` cookie on `/console`. Every request checks it (`verify_access_token`): an RS256
   signature by one of the user pool's keys (no other algorithm, never `none`), the issuer, the
   console's client id, `token_use: access`, the expiry, and membership of the admins group.
   (`Secure` whenever the console is served over HTTPS, as it always is in AWS.)
-- **CSRF.** Each state-changing form carries a token bound to the session (an HMAC of the access
-  token's `jti`), and a POST without the right one is refused.
+- **CSRF.** Each state-changing form carries a token bound to the session (a hash of the access
+  token's `jti`, which only the session's own HttpOnly cookie holds), and a request that changes
+  anything without the right one is refused. Again no key: so a console function needs no secret
+  at all, and one capability's console cannot sign another capability's links.
 """
 
 from __future__ import annotations
@@ -37,15 +39,13 @@ from typing import Any, NamedTuple
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-from shared import tokens
-
 SESSION_COOKIE = "mkcpp_console"
 SIGN_IN_COOKIE = "mkcpp_console_sign_in"
 CONSOLE_PATH = "/console"
 CALLBACK_PATH = "/console/callback"
 SIGNED_OUT_PATH = "/console/signed-out"
 SIGN_OUT_PATH = "/console/sign-out"
-SIGN_IN = tokens.Purpose("console-sign-in", timedelta(minutes=10))
+SIGN_IN_LIFETIME = timedelta(minutes=10)
 SCOPES = "openid email"
 ALGORITHMS = ["RS256"]  # Cognito signs with RS256; anything else (HS256 with a public key, none) is forged
 CLOCK_SKEW_SECONDS = 30
@@ -112,11 +112,6 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def pkce_verifier(key: bytes, state: str) -> str:
-    """The PKCE code verifier for `state`: 43 characters, derived, so it never needs storing."""
-    return _b64(hmac.new(key, f"pkce:{state}".encode(), hashlib.sha256).digest())
-
-
 def pkce_challenge(verifier: str) -> str:
     return _b64(hashlib.sha256(verifier.encode("ascii")).digest())
 
@@ -132,11 +127,10 @@ def safe_return_path(path: str | None) -> str:
     return path
 
 
-def start_sign_in(
-    settings: SignInSettings, key: bytes, return_to: str | None, now: datetime
-) -> tuple[str, Cookie]:
+def start_sign_in(settings: SignInSettings, return_to: str | None, now: datetime) -> tuple[str, Cookie]:
     """The managed login's authorize URL, and the Set-Cookie value that remembers the attempt."""
     state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(48)
     query = urllib.parse.urlencode(
         {
             "response_type": "code",
@@ -144,28 +138,43 @@ def start_sign_in(
             "redirect_uri": settings.redirect_uri,
             "scope": SCOPES,
             "state": state,
-            "code_challenge": pkce_challenge(pkce_verifier(key, state)),
+            "code_challenge": pkce_challenge(verifier),
             "code_challenge_method": "S256",
         }
     )
-    remembered = tokens.issue(key, SIGN_IN, subject=safe_return_path(return_to), nonce=state, now=now)
-    cookie = _cookie(
-        settings, SIGN_IN_COOKIE, remembered, CALLBACK_PATH, int(SIGN_IN.lifetime.total_seconds())
-    )
+    lifetime = int(SIGN_IN_LIFETIME.total_seconds())
+    attempt = {
+        "state": state,
+        "verifier": verifier,
+        "to": safe_return_path(return_to),
+        "until": int(now.timestamp()) + lifetime,
+    }
+    remembered = _b64(json.dumps(attempt, separators=(",", ":")).encode())
+    cookie = _cookie(settings, SIGN_IN_COOKIE, remembered, CALLBACK_PATH, lifetime)
     return f"{settings.login_url.rstrip('/')}/oauth2/authorize?{query}", cookie
 
 
+def _attempt(remembered: str, now: datetime) -> dict[str, Any]:
+    try:
+        attempt = json.loads(base64.urlsafe_b64decode(remembered + "=" * (-len(remembered) % 4)))
+    except (ValueError, TypeError):
+        raise SignInFailed("sign-in state: unreadable") from None
+    if not isinstance(attempt, dict) or not all(
+        isinstance(attempt.get(k), str) for k in ("state", "verifier", "to")
+    ):
+        raise SignInFailed("sign-in state: unreadable")
+    if not isinstance(attempt.get("until"), int) or attempt["until"] < int(now.timestamp()):
+        raise SignInFailed("sign-in state: expired")
+    return attempt
+
+
 def finish_sign_in(
-    settings: SignInSettings, key: bytes, cookies: Mapping[str, str], state: str, code: str, now: datetime
+    settings: SignInSettings, cookies: Mapping[str, str], state: str, code: str, now: datetime
 ) -> tuple[str, str]:
     """Exchange the code (checking `state` against this browser's sign-in cookie): the access
     token, and the page to return to."""
-    remembered = cookies.get(SIGN_IN_COOKIE, "")
-    try:
-        claims = tokens.verify(remembered, SIGN_IN, [key], now)
-    except tokens.TokenError as exc:
-        raise SignInFailed(f"sign-in state: {type(exc).__name__}") from None
-    if not state or not hmac.compare_digest(claims.nonce.encode(), state.encode()):
+    attempt = _attempt(cookies.get(SIGN_IN_COOKIE, ""), now)
+    if not state or not hmac.compare_digest(attempt["state"].encode(), state.encode()):
         raise SignInFailed("state does not match this browser's sign-in")
     body = urllib.parse.urlencode(
         {
@@ -173,14 +182,14 @@ def finish_sign_in(
             "client_id": settings.client_id,
             "code": code,
             "redirect_uri": settings.redirect_uri,
-            "code_verifier": pkce_verifier(key, state),
+            "code_verifier": attempt["verifier"],
         }
     ).encode()
     answer = _post_form(settings.login_url.rstrip("/") + "/oauth2/token", body)
     token = answer.get("access_token")
     if not isinstance(token, str) or not token:
         raise SignInFailed("the token endpoint returned no access token")
-    return token, safe_return_path(claims.subject)
+    return token, safe_return_path(attempt["to"])
 
 
 def _post_form(url: str, body: bytes) -> dict[str, Any]:
@@ -228,9 +237,7 @@ def signing_key_for(settings: SignInSettings, token: str) -> Any:
         raise SessionInvalid(f"unreadable token: {type(exc).__name__}") from None
 
 
-def verify_access_token(
-    settings: SignInSettings, token: str, key: bytes, now: datetime, public_key: Any = None
-) -> Admin:
+def verify_access_token(settings: SignInSettings, token: str, now: datetime, public_key: Any = None) -> Admin:
     """The administrator this access token signs in, or SessionInvalid / NotAnAdministrator."""
     import jwt
 
@@ -269,14 +276,15 @@ def verify_access_token(
     return Admin(
         sub=str(claims["sub"]),
         username=str(claims.get("username") or claims["sub"]),
-        csrf_token=csrf_token(key, session_id),
+        csrf_token=csrf_token(session_id),
         expires=int(claims["exp"]),
         session=hashlib.sha256(f"session:{session_id}".encode()).hexdigest(),
     )
 
 
-def csrf_token(key: bytes, session_id: str) -> str:
-    return _b64(hmac.new(key, f"csrf:{session_id}".encode(), hashlib.sha256).digest())
+def csrf_token(session_id: str) -> str:
+    """Known only to the session's own pages: the `jti` it is made from is in the HttpOnly cookie."""
+    return _b64(hashlib.sha256(f"csrf:{session_id}".encode()).digest())
 
 
 def csrf_ok(admin: Admin, given: str | None) -> bool:

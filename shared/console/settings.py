@@ -25,8 +25,6 @@ def _json(value: Any) -> Any:
 
 
 class ConsoleSettings(DeploymentSettings):
-    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET_ID")
-    lookup_key_secret: str = Field(alias="LOOKUP_KEY_SECRET_ID")
     cognito_issuer: str = Field(alias="COGNITO_ISSUER", min_length=1)
     cognito_client_id: str = Field(alias="COGNITO_CLIENT_ID", min_length=1)
     cognito_login_url: str = Field(alias="COGNITO_LOGIN_URL", min_length=1)

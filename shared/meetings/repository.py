@@ -29,7 +29,6 @@ from pydantic import ValidationError
 
 from shared.clock import epoch, iso
 from shared.dynamo import (
-    batch_delete,
     batch_put,
     from_item,
     query_all,
@@ -504,7 +503,9 @@ class MeetingRepository(MeetingReader):
                 for h in held
                 if str(h["sk"]).split("#")[1:2] == [member_id]
             ]
-        return batch_delete(self._db, self._table, keys)
+        for key in keys:  # one by one: a person's records are few, and DeleteItem is all it needs
+            self._db.delete_item(TableName=self._table, Key=key)
+        return len(keys)
 
     # --- announcements -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.email.account_suppression import AccountSuppressionList
 from shared.email.address import normalise_email
 from shared.email.suppression import Suppression, SuppressionList
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DamagedRecord, DomainError
 from shared.forms import FormModel, PatchModel
 from shared.groups import (
     GroupId,
@@ -165,6 +165,7 @@ class AtAGlance(Model):
     without_email: int
     waiting: list[MemberSummary] = Field(description="Pending for more than two days: resend, or phone them")
     suppressed: list[MemberSummary] = Field(description="Their address bounced or complained")
+    unreadable: list[str] = Field(default_factory=list, description="Ids of records that cannot be read")
 
 
 WAITING_AFTER = timedelta(days=2)
@@ -300,8 +301,13 @@ class MemberAdmin:
         return self._members.require(member_id, now)
 
     def view(self, member_id: str, actor: str, now: datetime) -> MemberDetail:
-        """An administrator opens a member's record: that read is audited too."""
-        detail = self.detail(member_id, now)
+        """An administrator opens a member's record: that read is audited too, even when the record
+        cannot be read whole (its page then shows what is stored)."""
+        try:
+            detail = self.detail(member_id, now)
+        except DamagedRecord:
+            self._audit.record(actor=actor, action="member.view", target=f"MEMBER#{member_id}", now=now)
+            raise
         self._audit.record(actor=actor, action="member.view", target=f"MEMBER#{member_id}", now=now)
         return detail
 
@@ -407,6 +413,7 @@ class MemberAdmin:
             without_email=len(self.offline(now)),
             waiting=waiting[:10],
             suppressed=suppressed,
+            unreadable=self._members.unreadable(now)[:20],
         )
 
     def offline(self, now: datetime) -> list[MemberSummary]:

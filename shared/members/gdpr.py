@@ -55,7 +55,24 @@ _MACHINERY = {
     "lookup_id",
     "expires_at",
     "version",
+    "name_search",
+    "entity",
 }
+
+
+def unconfirmed_claims_hidden(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stored record as an administrator may see it: until its owner confirms, a sign-up's role,
+    a rejoin request and the health-data consent that comes with a patient or carer role are
+    anyone's claim about whoever owns the address, so they are left out (as `as_administrators_see`
+    leaves them out of a record that can be read)."""
+    if raw.get("confirmed_at"):
+        return dict(raw)
+    shown = {k: val for k, val in raw.items() if k not in ("pending_role", "role", "rejoin")}
+    if isinstance(shown.get("consents"), list):
+        shown["consents"] = [
+            c for c in shown["consents"] if not (isinstance(c, dict) and c.get("kind") == "health_data")
+        ]
+    return shown
 
 
 def _plain_value(value: Any) -> Any:
@@ -138,12 +155,7 @@ class Gdpr:
         except DamagedRecord as damaged:
             return self._damaged_export(member_id, damaged.raw, now)
         names = {g.id: g.name for g in self._groups.all()}
-        others = [item for item in self._members.partition(member.id) if item["sk"] != "PROFILE"]
-        notifications = [
-            {k: val for k, val in item.items() if k not in ("pk",)}
-            for item in others
-            if not str(item["sk"]).startswith("GROUP#")
-        ]
+        notifications = self._notifications(member.id)
         return MemberExport(
             exported_at=iso(now),
             profile=member.model_dump(mode="json", exclude=_NOT_EXPORTED),
@@ -157,10 +169,19 @@ class Gdpr:
             elsewhere=self._register.export(Person(member.id, member.lookup_id)),
         )
 
+    def _notifications(self, member_id: str) -> list[dict[str, Any]]:
+        """What was sent to them: every item of their partition but the profile and group marks."""
+        return [
+            {k: val for k, val in item.items() if k not in ("pk",)}
+            for item in self._members.partition(member_id)
+            if item["sk"] != "PROFILE" and not str(item["sk"]).startswith("GROUP#")
+        ]
+
     def _damaged_export(self, member_id: str, raw: dict[str, Any], now: datetime) -> MemberExport:
         """A record that cannot be read still gives its owner everything it holds: each part that
         can be read, read, and the rest as it is stored (as plain text where it is not plain data)."""
         lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
+        raw = unconfirmed_claims_hidden(raw)
         consents = [c for c in _each(raw.get("consents"), Consent) if isinstance(c, Consent)]
         preferences = next(iter(_each([raw.get("preferences")], Preferences)), Preferences())
         groups = [g for g in raw.get("working_groups") or [] if isinstance(g, str)]
@@ -172,9 +193,9 @@ class Gdpr:
             consents=consents,
             preferences=preferences if isinstance(preferences, Preferences) else Preferences(),
             working_groups=[GroupMembership(id=g, name=names.get(g)) for g in groups],
-            pending_rejoin=None,
+            pending_rejoin=raw.get("rejoin") if isinstance(raw.get("rejoin"), dict) else None,
             suppression=self._suppressions.get(lookup_id) if lookup_id else None,
-            notifications=[],
+            notifications=self._notifications(member_id),
             audit=self._audit.for_target(f"MEMBER#{member_id}"),
             elsewhere=self._register.export(Person(member_id, lookup_id)),
             damaged=True,

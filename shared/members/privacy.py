@@ -77,7 +77,7 @@ class MemberRecords:
                 "can put it right with you. If you had not yet confirmed that you want to join, we still "
                 f"delete your sign-up after {span(PENDING_LIFETIME)}.",
                 "no TTL for a confirmed member: `suppressed` (`MemberRepository.mark_suppressed`), listed on "
-                "the console's home page (needs attention) until an administrator lifts the suppression or "
+                "the console's Members page (needs attention) until an administrator lifts the suppression or "
                 "erases them; a pending sign-up keeps its `PENDING_LIFETIME` TTL",
             ),
             Kept(

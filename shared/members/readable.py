@@ -195,6 +195,9 @@ def portable(export: MemberExport, time_zone: str) -> dict[str, Any]:
             if export.pending_rejoin
             else None
         ),
+        # what the other parts of the system hold about them (meetings: emails, apologies, attendance)
+        "held_elsewhere": export.elsewhere,
+        "some_of_your_record_could_not_be_read": export.damaged,
     }
 
 
@@ -292,6 +295,39 @@ def readable(export: MemberExport, time_zone: str) -> list[Section]:
                         ("role", "How you describe yourself"),
                     )
                     if rejoin.get(key)
+                ],
+            )
+        )
+    meetings = export.elsewhere.get("meetings") or {}
+    if meetings:
+        lines = []
+        for held in meetings.get("meetings", []):
+            what = held.get("title") or "A meeting"
+            told = ", ".join(_when(str(e["at"]), zone) for e in held.get("emails", []) if e.get("at"))
+            said = "you sent apologies" if held.get("apologies") else None
+            came = {"present": "you came", "remote": "you joined online", "absent": "you did not come"}.get(
+                str(held.get("attendance"))
+            )
+            lines.append(
+                (what, "; ".join(x for x in (f"emailed {told}" if told else None, said, came) if x) or "–")
+            )
+        if meetings.get("private_calendar_feed"):
+            lines.append(
+                ("Your private calendar link", "You made one. You can turn it off from your preferences.")
+            )
+        sections.append(Section("Meetings", lines, "None."))
+    for part, held in export.elsewhere.items():
+        if part != "meetings" and held:
+            sections.append(Section(f"What we hold for {part}", [(k, str(val)) for k, val in held.items()]))
+    if export.damaged:
+        sections.append(
+            Section(
+                "Part of your record could not be read",
+                [
+                    (
+                        "What this means",
+                        "We have given you everything we hold, as it is stored. We are putting it right.",
+                    )
                 ],
             )
         )

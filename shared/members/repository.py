@@ -209,6 +209,29 @@ class MemberRepository:
             return members, None
         return members, encode_cursor({"part": part, "key": start_key} if start_key else {"part": part})
 
+    def unreadable(self, now: datetime) -> list[str]:
+        """The ids of the member records that cannot be read, whatever their status: for the
+        console's "needs attention", so a record that lists and exports skip is found and put right
+        (or erased). Ids only: nothing of what they hold."""
+        found: list[str] = []
+        for status in [*MemberStatus, LEGACY_PENDING]:
+            items = query_all(
+                self._db,
+                TableName=self._table,
+                IndexName="by_status",
+                KeyConditionExpression="#k = :k",
+                ExpressionAttributeNames={"#k": "status"},
+                ExpressionAttributeValues={":k": v(str(status))},
+            )
+            for item in items:
+                if _expired(item, now):
+                    continue
+                try:
+                    _member(item)
+                except ValidationError:
+                    found.append(str(item.get("pk", "")).removeprefix("MEMBER#"))
+        return found
+
     def count(self, status: MemberStatus, now: datetime) -> int:
         """How many members have `status` (a count query on the index: no item is read out).
         Expired pending sign-ups, which DynamoDB's TTL has not removed yet, are not counted."""

@@ -134,6 +134,46 @@ await run.go(async (r) => {
     await audit("audit trail", r.status());
   });
 
+  await step("meetings: a new meeting, its emails, the minutes and letters", async () => {
+    await press("link", "Meetings", page().getByRole("navigation"));
+    await audit("meetings", r.status());
+    await press("link", "New meeting");
+    await audit("new meeting", r.status());
+    const refused = await press("button", "Create the meeting");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `an empty meeting answered ${refused}`);
+    await audit("new meeting with errors", refused);
+    const day = new Date(Date.now() + 13 * 86400000).toISOString().slice(0, 10);
+    await page().getByLabel("Title").fill(`Plenary ${stamp}`);
+    await page().getByLabel("Date and start time (UK time)").fill(`${day}T12:30`);
+    await page().getByLabel("Length in minutes").fill("90");
+    await page().getByLabel("Building or room").fill("Education Centre");
+    await page().getByLabel("Address").fill("Standing Way\nEaglestone\nMK6 5LD");
+    const created = await press("button", "Create the meeting");
+    check(created === 200 && (await heading()) === `Plenary ${stamp}`, `meeting: ${created}`);
+    await audit("meeting", created);
+    await press("link", "The reminder");
+    await audit("reminder preview", r.status());
+    await page().goBack();
+    await press("link", "Attendance for the minutes");
+    await audit("attendance", r.status());
+    await page().goBack();
+    await press("link", /^Letters/);
+    await audit("letters", r.status());
+    await page().goBack();
+    await press("link", "Cancel it");
+    await audit("cancel a meeting?", r.status());
+  });
+
+  await step("announcements: write, preview", async () => {
+    await press("link", "Announcements", page().getByRole("navigation"));
+    await audit("announcements", r.status());
+    await page().getByLabel("Subject").fill(`News ${stamp}`);
+    await page().getByLabel("What it says").fill("Our new leaflet is ready.\n\nCome and see it.");
+    const previewed = await press("button", "Preview it");
+    check(previewed === 200 && (await page().getByText("Check it before it goes").count()) === 1, `preview: ${previewed}`);
+    await audit("announcement preview", previewed);
+  });
+
   await step("erasing the member", async () => {
     await open(`${base}${memberPath}`);
     const status = await press("link", "Erase this member");

@@ -92,7 +92,9 @@ def test_its_functions_get_their_grants_and_environment(template):
     planner_env = found["notes_planner"][1]["Properties"]["Environment"]["Variables"]
     assert "NOTE_NOTICES_QUEUE_URL" in planner_env and "NOTES_TABLE_NAME" in planner_env
     console_env = found["notes_console"][1]["Properties"]["Environment"]["Variables"]
-    assert {"COGNITO_ISSUER", "CONSOLE_SESSIONS_TABLE_NAME", "SIGNING_KEY_SECRET_ID"} <= set(console_env)
+    assert {"COGNITO_ISSUER", "CONSOLE_SESSIONS_TABLE_NAME"} <= set(console_env)
+    # a console holds no key: it cannot sign another capability's links
+    assert "SIGNING_KEY_SECRET_ID" not in console_env and "LOOKUP_KEY_SECRET_ID" not in console_env
     # every console function's navigation has the new entry; only the console's root has summaries
     for name in ("console", "members_console", "notes_console"):
         nav = json.loads(found[name][1]["Properties"]["Environment"]["Variables"]["CONSOLE_NAV"])

@@ -127,7 +127,9 @@ def test_each_function_gets_what_the_stack_gives_it_plus_the_local_endpoints(
         env = function_environment(spec, config, ENDPOINTS, "http://127.0.0.1:3000")
 
         declared = environment(
-            spec, local_resources(), config.as_environment(base_url="http://127.0.0.1:3000")
+            spec,
+            local_resources("http://127.0.0.1:3000", ENDPOINTS.moto),
+            config.as_environment(base_url="http://127.0.0.1:3000"),
         )
         assert declared.items() <= env.items()
         assert env["AWS_ENDPOINT_URL"] == ENDPOINTS.moto

@@ -7,17 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from shared.console.app import ConsoleApp
-from shared.console.settings import console_settings
-from shared.keys import load_keys
 from shared.web import html_page
 
-
-def _key() -> bytes:
-    settings = console_settings()
-    return load_keys(settings.signing_key_secret, settings.lookup_key_secret).token
-
-
-app = ConsoleApp(key=_key)
+app = ConsoleApp()
 
 
 @app.get("/console/notes", summary="The notes", responses={200: html_page("The notes page")})
