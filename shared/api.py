@@ -263,6 +263,21 @@ def actor(router: Any) -> str:
     return str(router.context.get("actor", "unknown"))
 
 
+def made_once(router: Any) -> str:
+    """The id of the record this POST makes (`shared.once`): a console form's `once` field, or a JSON
+    client's `Idempotency-Key` header, with who sent it and to where. A second submission gets the
+    same id, so its conditional write finds the first's record."""
+    from urllib.parse import parse_qs
+
+    from shared import once
+
+    event = router.current_event
+    token = (event.headers or {}).get(once.HEADER)
+    if token is None and "form-urlencoded" in ((event.headers or {}).get("content-type") or ""):
+        token = (parse_qs(event.decoded_body or "").get(once.FIELD) or [None])[-1]
+    return once.once_id(token, actor(router), str(router.context.get("session", "")), event.path)
+
+
 class HttpApi(APIGatewayHttpResolver):
     """An `APIGatewayHttpResolver` with validation on, the body checks above, and the mappings every
     function shares: a bad cursor is a 400 naming `cursor`, an unsupported content type a 415."""

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.meetings.services import admin
 from shared import clock
-from shared.api import HttpApi, actor
+from shared.api import HttpApi, actor, made_once
 from shared.errors import DamagedRecord
 from shared.groups import GroupNotFound
 from shared.meetings.models import (
@@ -89,7 +89,7 @@ def list_meetings() -> Meetings:
     },
 )
 def create_meeting(data: Annotated[MeetingInput, Body()]) -> Response[Any]:
-    return _created(admin().create(data, actor(app), clock.utc_now()))
+    return _created(admin().create(data, actor(app), clock.utc_now(), made_once(app)))
 
 
 @app.post(
@@ -104,7 +104,7 @@ def create_meeting(data: Annotated[MeetingInput, Body()]) -> Response[Any]:
     },
 )
 def create_series(data: Annotated[SeriesInput, Body()]) -> Response[Any]:
-    return _created(Meetings(items=admin().create_series(data, actor(app), clock.utc_now())))
+    return _created(Meetings(items=admin().create_series(data, actor(app), clock.utc_now(), made_once(app))))
 
 
 @app.get(
@@ -209,7 +209,7 @@ def list_announcements() -> Announcements:
     },
 )
 def announce(data: Annotated[AnnouncementInput, Body()]) -> Response[Any]:
-    return _created(admin().announce(data, actor(app), clock.utc_now()))
+    return _created(admin().announce(data, actor(app), clock.utc_now(), made_once(app)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

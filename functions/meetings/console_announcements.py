@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.meetings.services import admin, repo
 from shared import clock
-from shared.api import actor
+from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
 from shared.meetings.models import AnnouncementInput
 from shared.meetings.repository import AnnouncementNotFound
@@ -83,7 +83,7 @@ def announce() -> Response[str]:
     def act(form: AnnouncementInput) -> Response[str]:
         if values.get("step") != "send":  # first the preview, with a button that sends
             return _form(200, shown, {}, preview=form)
-        made = admin().announce(form, actor(router), clock.utc_now())
+        made = admin().announce(form, actor(router), clock.utc_now(), made_once(router))
         return router.redirect(f"/console/announcements?done={made.status.value}")
 
     return router.submit(

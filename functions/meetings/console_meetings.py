@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.meetings.services import admin, mailing_preview
 from shared import clock
-from shared.api import actor
+from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
 from shared.meetings.mailing import describe_changes, short_when
 from shared.meetings.models import (
@@ -205,7 +205,7 @@ def create_meeting() -> Response[str]:
     data = _form_data(values, roles)
 
     def create(form: MeetingInput) -> Response[str]:
-        meeting = admin().create(form, actor(router), clock.utc_now())
+        meeting = admin().create(form, actor(router), clock.utc_now(), made_once(router))
         return router.redirect(f"/console/meetings/{meeting.id}?done=created")
 
     return router.submit(
@@ -265,7 +265,7 @@ def create_series() -> Response[str]:
     }
 
     def create(form: SeriesInput) -> Response[str]:
-        admin().create_series(form, actor(router), clock.utc_now())
+        admin().create_series(form, actor(router), clock.utc_now(), made_once(router))
         return router.redirect("/console/meetings?done=series")
 
     return router.submit(

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from functions.members.services import member_admin
 from shared import clock
-from shared.api import actor
+from shared.api import actor, made_once
 from shared.email.mailer import EmailNotSent
 from shared.errors import DamagedRecord
 from shared.members.admin import InPersonMember, MemberDetail, MemberPatch, NoEmail, NotPending
@@ -97,7 +97,7 @@ def members_csv(
     },
 )
 def add_member(form: Annotated[InPersonMember, Body()]) -> Response[Any]:
-    detail = member_admin().add(form, actor(router), clock.utc_now())
+    detail = member_admin().add(form, actor(router), clock.utc_now(), made_once(router))
     return Response(201, "application/json", detail.model_dump_json())
 
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.members.services import audit, member_admin
 from shared import clock
-from shared.api import actor
+from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
 from shared.errors import DamagedRecord
 from shared.members import words
@@ -208,7 +208,7 @@ def add_member() -> Response[str]:
         data[box] = box in posted
 
     def add(form: InPersonMember) -> Response[str]:
-        detail = member_admin().add(form, actor(router), clock.utc_now())
+        detail = member_admin().add(form, actor(router), clock.utc_now(), made_once(router))
         return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
 
     return router.submit(

@@ -241,7 +241,7 @@ class ConsoleApp(ConsolePages, HttpApi):
                 ],
                 sign_out=True,
             )
-        self.append_context(admin=admin, actor=admin.sub)  # type: ignore[no-untyped-call]
+        self.append_context(admin=admin, actor=admin.sub, session=admin.session)  # type: ignore[no-untyped-call]
         # every method that may change something needs the session's token (only GET and HEAD read)
         if event.http_method not in ("GET", "HEAD") and not session.csrf_ok(
             admin, self.form().get(CSRF_FIELD)

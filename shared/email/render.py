@@ -21,7 +21,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    from shared.once import fresh_token
+
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
@@ -29,6 +31,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.globals["fresh_once"] = fresh_token  # each console form's own submission token
+    return environment
 
 
 class RenderedEmail(NamedTuple):

@@ -35,7 +35,7 @@ from shared.errors import NotFound
 from shared.groups import GroupRepository, GroupStatus
 from shared.meetings import calendar, links
 from shared.meetings.audience import Audiences
-from shared.meetings.models import Kind, Meeting, MeetingStatus
+from shared.meetings.models import Kind, Meeting, MeetingStatus, ReportBack
 from shared.meetings.repository import MeetingRepository, expiry
 from shared.members.models import Member
 from shared.members.repository import MemberRepository
@@ -179,18 +179,18 @@ class Planner:
         for group in self._groups.open():
             if not group.lead_member_id:
                 continue
-            state = states.get(group.id, {})
-            if state.get("received_at"):
+            state = states.get(group.id, ReportBack())
+            if state.received_at:
                 continue
-            if not state.get("asked_at"):
+            if not state.asked_at:
                 if self._repo.mark_report_back(meeting.id, group.id, "asked_at", now, once=True):
                     jobs.append(
                         {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": "ask"}
                     )
                     asked += 1
             elif (
-                not state.get("chased_at")
-                and now >= parse_iso(str(state["asked_at"])) + timedelta(days=settings.chase_days)
+                not state.chased_at
+                and now >= parse_iso(state.asked_at) + timedelta(days=settings.chase_days)
                 and self._repo.mark_report_back(meeting.id, group.id, "chased_at", now, once=True)
             ):
                 jobs.append(

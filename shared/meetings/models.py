@@ -199,6 +199,14 @@ class Meeting(Model):
         }
 
 
+class ReportBack(Model):
+    """A working group's report-back for a plenary: when it was asked for, chased and received."""
+
+    asked_at: str | None = None
+    chased_at: str | None = None
+    received_at: str | None = None
+
+
 class Attendance(StrEnum):
     """What a member said, or what the Secretary recorded for the minutes."""
 

@@ -39,7 +39,7 @@ from shared.dynamo import (
 )
 from shared.dynamo import value as v
 from shared.errors import Conflict, DamagedRecord, NotFound
-from shared.meetings.models import Announcement, Attendance, Meeting, MeetingStatus
+from shared.meetings.models import Announcement, Attendance, Meeting, MeetingStatus, ReportBack
 from shared.model import Model
 from shared.observability import damaged_record
 
@@ -367,14 +367,19 @@ class MeetingRepository(MeetingReader):
 
     # --- report-backs ------------------------------------------------------------------------
 
-    def report_backs(self, meeting_id: str) -> dict[str, dict[str, Any]]:
+    def report_backs(self, meeting_id: str) -> dict[str, ReportBack]:
         items = query_all(
             self._db,
             TableName=self._table,
             KeyConditionExpression="pk = :p AND begins_with(sk, :r)",
             ExpressionAttributeValues={":p": v(f"MEETING#{meeting_id}"), ":r": v("REPORTBACK#")},
         )
-        return {str(item["sk"]).removeprefix("REPORTBACK#"): item for item in items}
+        return {
+            str(item["sk"]).removeprefix("REPORTBACK#"): ReportBack.model_validate(
+                {k: item[k] for k in ("asked_at", "chased_at", "received_at") if k in item}
+            )
+            for item in items
+        }
 
     def mark_report_back(self, meeting_id: str, group_id: str, field: str, now: datetime, once: bool) -> bool:
         """Set `asked_at`, `chased_at` or `received_at`; with `once`, only if it was not set."""

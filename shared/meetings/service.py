@@ -37,9 +37,10 @@ from shared.meetings.models import (
     MeetingPatch,
     MeetingStatus,
     PendingChange,
+    ReportBack,
     SeriesInput,
 )
-from shared.meetings.repository import MeetingCancelled, MeetingRepository, expiry
+from shared.meetings.repository import MeetingCancelled, MeetingChanged, MeetingRepository, expiry
 from shared.meetings.times import TimeProblem, add_months, nth_weekday, to_utc, utc_iso
 from shared.members.models import Member
 from shared.timefmt import parse_iso
@@ -126,9 +127,14 @@ class MeetingAdmin:
             raise BadTime(problem, field) from None
 
     def _new(
-        self, data: dict[str, Any], start: datetime, now: datetime, series_id: str | None = None
+        self,
+        data: dict[str, Any],
+        start: datetime,
+        now: datetime,
+        series_id: str | None = None,
+        meeting_id: str | None = None,
     ) -> Meeting:
-        meeting_id = str(uuid.uuid4())
+        meeting_id = meeting_id or str(uuid.uuid4())
         return Meeting.model_validate(
             {
                 **data,
@@ -142,21 +148,29 @@ class MeetingAdmin:
             }
         )
 
-    def create(self, data: MeetingInput, actor: str, now: datetime) -> Meeting:
+    def create(self, data: MeetingInput, actor: str, now: datetime, id: str | None = None) -> Meeting:
+        """Make the meeting; with `id` (`shared.once`), a second submission of the same form returns
+        the meeting the first made."""
         self._check_audience(data.audience)
         start = self._starts(data.starts_at)
-        meeting = self._new(data.model_dump(mode="json", exclude={"starts_at"}), start, now)
-        self._repo.create(meeting, self.public_groups())
+        meeting = self._new(data.model_dump(mode="json", exclude={"starts_at"}), start, now, meeting_id=id)
+        try:
+            self._repo.create(meeting, self.public_groups())
+        except MeetingChanged:
+            return self._repo.get(meeting.id)
         self._audit.record(actor=actor, action="meeting.create", target=f"MEETING#{meeting.id}", now=now)
         return meeting
 
-    def create_series(self, data: SeriesInput, actor: str, now: datetime) -> list[Meeting]:
-        """One meeting per occurrence of the rule, each its own (no RRULE anywhere)."""
+    def create_series(
+        self, data: SeriesInput, actor: str, now: datetime, id: str | None = None
+    ) -> list[Meeting]:
+        """One meeting per occurrence of the rule, each its own (no RRULE anywhere). With `id`, a
+        second submission makes only the occurrences the first did not (their ids follow from it)."""
         self._check_audience(data.audience)
         rule = data.rule
         year, month = (int(part) for part in rule.first_month.split("-"))
         until = rule.until
-        series_id = str(uuid.uuid4())
+        series_id = id or str(uuid.uuid4())
         made: list[Meeting] = []
         base = data.model_dump(mode="json", exclude={"rule"})
         base["kind"] = Kind.PLENARY.value
@@ -168,22 +182,29 @@ class MeetingAdmin:
                     break
                 start = self._starts(local, "rule")
                 if start > now:
-                    made.append(self._new(base, start, now, series_id))
+                    occurrence = str(uuid.uuid5(uuid.UUID(series_id), local))
+                    made.append(self._new(base, start, now, series_id, occurrence))
             year, month = add_months(year, month, rule.every_months)
             if len(made) > 60:
                 raise SeriesTooLong
             if f"{year:04d}-{month:02d}" > until[:7]:
                 break
         public = self.public_groups()
+        new = 0
         for meeting in made:
-            self._repo.create(meeting, public)
-        self._audit.record(
-            actor=actor,
-            action="meeting.create_series",
-            target=f"SERIES#{series_id}",
-            now=now,
-            fields=[str(len(made))],
-        )
+            try:
+                self._repo.create(meeting, public)
+                new += 1
+            except MeetingChanged:  # the same form again: this occurrence was made already
+                continue
+        if new:
+            self._audit.record(
+                actor=actor,
+                action="meeting.create_series",
+                target=f"SERIES#{series_id}",
+                now=now,
+                fields=[str(new)],
+            )
         return made
 
     # --- changing them -----------------------------------------------------------------------
@@ -326,10 +347,11 @@ class MeetingAdmin:
         meeting = self._repo.get(meeting_id)
         return meeting, [m for m in self.audience(meeting) if not m.email]
 
-    def report_backs(self, meeting_id: str) -> list[dict[str, Any]]:
+    def report_backs(self, meeting_id: str) -> list[tuple[WorkingGroup, ReportBack]]:
+        """Each open working group with its report-back for the meeting (empty when not asked yet)."""
         states = self._repo.report_backs(meeting_id)
         return [
-            {"group": group, **states.get(group.id, {})}
+            (group, states.get(group.id, ReportBack()))
             for group in self._groups.all()
             if group.status is GroupStatus.OPEN
         ]
@@ -348,7 +370,11 @@ class MeetingAdmin:
 
     # --- announcements -----------------------------------------------------------------------
 
-    def announce(self, data: AnnouncementInput, actor: str, now: datetime) -> Announcement:
+    def announce(
+        self, data: AnnouncementInput, actor: str, now: datetime, id: str | None = None
+    ) -> Announcement:
+        """Send or schedule it; with `id` (`shared.once`), a second click on Send returns the
+        announcement the first made and queues nothing."""
         if data.audience.type == "working_group":
             self._check_audience(data.audience)
         when = self._starts(data.send_at, "send_at") if data.send_at else now
@@ -356,13 +382,16 @@ class MeetingAdmin:
         announcement = Announcement.model_validate(
             {
                 **data.model_dump(mode="json", exclude={"send_at"}),
-                "id": str(uuid.uuid4()),
+                "id": id or str(uuid.uuid4()),
                 "send_at": iso(when),
                 "status": "sending" if sending_now else "scheduled",
                 "created_at": iso(now),
             }
         )
-        announcement = self._repo.save_announcement(announcement, None)
+        try:
+            announcement = self._repo.save_announcement(announcement, None)
+        except MeetingChanged:
+            return self._repo.announcement(announcement.id)
         if sending_now and self._jobs is not None:
             self._jobs.put([{"job": "announcement", "announcement": announcement.id}])
         self._audit.record(

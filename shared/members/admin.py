@@ -426,15 +426,19 @@ class MemberAdmin:
 
     # --- changing ---------------------------------------------------------------------------
 
-    def add(self, form: InPersonMember, actor: str, now: datetime) -> MemberDetail:
+    def add(self, form: InPersonMember, actor: str, now: datetime, id: str | None = None) -> MemberDetail:
+        """Add someone met in person. With `id` (`shared.once`), a second submission of the same
+        form shows the member the first added rather than adding them twice."""
         check_groups(form.working_groups, self._groups.open())
         check_notice(form.privacy_notice_version, self._notice)
         consents = consents_for(form.role, self._notice, "in_person", now)
+        if id and self._members.get_raw(id, now) is not None:
+            return self.detail(id, now)
         if form.email:
-            member = self._membership.add_pending(form, consents, now)
+            member = self._membership.add_pending(form, consents, now, id)
         else:
             member = Member(
-                id=str(uuid.uuid4()),
+                id=id or str(uuid.uuid4()),
                 name=form.name,
                 email=None,
                 phone=form.phone,

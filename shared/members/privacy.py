@@ -76,9 +76,9 @@ class MemberRecords:
                 "You did not ask to leave. Our admins can see that our emails to you stopped, so they "
                 "can put it right with you. If you had not yet confirmed that you want to join, we still "
                 f"delete your sign-up after {span(PENDING_LIFETIME)}.",
-                "no TTL for a confirmed member: `suppressed` (`MemberRepository.mark_suppressed`), listed on "
-                "the console's Members page (needs attention) until an administrator lifts the suppression or "
-                "erases them; a pending sign-up keeps its `PENDING_LIFETIME` TTL",
+                "no TTL for a confirmed member: `suppressed` (`MemberRepository.mark_suppressed`), listed "
+                "on the console's Members page (needs attention) until an administrator lifts the "
+                "suppression or erases them; a pending sign-up keeps its `PENDING_LIFETIME` TTL",
             ),
             Kept(
                 "After we remove your details: a code made from your email address (not the address "

@@ -282,9 +282,11 @@ class Membership:
         )
 
     @staticmethod
-    def _new_pending(lookup_id: str, email: str, details: dict[str, Any], now: datetime) -> Member:
+    def _new_pending(
+        lookup_id: str, email: str, details: dict[str, Any], now: datetime, member_id: str | None = None
+    ) -> Member:
         return Member(
-            id=str(uuid.uuid4()),
+            id=member_id or str(uuid.uuid4()),
             email=email,
             status=MemberStatus.PENDING,
             created_at=iso(now),
@@ -294,7 +296,9 @@ class Membership:
             **details,
         )
 
-    def add_pending(self, form: Any, consents: list[Consent], now: datetime) -> Member:
+    def add_pending(
+        self, form: Any, consents: list[Consent], now: datetime, member_id: str | None = None
+    ) -> Member:
         """An administrator adds someone with an email address: they still confirm it themselves."""
         lookup_id = self._keys.email_lookup_id(form.email)
         details = {
@@ -306,7 +310,7 @@ class Membership:
             "working_groups": sorted(set(form.working_groups)),
             "consents": consents,
         }
-        member = self._new_pending(lookup_id, form.email, details, now)
+        member = self._new_pending(lookup_id, form.email, details, now, member_id)
         key = _confirm_key(member)
         # AlreadyRegistered: the caller says who holds the address
         self._repo.create_pending(member, now, also=self.ledger.claim_put(key, now))

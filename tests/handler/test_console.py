@@ -295,6 +295,20 @@ def test_add_a_member_met_in_person(browser, site):
     assert "Cy Brown" in text(browser.get("/console/offline-members").body)
 
 
+def test_a_double_clicked_add_adds_one_member_with_or_without_email(browser, site):
+    for name, email in (("Di Green", ""), ("Ed Grey", "ed@example.org")):
+        once = re.search(r'name="once" value="([^"]+)"', browser.get("/console/members/new").body)
+        assert once
+        form = {"name": name, "email": email, "phone": "01908 654321", "role": "observer"}
+        form["consent_contact_in_person"] = "yes"
+        first = browser.post("/console/members/new", {**form, "once": once.group(1)})
+        second = browser.post("/console/members/new", {**form, "once": once.group(1)})
+        assert first.status == second.status == 303, second.body
+        assert first.headers["Location"].split("?")[0] == second.headers["Location"].split("?")[0]
+        assert [m["name"] for m in site.members()].count(name) == 1
+    assert [m.to for m in site.sent()] == ["ed@example.org"]  # one confirmation email
+
+
 def test_edit_a_member_records_only_what_changed(browser, ann, site):
     response = browser.post(
         f"/console/members/{ann['id']}/edit",

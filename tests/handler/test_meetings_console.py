@@ -1,0 +1,176 @@
+"""The meetings console pages (issue 16) as an administrator's browser drives them: every page of a
+plenary with its working groups' report-backs renders, the forms make and change what they say, and a
+form with a mistake comes back naming the field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.handler.test_meetings import LOCATION, deliver, london, member, plan
+from tests.support import console
+from tests.support.console import ConsoleBrowser, mint, text
+
+
+@pytest.fixture
+def browser(aws, monkeypatch):
+    monkeypatch.setattr("shared.console.session._jwks_client", console.FakeJwks)
+    monkeypatch.setattr("shared.meetings.mailing.time.sleep", lambda seconds: None)
+    return ConsoleBrowser(aws, mint())
+
+
+def signed_in_again(browser: ConsoleBrowser) -> None:
+    """After the test's clock moves on days, the administrator signs in again (issued now, so the
+    token library's own clock accepts it; lasting past the test clock's now)."""
+    browser.cookies["mkcpp_console"] = mint(exp=int(browser.world.clock.now.timestamp()) + 3600)
+
+
+def new_meeting(browser: ConsoleBrowser, **fields: str) -> str:
+    form = {
+        "kind": "plenary",
+        "title": "Winter plenary",
+        "starts_at": london(browser.world, 30),
+        "duration_minutes": "90",
+        "location_name": LOCATION["name"],
+        "location_address": LOCATION["address"],
+        "audience_type": "all",
+        **fields,
+    }
+    made = browser.post("/console/meetings/new", form)
+    assert made.status == 303, made.body
+    found = re.match(r"/console/meetings/([\w-]+)\?done=created$", made.headers["Location"])
+    assert found, made.headers["Location"]
+    return found.group(1)
+
+
+def test_every_page_of_a_plenary_with_report_backs_renders_what_happened(aws, browser):
+    ann = member(aws, "ann@example.org", "Ann Smith")
+    aws.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
+    aws.admin("POST", "/admin/groups/patient-voice/members", json_body={"member_id": ann})
+    from functions.members.services import member_admin
+
+    member_admin().set_lead("patient-voice", ann, "test", aws.clock.now)
+    bob = {
+        "name": "Bob Jones",
+        "role": "carer",
+        "postal_address": "1 High St",
+        "consent_contact_in_person": True,
+        "consent_health_data_in_person": True,
+        "privacy_notice_version": "2026-11",
+    }
+    assert aws.admin("POST", "/admin/members", json_body=bob).status == 201
+    meeting = new_meeting(browser)
+    aws.clock.advance(days=20, hours=1)  # ten days before: the lead is asked for the group's report
+    plan(aws)
+    deliver(aws)
+    signed_in_again(browser)
+
+    page = text(browser.get(f"/console/meetings/{meeting}").body)
+    assert "Winter plenary" in page and "Patient voice" in page and "Mark as received" in page
+    marked = browser.post(f"/console/meetings/{meeting}/report-backs/patient-voice")
+    assert marked.status == 303
+    page = text(browser.get(marked.headers["Location"]).body)
+    assert "Mark as received" not in page
+
+    listing = text(browser.get("/console/meetings").body)
+    assert "Winter plenary" in listing
+    assert "1 invited without email" in listing, listing  # Bob, who needs a letter or a call
+    letters = text(browser.get(f"/console/meetings/{meeting}/letters").body)
+    assert "Bob Jones" in letters and "1 High St" in letters and "Ann Smith" not in letters
+    for path in ("edit", "cancel", "preview", "attendance"):
+        shown = browser.get(f"/console/meetings/{meeting}/{path}")
+        assert shown.status == 200, (path, shown.body)
+    assert browser.get("/console/meetings/new").status == 200
+    assert browser.get("/console/meetings/series").status == 200
+    assert browser.get("/console/announcements").status == 200
+
+
+def test_a_meeting_form_with_a_mistake_comes_back_naming_the_field(browser):
+    wrong = browser.post(
+        "/console/meetings/new",
+        {
+            "kind": "plenary",
+            "title": "",
+            "starts_at": "tomorrow",
+            "duration_minutes": "90",
+            "location_name": "",
+            "location_address": "",
+            "audience_type": "all",
+        },
+    )
+    assert wrong.status == 400
+    page = text(wrong.body)
+    assert "There is a problem" in page
+    for field in ("title", "starts_at", "location_name"):
+        assert f'href="#{field}"' in wrong.body, field
+    assert browser.get("/console/meetings").status == 200  # nothing was made
+
+
+def test_an_announcement_is_previewed_then_sent_once(aws, browser):
+    ann = member(aws, "ann@example.org", "Ann Smith")
+    aws.ddb.update_item(  # Ann chose news on her preferences page
+        TableName="mkcpp-members",
+        Key={"pk": {"S": f"MEMBER#{ann}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET preferences.newsletters = :yes",
+        ExpressionAttributeValues={":yes": {"BOOL": True}},
+    )
+    form = {"subject": "Coffee morning", "body": "Come along on Friday.", "audience_type": "newsletters"}
+    preview = browser.post("/console/announcements", form)
+    assert preview.status == 200 and "Coffee morning" in text(preview.body)
+    assert not [m for m in aws.sent() if m.subject == "Coffee morning"]
+    once = re.search(r'name="once" value="([^"]+)"', preview.body)
+    assert once, "the preview's Send button carries its form's own token"
+    send = {**form, "step": "send", "once": once.group(1)}
+    assert browser.post("/console/announcements", send).status == 303
+    assert browser.post("/console/announcements", send).status == 303  # the button clicked twice
+    plan(aws)
+    deliver(aws)
+    assert [m.to for m in aws.sent() if m.subject == "Coffee morning"] == ["ann@example.org"]
+
+
+def test_a_double_clicked_form_makes_one_meeting_and_a_retried_api_call_one_series(aws, browser):
+    form = browser.get("/console/meetings/new").body
+    once = re.search(r'name="once" value="([^"]+)"', form)
+    assert once
+    fields = {
+        "kind": "plenary",
+        "title": "Spring plenary",
+        "starts_at": london(aws, 30),
+        "duration_minutes": "90",
+        "location_name": LOCATION["name"],
+        "location_address": LOCATION["address"],
+        "audience_type": "all",
+        "once": once.group(1),
+    }
+    first = browser.post("/console/meetings/new", fields)
+    second = browser.post("/console/meetings/new", fields)
+    assert first.status == second.status == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    listed = aws.admin("GET", "/admin/meetings").json()["items"]
+    assert [m["title"] for m in listed] == ["Spring plenary"]
+    # the form shown again is a new form: it makes another meeting
+    again = browser.get("/console/meetings/new").body
+    assert re.search(r'name="once" value="([^"]+)"', again).group(1) != once.group(1)
+
+    series = {
+        "title": "Plenary",
+        "duration_minutes": 90,
+        "location": LOCATION,
+        "audience": {"type": "all"},
+        "rule": {
+            "weekday": "TU",
+            "nth": 2,
+            "time": "12:30",
+            "every_months": 2,
+            "first_month": london(aws, 40)[:7],
+            "until": london(aws, 400)[:10],
+        },
+    }
+    key = {"Idempotency-Key": "series-2027-retried-once"}
+    made = aws.admin("POST", "/admin/meetings/series", json_body=series, headers=key)
+    retried = aws.admin("POST", "/admin/meetings/series", json_body=series, headers=key)
+    assert made.status == retried.status == 201
+    assert [m["id"] for m in made.json()["items"]] == [m["id"] for m in retried.json()["items"]]
+    listed = aws.admin("GET", "/admin/meetings").json()["items"]
+    assert len(listed) == 1 + len(made.json()["items"])
