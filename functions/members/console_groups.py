@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic_core import PydanticCustomError
@@ -73,7 +74,7 @@ def create_group() -> Response[str]:
 
     return router.submit(
         GroupInput,
-        {k: values.get(k, "") for k in GROUP_FIELDS},
+        {**{k: values.get(k, "") for k in GROUP_FIELDS}, "public": "public" in values},
         lambda status, errors: _groups_page(status, values, errors),
         create,
         words={
@@ -84,11 +85,15 @@ def create_group() -> Response[str]:
 
 
 def _group_page(
-    group_id: str, status: int, values: dict[str, str] | None, errors: dict[str, str]
+    group_id: str, status: int, values: dict[str, Any] | None, errors: dict[str, str]
 ) -> Response[str]:
     now = clock.utc_now()
     group = member_admin().get_group(group_id)
-    shown = values if values is not None else {k: getattr(group, k) or "" for k in GROUP_FIELDS}
+    shown: dict[str, Any] = (
+        values
+        if values is not None
+        else {**{k: getattr(group, k) or "" for k in GROUP_FIELDS}, "public": group.public}
+    )
     members = member_admin().group_members(group_id, now)
     lead = next((m for m in members if m.id == group.lead_member_id), None)
     return router.page(
@@ -122,9 +127,11 @@ def update_group(id: str) -> Response[str]:
     group_id = _group_id(id)
     current = member_admin().get_group(group_id)
     values = router.form()
-    changes = {
+    changes: dict[str, Any] = {
         k: values[k] for k in GROUP_FIELDS if k in values and values[k].strip() != (getattr(current, k) or "")
     }
+    if ("public" in values) != current.public:  # the box is sent only when ticked
+        changes["public"] = "public" in values
 
     def save(patch: GroupPatch) -> Response[str]:
         if changes:

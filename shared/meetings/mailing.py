@@ -36,7 +36,7 @@ from shared.groups import GroupRepository, GroupStatus
 from shared.meetings import calendar, links
 from shared.meetings.audience import Audiences
 from shared.meetings.models import Kind, Meeting, MeetingStatus, ReportBack
-from shared.meetings.repository import MeetingRepository, expiry
+from shared.meetings.repository import MeetingRepository, expiry, is_public
 from shared.members.models import Member
 from shared.members.repository import MemberRepository
 from shared.observability import logger, metrics
@@ -126,14 +126,17 @@ class Planner:
         settings = self._settings
         horizon = max(max(settings.offsets), settings.report_back_days) + 1
         # a year ahead: a meeting far off may still have been told of, and moved since
-        meetings = self._repo.between(
+        listed = self._repo.between_listed(
             iso(now - timedelta(days=1)), iso(now + timedelta(days=max(horizon, 366)))
         )
+        public_groups = {g.id for g in self._groups.open() if g.public}
         jobs: list[dict[str, Any]] = []
         queued = skipped = updates = report_backs = 0
-        for meeting in meetings:
+        for meeting, in_listing in listed:
             if meeting.status is not MeetingStatus.SCHEDULED:
                 continue
+            if in_listing != is_public(meeting, public_groups) and meeting.starts_at >= iso(now):
+                self._repo.relist(meeting, public_groups)  # its group was made public, or private
             due, stale = latest_due(meeting, settings.offsets, now)
             for offset in stale:
                 if self._repo.mark_planned(meeting.id, offset, f"skipped {iso(now)}"):

@@ -90,7 +90,7 @@ def feed_hash(token: str) -> str:
     return hashlib.sha256(f"feed:{token}".encode()).hexdigest()
 
 
-def _public(meeting: Meeting, public_groups: set[str]) -> bool:
+def is_public(meeting: Meeting, public_groups: set[str]) -> bool:
     if meeting.status is not MeetingStatus.SCHEDULED:
         return False
     return meeting.audience.type != "working_group" or (meeting.audience.id or "") in public_groups
@@ -136,7 +136,7 @@ class MeetingRepository(MeetingReader):
         data = meeting.model_dump(mode="json")
         data["calendar"] = MEETINGS
         data["at"] = meeting.starts_at
-        if _public(meeting, public_groups):
+        if is_public(meeting, public_groups):
             data["listing"] = PUBLIC_LISTING
         return {**meeting_key(meeting.id), **to_item(data)}
 
@@ -187,6 +187,12 @@ class MeetingRepository(MeetingReader):
     def between(self, start: str, end: str, *, newest_first: bool = False) -> list[Meeting]:
         """Every meeting starting in [start, end), in time order; a damaged one is skipped (and
         counted), never the cause of a failed list or reminder run."""
+        return [meeting for meeting, _ in self.between_listed(start, end, newest_first=newest_first)]
+
+    def between_listed(
+        self, start: str, end: str, *, newest_first: bool = False
+    ) -> list[tuple[Meeting, bool]]:
+        """`between`, with whether each is in the public listing now."""
         items = query_all(
             self._db,
             TableName=self._table,
@@ -199,10 +205,34 @@ class MeetingRepository(MeetingReader):
         found = []
         for item in items:
             try:
-                found.append(_meeting(item))
+                found.append((_meeting(item), item.get("listing") == PUBLIC_LISTING))
             except DamagedRecord:
                 continue
         return found
+
+    def relist(self, meeting: Meeting, public_groups: set[str]) -> bool:
+        """Put the meeting in the public listing, or take it out, as its working group is public or
+        not now (a group's setting changes after its meetings were made); nothing if it changed
+        since it was read (the next run looks again)."""
+        key = meeting_key(meeting.id)
+        condition, values = version_condition(meeting.version)
+        if is_public(meeting, public_groups):
+            return write_if(
+                self._db.update_item,
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET listing = :listing",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={**values, ":listing": v(PUBLIC_LISTING)},
+            )
+        return write_if(
+            self._db.update_item,
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="REMOVE listing",
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
 
     def upcoming_public(self, now: datetime, limit: int = 100) -> list[Meeting]:
         page = self._db.query(

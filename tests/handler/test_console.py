@@ -409,6 +409,27 @@ def test_working_groups_create_edit_members_lead_close(browser, ann, site):
     assert "Closed" in text(browser.get("/console/groups").body)
 
 
+def test_a_groups_meetings_are_listed_publicly_only_when_its_box_is_ticked(browser, site):
+    browser.post("/console/groups", {"name": "Open door", "purpose": "Anyone", "public": "yes"})
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    groups = {g["id"]: g for g in site.admin("GET", "/admin/groups").json()["items"]}
+    assert groups["open-door"]["public"] is True and groups["patient-voice"]["public"] is False
+    assert 'id="public" name="public" value="yes" aria-describedby="public-hint" checked' in (
+        browser.get("/console/groups/open-door").body
+    )
+
+    # saving the form without the box ticked makes it private; other saves leave it alone
+    def public() -> dict[str, bool]:
+        return {g["id"]: g["public"] for g in site.admin("GET", "/admin/groups").json()["items"]}
+
+    browser.post("/console/groups/open-door", {"name": "Open door", "purpose": "Anyone at all"})
+    assert public() == {"open-door": False, "patient-voice": False}
+    browser.post(
+        "/console/groups/patient-voice", {"name": "Patient voice", "purpose": "Views", "public": "yes"}
+    )
+    assert public() == {"open-door": False, "patient-voice": True}
+
+
 def test_audit_trail_by_month_and_csv(browser, ann, site):
     browser.get(f"/console/members/{ann['id']}")
     month = site.clock.now.strftime("%Y-%m")

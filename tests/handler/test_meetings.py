@@ -420,6 +420,30 @@ def test_the_public_list_and_feed_show_public_meetings_only(site):
     assert private["uid"] not in feed.body
 
 
+def test_a_group_made_public_or_private_later_moves_its_meetings_within_a_minute(site):
+    site.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
+    meeting = create(
+        site,
+        london(site, 21),
+        kind="working_group",
+        title="Patient voice",
+        audience={"type": "working_group", "id": "patient-voice"},
+    )
+
+    def listed() -> list[str]:
+        return [m["id"] for m in site.request("GET", "/meetings").json()["items"]]
+
+    assert listed() == []
+    site.admin("PATCH", "/admin/groups/patient-voice", json_body={"public": True})
+    plan(site)  # the next minute's run
+    assert listed() == [meeting["id"]]
+    plan(site)
+    assert listed() == [meeting["id"]]
+    site.admin("PATCH", "/admin/groups/patient-voice", json_body={"public": False})
+    plan(site)
+    assert listed() == [] and meeting["uid"] not in site.request("GET", "/meetings.ics").body
+
+
 def test_a_member_makes_and_revokes_a_private_feed_with_their_groups_meetings(site):
     site.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
     sign_up(
