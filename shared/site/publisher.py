@@ -187,6 +187,15 @@ class SitePublisher:
         """What publishing `files` would change for readers, against the live version. Writes nothing."""
         return self._compare(self.head(), self.live(), {p: f.digest for p, f in files.items()})
 
+    def differs(self, files: Mapping[str, SiteFile]) -> bool:
+        """Whether `files` differ from the newest complete version (what publishing would write)."""
+        head = self.head()
+        wanted = {p: f.digest for p, f in files.items()}
+        return any(
+            _digest_at(head.history(path), head.version) != wanted.get(path)
+            for path in set(wanted) | set(head.files)
+        )
+
     @staticmethod
     def _compare(head: Manifest, live: int | None, wanted: Mapping[str, str | None]) -> Preview:
         added, changed, removed = [], [], []
