@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import BaseModel, ValidationError
 
 from shared import clock
-from shared.api import HttpApi
+from shared.api import MAX_BODY_BYTES, HttpApi
 from shared.console import session
 from shared.console.revoked import SignedOutSessions
 from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
@@ -167,13 +167,21 @@ def _signed_out_sessions(table: str) -> SignedOutSessions:
 
 
 class ConsoleApp(ConsolePages, HttpApi):
-    def __init__(self, *, key: Callable[[], bytes]) -> None:
+    def __init__(
+        self, *, key: Callable[[], bytes], max_body_bytes: int = MAX_BODY_BYTES, files: bool = False
+    ) -> None:
         """`key` (the token-signing key: CSRF tokens and the sign-in state are keyed with it) is called
         per request, so that importing the handler reads no environment and makes no AWS call, and
         a rotated key reaches a warm function."""
         # No request validation middleware: console routes take only string path parameters and read
         # their forms through the domain models themselves (`shared.console.forms`).
-        super().__init__(problem_page=self._problem, validation=False, pages_only=True)
+        super().__init__(
+            problem_page=self._problem,
+            validation=False,
+            pages_only=True,
+            files=files,
+            max_body_bytes=max_body_bytes,
+        )
         self._key = key
         self.use([self._session])
 
