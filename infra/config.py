@@ -120,6 +120,12 @@ class DeploymentConfig(BaseModel):
         2, gt=0, description="steady requests per second on each /admin route (its own budget)"
     )
     admin_throttle_burst: int = Field(10, gt=0)
+    directory_versions_kept: int = Field(
+        10,
+        ge=2,
+        le=50,
+        description="Published versions of the directory kept for rollback; older ones are deleted",
+    )
     region: str = Field(
         "eu-west-2",
         description="The AWS region everything is deployed to: London, so members' health data stays "
@@ -258,6 +264,7 @@ class DeploymentConfig(BaseModel):
             # read by each function's settings model
             "REMINDER_OFFSETS_DAYS": ",".join(str(days) for days in self.reminder_offsets_days),
             "COORDINATORS": ",".join(self.coordinators),
+            "DIRECTORY_VERSIONS_KEPT": str(self.directory_versions_kept),
         }
 
 
