@@ -642,7 +642,8 @@ DIRECTORY_PUBLIC = FunctionSpec(
     name="directory_public",
     handler="functions.directory.public.lambda_handler",
     resolver="functions.directory.public.app",
-    description="The directory's public forms: 'is something wrong with this entry?' and the 'my list' sheet.",
+    description="The directory's public forms: 'is something wrong with this entry?' and the "
+    "'my list' sheet.",
     routes=(
         Route("GET", "/directory/report"),
         Route("POST", "/directory/reports"),

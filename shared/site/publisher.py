@@ -14,6 +14,7 @@ point harmless:
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import uuid
@@ -352,8 +353,13 @@ class SitePublisher:
     def _upload(self, files: Mapping[str, SiteFile], version: int) -> None:
         if not files:
             return
+        context = contextvars.copy_context()  # each upload runs in this request's context (its logs)
+
+        def put(item: tuple[str, SiteFile]) -> None:
+            context.copy().run(self._put, item[0], version, item[1])
+
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            list(pool.map(lambda item: self._put(item[0], version, item[1]), files.items()))
+            list(pool.map(put, files.items()))
 
     def _delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

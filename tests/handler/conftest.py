@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.backends import get_backend
 
-from infra.declaration import FUNCTIONS, TABLES, function
+from infra.declaration import BUCKETS, FUNCTIONS, TABLES, function
 from infra.local import ses_suppression
 from tests.support import env as support_env
 from tests.support import permissions
@@ -260,6 +260,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:
             ddb.create_table(**table_definitions[spec.key])
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in BUCKETS:
+            s3.create_bucket(Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION})
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
         secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)

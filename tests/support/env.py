@@ -47,6 +47,7 @@ def function_environment(
         configuration_set=configuration_set,
         lookup_key_secret=lookup_secret_id,
         sign_in=SIGN_IN,
+        bucket_names={b.key: b.local_name for b in declaration.buckets()},
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))
 

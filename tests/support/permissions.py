@@ -189,6 +189,11 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         return found
     if service == "s3":
         resource = f"arn:{PARTITION}:s3:::{p.get('Bucket')}"
+        if op == "DeleteObjects":  # authorised as s3:DeleteObject on each key it names
+            return [
+                Authorisation("s3:DeleteObject", f"{resource}/{o['Key']}")
+                for o in p.get("Delete", {}).get("Objects", [])
+            ]
         if "Key" in p:
             resource += f"/{p['Key']}"
         return [Authorisation(f"s3:{op}", resource)]
@@ -206,6 +211,7 @@ class Names:
     secret_ids: Mapping[str, str]  # secret logical id -> the id the functions are given
     configuration_set: str
     configuration_set_id: str
+    bucket_names: Mapping[str, str] = field(default_factory=dict)  # bucket logical id -> local name
 
     def secret_arn(self, secret_id: str) -> str:
         return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
@@ -236,6 +242,8 @@ def _resolve(value: Any, template: Mapping[str, Any], names: Names) -> str:
         logical_id, attribute = value["Fn::GetAtt"]
         if logical_id in names.table_names and attribute == "Arn":
             return _table_arn(names.table_names[logical_id])
+        if logical_id in names.bucket_names and attribute == "Arn":
+            return f"arn:{PARTITION}:s3:::{names.bucket_names[logical_id]}"
         kind = template["Resources"].get(logical_id, {}).get("Type", "?")
         return f"arn:{PARTITION}:{kind}:{REGION}:{ACCOUNT}:{logical_id}"
     raise ValueError(f"cannot resolve {value!r}")
@@ -353,5 +361,14 @@ def policy_check(
         if r["Type"] == "AWS::SecretsManager::Secret"
     }
     (config_set_id,) = [lid for lid, r in resources.items() if r["Type"] == "AWS::SES::ConfigurationSet"]
-    names = Names(tables, secrets, configuration_set, config_set_id)
+    from infra.declaration import buckets
+
+    bucket_names = {
+        lid: spec.local_name
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::S3::Bucket"
+        for spec in buckets()
+        if f"{spec.key.title().replace('_', '')}Bucket" in lid
+    }
+    names = Names(tables, secrets, configuration_set, config_set_id, bucket_names)
     return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})
