@@ -262,7 +262,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
             ddb.create_table(**table_definitions[spec.key])
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in BUCKETS:
-            s3.create_bucket(Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION})
+            s3.create_bucket(
+                Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
         secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)

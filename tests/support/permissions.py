@@ -330,6 +330,8 @@ def summary(calls: list[Call]) -> dict[str, list[str]]:
     for call in calls:
         for wanted in authorisations(call, _NO_NAMES):
             resource = wanted.resource.rsplit(":", 1)[-1]
+            if wanted.action.startswith("s3:") and resource.count("/") > 3:
+                resource = "/".join(resource.split("/")[:3]) + "/*"  # a site's many files, by prefix
             found.setdefault(call.function, set()).add(f"{wanted.action} {resource}")
     return {name: sorted(items) for name, items in sorted(found.items())}
 
