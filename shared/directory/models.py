@@ -134,6 +134,13 @@ def _byday(value: str) -> str:
     return ",".join(parts)
 
 
+def _whole(value: Any) -> Any:
+    """A form or a spreadsheet sends "6"; the choice is the number."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
 def _category(value: str) -> str:
     if value not in CATEGORY_SLUGS:
         raise _own("Choose categories from the list: " + ", ".join(t.slug for t in CATEGORIES))
@@ -301,7 +308,7 @@ class ServiceInput(Input):
     fees_description: Paragraphs | None = Field(None, max_length=500)
     free: bool | None = None
     application_process: Paragraphs | None = Field(None, max_length=1000)
-    review_interval_months: Literal[1, 3, 6, 12] = 6
+    review_interval_months: Annotated[Literal[1, 3, 6, 12], BeforeValidator(_whole)] = 6
     last_reviewed: date | None = None
 
     messages: ClassVar[dict[str, str]] = {

@@ -7,6 +7,7 @@ Every service is written whole, validated by the model, on the condition that it
 one read; every listing is a Query (never a Scan) of one partition.
 """
 
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -168,7 +169,8 @@ class ServiceRepository:
     def _change_item(entry: ChangeEntry, now: datetime) -> dict[str, Any]:
         return {
             "pk": f"SERVICE#{entry.service_id}",
-            "sk": f"CHANGE#{entry.at}#{uuid.uuid4().hex[:12]}",
+            # within one second, in the order written (then a random tail, for two at the same moment)
+            "sk": f"CHANGE#{entry.at}#{time.time_ns():020d}{uuid.uuid4().hex[:6]}",
             **entry.model_dump(),
             "expires_at": epoch(now + CHANGE_LOG_RETENTION),
         }
