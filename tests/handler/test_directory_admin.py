@@ -77,9 +77,10 @@ CSV = (
     "name,description,organization_name,organization_description,categories,needs,location_address,"
     "location_postcode,phone,opening_times,closures\n"
     "Look Good Feel Better,Skincare workshops.,Look Good Feel Better,A charity.,appearance-and-confidence,"
-    "feeling-better-in-myself,Standing Way,MK6 5LD,01908 996010,2TU 10:00-12:00,2026-12-25 to 2026-12-26: Christmas\n"
-    "Carers MK,Support for carers.,Carers MK,A local charity.,carers,support-for-family,Bletchley Road,MK2 2DT,"
-    "01908 111111,MO;WE 10:00-14:00,\n"
+    "feeling-better-in-myself,Standing Way,MK6 5LD,01908 996010,2TU 10:00-12:00,"
+    "2026-12-25 to 2026-12-26: Christmas\n"
+    "Carers MK,Support for carers.,Carers MK,A local charity.,carers,support-for-family,Bletchley Road,"
+    "MK2 2DT,01908 111111,MO;WE 10:00-14:00,\n"
 )
 
 

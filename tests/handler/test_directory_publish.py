@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -63,7 +64,7 @@ def test_publish_answers_with_the_version_and_what_changed_and_lays_out_the_site
     assert site.get("services/nothing-here.html")[0] == 404
 
 
-def _validator(schema: dict) -> jsonschema.protocols.Validator:
+def _validator(schema: dict[str, Any]) -> Any:
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
@@ -207,7 +208,7 @@ def test_two_publishes_at_once_one_wins_and_nothing_is_mixed(aws, directory, mon
         return original(self, files, version)
 
     monkeypatch.setattr(SitePublisher, "_upload", slow)
-    answers = {}
+    answers: dict[str, Any] = {}
     first = threading.Thread(
         target=lambda: answers.setdefault("first", aws.admin("POST", "/admin/directory/publish"))
     )

@@ -74,7 +74,8 @@ HARNESS = """
 const source = require('fs').readFileSync(process.argv[1], 'utf8');
 const cases = JSON.parse(process.argv[2]);
 let store = {};
-const cf = { kvs: () => ({ get: async (key) => { if (!(key in store)) throw new Error('not found'); return store[key]; } }) };
+const get = async (key) => { if (!(key in store)) throw new Error('not found'); return store[key]; };
+const cf = { kvs: () => ({ get: get }) };
 const body = source.replace(/^import cf from 'cloudfront';$/m, '') + '\\nreturn handler;';
 const handler = new Function('cf', body)(cf);
 (async () => {
