@@ -6,7 +6,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from functions.directory.env import directory_env
-from shared.aws import client
+from shared.aws import client, pooled_client
 from shared.directory.repository import ServiceRepository
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # the longest any function that publishes may run (infra/declaration.py: directory_publisher)
 PUBLISHER_TIMEOUT_SECONDS = 300
+UPLOADS = 32  # files a publication uploads at once
 
 
 @cache
@@ -54,7 +55,7 @@ def publication() -> DirectoryPublication:
 
     env = directory_env()
     assert env.site_bucket is not None and env.audit_table is not None
-    s3 = client("s3")
+    s3 = pooled_client("s3", UPLOADS)
     publisher = SitePublisher(
         s3=s3,
         bucket=env.site_bucket,
@@ -62,7 +63,7 @@ def publication() -> DirectoryPublication:
         routes=site_routes(env.site_routes, s3, env.site_bucket),
         ledger=Ledger(client("dynamodb"), env.directory_table, SECTION, lease_for(PUBLISHER_TIMEOUT_SECONDS)),
         keep=env.versions_kept,
-        workers=10,  # botocore's connection pool holds 10
+        workers=UPLOADS,
     )
     return DirectoryPublication(
         repository(),
