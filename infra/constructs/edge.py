@@ -33,6 +33,7 @@ from infra import nag
 from infra.config import DeploymentConfig
 from infra.constructs.encryption import log_group_key
 from infra.declaration import public_form_paths
+from shared.site.routing import CONTENT_SECURITY_POLICY
 
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 SITE_ROUTER = Path(__file__).resolve().parent.parent / "edge" / "site_router.js"
@@ -326,8 +327,7 @@ class ApiEdge(Construct):
             ),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy="default-src 'none'; style-src 'self'; img-src 'self'; "
-                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                    content_security_policy=CONTENT_SECURITY_POLICY,
                     override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),

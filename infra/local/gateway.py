@@ -112,10 +112,10 @@ class Site:
         if published is not False:
             if published is None:
                 return HttpResponse(404, [("content-type", "text/html; charset=utf-8")], NOT_FOUND_PAGE)
+            from shared.site.routing import SECURITY_HEADERS
+
             body, content_type = published  # type: ignore[misc]
-            return HttpResponse(
-                200, [("content-type", content_type), ("access-control-allow-origin", "*")], body
-            )
+            return HttpResponse(200, [("content-type", content_type), *SECURITY_HEADERS.items()], body)
         if key == "" or key.endswith("/"):
             key += "index.html"
         found = self._get(key)

@@ -78,3 +78,19 @@ def normalise_path(path: str) -> str | None:
     if any(part in ("", ".", "..") for part in parts) or "\\" in path:
         return None
     return path
+
+
+# What every published page is served with, by CloudFront's response headers policy in AWS
+# (`infra/constructs/edge.py`) and by local mode's gateway: pages style themselves from the site's
+# own stylesheet, run no script, and post forms only to the same origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "access-control-allow-origin": "*",
+}
