@@ -118,7 +118,7 @@ def directory_at_scale() -> dict[str, Any]:
     for size in SIZES:
         with services() as (dynamodb_url, moto_url):
             # moto's state lives in this process: start each size from nothing
-            urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))  # noqa: S310
+            urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
             provision(dynamodb_url, moto_url, "bench-root-" + "x" * 40, "no-reply@mkcpp.org.uk")
             from infra.declaration import BUCKETS
             from infra.local.services import boto_client
