@@ -96,6 +96,13 @@ class ImportUnreadable(ValueError):
 
 
 def rows_from_csv(text: str) -> list[tuple[dict[str, Any], bool]]:
+    try:
+        return _rows_from_csv(text)
+    except csv.Error:
+        raise ImportUnreadable("The file is not a CSV spreadsheet: save it as CSV and try again") from None
+
+
+def _rows_from_csv(text: str) -> list[tuple[dict[str, Any], bool]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or "name" not in [f.strip() for f in reader.fieldnames]:
         raise ImportUnreadable("The first row must name the columns, and one of them must be `name`")
