@@ -147,6 +147,7 @@ class SitePublisher:
         self._keep = keep
         self._prefix = prefix
         self._workers = workers
+        self._manifests: dict[int, Manifest] = {}  # a version's manifest never changes once written
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -162,6 +163,8 @@ class SitePublisher:
     def manifest(self, version: int | None) -> Manifest | None:
         if version is None:
             return None
+        if version in self._manifests:
+            return self._manifests[version]
         try:
             found = self._s3.get_object(Bucket=self._bucket, Key=self._key(version, MANIFEST))
         except ClientError as error:
@@ -169,7 +172,10 @@ class SitePublisher:
                 return None
             raise
         data = json.loads(found["Body"].read())
-        return Manifest(int(data["version"]), dict(data.get("meta", {})), dict(data["files"]))
+        manifest = Manifest(int(data["version"]), dict(data.get("meta", {})), dict(data["files"]))
+        self._manifests = {v: m for v, m in self._manifests.items() if v > version - 2}  # the last two
+        self._manifests[version] = manifest
+        return manifest
 
     def head(self) -> Manifest:
         return self.manifest(self._ledger.state().head) or EMPTY
