@@ -149,6 +149,12 @@ class DeploymentConfig(BaseModel):
         2, gt=0, description="steady requests per second on each /admin route (its own budget)"
     )
     admin_throttle_burst: int = Field(10, gt=0)
+    directory_versions_kept: int = Field(
+        10,
+        ge=2,
+        le=50,
+        description="Published versions of the directory kept for rollback; older ones are deleted",
+    )
     region: str = Field(
         "eu-west-2",
         description="The AWS region everything is deployed to: London, so members' health data stays "
@@ -292,6 +298,7 @@ class DeploymentConfig(BaseModel):
             "REPORT_BACK_CHASE_DAYS": str(self.report_back_chase_days),
             "ATTENDANCE_RETENTION_DAYS": str(self.attendance_retention_days),
             "EMAIL_PER_SECOND": str(self.email_per_second),
+            "DIRECTORY_VERSIONS_KEPT": str(self.directory_versions_kept),
         }
 
 

@@ -144,6 +144,12 @@ class BucketSpec:
     writers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # function -> key prefixes
     readers: tuple[str, ...] = ()  # functions that read any key
     public_prefix: str | None = None
+    # functions that publish versions of a section of the site under these key prefixes
+    # (`shared/site`): they put, get and delete objects there (new versions, their manifests, the
+    # pruning of old ones) and write the site's routes (the CloudFront KeyValueStore that the edge
+    # reads, whose ARN they get as `SITE_ROUTES`; `bucket` locally, where the routes are objects of
+    # the same prefix)
+    publishers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def env_var(self) -> str:
@@ -154,7 +160,7 @@ class BucketSpec:
         return f"mkcpp-local-{self.key.replace('_', '-')}"
 
     def users(self) -> set[str]:
-        return set(self.writers) | set(self.readers)
+        return set(self.writers) | set(self.readers) | set(self.publishers)
 
 
 @dataclass(frozen=True)
@@ -360,8 +366,13 @@ CONSOLE_SESSIONS = TableSpec(
 SITE = BucketSpec(
     key="site",
     description="The published site: the directory's HTML, print and JSON editions (written by the "
-    "directory capability, to come), served under /site/ by CloudFront.",
+    "directory capability), served under /site/ by CloudFront.",
     public_prefix="site/",
+    publishers={
+        "directory_publisher": ("site/directory/",),
+        "directory_admin": ("site/directory/",),
+        "directory_console": ("site/directory/",),
+    },
 )
 
 SES_EVENTS = QueueSpec(
@@ -771,6 +782,147 @@ MEETINGS_CAPABILITY = Capability(
     member_pages=(NavItem("Your meetings in your calendar", "/meetings/calendar"),),
 )
 
+# --- the directory ----------------------------------------------------------------------------------
+
+DIRECTORY = TableSpec(
+    key="directory",
+    description="The Local Cancer Resources Directory: services (SERVICE/<id>), each one's change log "
+    "(SERVICE#id/CHANGE#...), public reports (REPORT/...) and their reporters' lookup pointers "
+    "(REPORTER#hmac), the reviewers' send ledger, and the site's publication record (SITE#directory). "
+    "Change logs and reports expire by TTL.",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+)
+
+# what publishing needs: every entry (Query), the publication record (Get, Update), the audit trail
+_PUBLISHES = Access.GET | Access.QUERY | Access.UPDATE
+
+DIRECTORY_PUBLIC = FunctionSpec(
+    name="directory_public",
+    handler="functions.directory.public.lambda_handler",
+    resolver="functions.directory.public.app",
+    description="The directory's public forms: 'is something wrong with this entry?' and the "
+    "'my list' sheet.",
+    routes=(
+        Route("GET", "/directory/report"),
+        Route("POST", "/directory/reports"),
+        Route("GET", "/directory/my-list"),
+    ),
+    # reads the entries; a report is a Put (and its reporter's pointer), flags the entry (Update), and
+    # claims its email to the reviewers in the send ledger (Put; Delete if sending fails)
+    tables={"directory": Access.GET | Access.BATCH_GET | Access.PUT | Access.UPDATE | Access.DELETE},
+    lookup_key=True,  # a contact that is an email address is also kept as its lookup id (erasure)
+    sends_email=True,
+    reserved_concurrency=3,
+)
+
+DIRECTORY_ADMIN = FunctionSpec(
+    name="directory_admin",
+    handler="functions.directory.admin.lambda_handler",
+    resolver="functions.directory.admin.app",
+    description="Administrators' directory API: entries, their change log, import, review, reports, "
+    "publishing, versions and rollback.",
+    routes=tuple(
+        Route(method, path, auth="admin")  # type: ignore[arg-type]
+        for method, path in (
+            ("GET", "/admin/directory/services"),
+            ("POST", "/admin/directory/services"),
+            ("GET", "/admin/directory/services/{id}"),
+            ("PUT", "/admin/directory/services/{id}"),
+            ("DELETE", "/admin/directory/services/{id}"),
+            ("GET", "/admin/directory/services/{id}/changes"),
+            ("POST", "/admin/directory/services/{id}/review"),
+            ("POST", "/admin/directory/import"),
+            ("GET", "/admin/directory/reports"),
+            ("POST", "/admin/directory/reports/{id}/resolve"),
+            ("GET", "/admin/directory/publish"),
+            ("POST", "/admin/directory/publish"),
+            ("GET", "/admin/directory/versions"),
+            ("POST", "/admin/directory/versions/{version}/rollback"),
+        )
+    ),
+    tables={"directory": Access.READ_WRITE, "audit": Access.APPEND},
+    memory_mb=1024,
+    timeout_seconds=29,  # API Gateway's limit
+    reserved_concurrency=2,
+)
+
+DIRECTORY_CONSOLE = FunctionSpec(
+    name="directory_console",
+    handler="functions.directory.console.lambda_handler",
+    resolver="functions.directory.console.app",
+    description="The console's directory pages: entries by category, the entry form, change log, import, "
+    "publish, versions, review list and reports.",
+    console=("directory",),
+    tables={"directory": Access.READ_WRITE, "audit": Access.APPEND},
+    memory_mb=1024,
+    timeout_seconds=29,
+    reserved_concurrency=2,
+)
+
+DIRECTORY_PUBLISHER = FunctionSpec(
+    name="directory_publisher",
+    handler="functions.directory.publisher.lambda_handler",
+    description="Nightly: publishes the directory (only what changed; nothing when nothing did).",
+    schedules=(
+        Schedule(
+            "directory-publish",
+            "cron(15 2 * * ? *)",
+            "Every night at 02:15: publish the directory, so entries checked or changed during the day "
+            "and closures that have ended show, and 'not checked recently' is up to date",
+            {"kind": "directory_publish"},
+        ),
+    ),
+    tables={"directory": _PUBLISHES, "audit": Access.APPEND},
+    memory_mb=1024,
+    timeout_seconds=300,
+    reserved_concurrency=1,  # one publication at a time (the lease makes sure of it too)
+)
+
+DIRECTORY_REVIEW = FunctionSpec(
+    name="directory_review",
+    handler="functions.directory.review.lambda_handler",
+    description="Monthly: emails the reviewers the directory entries past their review interval.",
+    schedules=(
+        Schedule(
+            "directory-review",
+            "cron(0 9 1 * ? *)",
+            "On the first of each month at 09:00: email the reviewers the entries due to be checked",
+            {"kind": "directory_review"},
+        ),
+    ),
+    # reads the entries; claims the month's email in the send ledger (Put; Delete if sending fails)
+    tables={"directory": Access.QUERY | Access.PUT | Access.DELETE},
+    sends_email=True,
+    memory_mb=512,
+    timeout_seconds=60,
+    reserved_concurrency=1,
+)
+
+DIRECTORY_CAPABILITY = Capability(
+    name="directory",
+    summary="The Local Cancer Resources Directory: HSDS entries, review dates, public reports, and its "
+    "versioned publication as HTML, print and open JSON.",
+    tables=(DIRECTORY,),
+    functions=(DIRECTORY_PUBLIC, DIRECTORY_ADMIN, DIRECTORY_CONSOLE, DIRECTORY_PUBLISHER, DIRECTORY_REVIEW),
+    nav=(
+        NavItem(
+            "Directory",
+            "/console/directory",
+            "The Local Cancer Resources Directory: entries, checks, reports, import and publishing.",
+            position=60,
+        ),
+    ),
+    audit=AuditWords("shared.directory.words", {"SERVICE": "/console/directory/services/{id}"}),
+    personal_data=(
+        PersonalData(
+            "shared.directory.privacy.DirectoryReports",
+            {"directory": Access.QUERY | Access.BATCH_GET | Access.DELETE},
+        ),
+    ),
+)
+
 # --- the OpenAPI document -----------------------------------------------------------------------------
 
 DOCS = FunctionSpec(
@@ -792,6 +944,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     CONSOLE_CAPABILITY,
     MEMBERSHIP,
     MEETINGS_CAPABILITY,
+    DIRECTORY_CAPABILITY,
     DOCS_CAPABILITY,
 )
 
@@ -848,6 +1001,13 @@ def queue(key: str) -> QueueSpec:
         if spec.key == key:
             return spec
     raise KeyError(f"no queue named {key!r}; known: {', '.join(q.key for q in queues())}")
+
+
+def bucket(key: str) -> BucketSpec:
+    for spec in buckets():
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no bucket named {key!r}; known: {', '.join(b.key for b in buckets())}")
 
 
 def consumers_of(spec: QueueSpec, among: tuple[FunctionSpec, ...] | None = None) -> list[FunctionSpec]:
@@ -967,6 +1127,8 @@ class Resources:
     bucket_names: Mapping[str, str] = field(default_factory=dict)
     sign_in: SignIn | None = None
     queue_urls: Mapping[str, str] = field(default_factory=dict)  # the queues functions fill
+    # where the site's routes are (`shared.site.routes`): the KeyValueStore's ARN, or `bucket`
+    site_routes: str = "bucket"
 
 
 @dataclass(frozen=True)
@@ -1002,6 +1164,8 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
     for bucket in buckets():
         if spec.name in bucket.users():
             env[bucket.env_var] = resources.bucket_names[bucket.key]
+        if spec.name in bucket.publishers:
+            env["SITE_ROUTES"] = resources.site_routes
     for declared in queues():
         if spec.name in declared.producers:
             env[declared.env_var] = resources.queue_urls[declared.key]

@@ -61,6 +61,7 @@ class MkcppStack(Stack):
                 secrets_key=self.platform.secrets_key,
                 site=self.platform.buckets[SITE.key],
                 site_prefix=SITE.public_prefix or "site/",
+                site_routes=self.platform.site_routes,
                 domain_name=config.domain_name,
                 certificate_arn=config.certificate_arn,
             )

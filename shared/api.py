@@ -84,15 +84,15 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str:
     return ""
 
 
-def _raw_bytes(event: Mapping[str, Any]) -> bytes:
+def _raw_bytes(event: Mapping[str, Any], limit: int = MAX_BODY_BYTES) -> bytes:
     body = event.get("body")
     if not body:
         return b""
     if not isinstance(body, str):
         raise BadRequestBody(400, "The request body could not be read")
     if event.get("isBase64Encoded"):
-        if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
-            raise BadRequestBody(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes)")
+        if len(body) > limit * 4 // 3 + 4:
+            raise BadRequestBody(413, f"The request body is too large (at most {limit} bytes)")
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
@@ -171,8 +171,9 @@ def _check_form(text: str) -> None:
         raise BadRequestBody(400, "The form has too many fields") from None
 
 
-def _multipart_as_form(content_type: str, raw: bytes) -> str:
-    """The text fields of a multipart/form-data body, as an urlencoded form. Files are refused."""
+def _multipart_as_form(content_type: str, raw: bytes, files: bool = False) -> str:
+    """The text fields of a multipart/form-data body, as an urlencoded form. Files are refused, or
+    with `files`, read as UTF-8 text fields (an import's spreadsheet)."""
     if "boundary=" not in content_type.lower():
         raise BadRequestBody(400, "A multipart/form-data body needs a boundary in its Content-Type")
     from email import policy  # the header parser loads for a multipart body only, not at import
@@ -191,7 +192,7 @@ def _multipart_as_form(content_type: str, raw: bytes) -> str:
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str) or not name:
             raise BadRequestBody(400, "Each part of a multipart/form-data body needs a field name")
-        if part.get_filename() is not None:
+        if part.get_filename() is not None and not files:
             raise BadRequestBody(415, "Files are not accepted: send the form's text fields only")
         payload = part.get_payload(decode=True)
         fields.append((name, _text(payload if isinstance(payload, bytes) else b"")))
@@ -200,17 +201,18 @@ def _multipart_as_form(content_type: str, raw: bytes) -> str:
     return urlencode(fields)
 
 
-def check_body(event: dict[str, Any]) -> None:
+def check_body(event: dict[str, Any], limit: int = MAX_BODY_BYTES, files: bool = False) -> None:
     """Refuse a body no route could read (BadRequestBody), or normalise it in place: decoded UTF-8
-    text, multipart fields as an urlencoded form. Bodies of GET, HEAD and DELETE are never read."""
+    text, multipart fields as an urlencoded form. Bodies of GET, HEAD and DELETE are never read.
+    `limit` and `files`: a resolver whose routes take more (`HttpApi(max_body_bytes=..., files=True)`)."""
     method = str((event.get("requestContext") or {}).get("http", {}).get("method", "GET")).upper()
     if method not in BODY_METHODS:
         event["body"] = None
         event["isBase64Encoded"] = False
         return
-    raw = _raw_bytes(event)
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequestBody(413, f"The request body is too large (at most {MAX_BODY_BYTES} bytes)")
+    raw = _raw_bytes(event, limit)
+    if len(raw) > limit:
+        raise BadRequestBody(413, f"The request body is too large (at most {limit} bytes)")
     headers = event.setdefault("headers", {}) or {}
     content_type = _header(headers, "content-type").strip()
     media = content_type.split(";", 1)[0].strip().lower()
@@ -224,7 +226,7 @@ def check_body(event: dict[str, Any]) -> None:
         text = _text(raw)
         _check_form(text)
     elif media == MULTIPART:
-        text = _multipart_as_form(content_type, raw)
+        text = _multipart_as_form(content_type, raw, files)
         _check_form(text)
         for key in [k for k in headers if k.lower() == "content-type"]:
             del headers[key]
@@ -291,6 +293,8 @@ class HttpApi(APIGatewayHttpResolver):
         validation: bool = True,
         pages_only: bool = False,
         error_pages: Mapping[type[DomainError], ErrorPage] | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        files: bool = False,
     ) -> None:
         """`group`: every route needs a signed-in caller in this Cognito group (checked before the
         request is parsed at all, so a caller without it learns nothing, not even a 400).
@@ -303,8 +307,11 @@ class HttpApi(APIGatewayHttpResolver):
         Bad input is answered here, once, for every route: the body's fields are named with the
         messages of the body's own model (`shared.forms.field_errors`), for JSON and forms alike; a
         browser gets the form again where the route registered one (`form_page`), else a page. A
-        bad query or path parameter in a browser is a link that does not work (`BadLink`)."""
+        bad query or path parameter in a browser is a link that does not work (`BadLink`).
+        `max_body_bytes` and `files`: a larger body, and a form's files read as text (an import)."""
         super().__init__(enable_validation=validation)
+        self._max_body_bytes = max_body_bytes
+        self._files = files
         self._problem_page = problem_page
         self._pages_only = pages_only
         self._group = group
@@ -485,7 +492,7 @@ class HttpApi(APIGatewayHttpResolver):
                 return secure(refusal)
             self.append_context(actor=actor_id)  # type: ignore[no-untyped-call]
         try:
-            check_body(event)
+            check_body(event, self._max_body_bytes, self._files)
         except BadRequestBody as refused:
             return secure(self.problem(event, refused.status, refused.message, refused.field))
         try:

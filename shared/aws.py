@@ -33,3 +33,10 @@ def _session() -> boto3.session.Session:
 @cache
 def client(service: str) -> Any:
     return _session().client(service, config=_CONFIG)
+
+
+@cache
+def pooled_client(service: str, connections: int) -> Any:
+    """A client for work done in parallel threads (a publication's uploads): botocore's pool
+    holds 10 connections by default, and a thread past that waits for one."""
+    return _session().client(service, config=_CONFIG.merge(Config(max_pool_connections=connections)))

@@ -139,18 +139,55 @@ def field_errors(model: type[BaseModel], error: ValidationError | list[dict[str,
     found: dict[str, str] = {}
     for item in raw:
         loc = [part for part in item.get("loc", ()) if part != "body"]
-        name = str(loc[0]) if loc and not isinstance(loc[0], int) else "body"
+        name = _field_name(model, loc)
         if name in found:
             continue
+        # a nested field's own message, then the same field's in any item of its list
+        own = messages.get(name) or messages.get(".".join(p for p in name.split(".") if not p.isdigit()))
         if item.get("type") == REPEATED:
             found[name] = REPEATED_MESSAGE
         elif item.get("type") == OWN_WORDS:
             found[name] = str(item.get("msg"))
         elif item.get("type") == "extra_forbidden":
-            found[name] = messages.get(name) or "This is not a field you can send here"
+            found[name] = own or "This is not a field you can send here"
         elif name == "body":
             found[name] = "The form was empty or could not be read: fill it in and send it again"
         else:
-            found[name] = messages.get(name) or PLAIN.get(str(item.get("type")), "Check what you entered")
+            found[name] = own or PLAIN.get(str(item.get("type")), "Check what you entered")
     order = list(model.model_fields)
-    return dict(sorted(found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+    def position(name: str) -> int:
+        top = name.split(".")[0]
+        return order.index(top) if top in order else len(order)
+
+    return dict(sorted(found.items(), key=lambda kv: position(kv[0])))
+
+
+def _nested_models(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_nested_models(arg) for arg in typing.get_args(annotation))
+
+
+def _field_name(model: type[BaseModel], loc: list[Any]) -> str:
+    """The bad field's name: `name`, or for a field of a nested model its path (`locations.0.postcode`,
+    `organization.name`), so the message can sit beside the right box and an import row can say which."""
+    if not loc or isinstance(loc[0], int):
+        return "body"
+    field = model.model_fields.get(str(loc[0]))
+    if field is None or not _nested_models(field.annotation):
+        return str(loc[0])
+    strings = [i for i, part in enumerate(loc) if isinstance(part, str)]
+    return ".".join(str(part) for part in loc[: strings[-1] + 1])
+
+
+def on_boxes(errors: Mapping[str, str], boxes: Mapping[str, str]) -> dict[str, str]:
+    """Errors named by the model's field paths (`location.name`, `rule.time`), named instead by the
+    flat form's boxes they belong beside: `boxes` maps a path, or its first part, to a box's id;
+    a name not in it is its own box. The first message for a box wins."""
+    shown: dict[str, str] = {}
+    for name, message in errors.items():
+        plain = ".".join(part for part in name.split(".") if not part.isdigit())
+        box = boxes.get(plain) or boxes.get(plain.split(".")[0]) or plain
+        shown.setdefault(box, message)
+    return shown

@@ -13,6 +13,7 @@ from functions.meetings.services import admin, repo
 from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
+from shared.forms import on_boxes
 from shared.meetings.models import AnnouncementInput
 from shared.meetings.repository import AnnouncementNotFound
 from shared.meetings.times import local
@@ -39,9 +40,7 @@ def _data(values: dict[str, Any], roles: list[str]) -> dict[str, Any]:
 
 
 def _form(status: int, values: dict[str, Any], errors: dict[str, str], preview: Any = None) -> Response[str]:
-    shown = dict(errors)
-    if "audience" in shown:
-        shown["audience_type"] = shown.pop("audience")
+    shown = on_boxes(errors, {"audience": "audience_type"})
     return router.page(
         "meetings/announcements",
         title="Announcements",

@@ -20,6 +20,7 @@ from functions.meetings.services import admin, mailing_preview
 from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
+from shared.forms import on_boxes
 from shared.meetings.mailing import describe_changes, short_when
 from shared.meetings.models import (
     ATTENDANCE_LABELS,
@@ -106,14 +107,21 @@ def _values_of(meeting: Meeting) -> dict[str, Any]:
     }
 
 
+BOXES = {  # a field of the place, the audience or the rule, beside the form's own box
+    "location": "location_name",
+    "location.name": "location_name",
+    "location.address": "location_address",
+    "location.accessibility": "location_accessibility",
+    "audience": "audience_type",
+    "rule": "rule",
+    "rule.time": "time",
+    "rule.first_month": "first_month",
+    "rule.until": "until",
+}
+
+
 def _errors(errors: dict[str, str]) -> dict[str, str]:
-    """A field of the location or the audience, shown against the form's own boxes."""
-    shown = dict(errors)
-    if "location" in shown:
-        shown["location_name"] = shown.pop("location")
-    if "audience" in shown:
-        shown["audience_type"] = shown.pop("audience")
-    return shown
+    return on_boxes(errors, BOXES)
 
 
 # --- the list and the calendar -------------------------------------------------------------------

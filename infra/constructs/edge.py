@@ -15,9 +15,10 @@ can), and a web ACL for CloudFront must live in us-east-1. So, when `web_acl` is
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -32,8 +33,10 @@ from infra import nag
 from infra.config import DeploymentConfig
 from infra.constructs.encryption import log_group_key
 from infra.declaration import public_form_paths
+from shared.site.routing import CONTENT_SECURITY_POLICY
 
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+SITE_ROUTER = Path(__file__).resolve().parent.parent / "edge" / "site_router.js"
 
 ORIGIN_VERIFY_NOT_ROTATED = (
     "A shared value between CloudFront and the functions, not a credential to a data store: "
@@ -201,6 +204,7 @@ class ApiEdge(Construct):
         secrets_key: kms.IKey,
         site: s3.IBucket | None = None,
         site_prefix: str = "site/",
+        site_routes: cloudfront.IKeyValueStore | None = None,
         domain_name: str | None = None,
         certificate_arn: str | None = None,
     ) -> None:
@@ -254,7 +258,18 @@ class ApiEdge(Construct):
                 f"/{site_prefix}*": cloudfront.BehaviorOptions(
                     origin=origins.S3BucketOrigin.with_origin_access_control(site),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                    # the cache key is the rewritten address (v/<version>/...), which never changes
                     cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                    response_headers_policy=self._site_headers(),
+                    function_associations=[
+                        cloudfront.FunctionAssociation(
+                            function=self._site_router(site_routes),
+                            event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                        )
+                    ]
+                    if site_routes is not None
+                    else None,
                 )
             }
             if site is not None
@@ -282,6 +297,51 @@ class ApiEdge(Construct):
             "The distribution uses CloudFront's default certificate until a custom domain is set up "
             "(see the deploy guide); with the default certificate CloudFront cannot enforce a minimum "
             "TLS version for viewers. The origin is reached over HTTPS only.",
+        )
+
+    def _site_router(self, routes: cloudfront.IKeyValueStore) -> cloudfront.Function:
+        """Each request for the site, rewritten to the live version's bytes (`infra/edge/site_router.js`)."""
+        code = SITE_ROUTER.read_text(encoding="utf-8").replace("__KVS_ID__", routes.key_value_store_id)
+        return cloudfront.Function(
+            self,
+            "SiteRouter",
+            comment="MKCPP: /site/<section>/<path> to the live version's bytes (shared/site)",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(code),
+            key_value_store=routes,
+        )
+
+    def _site_headers(self) -> cloudfront.ResponseHeadersPolicy:
+        """The published pages' security headers, and CORS open so that other directories can read
+        the open data (there is nothing private on the site, and no cookies)."""
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "SiteHeaders",
+            comment="MKCPP: security headers and open CORS for the published site",
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=["*"],
+                access_control_allow_methods=["GET", "HEAD", "OPTIONS"],
+                access_control_allow_origins=["*"],
+                origin_override=True,
+            ),
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=CONTENT_SECURITY_POLICY,
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+                    override=True,
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(730), include_subdomains=True, override=True
+                ),
+            ),
         )
 
     @property

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -348,6 +349,9 @@ class DeclaredFunction(Construct):
                         "by content): object keys under a prefix can only be granted with a wildcard, "
                         "and it reaches no other prefix, no listing and no deletion.",
                     )
+            published = spec.publishers.get(self.spec.name, ())
+            if published:
+                self._grant_publishing(platform, spec.key, bucket, published)
             if self.spec.name in spec.readers:
                 self.role.add_to_principal_policy(
                     iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")])
@@ -360,6 +364,41 @@ class DeclaredFunction(Construct):
                     "says this function reads (to compare with what it publishes, or roll back): "
                     "objects can only be named with a wildcard; no listing, writing or deleting.",
                 )
+
+    def _grant_publishing(
+        self, platform: PlatformConstruct, key: str, bucket: Any, prefixes: tuple[str, ...]
+    ) -> None:
+        """A publisher of a section of the site (`shared/site`): put, get and delete objects under its
+        prefixes (new versions, their manifests, the pruning of old ones), and read and write the
+        site's routes in the CloudFront KeyValueStore the edge reads. Nothing else of the bucket."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+            )
+        )
+        logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+        for prefix in prefixes:
+            nag.acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+                f"Put, get and delete only under the one key prefix {prefix!r} of the {key} bucket that "
+                "the declaration says this function publishes (versions of its section, their manifests, "
+                "and the pruning of versions no longer kept): object keys under a prefix can only be "
+                "granted with a wildcard; no listing and no other prefix.",
+            )
+        routes = platform.site_routes
+        if routes is not None:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "cloudfront-keyvaluestore:DescribeKeyValueStore",
+                        "cloudfront-keyvaluestore:GetKey",
+                        "cloudfront-keyvaluestore:UpdateKeys",
+                    ],
+                    resources=[routes.key_value_store_arn],
+                )
+            )
 
     def _grant_email(self, runtime: FunctionRuntime) -> None:
         config = runtime.config

@@ -9,6 +9,7 @@ knows about a particular function; functions get access to these resources throu
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -34,6 +35,8 @@ from infra.declaration import (
     queues,
     tables,
 )
+
+BUCKET_TAG = "mkcpp:bucket"
 
 # What every function's metrics are published under (`infra.declaration.environment`), and the metric
 # a function emits when it meets a record it cannot read (`shared.observability.DAMAGED_RECORD_METRIC`,
@@ -99,6 +102,18 @@ class PlatformConstruct(Construct):
             spec.key: self._work_queue(spec) for spec in queues() if spec.source is None
         }
         self.buckets: dict[str, s3.Bucket] = {spec.key: self._bucket(spec) for spec in buckets()}
+        # the published site's routes and live pointers (`shared/site`), read at the edge by the
+        # CloudFront Function of the `/site/*` behaviour (`infra/constructs/edge.py`)
+        self.site_routes = (
+            cloudfront.KeyValueStore(
+                self,
+                "SiteRoutes",
+                comment="MKCPP: which version of each published site section is live, and where each "
+                "path's bytes are (shared/site)",
+            )
+            if any(spec.publishers for spec in buckets())
+            else None
+        )
         self.damaged_records = self._damaged_records_alarm()
 
     def _damaged_records_alarm(self) -> cloudwatch.Alarm:
@@ -135,6 +150,7 @@ class PlatformConstruct(Construct):
             lookup_key_secret=self.lookup_key.secret_arn,
             bucket_names={key: bucket.bucket_name for key, bucket in self.buckets.items()},
             queue_urls={key: work.queue.queue_url for key, work in self.work_queues.items()},
+            site_routes=self.site_routes.key_value_store_arn if self.site_routes else "bucket",
         )
 
     def _work_queue(self, spec: QueueSpec) -> WorkQueue:
@@ -159,9 +175,19 @@ class PlatformConstruct(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,  # a bad publication can be rolled back object by object
+            # shared/site keeps its own versions and deletes the bytes only old ones reached: S3 keeps
+            # what it deletes for 30 days more, a safety net, not an archive
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # maps the bucket in the template back to its `BucketSpec.key` (tests/support/permissions.py)
+        Tags.of(bucket).add(BUCKET_TAG, spec.key)
         reason = (
             f"{spec.description} It holds published, public material only (no personal data): "
             "server access logs would only add a record of visitors' IP addresses, and a second region "

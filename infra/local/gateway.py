@@ -58,7 +58,9 @@ def json_response(status: int, data: Any) -> HttpResponse:
 
 
 class Site:
-    """The published site: objects of the site bucket, as CloudFront serves them."""
+    """The published site: objects of the site bucket, as CloudFront serves them. A section published
+    by `shared/site` (it has a live pointer) is served from its live version, resolved as the
+    CloudFront Function does (`shared.site.routing.resolve`); anything else is the bucket's own key."""
 
     def __init__(
         self, s3: Any, bucket: str = SITE.local_name, prefix: str = SITE.public_prefix or ""
@@ -67,6 +69,7 @@ class Site:
         self._s3 = s3
         self._bucket = bucket
         self._prefix = prefix
+        self._entries: dict[str, tuple[str, dict[str, str]]] = {}  # section -> (pointer, its entries)
 
     def _get(self, key: str) -> tuple[bytes, str] | None:
         try:
@@ -75,12 +78,44 @@ class Site:
             return None
         return found["Body"].read(), found.get("ContentType") or "application/octet-stream"
 
+    def _published(self, key: str) -> tuple[bytes, str] | bool | None:
+        """The live version's bytes of a published section's path; None if it has no such path;
+        False if the path is not in a published section."""
+        from shared.site.routes import ROUTES_FOLDER
+        from shared.site.routing import normalise_path, object_key, parse_pointer, resolve
+
+        section, _, rest = key.partition("/")
+        pointer = self._get(f"{section}/{ROUTES_FOLDER}/pointer")
+        if pointer is None:
+            return False
+        live = pointer[0].decode()
+        cached = self._entries.get(section)
+        if cached is None or cached[0] != live:  # entries only matter once the pointer names them
+            found = self._get(f"{section}/{ROUTES_FOLDER}/entries.json")
+            cached = (live, json.loads(found[0]) if found else {})
+            self._entries[section] = cached
+        path = normalise_path(rest)
+        location = resolve(parse_pointer(live), cached[1].get(path)) if path else None
+        if location is None or path is None:
+            return None
+        return self._get(object_key("", section, location, path))
+
     def serve(self, method: str, path: str) -> HttpResponse:
         if method not in ("GET", "HEAD"):
             return gateway_error(405, "Method Not Allowed")
         if path == "/site":
             return HttpResponse(301, [("location", "/site/")], b"")
         key = path[len("/site/") :]
+        if "/" not in key and key and self._get(f"{key}/_routes/pointer") is not None:
+            return HttpResponse(301, [("location", f"{path}/")], b"")
+        published = self._published(key)
+        if published is not False:
+            if published is None:
+                return HttpResponse(404, [("content-type", "text/html; charset=utf-8")], NOT_FOUND_PAGE)
+            from shared.site.routing import SECURITY_HEADERS
+
+            body, content_type = published  # type: ignore[misc]
+            return HttpResponse(200, [("content-type", content_type), *SECURITY_HEADERS.items()], body)
         if key == "" or key.endswith("/"):
             key += "index.html"
         found = self._get(key)

@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import BaseModel, ValidationError
 
 from shared import clock
-from shared.api import HttpApi
+from shared.api import MAX_BODY_BYTES, HttpApi
 from shared.console import session
 from shared.console.revoked import SignedOutSessions
 from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
@@ -167,13 +167,19 @@ def _signed_out_sessions(table: str) -> SignedOutSessions:
 
 
 class ConsoleApp(ConsolePages, HttpApi):
-    def __init__(self) -> None:
+    def __init__(self, *, max_body_bytes: int = MAX_BODY_BYTES, files: bool = False) -> None:
         """A console function holds no key: CSRF tokens and the sign-in state need none
         (`shared.console.session`), so no console can sign another capability's links. Importing
         the handler reads no environment and makes no AWS call."""
         # No request validation middleware: console routes take only string path parameters and read
         # their forms through the domain models themselves (`ConsolePages.submit`).
-        super().__init__(problem_page=self._problem, validation=False, pages_only=True)
+        super().__init__(
+            problem_page=self._problem,
+            validation=False,
+            pages_only=True,
+            files=files,
+            max_body_bytes=max_body_bytes,
+        )
         self.use([self._session])
 
     @property

@@ -88,6 +88,13 @@ class MeetingInput(FormModel):
         "agenda": "Keep the agenda to 5,000 characters or fewer",
         "note": "Keep the note to 1,000 characters or fewer",
         "audience": "Choose who is invited: everyone, some roles (at least one), or a working group",
+        # a field of the place or the audience, named by its path (`shared.forms.field_errors`)
+        "location.name": "Give the place's name, on one line, in 120 characters or fewer",
+        "location.address": "Give the place's address, in 300 characters or fewer",
+        "location.accessibility": "Keep the access notes to 500 characters or fewer",
+        "audience.type": "Choose who is invited: everyone, some roles (at least one), or a working group",
+        "audience.roles": "Choose at least one role from the list",
+        "audience.id": "Choose the working group",
     }
 
     @model_validator(mode="after")
@@ -154,6 +161,12 @@ class SeriesInput(FormModel):
         **MeetingInput.messages,
         "rule": "Say how often (every 1 to 12 months), which weekday of the month, the time (like 12:30), "
         "the first month (like 2027-01) and the last day (like 2027-12-31)",
+        "rule.every_months": "Say how often, every 1 to 12 months",
+        "rule.weekday": "Choose the weekday",
+        "rule.nth": "Choose which week of the month: the 1st to 4th, or the last",
+        "rule.time": "Enter the time like 12:30",
+        "rule.first_month": "Enter the first month like 2027-01",
+        "rule.until": "Enter the last day like 2027-12-31",
     }
 
 
@@ -259,6 +272,9 @@ class AnnouncementInput(FormModel):
         "subject": "Give the announcement a subject on one line, in 150 characters or fewer",
         "body": "Write the announcement, in 10,000 characters or fewer",
         "audience": "Choose who gets it: members who chose news, a working group, or some roles",
+        "audience.type": "Choose who gets it: members who chose news, a working group, or some roles",
+        "audience.roles": "Choose at least one role from the list",
+        "audience.id": "Choose the working group",
         "send_at": "Enter when to send it like 2027-01-12T09:00 (UK time), or leave it empty to send now",
     }
 

@@ -246,6 +246,7 @@ def aws_calls() -> dict[str, object]:
 
 
 def main() -> None:
+    from tests.bench.directory_scale import directory_at_scale
     from tests.bench.gdpr_scale import gdpr_at_scale
 
     report = {
@@ -253,6 +254,7 @@ def main() -> None:
         "cold_import_instructions": cold_start_instructions(),
         "aws_calls": aws_calls(),
         "gdpr_at_scale": gdpr_at_scale(RUNS),
+        "directory_at_scale": directory_at_scale(),
         "runs": RUNS,
     }
     print(json.dumps(report, indent=2))

@@ -186,6 +186,101 @@ await run.go(async (r) => {
     check(gone.status() === 404, `the erased member's page answered ${gone.status()}`);
   });
 
+  await step("the directory: add an entry, with its errors first", async () => {
+    await press("link", "Directory", page().getByRole("navigation"));
+    await audit("directory", r.status());
+    await open(`${base}/console/directory/services/new`);
+    await audit("directory: add an entry", r.status());
+    await page().getByLabel("Name", { exact: true }).fill(`Browser Group ${stamp}`);
+    await page().getByLabel("What it offers").fill("A friendly group that meets every month.");
+    await page().getByLabel("Support groups").check();
+    await page().getByLabel("Someone to talk to").check();
+    await page().getByLabel("Organisation's name").fill(`Browser Trust ${stamp}`);
+    await page().getByLabel("What the organisation is").fill("A local charity.");
+    await page().locator("#contacts\\.0\\.phone").fill("01908 123123");
+    await page().locator("#locations\\.0\\.address").fill("Standing Way");
+    await page().locator("#locations\\.0\\.postcode").fill("not a postcode");
+    await page().locator("#schedules\\.0\\.byday").fill("2TU");
+    await page().locator("#schedules\\.0\\.opens_at").fill("10:00");
+    await page().locator("#schedules\\.0\\.closes_at").fill("12:00");
+    const refused = await press("button", "Add the entry");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `a bad postcode answered ${refused}`);
+    await audit("directory: an entry with errors", refused);
+    await page().locator("#locations\\.0\\.postcode").fill("MK6 5LD");
+    const added = await press("button", "Add the entry");
+    check(added === 200 && (await heading()) === `Browser Group ${stamp}`, `added: ${added}`);
+    await audit("directory: an entry", added);
+    const log = await press("link", "Change log");
+    check(log === 200, `change log: ${log}`);
+    await audit("directory: change log", log);
+  });
+
+  await step("the directory: import, publish, versions, review and reports", async () => {
+    await open(`${base}/console/directory/import`);
+    await audit("directory: import", r.status());
+    await open(`${base}/console/directory/publish`);
+    await audit("directory: publish", r.status());
+    const published = await press("button", "Publish the directory");
+    check(published === 200 && (await heading()) === "Published versions", `published: ${published}`);
+    await audit("directory: versions", published);
+    await open(`${base}/console/directory/review`);
+    await audit("directory: entries to check", r.status());
+    await open(`${base}/console/directory/reports`);
+    await audit("directory: reports", r.status());
+  });
+
+  await step("the published directory, as visitors read it", async () => {
+    const status = await open(`${base}/site/directory/`);
+    check(status === 200 && (await heading()) === "Local Cancer Resources Directory", `index: ${status}`);
+    await audit("site: the directory", status);
+    const entry = await press("link", `Browser Group ${stamp}`);
+    check(entry === 200 && (await heading()) === `Browser Group ${stamp}`, `entry: ${entry}`);
+    await audit("site: an entry", entry);
+    const report = await press("link", "Is something wrong with this entry?");
+    check(report === 200, `report form: ${report}`);
+    await audit("site: report form", report);
+    const refused = await press("button", "Send");
+    check(refused === 400, `an empty report answered ${refused}`);
+    await audit("site: report form with errors", refused);
+    await page().getByLabel("Some details are out of date").check();
+    const sent = await press("button", "Send");
+    check(sent === 202 && (await heading()) === "Thank you", `report: ${sent}`);
+    await audit("site: report sent", sent);
+    await open(`${base}/site/directory/need/someone-to-talk-to.html`);
+    await audit("site: by need", r.status());
+    await open(`${base}/site/directory/my-list.html`);
+    await audit("site: my list", r.status());
+    await page().getByLabel(new RegExp(`^Browser Group ${stamp}`)).first().check();
+    const sheet = await press("button", "Make the sheet");
+    check(sheet === 200 && (await heading()) === "Services for you", `sheet: ${sheet}`);
+    await audit("site: my list sheet", sheet);
+    await open(`${base}/site/directory/print.html`);
+    await audit("site: print edition", r.status());
+  });
+
+  await step("the print edition in print mode: A4, nothing cut off", async () => {
+    // A4 less the @page margins (16 mm each side) at 96 px to the inch
+    await page().setViewportSize({ width: Math.floor(((210 - 32) / 25.4) * 96), height: 1000 });
+    await page().emulateMedia({ media: "print" });
+    const clipped = await page().evaluate(() =>
+      [...document.querySelectorAll("main *")]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "visible")
+        .map((el) => el.tagName)
+        .concat(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 ? ["the page"] : []),
+    );
+    check(clipped.length === 0, `text cut off in print: ${clipped.join(", ")}`);
+    const breaks = await page().evaluate(() =>
+      [...document.querySelectorAll("section.category")].every((s) => getComputedStyle(s).breakBefore === "page"),
+    );
+    check(breaks, "each category must start a new page in print");
+    const pdf = await page().pdf({ format: "A4", preferCSSPageSize: true });
+    const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+    check(pages >= 2, `the print edition printed ${pages} A4 pages`);
+    await page().emulateMedia({ media: "screen" });
+    await page().setViewportSize({ width: 1280, height: 800 });
+    await open(`${base}/console/directory`);  // back to the console, to sign out
+  });
+
   await step("signing out", async () => {
     const status = await press("button", "Sign out");
     check(new URL(page().url()).pathname === "/console/signed-out" && status === 200, `signed out to ${page().url()}`);

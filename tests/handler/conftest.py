@@ -265,6 +265,11 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
         for queue in declaration.queues():
             if queue.source is None:  # the work queues functions fill (SES's comes from SNS)
                 sqs.create_queue(QueueName=queue.local_name)
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in declaration.buckets():
+            s3.create_bucket(
+                Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
         secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)

@@ -10,6 +10,7 @@ from infra.config import load_config
 from infra.declaration import (
     FUNCTIONS,
     IDEMPOTENCY,
+    SITE,
     Access,
     FunctionSpec,
     actions_for,
@@ -217,7 +218,8 @@ def test_functions_that_sign_nothing_may_read_the_lookup_key_alone():
     # the bounce consumer and the nightly run find records by an address's keyed hash, and never
     # make or check a link: the token-signing key is not theirs to read
     lookup_only = {spec.name for spec in FUNCTIONS if spec.lookup_key and not spec.signing_key}
-    assert lookup_only == {"member_bounces", "member_retention"}
+    # and a directory report's contact, when it is an email address, is kept as its lookup id too
+    assert lookup_only == {"member_bounces", "member_retention", "directory_public"}
 
 
 def test_only_the_nightly_retention_run_may_read_amazons_block_list(template):
@@ -332,6 +334,16 @@ def test_role_grants_nothing_undeclared(template, spec):
                     "eu-west-2:{AWS::AccountId}:identity/" + sender.sender_domain,
                 ]
             )
+        elif all(a.startswith("s3:") for a in actions):
+            # a site publisher: its own prefix of the site bucket, nothing else (test_site_publication)
+            assert spec.name in SITE.publishers and actions == {
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:DeleteObject",
+            }
+        elif all(a.startswith("cloudfront-keyvaluestore:") for a in actions):
+            assert spec.name in SITE.publishers  # the site's routes (the KeyValueStore), nothing else
+            assert [kind for kind, _ in targets] == ["arn"]
         elif actions == SES_SUPPRESSION_ACTIONS:
             # no resource-level permission exists for it: `*`, alone in its statement
             assert spec.clears_ses_suppressions

@@ -64,7 +64,8 @@ def test_each_answer_carries_a_request_id(local: LocalMode) -> None:
 
 
 def test_the_site_bucket_is_served_under_site(local: LocalMode) -> None:
-    # Given a published page in the site bucket
+    # Given a page put straight into the site bucket, in a section no `shared/site` publication owns
+    # (the directory's own section is served from its live version: test_directory_local.py)
     s3 = boto3.client(
         "s3",
         endpoint_url=local.endpoints["moto"],
@@ -74,16 +75,16 @@ def test_the_site_bucket_is_served_under_site(local: LocalMode) -> None:
     )
     s3.put_object(
         Bucket=SITE.local_name,
-        Key=f"{SITE.public_prefix}directory/index.html",
+        Key=f"{SITE.public_prefix}about/index.html",
         Body=b"<h1>Directory</h1>",
         ContentType="text/html; charset=utf-8",
     )
 
     # Then a directory serves its index.html, and a missing page is a 404 page
-    page = local.get("/site/directory/")
+    page = local.get("/site/about/")
     assert (page.status, page.text) == (200, "<h1>Directory</h1>")
     assert page.content_type.startswith("text/html")
-    assert local.get("/site/directory").status == 301
+    assert local.get("/site/about").status == 301
     missing = local.get("/site/nothing-here.html")
     assert missing.status == 404
     assert missing.content_type.startswith("text/html")

@@ -53,6 +53,7 @@ def function_environment(
         lookup_key_secret=lookup_secret_id,
         sign_in=SIGN_IN,
         queue_urls={q.key: queue_url(q.local_name) for q in declaration.queues() if q.source is None},
+        bucket_names={b.key: b.local_name for b in declaration.buckets()},
     )
     return environment(function(name), resources, deployment_config().as_environment(base_url))
 

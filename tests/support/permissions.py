@@ -194,6 +194,11 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         return [Authorisation(f"sqs:{action}", f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}")]
     if service == "s3":
         resource = f"arn:{PARTITION}:s3:::{p.get('Bucket')}"
+        if op == "DeleteObjects":  # authorised as s3:DeleteObject on each key it names
+            return [
+                Authorisation("s3:DeleteObject", f"{resource}/{o['Key']}")
+                for o in p.get("Delete", {}).get("Objects", [])
+            ]
         if "Key" in p:
             resource += f"/{p['Key']}"
         return [Authorisation(f"s3:{op}", resource)]
@@ -212,6 +217,7 @@ class Names:
     configuration_set: str
     configuration_set_id: str
     queue_names: Mapping[str, str] = field(default_factory=dict)  # queue logical id -> local name
+    bucket_names: Mapping[str, str] = field(default_factory=dict)  # bucket logical id -> local name
 
     def secret_arn(self, secret_id: str) -> str:
         return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
@@ -244,6 +250,8 @@ def _resolve(value: Any, template: Mapping[str, Any], names: Names) -> str:
             return _table_arn(names.table_names[logical_id])
         if logical_id in names.queue_names and attribute == "Arn":
             return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{names.queue_names[logical_id]}"
+        if logical_id in names.bucket_names and attribute == "Arn":
+            return f"arn:{PARTITION}:s3:::{names.bucket_names[logical_id]}"
         kind = template["Resources"].get(logical_id, {}).get("Type", "?")
         return f"arn:{PARTITION}:{kind}:{REGION}:{ACCOUNT}:{logical_id}"
     raise ValueError(f"cannot resolve {value!r}")
@@ -330,6 +338,8 @@ def summary(calls: list[Call]) -> dict[str, list[str]]:
     for call in calls:
         for wanted in authorisations(call, _NO_NAMES):
             resource = wanted.resource.rsplit(":", 1)[-1]
+            if wanted.action.startswith("s3:") and resource.count("/") > 3:
+                resource = "/".join(resource.split("/")[:3]) + "/*"  # a site's many files, by prefix
             found.setdefault(call.function, set()).add(f"{wanted.action} {resource}")
     return {name: sorted(items) for name, items in sorted(found.items())}
 
@@ -370,5 +380,14 @@ def policy_check(
         for tag in r["Properties"].get("Tags", [])
         if tag["Key"] == "mkcpp:queue"
     }
-    names = Names(tables, secrets, configuration_set, config_set_id, queues)
+    from infra.declaration import bucket
+
+    bucket_names = {
+        lid: bucket(tag["Value"]).local_name
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::S3::Bucket"
+        for tag in r["Properties"].get("Tags", [])
+        if tag["Key"] == "mkcpp:bucket"
+    }
+    names = Names(tables, secrets, configuration_set, config_set_id, queues, bucket_names)
     return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})

@@ -94,7 +94,9 @@ PUBLISHER = FunctionSpec(
     handler="tests.support.throwaway.planner.lambda_handler",
     description="Throwaway capability: writes its pages under the site bucket's notes/ prefix.",
 )
-SITE_WITH_WRITERS = replace(SITE, writers={"notes_publisher": ("site/notes/",)}, readers=("notes_admin",))
+SITE_WITH_WRITERS = replace(
+    SITE, writers={"notes_publisher": ("site/notes/",)}, readers=("notes_admin",), publishers={}
+)
 
 
 def with_site_writers(capabilities: tuple[Capability, ...]) -> tuple[Capability, ...]:

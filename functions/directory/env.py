@@ -1,0 +1,28 @@
+"""The environment of the directory's functions, validated once per cold start."""
+
+import os
+from functools import cache
+
+from pydantic import Field
+
+from shared.settings import DeploymentSettings
+
+
+class DirectoryEnv(DeploymentSettings):
+    directory_table: str = Field(alias="DIRECTORY_TABLE_NAME")
+    audit_table: str | None = Field(None, alias="AUDIT_TABLE_NAME")
+    # the publishers: the site bucket, and where its routes are (a KeyValueStore's ARN, or `bucket`)
+    site_bucket: str | None = Field(None, alias="SITE_BUCKET_NAME")
+    site_routes: str = Field("bucket", alias="SITE_ROUTES")
+    versions_kept: int = Field(10, alias="DIRECTORY_VERSIONS_KEPT", ge=2, le=50)
+    # the public forms and the review reminder send email
+    configuration_set: str | None = Field(None, alias="SES_CONFIGURATION_SET")
+    sender: str | None = Field(None, alias="SENDER")
+    reply_to: str | None = Field(None, alias="REPLY_TO")
+    lookup_key_secret: str | None = Field(None, alias="LOOKUP_KEY_SECRET_ID")
+    signing_key_secret: str | None = Field(None, alias="SIGNING_KEY_SECRET_ID")
+
+
+@cache
+def directory_env() -> DirectoryEnv:
+    return DirectoryEnv.model_validate(dict(os.environ))

@@ -1,0 +1,87 @@
+"""Publishing the directory: render every entry (`shared.directory.render`) and hand the files to
+the site's publisher (`shared.site`), which writes only what changed and switches the live version
+in one step. The same for the admin API, the console and the nightly schedule.
+
+The edition's date, on the index and the print edition, is the date of the last publication that
+changed something: publishing again with nothing changed renders the same bytes, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from shared.audit import AuditTrail
+from shared.directory.render import SiteSettings, root_files, service_files
+from shared.directory.repository import ServiceRepository
+from shared.site.ledger import LedgerState
+from shared.site.publisher import Preview, Published, SiteFile, SitePublisher
+
+SECTION = "directory"
+AUDIT_TARGET = "DIRECTORY#site"
+
+
+class Versions(NamedTuple):
+    live: int | None
+    state: LedgerState
+
+
+class DirectoryPublication:
+    def __init__(
+        self,
+        repository: ServiceRepository,
+        publisher: SitePublisher,
+        settings: SiteSettings,
+        time_zone: str,
+        audit: AuditTrail,
+    ) -> None:
+        self._repository = repository
+        self.publisher = publisher
+        self._settings = settings
+        self._zone = ZoneInfo(time_zone)
+        self._audit = audit
+
+    def files(self, now: datetime) -> tuple[dict[str, SiteFile], date]:
+        today = now.astimezone(self._zone).date()
+        services = self._repository.all()
+        edition_seen = self.publisher.head().meta.get("edition")
+        edition = date.fromisoformat(edition_seen) if edition_seen else today
+        files = {
+            **service_files(services, self._settings, today),
+            **root_files(services, self._settings, today, edition),
+        }
+        if edition != today and self.publisher.differs(files):
+            edition = today  # something changed: this is today's edition
+            files.update(root_files(services, self._settings, today, edition))
+        return files, edition
+
+    def preview(self, now: datetime) -> Preview:
+        files, _ = self.files(now)
+        return self.publisher.preview(files)
+
+    def publish(self, actor: str, now: datetime) -> Published:
+        files, edition = self.files(now)
+        published = self.publisher.publish(files, actor=actor, now=now, meta={"edition": edition.isoformat()})
+        if published.changed:
+            self._audit.record(actor=actor, action="directory.publish", target=AUDIT_TARGET, now=now)
+        return published
+
+    def rollback(self, version: int, actor: str, now: datetime) -> Published:
+        done = self.publisher.rollback(version, actor=actor, now=now)
+        self._audit.record(actor=actor, action="directory.rollback", target=AUDIT_TARGET, now=now)
+        return done
+
+    def versions(self) -> Versions:
+        return Versions(self.publisher.live(), self.publisher.state())
+
+
+def names_of(paths: list[str], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The changed pages of a preview, with the entries' names where a path is an entry's."""
+    shown = []
+    for path in paths:
+        service_id = (
+            path.removeprefix("services/").rsplit(".", 1)[0] if path.startswith("services/") else None
+        )
+        shown.append({"path": path, "name": names.get(service_id or "", "")})
+    return shown

@@ -1,0 +1,149 @@
+"""`make bench`: publishing the directory at scale (issue 17's goal: 5,000 services in under 10 s and
+300 MB), and what a re-publish after a single change writes and takes.
+
+For each size, DynamoDB Local and moto's S3 (`gdpr_scale.services`) hold that many entries; the
+publisher runs in a fresh child process (so its peak memory is its own, not moto's), as the
+nightly function does: read every entry, render every page and file, hash them, write what changed,
+switch the pointer. Then one entry changes and it publishes again; then it publishes with nothing
+changed. `BENCH_DIRECTORY_SIZES` ("1000,5000") tunes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.bench.gdpr_scale import handler_environment, provision, services
+
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_DIRECTORY_SIZES", "1000,5000").split(","))
+TOWNS = ("Milton Keynes", "Bletchley", "Newport Pagnell", "Olney", "Wolverton", "Stony Stratford")
+WORDS = ("Cancer", "Support", "Wellbeing", "Carers", "Hope", "Friends", "Together", "Circle", "Café", "Walk")
+
+CHILD = """
+import json, time
+from functions.directory.services import publication
+from shared import clock
+from shared.site.publisher import SitePublisher
+
+def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+
+uploading = [0.0]
+upload = SitePublisher._upload
+def timed_upload(self, files, version):
+    started = time.perf_counter()
+    try:
+        return upload(self, files, version)
+    finally:
+        uploading[0] += time.perf_counter() - started
+SitePublisher._upload = timed_upload
+before = peak_mb()
+started = time.perf_counter()
+done = publication().publish("bench", clock.utc_now())
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": round(elapsed, 2), "uploading_seconds": round(uploading[0], 2),
+    "version": done.version, "files": done.files, "written": done.written, "changed": len(done.changed),
+    "peak_mb": peak_mb(), "peak_mb_after_imports": before}))
+"""
+
+
+def entry(rng: random.Random, n: int) -> dict[str, Any]:
+    from shared.directory.taxonomy import CATEGORIES, NEEDS
+
+    town = rng.choice(TOWNS)
+    name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {n}"
+    return {
+        "name": name,
+        "description": f"{name} offers support to people living with cancer and those close to them. "
+        "Meetings are friendly and informal; no need to book.\nRing first if you need step-free access.",
+        "organization": {"name": f"{rng.choice(WORDS)} Trust {n % 400}", "description": "A local charity."},
+        "categories": rng.sample([t.slug for t in CATEGORIES], 2),
+        "needs": rng.sample([t.slug for t in NEEDS], 2),
+        "locations": [
+            {
+                "name": f"{town} Community Centre",
+                "address": f"{n % 90 + 1} High Street",
+                "town": town,
+                "postcode": "MK6 5LD",
+                "accessibility": "Step-free entrance and an accessible toilet.",
+            }
+        ],
+        "contacts": [
+            {"phone": "01908 996010", "email": f"group{n}@example.org", "website": "https://example.org/"}
+        ],
+        "schedules": [
+            {"byday": rng.choice(["MO", "TU,TH", "2TU", "-1FR"]), "opens_at": "10:00", "closes_at": "12:00"}
+        ],
+        "status": "active",
+        "review_interval_months": rng.choice([3, 6, 12]),
+        "last_reviewed": "2026-06-01",
+    }
+
+
+def seed(count: int) -> list[Any]:
+    from functions.directory.services import admin
+    from shared.directory.models import ServiceInput, id_for
+
+    rng = random.Random(17)
+    now = datetime.now(UTC)
+    built = []
+    for n in range(count):
+        data = ServiceInput.model_validate(entry(rng, n))
+        built.append(admin().build(data, id_for(data.organization.name, data.name), "bench", now, None))
+    admin().repository.write_all(built, [], now)
+    return built
+
+
+def publish(env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env={**os.environ, **env, "PYTHONPATH": os.getcwd()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def directory_at_scale() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for size in SIZES:
+        with services() as (dynamodb_url, moto_url):
+            # moto's state lives in this process: start each size from nothing
+            urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+            provision(dynamodb_url, moto_url, "bench-root-" + "x" * 40, "no-reply@mkcpp.org.uk")
+            from infra.declaration import BUCKETS
+            from infra.local.services import boto_client
+
+            s3 = boto_client("s3", moto_url)
+            for bucket in BUCKETS:
+                s3.create_bucket(
+                    Bucket=bucket.local_name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+                )
+            with handler_environment(dynamodb_url, moto_url) as env:
+                built = seed(size)
+                first = publish(env)
+                from functions.directory.services import admin
+
+                one = built[size // 2]
+                changed = one.as_input() | {"alert": "New times from March"}
+                from shared.directory.models import ServiceInput
+
+                admin().replace(str(one.id), ServiceInput.model_validate(changed), "bench", datetime.now(UTC))
+                after_one_change = publish(env)
+                unchanged = publish(env)
+        results[str(size)] = {
+            "first_publish": first,
+            "after_one_change": after_one_change,
+            "unchanged": unchanged,
+        }
+        print(f"bench: directory of {size}: {json.dumps(results[str(size)])}", file=sys.stderr)
+    return results

@@ -1,0 +1,253 @@
+"""Publishing the directory: the contract's answer and layout, the HTML and the JSON as visitors and
+other directories read them (validated against the HSDS 3.0 schemas and the Nu Html Checker), and
+publication's promises: a crash half-way leaves the old version live, two publishes at once give one
+winner and nothing mixed, rollback, and a re-publish with nothing changed writes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.handler.directory_support import SERVICE, PublishedSite, group, service, site_puts
+from tests.support import permissions
+
+ROOT = Path(__file__).resolve().parents[2]
+HSDS = ROOT / "tests" / "support" / "hsds"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def publish(aws):
+    response = aws.admin("POST", "/admin/directory/publish")
+    assert response.status == 200, response
+    return response.json()
+
+
+@pytest.fixture
+def directory(aws):
+    ids = [aws.admin("POST", "/admin/directory/services", json_body=SERVICE).json()["id"]]
+    for name, category, town in (
+        ("Breast Friends", "support-groups", "Milton Keynes"),
+        ("Olney Carers", "carers", "Olney"),
+        ("Bletchley Walks", "exercise-and-activity", "Bletchley"),
+    ):
+        ids.append(
+            aws.admin("POST", "/admin/directory/services", json_body=group(name, category, town)).json()["id"]
+        )
+    return ids
+
+
+def test_publish_answers_with_the_version_and_what_changed_and_lays_out_the_site(aws, directory):
+    answer = publish(aws)
+    assert answer["version"] == 1
+    assert {"index.html", "print.html", "services.json", f"services/{directory[0]}.html"} <= set(
+        answer["changed"]
+    )
+    site = PublishedSite()
+    index = site.text("index.html")
+    assert "Local Cancer Resources Directory" in index and 'href="#support-groups"' in index
+    assert site.text("") == index  # /site/directory/ is its index
+    page = site.text(f"services/{directory[0]}.html")
+    assert "Last checked" in page and "Is something wrong with this entry?" in page
+    assert f"/directory/report?service={directory[0]}" in page
+    assert "Olney" in site.text("place/olney.html")
+    assert "Breast Friends" in site.text("need/someone-to-talk-to.html")
+    assert 'action="https://api.mkcpp.test/directory/my-list"' in site.text("my-list.html")
+    assert "Check for updates at https://api.mkcpp.test/site/directory/" in site.text("print.html")
+    assert site.get("services/nothing-here.html")[0] == 404
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_the_json_is_hsds_3_0_valid_against_the_official_schemas(aws, directory):
+    aws.admin(
+        "PUT",
+        f"/admin/directory/services/{directory[0]}",
+        json_body=service(
+            closures=[{"starts_on": "2026-12-25", "ends_on": "2026-12-26", "reason": "Christmas"}],
+            schedules=[{"byday": "2TU", "opens_at": "10:00", "closes_at": "12:00"}],
+            free=True,
+            minimum_age=18,
+        ),
+    )
+    publish(aws)
+    site = PublishedSite()
+    schema = json.loads((HSDS / "service_with_definitions.json").read_text())
+    openapi = json.loads((HSDS / "openapi.json").read_text())
+    feed = site.json("services.json")
+    _validator(openapi["components"]["schemas"]["Page"]).validate(feed)
+    assert feed["total_items"] == len(feed["contents"]) == 4
+    services = _validator(schema)
+    for item in feed["contents"]:
+        services.validate(item)
+        assert site.json(f"services/{item['id']}.json") == item  # one file per service, the same
+    index = site.json("index.json")
+    meta = openapi["paths"]["/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    _validator(meta).validate(index)
+    assert index["version"] == "3.0" and index["counts"]["services"] == 4
+    first = next(s for s in feed["contents"] if s["id"] == directory[0])
+    assert first["schedules"][0]["byday"] == "2TU" and first["schedules"][0]["freq"] == "MONTHLY"
+    assert any(s.get("notes") == "Closed" for s in first["schedules"])
+    location = first["service_at_locations"][0]["location"]
+    assert location["location_type"] == "physical" and location["accessibility"][0]["description"]
+    assert first["organization"]["description"]
+
+
+@pytest.fixture
+def vnu() -> list[str]:
+    java = shutil.which("java")
+    if not java or not VNU.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("java and vnu-jar are needed to check the published pages")
+        pytest.skip("java or node_modules/vnu-jar is missing (npm ci installs it)")
+    return [java, "-jar", str(VNU)]
+
+
+def test_every_published_html_file_passes_the_nu_html_checker(aws, directory, vnu, tmp_path):
+    aws.admin(
+        "PUT",
+        f"/admin/directory/services/{directory[1]}",
+        json_body=group("Breast Friends") | {"status": "temporarily closed", "alert": "Back in January"},
+    )
+    answer = publish(aws)
+    site = PublishedSite()
+    pages = [p for p in answer["changed"] if p.endswith(".html")]
+    for path in [*pages, "site.css"]:
+        target = tmp_path / "site" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(site.get(path)[1])
+    checked = subprocess.run(
+        [*vnu, "--format", "json", "--also-check-css", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = json.loads(checked.stderr or '{"messages": []}')["messages"]
+    problems = [
+        f"{m.get('url', '').rsplit('/site/', 1)[-1]}: {m['message']}"
+        for m in messages
+        if m["type"] in ("error", "warning") or m.get("subType") == "warning"
+    ]
+    assert len(pages) >= 10
+    assert problems == []
+
+
+def test_a_re_publish_with_nothing_changed_writes_nothing(aws, directory):
+    first = publish(aws)
+    before = len(permissions.recorded())
+    again = publish(aws)
+    assert again == {"version": first["version"], "changed": [], "written": 0, "files": first["files"]}
+    assert site_puts(permissions.recorded()[before:]) == []
+
+
+def test_a_single_change_writes_only_the_files_it_changes(aws, directory):
+    publish(aws)
+    aws.admin(
+        "PUT",
+        f"/admin/directory/services/{directory[2]}",
+        json_body=group("Olney Carers", "carers", "Olney") | {"alert": "New times from March"},
+    )
+    before = len(permissions.recorded())
+    answer = publish(aws)
+    written = site_puts(permissions.recorded()[before:])
+    assert answer["version"] == 2 and answer["written"] == len(written)
+    paths = sorted(key.split("/v/2/", 1)[1] for key in written)
+    assert f"services/{directory[2]}.html" in paths and f"services/{directory[2]}.json" in paths
+    assert f"services/{directory[0]}.html" not in paths
+    assert len(paths) < 12  # the entry, the lists it is on, the print edition and the feed
+    assert "New times from March" in PublishedSite().text(f"services/{directory[2]}.html")
+
+
+def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, directory, monkeypatch):
+    publish(aws)
+    site = PublishedSite()
+    before = {p: site.get(p) for p in ("index.html", "services.json", f"services/{directory[0]}.html")}
+    aws.admin(
+        "PUT",
+        f"/admin/directory/services/{directory[0]}",
+        json_body=service(alert="Closed for refurbishment"),
+    )
+    from shared.site.routes import BucketRoutes
+
+    def crash(self, section, entries):
+        raise RuntimeError("the function ran out of time")
+
+    monkeypatch.setattr(BucketRoutes, "put_entries", crash)
+    with pytest.raises(RuntimeError):
+        publish(aws)
+    monkeypatch.undo()
+    site = PublishedSite()
+    assert {p: site.get(p) for p in before} == before  # readers still see version 1 whole
+    versions = aws.admin("GET", "/admin/directory/versions").json()
+    assert versions["live"] == 1 and [v["version"] for v in versions["versions"]] == [1]
+    # the next publication cleans up after it and goes live
+    answer = publish(aws)
+    assert answer["version"] == 3
+    assert "Closed for refurbishment" in PublishedSite().text(f"services/{directory[0]}.html")
+
+
+def test_two_publishes_at_once_one_wins_and_nothing_is_mixed(aws, directory, monkeypatch):
+    from shared.site.publisher import SitePublisher
+
+    original = SitePublisher._upload
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(self, files, version):
+        inside.set()
+        release.wait(10)
+        return original(self, files, version)
+
+    monkeypatch.setattr(SitePublisher, "_upload", slow)
+    answers: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: answers.setdefault("first", aws.admin("POST", "/admin/directory/publish"))
+    )
+    first.start()
+    assert inside.wait(10)
+    second = aws.admin("POST", "/admin/directory/publish")
+    release.set()
+    first.join(20)
+    assert second.status == 409 and "publishing" in second.json()["message"]
+    assert answers["first"].status == 200
+    site = PublishedSite()
+    feed = site.json("services.json")
+    assert {s["id"] for s in feed["contents"]} == set(directory)
+    assert aws.admin("GET", "/admin/directory/versions").json()["live"] == answers["first"].json()["version"]
+
+
+def test_rollback_puts_the_earlier_version_back_and_publishing_again_moves_forward(aws, directory):
+    publish(aws)
+    aws.admin("DELETE", f"/admin/directory/services/{directory[3]}")
+    second = publish(aws)
+    site = PublishedSite()
+    assert site.get(f"services/{directory[3]}.html")[0] == 404
+    assert f"services/{directory[3]}.html" in second["changed"]
+    back = aws.admin("POST", "/admin/directory/versions/1/rollback")
+    assert back.status == 200 and back.json()["version"] == 1
+    assert "Bletchley Walks" in PublishedSite().text(f"services/{directory[3]}.html")
+    versions = aws.admin("GET", "/admin/directory/versions").json()
+    assert versions["live"] == 1 and [v["version"] for v in versions["versions"]] == [2, 1]
+    gone = aws.admin("POST", "/admin/directory/versions/99/rollback")
+    assert gone.status == 409
+    # publishing the data as it is now makes the newest version live again, writing no new bytes
+    forward = publish(aws)
+    assert forward["version"] == 2 and forward["written"] == 0
+    assert PublishedSite().get(f"services/{directory[3]}.html")[0] == 404
+
+
+def test_the_nightly_schedule_publishes_and_the_preview_says_what_will_change(aws, directory):
+    preview = aws.admin("GET", "/admin/directory/publish").json()
+    assert f"services/{directory[0]}.html" in preview["added"]
+    assert aws.invoke("directory_publisher", {"kind": "directory_publish"})["version"] == 1
+    assert aws.admin("GET", "/admin/directory/publish").json() == {"added": [], "changed": [], "removed": []}
+    assert aws.invoke("directory_publisher", {"kind": "directory_publish"})["written"] == 0
