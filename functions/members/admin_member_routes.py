@@ -6,15 +6,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from functions.members.services import member_admin
+from functions.members.services import address_changes, member_admin
 from shared import clock
 from shared.api import actor, made_once
 from shared.email.mailer import EmailNotSent
 from shared.errors import DamagedRecord
+from shared.members.addresses import AddressTaken, ChangeRequested, NewAddressForm, SameAddress
 from shared.members.admin import InPersonMember, MemberDetail, MemberPatch, NoEmail, NotPending
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
 from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
+from shared.members.service import NotActive
 from shared.model import Model
 from shared.web import error_response, json_response, refusals
 
@@ -179,6 +181,28 @@ def resend_confirmation(id: MemberId) -> Sent:
 )
 def preferences_link(id: MemberId) -> Sent:
     return Sent(sent=member_admin().send_preferences_link(id, actor(router), clock.utc_now()))
+
+
+class EmailChangeAsked(Model):
+    outcome: ChangeRequested
+
+
+@router.post(
+    "/admin/members/<id>/email",
+    summary="Change or add a member's email address: a link goes to the new address, which becomes theirs "
+    "when its owner presses its button (an unconfirmed sign-up's address is replaced at once, with a new "
+    "confirmation)",
+    status_code=202,
+    responses={
+        202: json_response("What happened: sent, already_sent, not_sent or replaced", EmailChangeAsked),
+        **refusals(SameAddress, AddressTaken, NotActive),
+        **NOT_FOUND,
+    },
+)
+def change_email(id: MemberId, form: Annotated[NewAddressForm, Body()]) -> EmailChangeAsked:
+    now = clock.utc_now()
+    member = member_admin().get(id, now)
+    return EmailChangeAsked(outcome=address_changes().request(member, form.email, actor(router), now))
 
 
 @router.delete(

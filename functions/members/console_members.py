@@ -14,12 +14,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.members.services import audit, member_admin
+from functions.members.services import address_changes, audit, member_admin
 from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
 from shared.errors import DamagedRecord
 from shared.members import words
+from shared.members.addresses import NewAddressForm
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.gdpr import unconfirmed_claims_hidden
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
@@ -94,6 +95,14 @@ NOTICES = {
     "Ask them to check their spam folder, then try again later.",
     "preferences_sent": "A link to their preferences was emailed to them.",
     "preferences_recent": "No email was sent: a preferences link was sent less than 10 minutes ago.",
+    "email_sent": "We emailed a link to the new address. It becomes their address when they press the "
+    "button in that email. Until then we keep using the old one.",
+    "email_already_sent": "No email was sent: a link went to that address less than 10 minutes ago. Ask "
+    "them to look in its junk or spam folder.",
+    "email_not_sent": "We could not email the new address: emails to it were stopped before, because they "
+    "did not arrive. Check the address with them.",
+    "email_replaced": "The address was changed. A new email asking them to confirm it went to the new "
+    "address.",
     "lifted": "The suppression was lifted: emails will be sent to this address again.",
     # a complaint also unsubscribed them, and lifting the suppression does not re-subscribe anyone
     "lifted_unsubscribed": (
@@ -342,6 +351,53 @@ def edit_member(id: str) -> Response[str]:
 
     return router.submit(
         MemberPatch, changes, lambda status, errors: _edit_form(id, status, values, errors), save, words=PLAIN
+    )
+
+
+def _email_form(member_id: str, status: int, values: dict[str, Any], errors: dict[str, str]) -> Response[str]:
+    detail = member_admin().detail(member_id, clock.utc_now())
+    return router.page(
+        "member_email",
+        title="Change their email address",
+        status=status,
+        member=detail,
+        values=values,
+        errors=errors,
+    )
+
+
+@router.get(
+    "/console/members/<id>/email",
+    summary="Change or add a member's email address: the form",
+    responses={200: html_page("The form"), 404: html_page("No such member")},
+)
+def email_form(id: str) -> Response[str]:
+    return _email_form(_member_id(id), 200, {}, {})
+
+
+@router.post(
+    "/console/members/<id>/email",
+    summary="Change or add a member's email address: a link goes to the new address, which becomes theirs "
+    "when its owner presses its button (an unconfirmed sign-up's address is replaced at once)",
+    responses={
+        303: {"description": "Back to the member's page, saying what happened"},
+        400: html_page("Errors"),
+    },
+)
+def change_email(id: str) -> Response[str]:
+    id = _member_id(id)
+    values = router.form()
+
+    def ask(form: NewAddressForm) -> Response[str]:
+        now = clock.utc_now()
+        outcome = address_changes().request(member_admin().get(id, now), form.email, actor(router), now)
+        return router.redirect(_member_url(id, f"email_{outcome.value}"))
+
+    return router.submit(
+        NewAddressForm,
+        {"email": values.get("email", "")},
+        lambda status, errors: _email_form(id, status, values, errors),
+        ask,
     )
 
 

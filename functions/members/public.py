@@ -19,6 +19,7 @@ from shared import tokens
 from shared.api import HttpApi
 from shared.email.mailer import EmailNotSent
 from shared.errors import BadLink
+from shared.members.addresses import NewAddressForm
 from shared.members.models import PreferencesForm, SignupForm
 from shared.members.repository import StaleMember
 from shared.members.service import LinkNoLongerValid, LinkUsed, NotActive
@@ -76,6 +77,12 @@ def _signup_again(errors: dict[str, str], values: dict[str, Any]) -> Response[st
 @app.form_page(PreferencesForm)
 def _preferences_again(errors: dict[str, str], values: dict[str, Any]) -> Response[str]:
     # the page again needs the member: a bad link is a link problem (its page), not a crash
+    token = (app.current_event.query_string_parameters or {}).get("token", "")
+    return selfservice_routes.preferences_refused(token, errors, values)
+
+
+@app.form_page(NewAddressForm)
+def _new_address_again(errors: dict[str, str], values: dict[str, Any]) -> Response[str]:
     token = (app.current_event.query_string_parameters or {}).get("token", "")
     return selfservice_routes.preferences_refused(token, errors, values)
 

@@ -10,12 +10,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions.members.env import members_env
 from functions.members.pages import message_page, page_context
-from functions.members.services import membership, self_service
+from functions.members.services import address_changes, membership, self_service
+from functions.members.signup_routes import ConfirmForm
 from shared import clock
 from shared.forms import FormModel
 from shared.groups import WorkingGroup
+from shared.members import links as purposes
+from shared.members.addresses import AddressTaken, ChangeLink, NewAddressForm
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, Member, MemberStatus, PreferencesForm
 from shared.members.service import LinkNoLongerValid
+from shared.observability import logger
 from shared.privacy.retention import after_erasure
 from shared.web import HTML_PAGE, PAGE_HEADERS, html_page, json_body, page, wants_html
 
@@ -72,6 +76,7 @@ def preferences_page(
         health_roles=sorted(r.value for r in HEALTH_DATA_ROLES),
         action=_url("/members/preferences", token),
         data_action=_url("/members/data-requests", token),
+        email_action=_url("/members/preferences/email", token),
         # what other capabilities offer them with the same link (their meetings in their calendar)
         more=[(label, _url(path, token)) for label, path in members_env().member_pages],
         unsubscribe_url=links.unsubscribe(member.id, now),
@@ -296,4 +301,70 @@ def erase(token: Token = "") -> Response[str]:
         done=True,
         action=None,
         after_erasure=after_erasure(log_retention_days=members_env().log_retention_days),
+    )
+
+
+# --- a new email address ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/members/preferences/email",
+    summary="Ask for a new email address: a link goes to it, and it becomes yours when you press its button",
+    status_code=202,
+    responses={202: HTML_PAGE, 400: LINK_PROBLEM, 409: html_page("Not receiving emails: nothing changed")},
+)
+def change_email(form: Annotated[NewAddressForm, Body()], token: Token = "") -> Response[str]:
+    now = clock.utc_now()
+    member = self_service().member_for(token, purposes.PREFERENCES, now)
+    try:
+        address_changes().request(member, form.email, "member", now)
+    except AddressTaken:
+        # the same page: whether an address belongs to a member is nobody else's business
+        logger.info("new address held by another member: nothing sent", extra={"member_id": member.id})
+    return message_page(
+        202,
+        "Check the new address's inbox",
+        [
+            "We have emailed a link to your new address. Your address changes when you press the button "
+            "on the page it opens. Until then we keep using your old address.",
+            "If nothing arrives within a few minutes, check the junk or spam folder.",
+        ],
+    )
+
+
+@router.get(
+    "/members/email/confirm",
+    summary="The page the new address's link opens: one button that makes it the member's address (a GET "
+    "never changes it: mail scanners open every link)",
+    responses={200: HTML_PAGE, 400: LINK_PROBLEM},
+)
+def email_change_page(token: Token = "") -> Response[str]:
+    found, shown = address_changes().check_link(token, clock.utc_now())
+    if found is ChangeLink.DONE:
+        return _address_changed(shown)
+    return page(
+        200,
+        "email_change",
+        **page_context(),
+        title="Use this email address?",
+        address=shown,
+        action=f"{members_env().base_url}/members/email/confirm",
+        token=token,
+    )
+
+
+@router.post(
+    "/members/email/confirm",
+    summary="Make the new address the member's: the link page's button (pressing it again is harmless)",
+    responses={200: HTML_PAGE, 400: LINK_PROBLEM, 409: html_page("Another member has this address now")},
+)
+def confirm_email_change(form: Annotated[ConfirmForm, Body()]) -> Response[str]:
+    return _address_changed(address_changes().confirm(form.token, clock.utc_now()))
+
+
+def _address_changed(shown: str) -> Response[str]:
+    return message_page(
+        200,
+        "Your email address is changed",
+        [f"We will email you at {shown} from now on. We have told your old address."],
     )

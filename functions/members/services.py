@@ -24,6 +24,7 @@ from shared.send_once import SendLedger
 
 if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up path's cold start
     from shared.audit import AuditTrail
+    from shared.members.addresses import AddressChanges
     from shared.members.admin import MemberAdmin
     from shared.members.gdpr import Gdpr
     from shared.members.selfservice import SelfService
@@ -121,6 +122,22 @@ def self_service() -> SelfService:
         settings=settings(),
         ledger=service.ledger,
         account_suppressions=account_suppressions(),
+    )
+
+
+@cache
+def address_changes() -> AddressChanges:
+    from shared.members.addresses import AddressChanges
+
+    service = membership()
+    return AddressChanges(
+        members=members(),
+        membership=service,
+        keys=keys(),
+        mailer=service.mailer,
+        ledger=service.ledger,
+        audit=audit(),
+        settings=settings(),
     )
 
 

@@ -156,6 +156,9 @@ class MemberDetail(MemberSummary):
     consents: list[Consent]
     unsubscribed_at: str | None = None
     suppression: Suppression | None = None
+    new_email: str | None = Field(
+        None, description="A new address asked for and not yet confirmed by its owner (a link went to it)"
+    )
 
 
 class AtAGlance(Model):
@@ -314,7 +317,12 @@ class MemberAdmin:
     def detail(self, member_id: str, now: datetime) -> MemberDetail:
         member = self.get(member_id, now)
         suppression = self._suppressions.get(member.lookup_id) if member.lookup_id else None
-        shown = {**as_administrators_see(member.model_dump()), "suppression": suppression}
+        change = member.email_change
+        shown = {
+            **as_administrators_see(member.model_dump()),
+            "suppression": suppression,
+            "new_email": change.email if change and not change.confirmed_at else None,
+        }
         return MemberDetail.model_validate(shown)
 
     def search(self, **filters: Any) -> MemberPage:

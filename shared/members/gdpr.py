@@ -158,7 +158,11 @@ class Gdpr:
         notifications = self._notifications(member.id)
         return MemberExport(
             exported_at=iso(now),
-            profile=member.model_dump(mode="json", exclude=_NOT_EXPORTED),
+            profile=member.model_dump(
+                mode="json",
+                # a new address waiting to be confirmed is theirs to see; its link's secret is not
+                exclude={**dict.fromkeys(_NOT_EXPORTED, True), "email_change": {"nonce", "lookup_id"}},
+            ),
             consents=member.consents,
             preferences=member.preferences,
             working_groups=[GroupMembership(id=g, name=names.get(g)) for g in member.working_groups],
@@ -182,6 +186,13 @@ class Gdpr:
         can be read, read, and the rest as it is stored (as plain text where it is not plain data)."""
         lookup_id = raw.get("lookup_id") if isinstance(raw.get("lookup_id"), str) else None
         raw = unconfirmed_claims_hidden(raw)
+        if isinstance(raw.get("email_change"), dict):
+            raw = {
+                **raw,
+                "email_change": {
+                    k: val for k, val in raw["email_change"].items() if k not in ("nonce", "lookup_id")
+                },
+            }
         consents = [c for c in _each(raw.get("consents"), Consent) if isinstance(c, Consent)]
         preferences = next(iter(_each([raw.get("preferences")], Preferences)), Preferences())
         groups = [g for g in raw.get("working_groups") or [] if isinstance(g, str)]

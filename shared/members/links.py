@@ -13,6 +13,8 @@ from shared.tokens import Purpose
 
 CONFIRM = Purpose("confirm", timedelta(hours=72))
 PREFERENCES = Purpose("preferences", timedelta(days=30))
+# sent to a new address: it becomes the member's only when its owner presses the button
+EMAIL_CHANGE = Purpose("email_change", timedelta(hours=72))
 # every capability's emails carry it, so it is the email platform's (`shared.email.unsubscribe`)
 UNSUBSCRIBE = unsubscribe.UNSUBSCRIBE
 # links that hand over or delete someone's data are short-lived

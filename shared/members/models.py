@@ -234,6 +234,18 @@ class Rejoin(Model):
     consents: list[Consent] = Field(default_factory=list)
 
 
+class EmailChange(Model):
+    """A new email address waiting for its owner to confirm it. The member's address stays the old
+    one until the button in the email to the new address is pressed."""
+
+    email: str = Field(max_length=254)
+    lookup_id: str
+    nonce: str
+    requested_at: str
+    requested_by: str = Field(max_length=64)  # "member", or the administrator's id
+    confirmed_at: str | None = None  # pressed: `email` is now the member's address
+
+
 class Member(Model):
     """A member as stored. `lookup_id` is the keyed hash of the email address; a member who takes
     part by phone or post has no email, no lookup id, and a postal address or phone instead."""
@@ -257,6 +269,7 @@ class Member(Model):
     lookup_id: str | None = None
     confirm_nonce: str | None = None
     rejoin: Rejoin | None = None
+    email_change: EmailChange | None = None
     status_before_suppression: MemberStatus | None = None
     expires_at: int | None = None
     profile_removed_at: str | None = None

@@ -46,6 +46,8 @@ EMAIL_WORDS = {
     "preferences_link": "A link to your preferences",
     "export_link": "A link to a copy of your data",
     "erase_link": "A link to delete your details",
+    "email_change": "Asking you to confirm a new email address",
+    "email_changed": "Telling your old email address that it changed",
 }
 # notes in the send history that are not emails: that a one-use link was used (`selfservice`)
 NOT_EMAILS = frozenset({"export_shown", "export_download"})
@@ -59,6 +61,8 @@ ACTION_WORDS = {
     "member.preferences_link": "Sent you a link to your preferences",
     "member.lift_suppression": "Started emailing you again after delivery problems",
     "member.profile_removed": "Removed your name and contact details after you unsubscribed",
+    "member.email_change_requested": "Asked for a new email address for you",
+    "member.email_changed": "You confirmed your new email address",
     "group.add_member": "Added you to a working group",
     "group.remove_member": "Took you out of a working group",
 }
@@ -153,6 +157,11 @@ def portable(export: MemberExport, time_zone: str) -> dict[str, Any]:
             "confirmed_email_at": profile.get("confirmed_at"),
             "unsubscribed_at": profile.get("unsubscribed_at"),
             "details_removed_at": profile.get("profile_removed_at"),
+            "new_email_address_waiting_for_you_to_confirm_it": (profile.get("email_change") or {}).get(
+                "email"
+            )
+            if not (profile.get("email_change") or {}).get("confirmed_at")
+            else None,
         },
         "what_you_agreed_to": [
             {

@@ -363,6 +363,44 @@ class MemberRepository:
             ],
         )
 
+    def move_address(self, member: Member, changes: dict[str, Any], now: datetime) -> Member:
+        """Give the member a new address (`changes` holds `email` and `lookup_id`): the profile, the
+        new address's pointer (refused if another member holds the address: AlreadyRegistered) and
+        the old one's removal, in one transaction conditional on the version read."""
+        lookup_id = str(changes["lookup_id"])
+        pointer: dict[str, Any] = {**pointer_key(lookup_id), **to_item({"member_id": member.id})}
+        expires_at = changes.get("expires_at", member.expires_at)
+        if expires_at is not None:
+            pointer["expires_at"] = v(expires_at)
+        also: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": pointer,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if member.lookup_id and member.lookup_id != lookup_id:
+            also.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": pointer_key(member.lookup_id),
+                        "ConditionExpression": "member_id = :id",
+                        "ExpressionAttributeValues": {":id": v(member.id)},
+                    }
+                }
+            )
+        try:
+            return self.write_profile(member, member.working_groups, changes=changes, also=also)
+        except StaleMember:
+            # the profile changed, or the new address is held: say which
+            holder = self.find_by_lookup_id(lookup_id, now)
+            if holder is not None and holder.id != member.id:
+                raise AlreadyRegistered from None
+            raise
+
     # --- lifecycle (issue: preferences, unsubscribe, suppression, erasure) ----------------------
 
     def save(self, member: Member, expected_status: MemberStatus | None = None) -> Member:
@@ -414,10 +452,15 @@ class MemberRepository:
         self._conditional(self._db.transact_write_items, conflict=AlreadyRegistered, TransactItems=items)
 
     def write_profile(
-        self, member: Member, groups: list[str], changes: dict[str, Any] | None = None
+        self,
+        member: Member,
+        groups: list[str],
+        changes: dict[str, Any] | None = None,
+        also: list[dict[str, Any]] | None = None,
     ) -> Member:
         """Write the profile with `changes` and these working groups, in one transaction; active
-        members also get the membership items the by_group index lists."""
+        members also get the membership items the by_group index lists. `also`: more items for the
+        same transaction (an address's pointers)."""
         updated = _validated(
             member,
             version=member.version + 1,
@@ -463,6 +506,7 @@ class MemberRepository:
                 pointer["UpdateExpression"] = "SET expires_at = :e"
                 pointer["ExpressionAttributeValues"][":e"] = v(updated.expires_at)
             items.append({"Update": pointer})
+        items += also or []
         self._conditional(self._db.transact_write_items, TransactItems=items)
         return updated
 

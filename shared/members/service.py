@@ -196,6 +196,9 @@ class Links:
     def signup(self) -> str:
         return f"{self._base}/members/signup"
 
+    def email_change(self, token: str) -> str:
+        return f"{self._base}/members/email/confirm?{urlencode({'token': token})}"
+
 
 class Membership:
     def __init__(
@@ -440,6 +443,10 @@ class Membership:
         return OutgoingEmail(
             member.email or "", content, CONFIRM_EMAIL, self.links.unsubscribe(member.id, now)
         )
+
+    def send_confirmation(self, member: Member, now: datetime) -> bool:
+        """The confirmation email for this pending member (its send-once claim the caller's)."""
+        return self._send(self._confirmation(member, now))
 
     def _send(self, email: OutgoingEmail, suppression_checked: bool = False) -> bool:
         """Send one email (its send-once claim already written). False when the address is

@@ -12,6 +12,8 @@ ACTIONS = {
     "member.preferences_link": "Emailed a preferences link",
     "member.resend_confirmation": "Sent the confirmation again",
     "member.profile_removed": "Removed their details after they unsubscribed",
+    "member.email_change_requested": "Asked for a new email address (a link went to it)",
+    "member.email_changed": "The member confirmed their new email address",
     "members.download": "Downloaded the members list",
     "group.create": "Created the group",
     "group.update": "Changed the group",

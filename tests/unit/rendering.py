@@ -83,6 +83,7 @@ PREFERENCES: dict[str, Any] = {
     "groups": GROUPS,
     "action": f"{URL}/members/preferences?token={TOKEN}",
     "data_action": f"{URL}/members/data-requests?token={TOKEN}",
+    "email_action": f"{URL}/members/preferences/email?token={TOKEN}",
     "more": [("Your meetings in your calendar", f"{URL}/meetings/calendar?token={TOKEN}")],
     "unsubscribe_url": f"{URL}/members/unsubscribe?token={TOKEN}",
     "signup_url": f"{URL}/members/signup",
@@ -127,6 +128,11 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
         "confirm rejoin",
         "confirm",
         {"title": "Confirm that you want to rejoin", "rejoin": True, "action": "/c", "token": "a.b"},
+    ),
+    (
+        "new email address",
+        "email_change",
+        {"title": "Use this email address?", "address": "a…@example.org", "action": "/c", "token": "a.b"},
     ),
     (
         "confirmed",
@@ -233,6 +239,13 @@ _LINK = f"{URL}/members/x?token={TOKEN}"
 EMAILS: list[tuple[str, str, dict[str, Any]]] = [
     ("confirm", "confirm", {"confirm_url": _LINK, "hours": 72, "rejoin": False}),
     ("confirm rejoin", "confirm", {"confirm_url": _LINK, "hours": 72, "rejoin": True}),
+    ("new address", "email_change", {"confirm_url": _LINK, "hours": 72, "by_member": True}),
+    (
+        "new address by an administrator",
+        "email_change",
+        {"confirm_url": _LINK, "hours": 72, "by_member": False},
+    ),
+    ("address changed", "email_changed", {"name": "Ann", "new_address": "a…@example.org"}),
     (
         "welcome with a meeting",
         "welcome",

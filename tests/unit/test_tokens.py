@@ -67,7 +67,14 @@ def test_each_capabilitys_purposes_are_its_own_and_unique():
     from shared.members import links
 
     declared = [v for v in vars(links).values() if isinstance(v, tokens.Purpose)]
-    assert {p.value for p in declared} == {"confirm", "preferences", "unsubscribe", "export", "erase"}
+    assert {p.value for p in declared} == {
+        "confirm",
+        "preferences",
+        "email_change",
+        "unsubscribe",
+        "export",
+        "erase",
+    }
     assert len({p.value for p in declared}) == len(declared)
     assert not [v for v in vars(tokens).values() if isinstance(v, tokens.Purpose)]
     # a token for one purpose never verifies for another with the same key
