@@ -93,6 +93,19 @@ await run.go(async (r) => {
     await audit("member after saving", saved);
   });
 
+  await step("changing their email address", async () => {
+    const status = await press("link", "Change their email address");
+    check(status === 200, `email form: ${status}`);
+    await audit("change email", status);
+    await page().getByLabel("New email address").fill("not an address");
+    const refused = await press("button", "Send the link");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `a bad address answered ${refused}`);
+    await audit("change email with errors", refused);
+    await page().getByLabel("New email address").fill(`new-${stamp}@example.org`);
+    const sent = await press("button", "Send the link");
+    check(sent === 200 && (await page().getByRole("status").innerText()).includes("We emailed a link"), `change email: ${sent}`);
+  });
+
   await step("adding a member met in person", async () => {
     await open(`${base}/console/members/new`);
     await audit("add a member", r.status());
