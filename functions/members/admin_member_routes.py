@@ -12,7 +12,14 @@ from shared.api import actor, made_once
 from shared.email.mailer import EmailNotSent
 from shared.errors import DamagedRecord
 from shared.members.addresses import AddressTaken, ChangeRequested, NewAddressForm, SameAddress
-from shared.members.admin import InPersonMember, MemberDetail, MemberPatch, NoEmail, NotPending
+from shared.members.admin import (
+    InPersonMember,
+    MemberDetail,
+    MemberPatch,
+    NoEmail,
+    NotPending,
+    UnsubscribedHere,
+)
 from shared.members.gdpr import ErasureReceipt, MemberExport
 from shared.members.models import MemberPage, MemberStatus, MemberSummary, Role
 from shared.members.repository import AlreadyRegistered, MemberNotFound, StaleMember
@@ -94,7 +101,7 @@ def members_csv(
     responses={
         201: json_response("The member", MemberDetail),
         400: error_response("Bad input"),
-        **refusals(AlreadyRegistered, EmailNotSent),
+        **refusals(AlreadyRegistered, UnsubscribedHere, EmailNotSent),
         **COMMON,
     },
 )

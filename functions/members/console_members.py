@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.members.services import address_changes, audit, member_admin
+from functions.members.services import address_changes, audit, member_admin, on_behalf
 from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
@@ -24,6 +24,7 @@ from shared.members.addresses import NewAddressForm
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.gdpr import unconfirmed_claims_hidden
 from shared.members.models import HEALTH_DATA_ROLES, ROLE_LABELS, MemberStatus, Role
+from shared.members.on_behalf import EmailChoices, StartAgain, TheyToldUs
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
 
@@ -35,7 +36,6 @@ MEMBER_ID = re.compile(r"^[0-9a-f-]{36}$")
 PLAIN = {
     "consent_health_data_in_person": "A patient or carer role needs their agreement: tick the box once "
     "they have told you they agree, or choose another role",
-    "email": "A member already has this email address: find them with the search",
 }
 
 
@@ -101,6 +101,11 @@ NOTICES = {
     "them to look in its junk or spam folder.",
     "email_not_sent": "We could not email the new address: emails to it were stopped before, because they "
     "did not arrive. Check the address with them.",
+    "choices_saved": "Their choices were saved.",
+    "choices_unchanged": "Nothing changed: those were their choices already.",
+    "unsubscribed_for": "They will get no more emails from us. We recorded how they told you.",
+    "already_unsubscribed": "They had unsubscribed already.",
+    "started_again": "They will get emails from us again. We recorded how they agreed.",
     "email_replaced": "The address was changed. A new email asking them to confirm it went to the new "
     "address.",
     "lifted": "The suppression was lifted: emails will be sent to this address again.",
@@ -117,6 +122,9 @@ CHANNEL_LABELS = {
     "api": "Through the API",
     "in_person": "In person",
     "administrator": "Recorded by an administrator",
+    "phone": "By phone, to an administrator",
+    "letter": "By letter, to an administrator",
+    "email": "By email, to an administrator",
     "spam_report": "Marked an email as spam",
 }
 
@@ -398,6 +406,83 @@ def change_email(id: str) -> Response[str]:
         {"email": values.get("email", "")},
         lambda status, errors: _email_form(id, status, values, errors),
         ask,
+    )
+
+
+# --- on their behalf -------------------------------------------------------------------------------
+
+ON_BEHALF: dict[str, tuple[str, type[TheyToldUs]]] = {
+    "choices": ("Change what they hear about", EmailChoices),
+    "unsubscribe": ("Stop all emails to them", TheyToldUs),
+    "start": ("Start emails to them again", StartAgain),
+}
+HOW = [("phone", "By phone"), ("in_person", "In person"), ("letter", "By letter"), ("email", "By email")]
+
+
+def _on_behalf_page(
+    member_id: str, do: str, status: int, values: dict[str, Any], errors: dict[str, str]
+) -> Response[str]:
+    detail = member_admin().detail(member_id, clock.utc_now())
+    title, _ = ON_BEHALF[do]
+    if not values:
+        values = detail.preferences.model_dump() if do == "choices" else {}
+    return router.page(
+        "member_on_behalf",
+        title=title,
+        status=status,
+        member=detail,
+        do=do,
+        values=values,
+        errors=errors,
+        how=HOW,
+    )
+
+
+def _do(do: str) -> str:
+    if do not in ON_BEHALF:
+        raise MemberNotFound(do[:20])
+    return do
+
+
+@router.get(
+    "/console/members/<id>/on-behalf/<do>",
+    summary="Act on a member's behalf (what they hear about; stop all emails; start them again): the form",
+    responses={200: html_page("The form"), 404: html_page("No such member or action")},
+)
+def on_behalf_form(id: str, do: str) -> Response[str]:
+    return _on_behalf_page(_member_id(id), _do(do), 200, {}, {})
+
+
+@router.post(
+    "/console/members/<id>/on-behalf/<do>",
+    summary="Act on a member's behalf, recording how they told you",
+    responses={303: {"description": "Back to the member's page"}, 400: html_page("The form, with errors")},
+)
+def act_on_behalf(id: str, do: str) -> Response[str]:
+    id, do = _member_id(id), _do(do)
+    posted = router.form()
+    data: dict[str, Any] = {"how": posted.get("how") or None}
+    if do == "choices":
+        data |= {box: box in posted for box in ("meeting_reminders", "newsletters")}
+    if do == "start":
+        data["agreed"] = "agreed" in posted
+    _, model = ON_BEHALF[do]
+
+    def act(form: TheyToldUs) -> Response[str]:
+        now, who = clock.utc_now(), actor(router)
+        if isinstance(form, EmailChoices):
+            done = "choices_saved" if on_behalf().email_choices(id, form, who, now) else "choices_unchanged"
+        elif isinstance(form, StartAgain):
+            on_behalf().start_again(id, form, who, now)
+            done = "started_again"
+        else:
+            done = (
+                "unsubscribed_for" if on_behalf().unsubscribe(id, form, who, now) else "already_unsubscribed"
+            )
+        return router.redirect(_member_url(id, done))
+
+    return router.submit(
+        model, data, lambda status, errors: _on_behalf_page(id, do, status, {**posted, **data}, errors), act
     )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported where first used, to keep them off the sign-up pat
     from shared.members.addresses import AddressChanges
     from shared.members.admin import MemberAdmin
     from shared.members.gdpr import Gdpr
+    from shared.members.on_behalf import OnBehalf
     from shared.members.selfservice import SelfService
 
 
@@ -138,6 +139,15 @@ def address_changes() -> AddressChanges:
         ledger=service.ledger,
         audit=audit(),
         settings=settings(),
+    )
+
+
+@cache
+def on_behalf() -> OnBehalf:
+    from shared.members.on_behalf import OnBehalf
+
+    return OnBehalf(
+        members=members(), audit=audit(), privacy_notice_version=settings().privacy_notice_version
     )
 
 

@@ -182,6 +182,14 @@ class HealthConsentMissing(DomainError):
     }
 
 
+class UnsubscribedHere(Conflict):
+    message = "This address belongs to a member who unsubscribed."
+    fields: ClassVar[Mapping[str, str]] = {
+        "email": "This address belongs to a member who unsubscribed. Find them with the search, open "
+        "their page and choose 'Start emails to them again'"
+    }
+
+
 class NotPending(Conflict):
     message = "Only a member who has not confirmed yet can be sent a confirmation."
 
@@ -442,6 +450,10 @@ class MemberAdmin:
         consents = consents_for(form.role, self._notice, "in_person", now)
         if id and self._members.get_raw(id, now) is not None:
             return self.detail(id, now)
+        if form.email:
+            holder = self._members.find_by_lookup_id(self._keys.email_lookup_id(form.email), now)
+            if holder is not None and holder.status is MemberStatus.UNSUBSCRIBED:
+                raise UnsubscribedHere
         if form.email:
             member = self._membership.add_pending(form, consents, now, id)
         else:

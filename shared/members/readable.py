@@ -28,6 +28,9 @@ CHANNEL_WORDS = {
     "api": "through our website",
     "in_person": "in person, to one of us",
     "administrator": "to one of our administrators, who recorded it",
+    "phone": "by phone, to one of us, who recorded it",
+    "letter": "by letter, to one of us, who recorded it",
+    "email": "by email, to one of us, who recorded it",
     "spam_report": "by marking one of our emails as spam",
 }
 CONSENT_WORDS = {
@@ -63,6 +66,9 @@ ACTION_WORDS = {
     "member.profile_removed": "Removed your name and contact details after you unsubscribed",
     "member.email_change_requested": "Asked for a new email address for you",
     "member.email_changed": "You confirmed your new email address",
+    "member.unsubscribed_for": "Stopped all emails to you, as you asked",
+    "member.email_choices_for": "Changed what you hear about, as you asked",
+    "member.started_again_for": "Started emails to you again, as you asked",
     "group.add_member": "Added you to a working group",
     "group.remove_member": "Took you out of a working group",
 }

@@ -50,7 +50,7 @@ class AlreadyRegistered(Conflict):
 
     message = "Already registered."
     fields: ClassVar[Mapping[str, str]] = {
-        "email": "This address is already registered: search for it with ?q=<address>"
+        "email": "A member already has this email address: find them with the search (?q=<address>)"
     }
 
 

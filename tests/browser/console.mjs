@@ -106,6 +106,17 @@ await run.go(async (r) => {
     check(sent === 200 && (await page().getByRole("status").innerText()).includes("We emailed a link"), `change email: ${sent}`);
   });
 
+  await step("acting on their behalf: what they hear about", async () => {
+    await open(`${base}${memberPath}/on-behalf/choices`);
+    await audit("on their behalf", r.status());
+    const refused = await press("button", "Save their choices");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `no 'how' answered ${refused}`);
+    await audit("on their behalf with errors", refused);
+    await page().getByLabel("By phone").check();
+    const saved = await press("button", "Save their choices");
+    check(saved === 200 && (await heading()) === name, `choices: ${saved}`);
+  });
+
   await step("adding a member met in person", async () => {
     await open(`${base}/console/members/new`);
     await audit("add a member", r.status());

@@ -197,6 +197,8 @@ CONSOLE_PAGES = {
     "member after saving",
     "change email",
     "change email with errors",
+    "on their behalf",
+    "on their behalf with errors",
     "add a member",
     "add a member with errors",
     "members without email",
