@@ -16,7 +16,8 @@ from functions.members import console_groups, console_members
 from shared.console.app import ConsoleApp
 from shared.observability import logger, metrics
 
-app = ConsoleApp()
+# the import page takes a spreadsheet file (read as text): 200 people fit well inside 1 MB
+app = ConsoleApp(max_body_bytes=1024 * 1024, files=True)
 app.include_router(console_members.router)
 app.include_router(console_groups.router)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 
+from functions.members.env import members_env
 from functions.members.services import address_changes, audit, member_admin, on_behalf
 from shared import clock
 from shared.api import actor, made_once
@@ -185,6 +187,9 @@ def members() -> Response[str]:
         role_labels={r.value: label for r, label in ROLE_LABELS.items()},
         statuses=_status_labels(),
         groups=groups,
+        download_query=("?" + urlencode({k: v for k, v in filters.items() if v}))
+        if any(filters.values())
+        else "",
     )
 
 
@@ -407,6 +412,87 @@ def change_email(id: str) -> Response[str]:
         lambda status, errors: _email_form(id, status, values, errors),
         ask,
     )
+
+
+# --- importing and downloading the list ------------------------------------------------------------
+
+
+def _import_page(status: int, **shown: Any) -> Response[str]:
+    context: dict[str, Any] = {"report": None, "errors": {}, "done": False, "text": ""} | shown
+    return router.page("member_import", title="Import members from a spreadsheet", status=status, **context)
+
+
+@router.get(
+    "/console/members/import",
+    summary="Import members from a spreadsheet saved as CSV: the form",
+    responses={200: html_page("The form")},
+)
+def import_form() -> Response[str]:
+    return _import_page(200)
+
+
+@router.post(
+    "/console/members/import",
+    summary="Check, then load, a spreadsheet of members: every row checked first, all or nothing",
+    responses={
+        200: html_page("The report of each row (and, once checked, the button that loads them)"),
+        400: html_page("The report, with each row's problems: nothing was loaded"),
+    },
+)
+def run_import() -> Response[str]:
+    from shared.members import importer
+
+    form = router.form()
+    text = form.get("file") or form.get("text") or ""
+    loading = form.get("action") == "load"
+    now = clock.utc_now()
+    admin = member_admin()
+    try:
+        rows = importer.read_csv(text)
+    except importer.ImportUnreadable as unreadable:
+        return _import_page(400, errors={"file": unreadable.reason})
+    groups = [g for g in admin.groups() if g.status == "open"]
+    checked = importer.check(rows, groups, admin.privacy_notice_version, admin, now, members_env().time_zone)
+    report = importer.ImportReport([c.report for c in checked])
+    if not report.ok or not loading:
+        return _import_page(200 if report.ok else 400, report=report, text=text if report.ok else "")
+    loaded = importer.load(checked, admin, actor(router), now)
+    audit().record(
+        actor=actor(router),
+        action="members.import",
+        target="MEMBERS",
+        now=now,
+        fields=[str(loaded.count("added"))],
+    )
+    return _import_page(200, report=loaded, done=True)
+
+
+@router.get(
+    "/console/members/list.csv",
+    summary="Download the members list as a spreadsheet (CSV), with the page's filters (audited)",
+    responses={200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def members_csv() -> Response[str]:
+    filters = {
+        "q": (router.query("q") or "")[:100] or None,
+        "status": _choice(MemberStatus, router.query("status")),
+        "role": _choice(Role, router.query("role")),
+        "group": (router.query("group") or "")[:60] or None,
+    }
+    body = member_admin().csv(actor(router), clock.utc_now(), **filters)
+    return Response(
+        200,
+        "text/csv; charset=utf-8",
+        body,
+        headers={"Content-Disposition": 'attachment; filename="members.csv"', "Cache-Control": "no-store"},
+    )
+
+
+def _choice(kind: Any, value: str | None) -> Any:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 # --- on their behalf -------------------------------------------------------------------------------

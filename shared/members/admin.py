@@ -12,7 +12,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from shared.audit import AuditTrail
 from shared.clock import iso
-from shared.consent import consent
+from shared.consent import Channel, consent
 from shared.dynamo import BadCursor, decode_cursor, encode_cursor
 from shared.email.account_suppression import AccountSuppressionList
 from shared.email.address import normalise_email
@@ -308,6 +308,13 @@ class MemberAdmin:
         """The notice this deployment shows: what a member added in person was shown."""
         return self._notice
 
+    def holder_of(self, email: str, now: datetime) -> Member | None:
+        """The member holding this (normalised) address, if any."""
+        return self._members.find_by_lookup_id(self._keys.email_lookup_id(email), now)
+
+    def exists(self, member_id: str, now: datetime) -> bool:
+        return self._members.get_raw(member_id, now) is not None
+
     def get(self, member_id: str, now: datetime) -> Member:
         return self._members.require(member_id, now)
 
@@ -442,12 +449,25 @@ class MemberAdmin:
 
     # --- changing ---------------------------------------------------------------------------
 
-    def add(self, form: InPersonMember, actor: str, now: datetime, id: str | None = None) -> MemberDetail:
-        """Add someone met in person. With `id` (`shared.once`), a second submission of the same
+    def add(
+        self,
+        form: InPersonMember,
+        actor: str,
+        now: datetime,
+        id: str | None = None,
+        *,
+        channel: Channel = "in_person",
+        agreed_at: datetime | None = None,
+    ) -> MemberDetail:
+        """Add someone met in person (or, `channel`, who agreed on paper or by phone; `agreed_at`,
+        when they agreed, if not now). With `id` (`shared.once`), a second submission of the same
         form shows the member the first added rather than adding them twice."""
         check_groups(form.working_groups, self._groups.open())
         check_notice(form.privacy_notice_version, self._notice)
-        consents = consents_for(form.role, self._notice, "in_person", now)
+        consents = [
+            c.model_copy(update={"recorded_by": actor[:64]})
+            for c in consents_for(form.role, self._notice, channel, agreed_at or now)
+        ]
         if id and self._members.get_raw(id, now) is not None:
             return self.detail(id, now)
         if form.email:

@@ -131,6 +131,19 @@ await run.go(async (r) => {
     check(added === 200 && (await heading()) === `Offline ${stamp}`, `added: ${added}`);
   });
 
+  await step("importing members from a spreadsheet", async () => {
+    await open(`${base}/console/members/import`);
+    await audit("import members", r.status());
+    const csv = `Name,Phone,Address,Role,Agreed on,How\r\nImported ${stamp},01908 333444,"1 Mill Lane\nOlney",observer,2026-03-14,paper\r\n`;
+    await page().getByLabel("The spreadsheet (CSV)").setInputFiles({ name: "members.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const checked = await press("button", "Check the file");
+    check(checked === 200 && (await page().getByRole("status").innerText()).includes("1 to add"), `check: ${checked}`);
+    await audit("import members: checked", checked);
+    const loaded = await press("button", "Add 1 person");
+    check(loaded === 200 && (await page().getByRole("status").innerText()).includes("1 added"), `load: ${loaded}`);
+    await audit("import members: loaded", loaded);
+  });
+
   await step("the list of members without email", async () => {
     await press("link", "Without email", page().getByRole("navigation"));
     check((await page().getByRole("link", { name: `Offline ${stamp}` }).count()) === 1, "not on the offline list");
