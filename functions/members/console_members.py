@@ -683,3 +683,29 @@ def offline() -> Response[str]:
         group_names=groups,
         printed_on=clock.iso(now)[:10],
     )
+
+
+LABELS_PER_SHEET = 21
+
+
+@router.get(
+    "/console/offline-members/labels",
+    summary="Address labels for the members without email (A4, 3 by 7), to print",
+    responses={200: html_page("The labels")},
+)
+def labels() -> Response[str]:
+    people = member_admin().offline(clock.utc_now())
+    texts = [f"{m.name}\n{m.postal_address}" for m in people if m.name and m.postal_address]
+    raw = (router.query("start") or "1").strip()
+    start = int(raw) if raw.isdigit() and 1 <= int(raw) <= LABELS_PER_SHEET else 1
+    cells: list[str | None] = [None] * (start - 1) + list(texts)
+    sheets = [cells[i : i + LABELS_PER_SHEET] for i in range(0, len(cells), LABELS_PER_SHEET)] or [[]]
+    sheets[-1] = sheets[-1] + [None] * (LABELS_PER_SHEET - len(sheets[-1]))
+    return router.page(
+        "labels",
+        title="Address labels",
+        sheets=sheets,
+        count=len(texts),
+        missing=len(people) - len(texts),
+        start=start,
+    )

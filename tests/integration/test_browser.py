@@ -205,6 +205,7 @@ CONSOLE_PAGES = {
     "add a member",
     "add a member with errors",
     "members without email",
+    "address labels",
     "working groups",
     "working group",
     "audit trail",
