@@ -238,6 +238,10 @@ class FunctionSpec:
     # each table that holds personal data, the access that capability's `PersonalData` declares,
     # and the register's entries in its environment (`PERSONAL_DATA`).
     subject_rights: bool = False
+    # lists, invites and removes the console's administrators and resets their two-step sign-in: the
+    # Cognito user pool's administrator actions on that pool alone (`ADMINISTRATION_ACTIONS`), and
+    # the pool's id in its environment (`USER_POOL_ID`)
+    manages_administrators: bool = False
     # serves the member's preferences page, which links to the pages every capability offers a
     # member with the same link (`Capability.member_pages`, in its environment as `MEMBER_PAGES`)
     shows_member_pages: bool = False
@@ -418,6 +422,36 @@ CONSOLE_CAPABILITY = Capability(
             position=90,
         ),
     ),
+)
+
+# --- administrators: who may sign in to the console ------------------------------------------------
+
+ADMINISTRATORS_CONSOLE = FunctionSpec(
+    name="administrators_console",
+    handler="functions.administrators.console.lambda_handler",
+    resolver="functions.administrators.console.app",
+    description="The console's administrators pages: list them, invite one (Cognito emails the temporary "
+    "password), remove one, reset their two-step sign-in. The only function with the user pool's "
+    "administrator actions.",
+    console=("administrators",),
+    tables={"audit": Access.APPEND},
+    manages_administrators=True,
+    reserved_concurrency=1,  # a handful of administrators, rarely
+)
+
+ADMINISTRATORS_CAPABILITY = Capability(
+    name="administrators",
+    summary="Who may sign in to the console: invite, remove, and reset two-step sign-in.",
+    functions=(ADMINISTRATORS_CONSOLE,),
+    nav=(
+        NavItem(
+            "Administrators",
+            "/console/administrators",
+            "Who may sign in to this console: invite someone, remove someone, or reset a lost authenticator.",
+            position=80,
+        ),
+    ),
+    audit=AuditWords("shared.administrators.words", {"ADMIN": "/console/administrators"}),
 )
 
 # --- members ----------------------------------------------------------------------------------------
@@ -946,6 +980,7 @@ DOCS_CAPABILITY = Capability(name="docs", summary="The OpenAPI document of the w
 CAPABILITIES: tuple[Capability, ...] = (
     PLATFORM,
     CONSOLE_CAPABILITY,
+    ADMINISTRATORS_CAPABILITY,
     MEMBERSHIP,
     MEETINGS_CAPABILITY,
     DIRECTORY_CAPABILITY,
@@ -955,7 +990,7 @@ CAPABILITIES: tuple[Capability, ...] = (
 # Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
 # be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency
 # (README, "Deploying for real"). Keeping the sum small keeps that request modest.
-RESERVED_CONCURRENCY_BUDGET = 50
+RESERVED_CONCURRENCY_BUDGET = 64  # four capabilities and the console; a quota of 164 covers it
 
 
 # Everything below reads `CAPABILITIES` when it is called, never a copy made at import, so a test
@@ -1142,6 +1177,24 @@ class SignIn:
     issuer: str  # the `iss` of the user pool's tokens; its keys are at <issuer>/.well-known/jwks.json
     client_id: str  # the console's app client (public, authorization code with PKCE)
     login_url: str  # the login domain: /oauth2/authorize, /oauth2/token and /logout live under it
+    user_pool_id: str = ""  # where the administrators are (what `manages_administrators` changes)
+    user_pool_arn: str = ""
+
+
+# What a function that `manages_administrators` may do, on the administrators' user pool only:
+# list them, invite one (Cognito emails the temporary password), put them in or out of the admins
+# group, remove them, and reset their two-step sign-in.
+ADMINISTRATION_ACTIONS = (
+    "cognito-idp:ListUsers",
+    "cognito-idp:ListUsersInGroup",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminSetUserMFAPreference",
+    "cognito-idp:AdminUserGlobalSignOut",
+)
 
 
 def _compact(data: object) -> str:
@@ -1180,6 +1233,10 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
             env[f"{prefix}_CONCURRENCY"] = str(declared.max_concurrency)
     if spec.sends_email:
         env["SES_CONFIGURATION_SET"] = resources.configuration_set
+    if spec.manages_administrators:
+        if resources.sign_in is None or not resources.sign_in.user_pool_id:
+            raise ValueError(f"{spec.name} manages administrators, but no user pool is configured")
+        env["USER_POOL_ID"] = resources.sign_in.user_pool_id
     if spec.subject_rights:
         env["PERSONAL_DATA"] = ",".join(entry.holder for entry in personal_data())
     if spec.shows_member_pages and member_pages():

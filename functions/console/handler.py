@@ -104,7 +104,7 @@ def callback() -> Response[str]:
             status=403,
             paragraphs=[
                 "You signed in, but your account is not an administrator's.",
-                "Ask the Secretary or the Chair to add you to the administrators.",
+                "Ask an administrator to invite you from the Administrators page of the console.",
             ],
             sign_out=True,
             cookies=[session.clear_sign_in_cookie(settings)],

@@ -219,6 +219,8 @@ class ApiConstruct(Construct):
             issuer=f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool.user_pool_id}",
             client_id=self.console_client.user_pool_client_id,
             login_url=self.login_domain.base_url(),
+            user_pool_id=self.user_pool.user_pool_id,
+            user_pool_arn=self.user_pool.user_pool_arn,
         )
 
     def throttle_admin_routes(self, rate: float, burst: int) -> None:

@@ -45,6 +45,7 @@ from infra.config import DeploymentConfig
 from infra.constructs.platform import PlatformConstruct
 from infra.constructs.queues import consume, dead_letter_queue
 from infra.declaration import (
+    ADMINISTRATION_ACTIONS,
     Access,
     FunctionSpec,
     Schedule,
@@ -248,6 +249,14 @@ class DeclaredFunction(Construct):
             if spec.lists_ses_suppressions
             else None
         )
+
+        if spec.manages_administrators:
+            assert runtime.sign_in is not None and runtime.sign_in.user_pool_arn
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(ADMINISTRATION_ACTIONS), resources=[runtime.sign_in.user_pool_arn]
+                )
+            )
 
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)

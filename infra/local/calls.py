@@ -22,6 +22,7 @@ _KEEP = (
     "ConfigurationSetName",
     "QueueUrl",
     "Bucket",
+    "UserPoolId",
 )
 
 

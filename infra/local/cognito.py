@@ -24,9 +24,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode
 
 import jwt
@@ -116,14 +117,55 @@ def _redirect(location: str) -> HttpResponse:
     return HttpResponse(302, [("location", location), ("cache-control", "no-store")], b"")
 
 
+class Account(NamedTuple):
+    username: str
+    description: str
+    sub: str
+    groups: list[str]
+
+
+def static_accounts(issuer: str) -> list[Account]:
+    return [
+        Account(name, text, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}/{name}")), groups)
+        for name, (text, groups) in ACCOUNTS.items()
+    ]
+
+
+class PoolAccounts:
+    """The accounts of local mode's user pool (in moto): the two made at start-up, and any an
+    administrator invited from the console's Administrators page, with their real ids and groups."""
+
+    def __init__(self, client: Any, user_pool_id: str) -> None:
+        self._idp = client
+        self._pool = user_pool_id
+
+    def __call__(self) -> list[Account]:
+        found = []
+        for user in self._idp.list_users(UserPoolId=self._pool, Limit=60).get("Users", []):
+            attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+            groups = [
+                g["GroupName"]
+                for g in self._idp.admin_list_groups_for_user(
+                    UserPoolId=self._pool, Username=user["Username"]
+                )["Groups"]
+            ]
+            role = "an administrator" if "admins" in groups else "not an administrator"
+            name = attributes.get("name") or user["Username"]
+            found.append(Account(user["Username"], f"{name} ({role})", attributes.get("sub", ""), groups))
+        return sorted(found, key=lambda a: (a.username != "local-admin", a.username))
+
+
 class LocalLogin:
-    def __init__(self, key: rsa.RSAPrivateKey, base_url: str) -> None:
+    def __init__(
+        self, key: rsa.RSAPrivateKey, base_url: str, accounts: Callable[[], list[Account]] | None = None
+    ) -> None:
         self._key = key
         self._pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         self.base_url = base_url
         self.issuer = base_url + LOGIN_PATH
+        self._accounts = accounts or (lambda: static_accounts(self.issuer))
         self._codes: dict[str, _Code] = {}
         self._lock = threading.Lock()
 
@@ -181,10 +223,10 @@ class LocalLogin:
             for name in ("redirect_uri", "state", "code_challenge")
         )
         choices = "".join(
-            f'<div class="choice"><input type="radio" id="account-{name}" name="username" value="{name}"'
-            f"{' checked' if name == 'local-admin' else ''}>"
-            f'<label for="account-{name}">{html.escape(text)}</label></div>'
-            for name, (text, _) in ACCOUNTS.items()
+            f'<div class="choice"><input type="radio" id="account-{n}" name="username" '
+            f'value="{html.escape(a.username)}"{" checked" if a.username == "local-admin" else ""}>'
+            f'<label for="account-{n}">{html.escape(a.description)}</label></div>'
+            for n, a in enumerate(self._accounts())
         )
         body = (
             "<p>In AWS this is Cognito's managed login, with a password and a code from an "
@@ -198,7 +240,7 @@ class LocalLogin:
     def _login(self, form: dict[str, str]) -> HttpResponse:
         username = form.get("username", "local-admin")
         if (
-            username not in ACCOUNTS
+            self._account(username) is None
             or form.get("redirect_uri") != self.callback
             or not form.get("code_challenge")
         ):
@@ -232,16 +274,22 @@ class LocalLogin:
             },
         )
 
+    def _account(self, username: str) -> Account | None:
+        return next((a for a in self._accounts() if a.username == username), None)
+
     def access_token(self, username: str, *, lifetime: int = TOKEN_LIFETIME_SECONDS, **extra: Any) -> str:
         now = int(time.time())
+        account = self._account(username)
         claims = {
-            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
+            "sub": account.sub
+            if account
+            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
             "iss": self.issuer,
             "client_id": CONSOLE_CLIENT_ID,
             "token_use": "access",
             "scope": "openid email",
             "username": username,
-            "cognito:groups": ACCOUNTS.get(username, ("", []))[1],
+            "cognito:groups": account.groups if account else [],
             "auth_time": now,
             "iat": now,
             "exp": now + lifetime,

@@ -41,8 +41,22 @@ LOGIN_PATH = "/_local/cognito"  # local mode's stand-in for Cognito's managed lo
 CONSOLE_CLIENT_ID = "mkcpp-local-console"
 
 
+# The administrators' user pool in moto (`services.provision_moto`): with moto's HASH strategy for
+# pool ids (`USER_POOL_ID_STRATEGY`), a pool of this name in this region always gets this id, so the
+# functions can be told it before it is made, as they are told a CDK token in AWS.
+USER_POOL_NAME = "mkcpp-admins"
+USER_POOL_ID = "eu-west-2_759cdabfd55e42c5189a624dc8d1fe266bda04cd824f6"
+USER_POOL_ID_STRATEGY = {"MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH"}
+
+
 def local_sign_in(base_url: str) -> SignIn:
-    return SignIn(issuer=base_url + LOGIN_PATH, client_id=CONSOLE_CLIENT_ID, login_url=base_url + LOGIN_PATH)
+    return SignIn(
+        issuer=base_url + LOGIN_PATH,
+        client_id=CONSOLE_CLIENT_ID,
+        login_url=base_url + LOGIN_PATH,
+        user_pool_id=USER_POOL_ID,
+        user_pool_arn=f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{USER_POOL_ID}",
+    )
 
 
 def local_queue_url(moto_url: str, name: str) -> str:

@@ -38,9 +38,9 @@ from infra.declaration import (
 )
 from infra.local import DEFAULT_STATE_DIR
 from infra.local.auth import ADMIN_GROUP, Authorizer, mint
-from infra.local.cognito import LocalLogin, load_or_create_key
+from infra.local.cognito import LocalLogin, PoolAccounts, load_or_create_key
 from infra.local.cron import ExpressionError
-from infra.local.environment import deployment_config, function_environment, local_queue_url
+from infra.local.environment import USER_POOL_ID, deployment_config, function_environment, local_queue_url
 from infra.local.functions import Console, Functions, Invocation
 from infra.local.gateway import Gateway, Site
 from infra.local.outbox import Outbox
@@ -149,7 +149,11 @@ class LocalMode:
             email_events=self._email_events,
             port=port,
             console=self.console,
-            login=LocalLogin(load_or_create_key(self.state.path), base_url),
+            login=LocalLogin(
+                load_or_create_key(self.state.path),
+                base_url,
+                PoolAccounts(boto_client("cognito-idp", endpoints.moto), USER_POOL_ID),
+            ),
             catch_all=catch_all(),
         )
         self._serving = threading.Thread(

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
+import secrets
 import shutil
 import signal
 import socket
@@ -30,7 +32,8 @@ from typing import IO, Any
 from infra.config import DeploymentConfig
 from infra.declaration import TableSpec, buckets, tables
 from infra.local import CONFIGURATION_SET, REGION, ROOT
-from infra.local.environment import Endpoints
+from infra.local.environment import USER_POOL_ID, USER_POOL_ID_STRATEGY, USER_POOL_NAME, Endpoints
+from shared.web import ADMIN_GROUP
 
 DYNAMODB_START_TIMEOUT = 60.0
 LOG_MARK = "--- local mode started DynamoDB Local at"
@@ -209,6 +212,7 @@ class Moto:
         from infra.local import ses_suppression
 
         ses_suppression.install()  # SES's account-level suppression list, which moto lacks
+        os.environ.update(USER_POOL_ID_STRATEGY)  # the user pool's id is known before it is made
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
 
@@ -263,6 +267,43 @@ def provision_tables(dynamodb_url: str) -> dict[str, str]:
     return {spec.local_name: ensure_table(client, spec, existing) for spec in tables()}
 
 
+# the stand-in sign-in's accounts (`infra.local.cognito`): username, name, email, administrator?
+LOCAL_ACCOUNTS = (
+    ("local-admin", "Local Administrator", "local-admin@example.org", True),
+    ("local-volunteer", "Local Volunteer", "local-volunteer@example.org", False),
+)
+
+
+def provision_user_pool(idp: Any) -> str:
+    """The administrators' user pool, its `admins` group and the stand-in sign-in's two accounts
+    (moto's pools live in memory: made at every start)."""
+    pools = [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == USER_POOL_NAME]
+    if pools:
+        return str(pools[0])
+    pool = str(idp.create_user_pool(PoolName=USER_POOL_NAME)["UserPool"]["Id"])
+    if pool != USER_POOL_ID:
+        raise StartupError(f"moto gave the user pool the id {pool}, not {USER_POOL_ID}: update USER_POOL_ID")
+    idp.create_group(GroupName=ADMIN_GROUP, UserPoolId=pool)
+    for username, name, email, administrator in LOCAL_ACCOUNTS:
+        idp.admin_create_user(
+            UserPoolId=pool,
+            Username=username,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        # signed in before: confirmed, as the list of administrators shows them
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=secrets.token_urlsafe(24) + "aA1!", Permanent=True
+        )
+        if administrator:
+            idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=ADMIN_GROUP)
+    return pool
+
+
 def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping[str, str]) -> None:
     """`key_secrets`: secret name -> value (`StateDir.key_secrets`)."""
     secrets = boto_client("secretsmanager", moto_url)
@@ -276,6 +317,7 @@ def provision_moto(moto_url: str, config: DeploymentConfig, key_secrets: Mapping
     sesv2 = boto_client("sesv2", moto_url)
     with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_configuration_set(ConfigurationSetName=CONFIGURATION_SET)
+    provision_user_pool(boto_client("cognito-idp", moto_url))
     s3 = boto_client("s3", moto_url)
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         for bucket in buckets():  # every declared bucket, by its local name

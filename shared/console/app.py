@@ -243,7 +243,7 @@ class ConsoleApp(ConsolePages, HttpApi):
                 status=403,
                 paragraphs=[
                     "You are signed in, but your account is not an administrator's.",
-                    "Ask the Secretary or the Chair to add you to the administrators.",
+                    "Ask an administrator to invite you from the Administrators page of the console.",
                 ],
                 sign_out=True,
             )

@@ -174,6 +174,27 @@ await run.go(async (r) => {
     await audit("audit trail", r.status());
   });
 
+  await step("administrators: invite one, with errors first, then remove them", async () => {
+    await press("link", "Administrators", page().getByRole("navigation"));
+    check((await heading()) === "Administrators", `administrators: ${await heading()}`);
+    await audit("administrators", r.status());
+    await press("link", "Invite an administrator");
+    const refused = await press("button", "Send the invitation");
+    check(refused === 400, `an empty invitation answered ${refused}`);
+    await audit("invite an administrator with errors", refused);
+    const invitee = `Invited ${stamp}`;
+    await page().getByLabel("Their name").fill(invitee);
+    await page().getByLabel("Their email address").fill(`invited-${stamp}@example.org`);
+    const sent = await press("button", "Send the invitation");
+    check(sent === 200 && (await page().getByRole("cell", { name: invitee, exact: true }).count()) === 1, `invited: ${sent}`);
+    await audit("administrator invited", sent);
+    await press("link", `Remove ${invitee}`);
+    check((await heading()) === "Remove this administrator?", `remove: ${await heading()}`);
+    await audit("remove an administrator?", r.status());
+    const removed = await press("button", "Remove them");
+    check(removed === 200 && (await page().getByRole("cell", { name: invitee, exact: true }).count()) === 0, `removed: ${removed}`);
+  });
+
   await step("meetings: a new meeting, its emails, the minutes and letters", async () => {
     await press("link", "Meetings", page().getByRole("navigation"));
     await audit("meetings", r.status());

@@ -272,6 +272,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
             )
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_ID, SecretString=SIGNING_SECRET)
+        from infra.local.services import provision_user_pool
+
+        provision_user_pool(boto3.client("cognito-idp", region_name=REGION))
         secrets.create_secret(Name=support_env.LOOKUP_SECRET_ID, SecretString=LOOKUP_SECRET)
         sender = json.loads((ROOT / "cdk.json").read_text())["context"]["mkcpp"]["sender"]
         boto3.client("ses", region_name=REGION).verify_email_identity(

@@ -54,6 +54,7 @@ def test_a_carer_withdraws_health_consent_from_a_separate_form_on_the_preference
         "notice_version": NOTICE,
         "at": aws.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "channel": "web_form",
+        "recorded_by": None,  # by the member, not an administrator on their behalf
     }
     assert aws.admin("GET", "/admin/members", query={"role": "carer"}).json()["items"] == []
     # And an administrator cannot put the carer role back without new consent

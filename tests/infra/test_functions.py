@@ -8,6 +8,7 @@ import pytest
 
 from infra.config import load_config
 from infra.declaration import (
+    ADMINISTRATION_ACTIONS,
     FUNCTIONS,
     IDEMPOTENCY,
     SITE,
@@ -344,6 +345,12 @@ def test_role_grants_nothing_undeclared(template, spec):
         elif all(a.startswith("cloudfront-keyvaluestore:") for a in actions):
             assert spec.name in SITE.publishers  # the site's routes (the KeyValueStore), nothing else
             assert [kind for kind, _ in targets] == ["arn"]
+        elif all(a.startswith("cognito-idp:") for a in actions):
+            # the Administrators pages: the declared administration actions, on the user pool alone
+            (pool_id,) = resources(template, "AWS::Cognito::UserPool")
+            assert spec.manages_administrators
+            assert actions == set(ADMINISTRATION_ACTIONS)
+            assert statement["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
         elif actions == SES_SUPPRESSION_ACTIONS:
             # no resource-level permission exists for it: `*`, alone in its statement
             assert spec.clears_ses_suppressions

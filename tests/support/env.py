@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from infra import declaration
 from infra.config import load_config
 from infra.declaration import Resources, SignIn, environment, function
+from infra.local.environment import USER_POOL_ID, USER_POOL_ID_STRATEGY
 
 if TYPE_CHECKING:
     from shared.privacy.register import Holder
@@ -19,6 +20,7 @@ FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "eu-west-2",
+    **USER_POOL_ID_STRATEGY,  # moto gives the administrators' pool the id the functions are told
 }
 # the email-lookup secret the tests give the functions (the token-signing one is each caller's)
 LOOKUP_SECRET_ID = "mkcpp/lookup-key"
@@ -27,6 +29,9 @@ SIGN_IN = SignIn(
     issuer="https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool",
     client_id="test-console-client",
     login_url="https://mkcpp-console.auth.eu-west-2.amazoncognito.com",
+    # the administrators' pool as moto makes it (`infra.local.services.provision_user_pool`)
+    user_pool_id=USER_POOL_ID,
+    user_pool_arn=f"arn:aws:cognito-idp:eu-west-2:123456789012:userpool/{USER_POOL_ID}",
 )
 
 

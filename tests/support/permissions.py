@@ -39,6 +39,7 @@ IAM_PREFIX = {
     "scheduler": "scheduler",
     "events": "events",
     "sns": "sns",
+    "cognito-idp": "cognito-idp",
 }
 
 
@@ -130,6 +131,10 @@ class Authorisation:
     context: Mapping[str, str] = field(default_factory=dict)
 
 
+def _user_pool_arn(pool_id: str) -> str:
+    return f"arn:{PARTITION}:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool_id}"
+
+
 def _table_arn(name: str) -> str:
     return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
@@ -192,6 +197,8 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
         action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(op, op)
         name = str(p["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]
         return [Authorisation(f"sqs:{action}", f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}")]
+    if service == "cognito-idp" and p.get("UserPoolId"):
+        return [Authorisation(f"cognito-idp:{op}", _user_pool_arn(str(p["UserPoolId"])))]
     if service == "s3":
         resource = f"arn:{PARTITION}:s3:::{p.get('Bucket')}"
         if op == "DeleteObjects":  # authorised as s3:DeleteObject on each key it names
@@ -218,6 +225,7 @@ class Names:
     configuration_set_id: str
     queue_names: Mapping[str, str] = field(default_factory=dict)  # queue logical id -> local name
     bucket_names: Mapping[str, str] = field(default_factory=dict)  # bucket logical id -> local name
+    user_pools: Mapping[str, str] = field(default_factory=dict)  # user pool logical id -> its local id
 
     def secret_arn(self, secret_id: str) -> str:
         return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
@@ -252,6 +260,8 @@ def _resolve(value: Any, template: Mapping[str, Any], names: Names) -> str:
             return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{names.queue_names[logical_id]}"
         if logical_id in names.bucket_names and attribute == "Arn":
             return f"arn:{PARTITION}:s3:::{names.bucket_names[logical_id]}"
+        if logical_id in names.user_pools and attribute == "Arn":
+            return _user_pool_arn(names.user_pools[logical_id])
         kind = template["Resources"].get(logical_id, {}).get("Type", "?")
         return f"arn:{PARTITION}:{kind}:{REGION}:{ACCOUNT}:{logical_id}"
     raise ValueError(f"cannot resolve {value!r}")
@@ -389,5 +399,8 @@ def policy_check(
         for tag in r["Properties"].get("Tags", [])
         if tag["Key"] == "mkcpp:bucket"
     }
-    names = Names(tables, secrets, configuration_set, config_set_id, queues, bucket_names)
+    from infra.local.environment import USER_POOL_ID
+
+    pools = {lid: USER_POOL_ID for lid, r in resources.items() if r["Type"] == "AWS::Cognito::UserPool"}
+    names = Names(tables, secrets, configuration_set, config_set_id, queues, bucket_names, pools)
     return PolicyCheck(template, names, {spec.name: spec.description for spec in FUNCTIONS})
