@@ -306,6 +306,22 @@ class AuditWords:
 
     module: str
     targets: Mapping[str, str] = field(default_factory=dict)
+    # target prefix -> where its name is read, so the audit trail says "Jane Smith", not "Member f9d5612c"
+    names: Mapping[str, TargetName] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetName:
+    """Where the audit trail reads a target's name: the item at (`pk`, `sk`) of `table`, its
+    `attribute` alone (`{id}` in the keys is the target's id). The function showing the audit trail
+    may read that attribute and the keys, nothing else (an IAM condition). `gone`: the words for a
+    target whose item no longer exists ("An erased member")."""
+
+    table: str
+    pk: str
+    sk: str
+    attribute: str
+    gone: str
 
 
 @dataclass(frozen=True)
@@ -338,6 +354,17 @@ class Capability:
     personal_data: tuple[PersonalData, ...] = ()
     # pages a member reaches from their preferences page with the same link (its token appended)
     member_pages: tuple[NavItem, ...] = ()
+    # the console's help pages about it: `shared/templates/console/help/<slug>.html` each
+    help: tuple[HelpTopic, ...] = ()
+
+
+@dataclass(frozen=True)
+class HelpTopic:
+    """A help page in the console (`/console/help/<slug>`), in plain words for a volunteer."""
+
+    slug: str
+    title: str
+    summary: str  # its line on the help index
 
 
 # --- the platform: what every capability shares ----------------------------------------------------
@@ -421,6 +448,11 @@ CONSOLE_CAPABILITY = Capability(
             "What administrators did, a month at a time, and its download.",
             position=90,
         ),
+        NavItem("Help", "/console/help", "How to do each job here, step by step.", position=95),
+    ),
+    help=(
+        HelpTopic("start", "Using the console", "Signing in, the home page, and keeping details safe."),
+        HelpTopic("audit", "Reading the audit trail", "Who did what, and when."),
     ),
 )
 
@@ -452,6 +484,11 @@ ADMINISTRATORS_CAPABILITY = Capability(
         ),
     ),
     audit=AuditWords("shared.administrators.words", {"ADMIN": "/console/administrators"}),
+    help=(
+        HelpTopic(
+            "administrators", "Administrators", "Who can sign in here, and what to do about a lost phone."
+        ),
+    ),
 )
 
 # --- members ----------------------------------------------------------------------------------------
@@ -639,7 +676,25 @@ MEMBERSHIP = Capability(
         ),
     ),
     audit=AuditWords(
-        "shared.members.words", {"MEMBER": "/console/members/{id}", "GROUP": "/console/groups/{id}"}
+        "shared.members.words",
+        {"MEMBER": "/console/members/{id}", "GROUP": "/console/groups/{id}"},
+        {
+            "MEMBER": TargetName("members", "MEMBER#{id}", "PROFILE", "name", "An erased member"),
+            "GROUP": TargetName("members", "GROUPS", "GROUP#{id}", "name", "A removed working group"),
+        },
+    ),
+    help=(
+        HelpTopic("members", "Members", "Adding someone, changing their details, and doing things for them."),
+        HelpTopic(
+            "import",
+            "Importing and downloading the list",
+            "Bringing in a list from a spreadsheet.",
+        ),
+        HelpTopic(
+            "post",
+            "Post: letters and labels",
+            "Printing lists and labels for members without email.",
+        ),
     ),
     personal_data=(
         PersonalData(
@@ -808,7 +863,12 @@ MEETINGS_CAPABILITY = Capability(
             "Announcements", "/console/announcements", "Email news to members, and letters for the rest."
         ),
     ),
-    audit=AuditWords("shared.meetings.words", {"MEETING": "/console/meetings/{id}"}),
+    audit=AuditWords(
+        "shared.meetings.words",
+        {"MEETING": "/console/meetings/{id}"},
+        {"MEETING": TargetName("meetings", "MEETING#{id}", "MEETING", "title", "A removed meeting")},
+    ),
+    help=(HelpTopic("meetings", "Meetings", "Setting up meetings, reminders and letters."),),
     personal_data=(
         # read and delete only: the functions that run subject rights (members_public, members_admin,
         # members_console) can write nothing of the meetings capability's (BatchWriteItem would
@@ -952,7 +1012,12 @@ DIRECTORY_CAPABILITY = Capability(
             position=60,
         ),
     ),
-    audit=AuditWords("shared.directory.words", {"SERVICE": "/console/directory/services/{id}"}),
+    audit=AuditWords(
+        "shared.directory.words",
+        {"SERVICE": "/console/directory/services/{id}"},
+        {"SERVICE": TargetName("directory", "SERVICE", "{id}", "name", "A deleted directory entry")},
+    ),
+    help=(HelpTopic("directory", "The directory", "Adding, checking and publishing entries."),),
     personal_data=(
         PersonalData(
             "shared.directory.privacy.DirectoryReports",
@@ -1115,6 +1180,10 @@ def console_nav() -> tuple[NavItem, ...]:
     return tuple(sorted(items, key=lambda item: item.position))
 
 
+def help_topics() -> tuple[HelpTopic, ...]:
+    return tuple(topic for c in CAPABILITIES for topic in c.help)
+
+
 def personal_data() -> tuple[PersonalData, ...]:
     return tuple(p for c in CAPABILITIES for p in c.personal_data)
 
@@ -1145,7 +1214,25 @@ def table_access(spec: FunctionSpec) -> dict[str, Access]:
         for entry in personal_data():
             for key, access in entry.tables.items():
                 add(key, access)
+    if shows_audit_trail(spec):
+        for key in name_attributes():
+            add(key, Access.BATCH_GET)
     return grants
+
+
+def shows_audit_trail(spec: FunctionSpec) -> bool:
+    """Serves the audit trail's pages: reads the targets' names (`TargetName`). (Every console
+    function may read the administrators' names: `cognito-idp:ListUsers` on the user pool.)"""
+    return "" in spec.console  # the console's root
+
+
+def name_attributes() -> dict[str, tuple[str, ...]]:
+    """Each table the audit trail reads names from -> the attributes it may read there."""
+    found: dict[str, set[str]] = {}
+    for words in audit_words():
+        for named in words.names.values():
+            found.setdefault(named.table, {"pk", "sk"}).add(named.attribute)
+    return {key: tuple(sorted(attributes)) for key, attributes in found.items()}
 
 
 def reads_signing_key(spec: FunctionSpec) -> bool:
@@ -1252,4 +1339,15 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
         env["CONSOLE_NAV"] = _compact([[i.label, i.path, i.summary if home else ""] for i in console_nav()])
         if AUDIT.key in spec.tables:
             env["AUDIT_WORDS"] = _compact({w.module: dict(w.targets) for w in audit_words()})
+        if shows_audit_trail(spec):
+            env["CONSOLE_HELP"] = _compact([[t.slug, t.title, t.summary] for t in help_topics()])
+            env["AUDIT_NAMES"] = _compact(
+                {
+                    prefix: [table(n.table).env_var, n.pk, n.sk, n.attribute, n.gone]
+                    for w in audit_words()
+                    for prefix, n in w.names.items()
+                }
+            )
+        if resources.sign_in.user_pool_id:  # every console page may name an administrator
+            env["USER_POOL_ID"] = resources.sign_in.user_pool_id
     return env

@@ -6,6 +6,7 @@ changed name is a name). Entries live in their own table, keyed by target, so a 
 include what was done to their record; they expire after two years.
 """
 
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,7 +47,8 @@ class AuditTrail:
         entry = AuditEntry(
             target=target,
             at=iso(now),
-            id=uuid.uuid4().hex,
+            # time-ordered, so entries made in the same second list in the order they were made
+            id=f"{time.time_ns():020d}{uuid.uuid4().hex[:12]}",
             actor=actor,
             action=action,
             fields=sorted(fields or []),

@@ -152,13 +152,24 @@ def retries(give_up: Exception) -> Iterator[int]:
 
 
 def batch_get(
-    client: Any, table: str, keys: list[dict[str, Any]], *, consistent: bool = False
+    client: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    *,
+    consistent: bool = False,
+    attributes: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """Every item of `keys` that exists, as plain values: BatchGetItem in pages of 100, with its
-    unprocessed keys asked for again, in no particular order."""
+    unprocessed keys asked for again, in no particular order. `attributes`: only these."""
     found: list[dict[str, Any]] = []
+    projection: dict[str, Any] = {}
+    if attributes:
+        names = {f"#a{n}": name for n, name in enumerate(attributes)}
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
+        request: dict[str, Any] = {
+            table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent, **projection}
+        }
         while request:
             page = client.batch_get_item(RequestItems=request)
             found += [from_item(item) for item in page.get("Responses", {}).get(table, [])]

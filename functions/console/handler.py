@@ -23,8 +23,8 @@ from shared import clock
 from shared.audit import AuditTrail
 from shared.aws import client
 from shared.console import session
-from shared.console.app import CSRF_FIELD, ConsoleApp
-from shared.console.audit import Vocabulary, vocabulary
+from shared.console.app import CSRF_FIELD, ConsoleApp, administrators_named
+from shared.console.audit import Vocabulary, folded, target_names, vocabulary
 from shared.console.settings import console_settings
 from shared.observability import logger, metrics
 from shared.text import csv_cell
@@ -148,6 +148,36 @@ def signed_out() -> Response[str]:
     )
 
 
+# --- help ----------------------------------------------------------------------------------------
+
+
+@app.get(
+    "/console/help",
+    summary="Help: how to do each job in the console, step by step",
+    responses={200: html_page("The help pages")},
+)
+def help_index() -> Response[str]:
+    return app.page("help/index", title="Help", topics=console_settings().help)
+
+
+@app.get(
+    "/console/help/<topic>",
+    summary="One help page",
+    responses={200: html_page("The help page"), 404: html_page("No such help page")},
+)
+def help_page(topic: str) -> Response[str]:
+    found = {slug: title for slug, title, _summary in console_settings().help}
+    if topic not in found:
+        return app.page(
+            "message",
+            title="There is no help page here",
+            status=404,
+            paragraphs=["The link may be wrong, or the page may have moved."],
+            link=("/console/help", "See all the help pages"),
+        )
+    return app.page(f"help/{topic}", title=found[topic])
+
+
 # --- the audit trail ----------------------------------------------------------------------------
 
 
@@ -167,13 +197,18 @@ def _month() -> tuple[str, str | None]:
 def audit_trail() -> Response[str]:
     month, problem = _month()
     page = audit().month(month, 50, app.query("cursor") or None)
+    settings = console_settings()
+    named = words()._replace(
+        names=target_names(client("dynamodb"), settings.audit_names, (e.target for e in page.items)),
+        gone={prefix: source[4] for prefix, source in settings.audit_names.items()},
+    )
     return app.page(
         "audit",
         title="Audit trail",
         status=400 if problem else 200,
         month=month,
-        entries=page.items,
-        words=words(),
+        rows=folded(page.items),
+        words=named,
         next_cursor=page.next,
         error=problem,
         me=app.admin.sub if app.admin else "",
@@ -191,13 +226,15 @@ def audit_csv() -> Response[str]:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["at", "action", "what", "target", "fields", "administrator"])
+    writer.writerow(["at", "action", "what", "target", "fields", "administrator", "administrator_name"])
+    names = administrators_named()
     cursor: str | None = None
     while True:
         page = audit().month(month, 100, cursor)
         for entry in page.items:
             what = vocabulary_.action(entry)
             row = [entry.at, entry.action, what, entry.target, " ".join(entry.fields), entry.actor]
+            row.append(names.get(entry.actor, ""))
             writer.writerow([csv_cell(cell) for cell in row])
         cursor = page.next
         if cursor is None:

@@ -53,7 +53,9 @@ from infra.declaration import (
     actions_for,
     buckets,
     environment,
+    name_attributes,
     reads_signing_key,
+    shows_audit_trail,
     table,
     table_access,
 )
@@ -258,6 +260,14 @@ class DeclaredFunction(Construct):
                 )
             )
 
+        if spec.serves_console and not spec.manages_administrators and runtime.sign_in is not None:
+            # console pages name the administrator who did something: names, read from the pool alone
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cognito-idp:ListUsers"], resources=[runtime.sign_in.user_pool_arn]
+                )
+            )
+
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
         self.environment = env = environment(spec, resources, config.as_environment(runtime.base_url))
@@ -315,10 +325,20 @@ class DeclaredFunction(Construct):
         )
 
     def _grant_tables(self, platform: PlatformConstruct) -> None:
+        names_only = name_attributes() if shows_audit_trail(self.spec) else {}
         for key, access in table_access(self.spec).items():
             target = platform.tables[key]
+            conditions = None
+            if key in names_only and key not in self.spec.tables:
+                # the audit trail's names: those attributes and the keys, never the rest of a record
+                conditions = {
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(names_only[key])},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                }
             self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(actions_for(access)), resources=[target.table_arn])
+                iam.PolicyStatement(
+                    actions=list(actions_for(access)), resources=[target.table_arn], conditions=conditions
+                )
             )
             on_indexes = index_actions(access)
             if table(key).indexes and on_indexes:

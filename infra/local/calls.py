@@ -26,6 +26,13 @@ _KEEP = (
 )
 
 
+def _projection(request: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The attributes a read asks for (what `dynamodb:Attributes` conditions are checked against)."""
+    if not request.get("ProjectionExpression"):
+        return None
+    return {k: request[k] for k in ("ProjectionExpression", "ExpressionAttributeNames") if k in request}
+
+
 def _slim(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
     slim: dict[str, Any] = {k: params[k] for k in _KEEP if k in params}
     if operation == "TransactWriteItems":
@@ -34,7 +41,10 @@ def _slim(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
             for item in params.get("TransactItems", [])
         ]
     if operation in ("BatchWriteItem", "BatchGetItem"):
-        slim["RequestItems"] = {name: None for name in params.get("RequestItems", {})}
+        slim["RequestItems"] = {
+            name: _projection(request) if operation == "BatchGetItem" else None
+            for name, request in params.get("RequestItems", {}).items()
+        }
     if "Key" in params and "Bucket" in params:
         slim["Key"] = params["Key"]
     return slim

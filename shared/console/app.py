@@ -20,7 +20,7 @@ function (`CONSOLE_NAV`), so no module changes another's globals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -32,7 +32,9 @@ from pydantic import BaseModel, ValidationError
 
 from shared import clock
 from shared.api import MAX_BODY_BYTES, HttpApi
+from shared.aws import client
 from shared.console import session
+from shared.console.audit import administrator_names
 from shared.console.revoked import SignedOutSessions
 from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
 from shared.console.settings import ConsoleSettings, NavItem, console_settings
@@ -76,6 +78,33 @@ def page_settings(settings: ConsoleSettings) -> PageSettings:
     )
 
 
+class AdministratorNames(Mapping[str, str]):
+    """Each administrator's account id -> their name, read from the user pool (one ListUsers) the
+    first time a page names one (`who` in the console's macros), and not at all on other pages."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._names is None:
+            pool = console_settings().user_pool_id
+            self._names = administrator_names(client("cognito-idp"), pool) if pool else {}
+        return self._names
+
+    def __getitem__(self, sub: str) -> str:
+        return self._all()[sub]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def administrators_named() -> AdministratorNames:
+    return AdministratorNames()
+
+
 class ConsolePages:
     """Pages, redirects and forms, for the console app and for each capability's console router
     (both read what the session check left in `context`)."""
@@ -106,7 +135,7 @@ class ConsolePages:
             csrf_field=CSRF_FIELD,
             nav=layout.nav,
             current=self.current_event.path,
-            **context,
+            **{"people": administrators_named(), **context},
         )
         return Response(
             status,

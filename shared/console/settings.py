@@ -37,6 +37,16 @@ class ConsoleSettings(DeploymentSettings):
         default_factory=dict, alias="AUDIT_WORDS"
     )
 
+    # target prefix -> [table env var, pk, sk, attribute, words when gone]: the audit trail's names
+    audit_names: Annotated[dict[str, list[str]], BeforeValidator(_json)] = Field(
+        default_factory=dict, alias="AUDIT_NAMES"
+    )
+    user_pool_id: str | None = Field(None, alias="USER_POOL_ID")
+    # the help pages: [slug, title, summary] each (the console's root only)
+    help: Annotated[list[tuple[str, str, str]], BeforeValidator(_json)] = Field(
+        default_factory=list, alias="CONSOLE_HELP"
+    )
+
     @property
     def sign_in(self) -> SignInSettings:
         return SignInSettings(

@@ -25,3 +25,25 @@ ACTIONS = {
     "group.remove_member": "Removed from a working group",
     "group.set_lead": "Changed the group's lead",
 }
+
+FIELDS = {
+    "name": "name",
+    "email": "email address",
+    "phone": "phone number",
+    "postal_address": "postal address",
+    "organisation": "organisation",
+    "role": "whether they are a patient, carer or other",
+    "working_groups": "working groups",
+    "lead_member_id": "the group's lead",
+    "consent_contact": "agreement to be contacted",
+    "consent_contact_in_person": "agreement to be contacted, given in person",
+    "consent_health_data": "agreement to hold that they are a patient or carer",
+    "consent_health_data_in_person": "agreement to hold that they are a patient or carer, given in person",
+    "meeting_reminders": "meeting reminders",
+    "newsletters": "newsletters",
+    "privacy_notice_version": "privacy notice",
+    "description": "what the group is for",
+    "public": "whether it is listed publicly",
+    "status": "status",
+    "notes": "notes",
+}

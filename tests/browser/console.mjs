@@ -195,6 +195,15 @@ await run.go(async (r) => {
     check(removed === 200 && (await page().getByRole("cell", { name: invitee, exact: true }).count()) === 0, `removed: ${removed}`);
   });
 
+  await step("help: the list of help pages and one of them", async () => {
+    await press("link", "Help", page().getByRole("navigation"));
+    check((await heading()) === "Help", `help: ${await heading()}`);
+    await audit("help", r.status());
+    const topic = await press("link", "Importing and downloading the list");
+    check(topic === 200 && (await page().getByRole("table").count()) === 1, `help page: ${topic}`);
+    await audit("help: a topic", topic);
+  });
+
   await step("meetings: a new meeting, its emails, the minutes and letters", async () => {
     await press("link", "Meetings", page().getByRole("navigation"));
     await audit("meetings", r.status());

@@ -101,3 +101,53 @@ def test_a_lost_authenticator_is_reset_so_the_next_sign_in_sets_one_up(browser, 
 def test_an_administrator_that_does_not_exist_is_a_404(browser):
     assert browser.get("/console/administrators/not-an-id/remove").status == 404
     assert browser.get("/console/administrators/00000000-0000-0000-0000-000000000000/remove").status == 404
+
+
+def test_the_audit_trail_names_people_and_records_folds_views_and_keeps_order(browser, pool, aws):
+    # Given a member added, opened three times, changed, and another member added then erased
+    added = browser.post(
+        "/console/members/new",
+        {
+            "name": "Zoë Example",
+            "email": "zoe@example.org",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+        },
+    )
+    assert added.status == 303, added.body
+    zoe = added.headers["Location"].split("?")[0].rsplit("/", 1)[-1]
+    for _ in range(3):
+        assert browser.get(f"/console/members/{zoe}").status == 200
+    gone = browser.post(
+        "/console/members/new",
+        {
+            "name": "Gone Person",
+            "email": "gone@example.org",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+        },
+    )
+    gone_id = gone.headers["Location"].split("?")[0].rsplit("/", 1)[-1]
+    assert browser.post(f"/console/members/{gone_id}/erase").status == 200
+
+    # When the Secretary reads the audit trail
+    page = browser.get("/console/audit")
+    rows = [" | ".join(cell for cell in row) for row in table_rows(page.body)]
+
+    # Then people and records are named, views of one record that day are one line, newest first
+    assert any("You | Opened the record (3 times that day) | Zoë Example" in r for r in rows), rows
+    assert any("You | Added the member | Zoë Example" in r for r in rows), rows
+    assert any("Erased the member | An erased member" in r for r in rows), rows
+    assert "Gone Person" not in page.body and "Member " not in text(page.body)
+    zoes = [r.split(" | ")[2] for r in rows if r.endswith("Zoë Example | –") or "Zoë Example |" in r]
+    assert zoes.index("Added the member") > zoes.index("Opened the record (3 times that day)"), zoes
+
+
+def table_rows(html: str) -> list[list[str]]:
+    import re
+
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]

@@ -18,6 +18,7 @@ from infra.declaration import (
     all_schedules,
     queue,
     reads_signing_key,
+    shows_audit_trail,
     table,
     table_access,
 )
@@ -347,9 +348,12 @@ def test_role_grants_nothing_undeclared(template, spec):
             assert [kind for kind, _ in targets] == ["arn"]
         elif all(a.startswith("cognito-idp:") for a in actions):
             # the Administrators pages: the declared administration actions, on the user pool alone
+            # (or, for the audit trail, the administrators' names alone)
             (pool_id,) = resources(template, "AWS::Cognito::UserPool")
-            assert spec.manages_administrators
-            assert actions == set(ADMINISTRATION_ACTIONS)
+            if spec.manages_administrators:
+                assert actions == set(ADMINISTRATION_ACTIONS)
+            else:
+                assert spec.serves_console and actions == {"cognito-idp:ListUsers"}
             assert statement["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
         elif actions == SES_SUPPRESSION_ACTIONS:
             # no resource-level permission exists for it: `*`, alone in its statement
@@ -389,3 +393,20 @@ def test_only_asynchronous_functions_get_failure_handling_and_schedules(template
     assert len(resources(template, "AWS::Scheduler::Schedule")) == len(all_schedules())
     # And no function has a legacy Lambda DLQ (SQS-fed ones use their queue's DLQ)
     assert not any("DeadLetterConfig" in f["Properties"] for _, f in by_name.values())
+
+
+def test_the_audit_trail_reads_names_and_nothing_else_of_a_record(template):
+    """Its BatchGetItem on the members, meetings and directory tables is limited by condition to the
+    keys and the name attribute, so the audit page can say "Jane Smith" but never read a role."""
+    (console,) = [s for s in FUNCTIONS if shows_audit_trail(s)]
+    _logical_id, function = functions_by_name(template)[console.name]
+    limited = [
+        s
+        for s in role_statements(template, ref(function["Properties"]["Role"]))
+        if as_list(s["Action"]) == ["dynamodb:BatchGetItem"]
+    ]
+    assert sum(len(as_list(s["Resource"])) for s in limited) == 3  # members, meetings, directory
+    for statement in limited:
+        attributes = statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+        assert set(attributes) - {"pk", "sk"} <= {"name", "title"}
+        assert statement["Condition"]["StringEqualsIfExists"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}

@@ -213,6 +213,8 @@ CONSOLE_PAGES = {
     "invite an administrator with errors",
     "administrator invited",
     "remove an administrator?",
+    "help",
+    "help: a topic",
     "erase a member?",
     "member erased",
     "signed out",

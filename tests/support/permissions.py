@@ -128,7 +128,7 @@ def read_log(path: Any) -> list[Call]:
 class Authorisation:
     action: str
     resource: str
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _user_pool_arn(pool_id: str) -> str:
@@ -137,6 +137,16 @@ def _user_pool_arn(pool_id: str) -> str:
 
 def _table_arn(name: str) -> str:
     return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def _read_context(request: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`dynamodb:Attributes` and `dynamodb:Select` of a read: the projected attributes, or (with no
+    projection) every attribute, which no attribute condition allows."""
+    if not request or not request.get("ProjectionExpression"):
+        return {"dynamodb:Select": "ALL_ATTRIBUTES"}
+    names = request.get("ExpressionAttributeNames") or {}
+    attributes = [names.get(a.strip(), a.strip()) for a in str(request["ProjectionExpression"]).split(",")]
+    return {"dynamodb:Attributes": attributes, "dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
 
 
 def authorisations(call: Call, names: Names) -> list[Authorisation]:
@@ -161,7 +171,12 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
                 Authorisation("dynamodb:GetItem", _table_arn(i["Get"]["TableName"]))
                 for i in p.get("TransactItems", [])
             ]
-        if op in ("BatchWriteItem", "BatchGetItem"):
+        if op == "BatchGetItem":
+            return [
+                Authorisation(f"dynamodb:{op}", _table_arn(t), _read_context(request))
+                for t, request in p.get("RequestItems", {}).items()
+            ]
+        if op == "BatchWriteItem":
             return [Authorisation(f"dynamodb:{op}", _table_arn(t)) for t in p.get("RequestItems", {})]
         resource = _table_arn(p["TableName"])
         if p.get("IndexName"):
@@ -279,11 +294,18 @@ class Statement:
         if not any(fnmatch.fnmatchcase(wanted.resource, r) for r in self.resources):
             return False
         for operator, tests in self.conditions.items():
-            if operator != "StringEquals":
-                return False
             for key, expected in tests.items():
                 allowed = expected if isinstance(expected, list) else [expected]
-                if wanted.context.get(key) not in allowed:
+                given = wanted.context.get(key)
+                if operator == "StringEquals" and given not in allowed:
+                    return False
+                if operator == "StringEqualsIfExists" and given is not None and given not in allowed:
+                    return False
+                # stricter than AWS (which allows a missing key): a read of every attribute is refused
+                partial = given is None or not set(given) <= set(allowed)
+                if operator == "ForAllValues:StringEquals" and partial:
+                    return False
+                if operator not in ("StringEquals", "StringEqualsIfExists", "ForAllValues:StringEquals"):
                     return False
         return True
 
