@@ -144,7 +144,13 @@ def field_errors(model: type[BaseModel], error: ValidationError | list[dict[str,
             continue
         # a nested field's own message, then the same field's in any item of its list
         own = messages.get(name) or messages.get(".".join(p for p in name.split(".") if not p.isdigit()))
-        if item.get("type") == REPEATED:
+        kind = str(item.get("type"))
+        limit = (item.get("ctx") or {}).get("max_length")
+        if kind in ("missing", "string_too_short", "too_short") and messages.get(f"{name}.empty"):
+            found[name] = messages[f"{name}.empty"]  # an empty box: say what to fill in, not the rules
+        elif kind in ("too_long", "string_too_long") and isinstance(item.get("input"), str) and limit:
+            found[name] = own or f"This is too long: use {limit} characters or fewer"
+        elif item.get("type") == REPEATED:
             found[name] = REPEATED_MESSAGE
         elif item.get("type") == OWN_WORDS:
             found[name] = str(item.get("msg"))

@@ -143,6 +143,7 @@ class MemberPatch(PatchModel):
     messages: ClassVar[dict[str, str]] = {
         **InPersonMember.messages,
         "name": "Enter the member's name on one line, in 100 characters or fewer, without special symbols",
+        "name.empty": "Enter the member's name",
         "consent_health_data_in_person": "A patient or carer role needs their explicit agreement: "
         "record it as given in person, or ask them to choose it themselves",
         "email": "An email address cannot be changed here, because its owner must confirm it: add the "
@@ -172,6 +173,19 @@ class AtAGlance(Model):
 
 
 WAITING_AFTER = timedelta(days=2)
+
+
+class NoWayToReach(DomainError):
+    message = "A member needs an email address, a phone number or a postal address."
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            field,
+            fields={
+                field: "Keep a phone number or a postal address: a member without email needs one, "
+                "or we cannot reach them"
+            },
+        )
 
 
 class HealthConsentMissing(DomainError):
@@ -515,6 +529,9 @@ class MemberAdmin:
             changed[:] = sorted(differing)
             if not differing:
                 return None
+            after = {k: differing.get(k, getattr(member, k)) for k in ("email", "phone", "postal_address")}
+            if not any(after.values()):  # the add form's rule: never left with no way to reach them
+                raise NoWayToReach(next(k for k in ("postal_address", "phone") if k in differing))
             changes = {k: val for k, val in differing.items() if k != "working_groups"}
             role = differing.get("role")
             consents = list(member.consents)
