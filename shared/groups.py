@@ -160,9 +160,7 @@ class GroupNameTaken(Conflict):
     histories on members' pages and exports."""
 
     message = "Another working group has this name."
-    fields: ClassVar[Mapping[str, str]] = {
-        "name": "Another group has this name (open or closed); choose another name"
-    }
+    fields: ClassVar[Mapping[str, str]] = {"name": "An open group has this name; choose another name"}
 
 
 def same_name(a: str, b: str) -> bool:
@@ -257,7 +255,10 @@ class GroupRepository:
     def _refuse_a_taken_name(self, name: str, group_id: str | None) -> None:
         # the early, friendly check, and the one that sees groups made before names were claimed;
         # the claim written with the group (`_claim`) is what holds when two changes race
-        if any(same_name(g.name, name) and g.id != group_id for g in self.all()):
+        # an open group's name only: a closed group's name is free for a new group
+        if any(
+            same_name(g.name, name) and g.id != group_id and g.status is GroupStatus.OPEN for g in self.all()
+        ):
             raise GroupNameTaken(name)
 
     def _claim(self, name: str, group_id: str) -> dict[str, Any]:
@@ -284,9 +285,17 @@ class GroupRepository:
 
     def create(self, data: GroupInput, now: datetime) -> WorkingGroup:
         self._refuse_a_taken_name(data.name, None)
+        ident = data.slug()
+        if not data.id:  # a closed group's name reused: its id stays the closed group's; add a number
+            taken = {g.id for g in self.all()}
+            ident = (
+                next((f"{ident}-{n}" for n in range(2, 100) if f"{ident}-{n}" not in taken), ident)
+                if ident in taken
+                else ident
+            )
         group = WorkingGroup(
             version=1,
-            id=data.slug(),
+            id=ident,
             name=data.name,
             purpose=data.purpose,
             meeting_place=data.meeting_place,
@@ -327,8 +336,11 @@ class GroupRepository:
             if WorkingGroup.model_validate({**group.model_dump(), **changes}) == group:
                 return group, False
             renamed = "name" in changes and not same_name(changes["name"], group.name)
-            if renamed:
-                self._refuse_a_taken_name(changes["name"], group_id)
+            status = changes.get("status", group.status)
+            closing = status == GroupStatus.CLOSED and group.status is GroupStatus.OPEN
+            reopening = status == GroupStatus.OPEN and group.status is GroupStatus.CLOSED
+            if renamed or reopening:
+                self._refuse_a_taken_name(changes.get("name", group.name), group_id)
             updated = WorkingGroup.model_validate(
                 {**group.model_dump(), **changes, "updated_at": iso(now), "version": group.version + 1}
             )
@@ -341,20 +353,24 @@ class GroupRepository:
             }
             # one transaction: the group's new version (item 0) and, on a rename, the new name's
             # claim (1) and the old name's release (2)
-            items = [{"Put": put}]
-            if renamed:
+            # (closing gives its name up for a new group; reopening claims it again)
+            items: list[dict[str, Any]] = [{"Put": put}]
+            claim_at = release_at = -1
+            if renamed or reopening:
+                claim_at = len(items)
                 items.append(self._claim(updated.name, group_id))
-                if release_old_name:
-                    items.append(self._release(group.name, group_id))
+            if ((renamed and not reopening) or closing) and release_old_name:
+                release_at = len(items)
+                items.append(self._release(group.name, group_id))
             try:
                 failed = failed_conditions(self._db.transact_write_items, TransactItems=items)
             except WriteConflict:  # another write to the group or a name was in flight: read again
                 continue
             if not failed:
                 return updated, True
-            if 1 in failed:
-                raise GroupNameTaken(changes["name"])
-            if 2 in failed:  # the old name is held by another group (two groups named alike before
+            if claim_at in failed:
+                raise GroupNameTaken(updated.name)
+            if release_at in failed:  # the old name is held by another group (two groups named alike before
                 release_old_name = False  # names were claimed): keep its claim, and try again
             # item 0 alone: the group changed since it was read; read it again
         raise AssertionError("unreachable: retries() raises when the attempts run out")

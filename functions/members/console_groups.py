@@ -14,7 +14,7 @@ from shared.api import actor
 from shared.console.app import ConsoleRouter
 from shared.email.address import normalise_email
 from shared.errors import DomainError
-from shared.groups import GroupInput, GroupNotFound, GroupPatch
+from shared.groups import GroupInput, GroupNameTaken, GroupNotFound, GroupPatch
 from shared.members.models import MemberStatus
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
@@ -25,7 +25,8 @@ MEMBER_ID = re.compile(r"^[0-9a-f-]{36}$")
 NOTICES = {
     "created": "The working group was created.",
     "saved": "The changes were saved.",
-    "closed": "The working group was closed. Its members keep it in their history.",
+    "closed": "The working group was closed. Its members keep it in their history. You can open it again.",
+    "reopened": "The working group is open again.",
     "added": "The member was added to the group.",
     "removed": "The member was removed from the group.",
     "lead": "The group's lead was changed.",
@@ -143,6 +144,16 @@ def update_group(id: str) -> Response[str]:
     )
 
 
+@router.get(
+    "/console/groups/<id>/close",
+    summary="Close a working group: the page that asks first",
+    responses={200: html_page("The question"), 404: html_page("No such group")},
+)
+def close_group_question(id: str) -> Response[str]:
+    group = member_admin().get_group(_group_id(id))
+    return router.page("group_close", title=f"Close {group.name}?", group=group)
+
+
 @router.post(
     "/console/groups/<id>/close", summary="Close a working group", responses={303: {"description": "Closed"}}
 )
@@ -150,6 +161,30 @@ def close_group(id: str) -> Response[str]:
     group_id = _group_id(id)
     member_admin().close_group(group_id, actor(router), clock.utc_now())
     return router.redirect(f"/console/groups/{group_id}?done=closed")
+
+
+@router.post(
+    "/console/groups/<id>/reopen",
+    summary="Open a closed working group again",
+    responses={303: {"description": "Open again"}, 409: html_page("An open group has its name now")},
+)
+def reopen_group(id: str) -> Response[str]:
+    group_id = _group_id(id)
+    try:
+        member_admin().reopen_group(group_id, actor(router), clock.utc_now())
+    except GroupNameTaken:
+        group = member_admin().get_group(group_id)
+        return router.page(
+            "message",
+            title="This group cannot be opened again yet",
+            status=409,
+            paragraphs=[
+                f"An open group is now called {group.name}. Two open groups cannot have one name.",
+                "Rename or close that group first, then open this one again.",
+            ],
+            link=(f"/console/groups/{group_id}", f"Back to {group.name}"),
+        )
+    return router.redirect(f"/console/groups/{group_id}?done=reopened")
 
 
 @router.post(

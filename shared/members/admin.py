@@ -647,6 +647,13 @@ class MemberAdmin:
             self._audit.record(actor=actor, action="group.close", target=f"GROUP#{group_id}", now=now)
         return group
 
+    def reopen_group(self, group_id: str, actor: str, now: datetime) -> WorkingGroup:
+        """Open a closed group again, under its name (refused if an open group has taken it since)."""
+        group, changed = self._groups.apply(group_id, {"status": GroupStatus.OPEN}, now)
+        if changed:
+            self._audit.record(actor=actor, action="group.reopen", target=f"GROUP#{group_id}", now=now)
+        return group
+
     def add_to_group(self, group_id: str, member_id: str, actor: str, now: datetime) -> MemberDetail:
         check_groups([group_id], self._groups.open())
         self._members.change(member_id, now, lambda m: Change([*m.working_groups, group_id]))

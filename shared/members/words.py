@@ -21,6 +21,7 @@ ACTIONS = {
     "group.create": "Created the group",
     "group.update": "Changed the group",
     "group.close": "Closed the group",
+    "group.reopen": "Opened the group again",
     "group.add_member": "Added to a working group",
     "group.remove_member": "Removed from a working group",
     "group.set_lead": "Changed the group's lead",

@@ -166,6 +166,14 @@ await run.go(async (r) => {
     const lead = await press("button", `Make ${name} the lead`);
     check(lead === 200, `lead: ${lead}`);
     await audit("working group", lead);
+    await press("link", `Close Group ${stamp}`);
+    check((await heading()) === `Close Group ${stamp}?`, `close: ${await heading()}`);
+    await audit("close a group?", r.status());
+    const closed = await press("button", "Close the group");
+    check(closed === 200, `closed: ${closed}`);
+    await audit("a closed group", closed);
+    const reopened = await press("button", `Open Group ${stamp} again`);
+    check(reopened === 200 && (await page().getByRole("link", { name: `Close Group ${stamp}` }).count()) === 1, `reopened: ${reopened}`);
   });
 
   await step("the audit trail", async () => {

@@ -398,7 +398,7 @@ def test_working_groups_create_edit_members_lead_close(browser, ann, site):
     # another group may not take its name: the form comes back saying so, with what was typed
     browser.post("/console/groups", {"name": "Research", "purpose": "Studies"})
     taken = browser.post("/console/groups/research", {"name": "Patient Voice", "purpose": "Studies"})
-    assert taken.status == 409 and "Another group has this name" in text(taken.body)
+    assert taken.status == 409 and "An open group has this name" in text(taken.body)
     assert 'value="Patient Voice"' in taken.body
     browser.post(f"/console/groups/patient-voice/members/{ann['id']}/remove")
     page = text(browser.get("/console/groups/patient-voice").body)
@@ -407,6 +407,32 @@ def test_working_groups_create_edit_members_lead_close(browser, ann, site):
     assert unknown.status == 400 and "No member has this email address" in text(unknown.body)
     browser.post("/console/groups/patient-voice/close")
     assert "Closed" in text(browser.get("/console/groups").body)
+
+
+def test_closing_a_group_asks_first_and_it_can_be_opened_again_or_its_name_reused(browser, site):
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    # the group page offers a link, not a one-click close; the link's page asks first
+    page = browser.get("/console/groups/patient-voice").body
+    assert 'href="/console/groups/patient-voice/close"' in page
+    assert 'action="/console/groups/patient-voice/close"' not in page
+    question = browser.get("/console/groups/patient-voice/close")
+    assert question.status == 200 and "Close Patient voice?" in text(question.body)
+    assert "open it again" in text(question.body)
+    assert browser.post("/console/groups/patient-voice/close").status == 303
+    # closed: it can be opened again, and its name is free meanwhile
+    closed = text(browser.get("/console/groups/patient-voice").body)
+    assert "Open Patient voice again" in closed
+    assert browser.post("/console/groups/patient-voice/reopen").status == 303
+    assert "Open Patient voice again" not in text(browser.get("/console/groups/patient-voice").body)
+    browser.post("/console/groups/patient-voice/close")
+    made = browser.post("/console/groups", {"name": "Patient Voice", "purpose": "A new start"})
+    assert made.status == 303, text(made.body)
+    assert made.headers["Location"].startswith("/console/groups/patient-voice-2")
+    # now the old one cannot take its name back while the new one is open
+    refused = browser.post("/console/groups/patient-voice/reopen")
+    assert refused.status == 409 and "Rename or close that group first" in text(refused.body)
+    actions = [e["action"] for e in site.items("audit") if e["target"] == "GROUP#patient-voice"]
+    assert actions.count("group.close") == 2 and actions.count("group.reopen") == 1
 
 
 def test_a_groups_meetings_are_listed_publicly_only_when_its_box_is_ticked(browser, site):

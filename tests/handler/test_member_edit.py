@@ -27,7 +27,7 @@ def form(**changes: str) -> dict[str, str]:
     }
 
 
-def updates(aws) -> list[dict]:
+def updates(aws) -> list[dict[str, object]]:
     return [e for e in aws.items("audit") if e["action"] == "member.update"]
 
 

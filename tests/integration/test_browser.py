@@ -208,6 +208,8 @@ CONSOLE_PAGES = {
     "address labels",
     "working groups",
     "working group",
+    "close a group?",
+    "a closed group",
     "audit trail",
     "administrators",
     "invite an administrator with errors",
