@@ -1221,8 +1221,8 @@ def table_access(spec: FunctionSpec) -> dict[str, Access]:
 
 
 def shows_audit_trail(spec: FunctionSpec) -> bool:
-    """Serves the audit trail's pages: reads the targets' names (`TargetName`). (Every console
-    function may read the administrators' names: `cognito-idp:ListUsers` on the user pool.)"""
+    """Serves the audit trail's pages: reads the targets' names (`TargetName`) and the
+    administrators' names (`cognito-idp:ListUsers` on the user pool; no other Cognito action)."""
     return "" in spec.console  # the console's root
 
 
@@ -1348,6 +1348,6 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
                     for prefix, n in w.names.items()
                 }
             )
-        if resources.sign_in.user_pool_id:  # every console page may name an administrator
-            env["USER_POOL_ID"] = resources.sign_in.user_pool_id
+            if resources.sign_in.user_pool_id:  # the audit trail names administrators
+                env["USER_POOL_ID"] = resources.sign_in.user_pool_id
     return env

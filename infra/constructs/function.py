@@ -260,8 +260,8 @@ class DeclaredFunction(Construct):
                 )
             )
 
-        if spec.serves_console and not spec.manages_administrators and runtime.sign_in is not None:
-            # console pages name the administrator who did something: names, read from the pool alone
+        if shows_audit_trail(spec) and runtime.sign_in is not None:
+            # the audit trail names the administrator who did something: names, read from the pool alone
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["cognito-idp:ListUsers"], resources=[runtime.sign_in.user_pool_arn]

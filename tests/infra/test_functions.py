@@ -353,7 +353,7 @@ def test_role_grants_nothing_undeclared(template, spec):
             if spec.manages_administrators:
                 assert actions == set(ADMINISTRATION_ACTIONS)
             else:
-                assert spec.serves_console and actions == {"cognito-idp:ListUsers"}
+                assert shows_audit_trail(spec) and actions == {"cognito-idp:ListUsers"}
             assert statement["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
         elif actions == SES_SUPPRESSION_ACTIONS:
             # no resource-level permission exists for it: `*`, alone in its statement
