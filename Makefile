@@ -23,9 +23,10 @@ NODE := node_modules/.installed
 PY := .venv/bin/python
 CDK := node_modules/.bin/cdk --no-notices
 
-.PHONY: help run test browser chromium synth deploy diff build invoke lint format bench openapi readme fuzz clean
+.PHONY: help setup run test browser chromium synth deploy diff build invoke lint format bench openapi readme fuzz clean
 
 help:
+	@echo "make setup    a few questions about your partnership, in plain words; writes cdk.json"
 	@echo "make run      the whole system locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test     lint, type-check and the full test suite"
 	@echo "make browser  only the browser journey: headless Chromium and axe-core over local mode"
@@ -49,6 +50,9 @@ $(VENV): pyproject.toml uv.lock | $(UV)
 $(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+setup: $(VENV)
+	$(PY) -m infra.setup
 
 build: $(VENV)
 	$(PY) -m infra.build

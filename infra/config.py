@@ -184,6 +184,13 @@ class DeploymentConfig(BaseModel):
         description="The administrators' sign-in page is https://<prefix>.auth.<region>.amazoncognito.com: "
         "a prefix unique in the region, in lower-case letters, digits and hyphens.",
     )
+    first_administrator: Address | None = Field(
+        None,
+        description="The email address of the console's first administrator: the deploy creates their "
+        "account in the admins group, and Cognito emails them a temporary password. They invite the "
+        "others from the console's Administrators page. Keep it here once deployed (taking it out "
+        "deletes that account).",
+    )
     form_post_limit_per_5_minutes: int = Field(
         100, ge=10, le=2_000_000_000, description="WAF: form posts one client address may make in 5 minutes"
     )

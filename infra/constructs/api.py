@@ -129,6 +129,30 @@ class ApiConstruct(Construct):
             group_name=ADMIN_GROUP,
             description="May call /admin/... routes (members, meetings, feedback, directory).",
         )
+        if config.first_administrator:
+            # the first administrator, made by the deploy: no command line for a volunteer
+            first = cognito.CfnUserPoolUser(
+                self,
+                "FirstAdministrator",
+                user_pool_id=self.user_pool.user_pool_id,
+                username=config.first_administrator,
+                desired_delivery_mediums=["EMAIL"],
+                user_attributes=[
+                    cognito.CfnUserPoolUser.AttributeTypeProperty(
+                        name="email", value=config.first_administrator
+                    ),
+                    cognito.CfnUserPoolUser.AttributeTypeProperty(name="email_verified", value="true"),
+                ],
+            )
+            membership = cognito.CfnUserPoolUserToGroupAttachment(
+                self,
+                "FirstAdministratorIsAnAdmin",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=ADMIN_GROUP,
+                username=config.first_administrator,
+            )
+            membership.add_dependency(first)
+            membership.add_dependency(self.admin_group)
         self.admin_authorizer = authorizers.HttpUserPoolAuthorizer(
             "AdminAuthorizer",
             self.user_pool,
