@@ -151,8 +151,8 @@ class ApiConstruct(Construct):
                 group_name=ADMIN_GROUP,
                 username=config.first_administrator,
             )
-            membership.add_dependency(first)
-            membership.add_dependency(self.admin_group)
+            membership.node.add_dependency(first)
+            membership.node.add_dependency(self.admin_group)
         self.admin_authorizer = authorizers.HttpUserPoolAuthorizer(
             "AdminAuthorizer",
             self.user_pool,
