@@ -70,3 +70,9 @@ def csv_cell(value: Any) -> str:
     any capability writes passes each cell through this."""
     text = "" if value is None else str(value)
     return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
+
+
+def searchable(value: str) -> str:
+    """A name as a search compares it: without case or accents, so "Zoe" finds "Zoë" and "ZOË"."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -25,3 +25,22 @@ def meeting_when(starts_at: str, ends_at: str | None, time_zone: str) -> str:
         end = parse_iso(ends_at).astimezone(zone)
         text += f" to {_clock(end)}"
     return text
+
+
+LOCAL = ZoneInfo("Europe/London")
+
+
+def day(value: str) -> str:
+    """'7 December 2026': a stored time as the day people read it (local)."""
+    if not value:
+        return ""
+    moment = parse_iso(value).astimezone(LOCAL) if "T" in value else datetime.fromisoformat(value[:10])
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def moment(value: str) -> str:
+    """'7 December 2026, 2:05pm': a stored time as people read it, in local (UK) time."""
+    if not value:
+        return ""
+    local = parse_iso(value).astimezone(LOCAL)
+    return f"{local.day} {local:%B %Y}, {_clock(local)}"

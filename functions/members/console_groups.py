@@ -27,6 +27,7 @@ NOTICES = {
     "saved": "The changes were saved.",
     "closed": "The working group was closed. Its members keep it in their history. You can open it again.",
     "reopened": "The working group is open again.",
+    "already": "They were in this group already: nothing changed.",
     "added": "The member was added to the group.",
     "removed": "The member was removed from the group.",
     "lead": "The group's lead was changed.",
@@ -216,6 +217,8 @@ def add_member(id: str) -> Response[str]:
         return _group_page(
             group_id, 409, None, {"email": f"This person {why}: only members can join a group"}
         )
+    if group_id in found.working_groups:
+        return router.redirect(f"/console/groups/{group_id}?done=already")
     try:
         member_admin().add_to_group(group_id, found.id, actor(router), now)
     except DomainError as refused:

@@ -263,6 +263,20 @@ class ConsoleApp(ConsolePages, HttpApi):
             admin = self.verified_admin()
         except SessionInvalid as refused:
             logger.info("console: sign-in needed", extra={"reason": refused.reason})
+            if event.http_method not in ("GET", "HEAD"):
+                # a form sent after the session ended: say so, rather than lose it without a word
+                return self.page(
+                    "message",
+                    title="You were signed out, so this was not saved",
+                    status=401,
+                    paragraphs=[
+                        "You stay signed in for one hour. That time ran out before you sent the form.",
+                        "Use your browser's Back button to see what you typed, and copy it if it is long.",
+                        "Then sign in again and send the form once more.",
+                    ],
+                    link=(self._return_path(), "Sign in again"),
+                    cookies=[session.clear_session_cookie(self.settings.sign_in)],
+                )
             return self.sign_in_redirect(self._return_path())
         except NotAnAdministrator:
             logger.warning("console: signed in, but not an administrator")

@@ -22,6 +22,7 @@ def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     from shared.once import fresh_token
+    from shared.timefmt import day, moment
 
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -32,6 +33,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     environment.globals["fresh_once"] = fresh_token  # each console form's own submission token
+    environment.filters["day"] = day  # "7 December 2026"
+    environment.filters["moment"] = moment  # "7 December 2026, 2:05pm"
     return environment
 
 

@@ -44,7 +44,7 @@ from shared.members.models import (
 from shared.members.repository import Change, MemberRepository
 from shared.members.service import Membership, check_notice
 from shared.model import Model
-from shared.text import Paragraphs, SingleLine, csv_cell
+from shared.text import Paragraphs, SingleLine, csv_cell, searchable
 
 _PHONE_PATTERN = r"^\+?[0-9 ()-]{7,20}$"
 CSV_COLUMNS = (
@@ -395,7 +395,7 @@ class MemberAdmin:
         return (
             (status is None or member.status is status)
             and (role is None or (member.confirmed_at is not None and member.role is role))
-            and (not q or q.casefold() in (member.name or "").casefold())
+            and (not q or searchable(q) in searchable(member.name or ""))
         )
 
     def iter_search(self, **filters: Any) -> Iterator[MemberSummary]:

@@ -39,6 +39,7 @@ from shared.dynamo import value as v
 from shared.errors import Conflict, DamagedRecord, NotFound
 from shared.members.models import LEGACY_PENDING, Member, MemberStatus, Role, upgrade
 from shared.observability import damaged_record
+from shared.text import searchable
 
 PROFILE = "PROFILE"
 POINTER = "EMAIL"
@@ -189,8 +190,10 @@ class MemberRepository:
                 query["ExpressionAttributeValues"][":s"] = v(status.value)
             if name_contains:
                 # a name search reads the index partitions and filters; fine for hundreds of members
-                filters.append("contains(name_search, :q)")
-                query["ExpressionAttributeValues"][":q"] = v(name_contains)
+                # (records written before accents were dropped hold the name in lower case only)
+                filters.append("(contains(name_search, :q) OR contains(name_search, :raw))")
+                query["ExpressionAttributeValues"][":q"] = v(searchable(name_contains))
+                query["ExpressionAttributeValues"][":raw"] = v(name_contains.casefold())
             if filters:
                 query["FilterExpression"] = " AND ".join(filters)
             if start_key:
@@ -606,7 +609,7 @@ def _attributes(member: Member) -> dict[str, Any]:
         # the role is kept aside (`pending_role`), out of the by_role index and out of admin lists.
         data["pending_role"] = data.pop("role")
     data["entity"] = "member"
-    data["name_search"] = member.name.casefold() if member.name else None
+    data["name_search"] = searchable(member.name) if member.name else None
     data["listed_at"] = f"{member.created_at}#{member.id}"
     return data
 

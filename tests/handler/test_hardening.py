@@ -791,9 +791,9 @@ def test_two_administrators_at_once_still_cannot_give_two_groups_one_name(aws, m
         assert response.status == 409, response
         assert [e["field"] for e in response.json()["errors"]] == ["name"]
     assert group_names(aws) == ["Carers' circle", "Patient Journal"]
-    # And an id taken as well as a name is refused for its id
+    # And an id taken as well as an open group's name is refused for its name
     again = aws.admin("POST", "/admin/groups", json_body={"name": "Patient Journal", "purpose": "x"})
-    assert again.status == 409 and [e["field"] for e in again.json()["errors"]] == ["id"]
+    assert again.status == 409 and [e["field"] for e in again.json()["errors"]] == ["name"]
 
 
 @pytest.mark.parametrize("name", ["\u3164", "\u3164 \ufe0f", "\u200d", "\u2800", "\u0301\u0301"])

@@ -1,0 +1,50 @@
+"""The smaller things a new Secretary met (issue 19, observation 10)."""
+
+from __future__ import annotations
+
+from tests.handler.test_console import ann, browser, site  # noqa: F401 (fixtures)
+from tests.handler.test_post import add
+from tests.support.console import ConsoleBrowser, mint, text
+
+
+def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_how_to_go_on(site, ann):  # noqa: F811
+    expired = ConsoleBrowser(site, mint(exp=1_600_000_000, iat=1_599_990_000))
+    sent = expired.post(
+        f"/console/members/{ann['id']}/edit",
+        {"name": "Ann Smithson"},
+        csrf="",
+        headers={"referer": f"https://example.org/console/members/{ann['id']}/edit"},
+    )
+    assert sent.status == 401
+    said = text(sent.body)
+    assert "You were signed out, so this was not saved" in said and "Back button" in said
+    assert f'href="/console/members/{ann["id"]}/edit"' in sent.body
+    assert next(m for m in site.members() if m["id"] == ann["id"])["name"] == "Ann Smith"
+
+
+def test_searching_without_accents_finds_a_name_with_them(site, browser):  # noqa: F811
+    add(site, "Zoë Brontë", "1 High Street\nOlney\nMK46 4AA")
+    for typed in ("zoe", "Zoë", "BRONTE"):
+        found = text(browser.get(f"/console/members?q={typed}").body)
+        assert "Zoë Brontë" in found, typed
+
+
+def test_adding_someone_already_in_a_group_says_so(site, browser, ann):  # noqa: F811
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    first = browser.post("/console/groups/patient-voice/members", {"email": "ann@example.org"})
+    assert first.headers["Location"].endswith("done=added")
+    again = browser.post("/console/groups/patient-voice/members", {"email": "ann@example.org"})
+    assert again.headers["Location"].endswith("done=already")
+    assert "in this group already" in text(browser.get(again.headers["Location"]).body)
+    adds = [e for e in site.items("audit") if e["action"] == "group.add_member"]
+    assert len(adds) == 1
+
+
+def test_console_dates_read_as_the_public_pages_do(site, browser, ann):  # noqa: F811
+    page = text(browser.get(f"/console/members/{ann['id']}").body)
+    day = site.clock.now
+    assert f"{day.day} {day:%B %Y}" in page
+    assert f"{day:%Y-%m-%d}" not in page
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    group = text(browser.get("/console/groups/patient-voice").body)
+    assert "Open: Open:" not in group and "Open: people can join it" in group
