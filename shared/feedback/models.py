@@ -212,6 +212,7 @@ class Item(Model):
     follow_up_sent_at: str | None = None
     follow_up_answer: str | None = None
     reopened: int = 0
+    version: int = 0
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> "Item":

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from shared.audit import AuditTrail
 from shared.clock import epoch, iso
-from shared.dynamo import from_item, query_all, to_item, write_if
+from shared.dynamo import WriteConflict, failed_conditions, from_item, query_all, to_item, write_if
 from shared.dynamo import value as v
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
@@ -247,8 +247,17 @@ class FeedbackService:
         return str(from_item(found)["reference"]) if found else None
 
     def _history_put(
-        self, reference: str, now: datetime, actor: str, action: str, expires: int, detail: str = ""
+        self,
+        reference: str,
+        now: datetime,
+        actor: str,
+        action: str,
+        expires: int,
+        detail: str = "",
+        order: str = "",
     ) -> dict[str, Any]:
+        """A history entry; `order` (the item's version and the entry's place in its change) keeps
+        the entries of changes made within one second in the order they were made."""
         entry = {
             "at": iso(now),
             "actor": actor[:80],
@@ -256,7 +265,7 @@ class FeedbackService:
             "detail": detail,
             "expires_at": expires,
         }
-        sk = f"HISTORY#{iso(now)}#{uuid.uuid4().hex[:8]}"
+        sk = f"HISTORY#{iso(now)}#{order}{uuid.uuid4().hex[:8]}"
         return {"Put": {"TableName": self._table, "Item": {**_key(reference, sk), **to_item(entry)}}}
 
     def _mark_put(self, now: datetime) -> dict[str, Any]:
@@ -265,16 +274,18 @@ class FeedbackService:
             "Update": {
                 "TableName": self._table,
                 "Key": SITE_MARK,
-                "UpdateExpression": "SET changed_at = :at",
-                "ExpressionAttributeValues": {":at": v(iso(now))},
+                "UpdateExpression": "SET changed_at = :at ADD changes :one",
+                "ExpressionAttributeValues": {":at": v(iso(now)), ":one": v(1)},
             }
         }
 
     def publication_mark(self) -> tuple[str, str | None]:
-        """(when 'you said, we did' was last marked as changed, what its last publication covered)."""
+        """(how many changes 'you said, we did' has been marked with, how many its last publication
+        covered), as text."""
         found = self._db.get_item(TableName=self._table, Key=SITE_MARK, ConsistentRead=True).get("Item")
         mark = from_item(found) if found else {}
-        return str(mark.get("changed_at", "-")), mark.get("published_through")
+        through = mark.get("published_through")
+        return str(mark.get("changes", 0)), None if through is None else str(through)
 
     def mark_published(self, through: str) -> None:
         self._db.update_item(
@@ -406,26 +417,37 @@ class FeedbackService:
             history.append(("anonymised_text", "withheld" if not given["anonymised_text"] else "edited"))
         if not history:
             return before
+        # every change moves the item's version on, if nobody else moved it since it was read
+        sets.update({"updated_at": at, "version": before.version + 1})
         names = {f"#{n}": n for n in [*sets, *removes]}
-        expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets) if sets else ""
+        expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
         if removes:
             expression += " REMOVE " + ", ".join(f"#{n}" for n in removes)
-        update: dict[str, Any] = {
+        condition = "attribute_exists(pk) AND " + (
+            "#version = :before" if before.version else "attribute_not_exists(#version)"
+        )
+        values = {f":{n}": v(val) for n, val in sets.items()}
+        if before.version:
+            values[":before"] = v(before.version)
+        item_write: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(reference, "ITEM"),
-            "UpdateExpression": expression.strip(),
-            "ConditionExpression": "attribute_exists(pk)",
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
-        if sets:
-            update["ExpressionAttributeValues"] = {f":{n}": v(val) for n, val in sets.items()}
-        writes = [{"Update": update}, self._mark_put(now)]
+        writes = [{"Update": item_write}, self._mark_put(now)]
         writes += [
-            self._history_put(reference, now, actor, action, expires, detail) for action, detail in history
+            self._history_put(
+                reference, now, actor, action, expires, detail, f"{before.version + 1:06d}.{n}."
+            )
+            for n, (action, detail) in enumerate(history)
         ]
         if status == "closed" or (before.closed_at and status and status != "closed"):
             writes += self._contact_expiry(reference, before, now, closing=status == "closed")
-        self._db.transact_write_items(TransactItems=writes)
+        if failed_conditions(self._db.transact_write_items, TransactItems=writes):
+            raise WriteConflict()  # changed (or deleted) since it was read: nothing was written
         after = self.get(reference)
         logger.info(
             "feedback changed", extra={"reference": reference, "changed": sorted({a for a, _ in history})}
@@ -558,13 +580,19 @@ class FeedbackService:
         item = self.get(reference)
         expires = epoch(now + timedelta(days=self.settings.retention_days))
         writes: list[dict[str, Any]] = [
-            self._history_put(reference, now, "reporter", "follow_up", expires, answer),
+            self._history_put(
+                reference, now, "reporter", "follow_up", expires, answer, f"{item.version + 1:06d}.0."
+            ),
             self._mark_put(now),
         ]
-        sets = {"follow_up_answer": answer}
+        sets: dict[str, Any] = {"follow_up_answer": answer, "version": item.version + 1}
         if answer in ("no", "partly") and item.status == "closed":
             sets["status"] = "acknowledged"
-            writes.append(self._history_put(reference, now, "reporter", "reopened", expires, answer))
+            writes.append(
+                self._history_put(
+                    reference, now, "reporter", "reopened", expires, answer, f"{item.version + 1:06d}.1."
+                )
+            )
             writes += self._contact_expiry(reference, item, now, closing=False)
         names = {f"#{n}": n for n in sets}
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
@@ -670,11 +698,22 @@ class FeedbackService:
                         "Update": {
                             "TableName": self._table,
                             "Key": _key(item.reference, "ITEM"),
-                            "UpdateExpression": "SET escalated_at = :at",
-                            "ExpressionAttributeValues": {":at": v(iso(now))},
+                            "UpdateExpression": "SET escalated_at = :at, version = :version",
+                            "ExpressionAttributeValues": {
+                                ":at": v(iso(now)),
+                                ":version": v(item.version + 1),
+                            },
                         }
                     },
-                    self._history_put(item.reference, now, "schedule", "escalated", expires),
+                    self._history_put(
+                        item.reference,
+                        now,
+                        "schedule",
+                        "escalated",
+                        expires,
+                        "",
+                        f"{item.version + 1:06d}.0.",
+                    ),
                 ]
             )
             logger.warning("urgent feedback escalated", extra={"reference": item.reference})
