@@ -281,7 +281,10 @@ class DeploymentConfig(BaseModel):
         730, ge=90, le=2200, description="Days feedback (its text and history) is kept, by TTL"
     )
     feedback_follow_up_days: int = Field(
-        28, ge=7, le=90, description="Days after an item is closed that the reporter is asked if it was solved"
+        28,
+        ge=7,
+        le=90,
+        description="Days after an item is closed that the reporter is asked if it was solved",
     )
 
     @field_validator("feedback_categories")

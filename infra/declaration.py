@@ -1308,18 +1308,24 @@ def _compact(data: object) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+def settings_for(spec: FunctionSpec, settings: Mapping[str, str]) -> dict[str, str]:
+    """The deployment settings `spec` gets: all of them but those another capability keeps to its
+    own functions (`Capability.settings_prefix`)."""
+    own = capability_of(spec).settings_prefix if spec in functions() else None
+    others = tuple(c.settings_prefix for c in CAPABILITIES if c.settings_prefix and c.settings_prefix != own)
+    return {key: value for key, value in settings.items() if not (others and key.startswith(others))}
+
+
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
     """The environment variables a function gets, in AWS and locally alike.
 
     `settings` holds the deployment configuration rendered as environment variables
     (see `infra.config.DeploymentConfig.as_environment`).
     """
-    own = capability_of(spec).settings_prefix if spec in functions() else None
-    others = tuple(c.settings_prefix for c in CAPABILITIES if c.settings_prefix and c.settings_prefix != own)
     env = {
         "POWERTOOLS_SERVICE_NAME": spec.service_name,
         "POWERTOOLS_METRICS_NAMESPACE": "MKCPP",
-        **{key: value for key, value in settings.items() if not key.startswith(others or ("\0",))},
+        **settings_for(spec, settings),
     }
     for key in table_access(spec):
         env[table(key).env_var] = resources.table_names[key]

@@ -84,16 +84,20 @@ class FeedbackRecords:
 
     @staticmethod
     def links() -> list[LinkLife]:
-        return [LinkLife("Was your feedback's problem solved? (yes, partly or no)", span(FOLLOW_UP.lifetime))]
+        return [
+            LinkLife(
+                "The link to tell us whether a problem you told us about was solved", span(FOLLOW_UP.lifetime)
+            )
+        ]
 
     @staticmethod
     def retention(figures: Figures) -> list[Kept]:
         return [
             Kept(
                 "Feedback and journal entries you send us: what you wrote, what it is about, your answers "
-                "to the form's questions, and what we did about it. Anonymous feedback holds no name, email, "
+                "to the questions on the form, and what we did about it. Anonymous feedback holds no name, email, "
                 "internet address or browser details",
-                "2 years (feedback_retention_days)",
+                "2 years",
                 "So the partnership can act on it, and show what changed.",
                 "TTL on the item and its history (`feedback_retention_days` in cdk.json)",
             ),

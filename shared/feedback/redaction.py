@@ -18,7 +18,7 @@ _MONTHS = (
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 )
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
-_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
+_NAME = r"[A-Z](?:[a-z]+|'[A-Z][a-z]+)(?:[-'][A-Z]?[a-z]+)?"
 _NAMES = rf"{_NAME}(?:\s+{_NAME})?"
 _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Prof|Professor|Sister|Sr|Matron|Nurse|Father|Rev|Revd)\.?"
 _STAFF = (
@@ -87,6 +87,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
         re.compile(
             rf"\b(?:(?:{_DAYS}),?\s+)?\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+(?:{_MONTHS})\b(?:,?\s+\d{{4}})?"
             rf"|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
+            rf"|\b(?:{_MONTHS})\s+\d{{4}}\b"
             r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
             rf"|\b(?:{_DAYS})\s+\d{{1,2}}(?:st|nd|rd|th)\b"
         ),

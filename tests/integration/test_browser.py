@@ -241,6 +241,17 @@ CONSOLE_PAGES = {
     "site: my list",
     "site: my list sheet",
     "site: print edition",
+    "feedback: form",
+    "feedback: form with errors",
+    "feedback: sent",
+    "feedback: status",
+    "feedback: queue",
+    "feedback: item",
+    "feedback: item after a change",
+    "feedback: you said, we did preview",
+    "feedback: on someone's behalf",
+    "feedback: on someone's behalf with errors",
+    "site: you said, we did",
 }
 
 
