@@ -5,7 +5,7 @@ checks the group again before the request is parsed. The list carries no contact
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.feedback.services import service
 from shared import clock
 from shared.api import HttpApi, actor
-from shared.feedback.models import REFERENCE_PATTERN, FeedbackPatch, HistoryEntry, Item
+from shared.feedback.models import REFERENCE_PATTERN, FeedbackPatch, HistoryEntry, Item, Status
 from shared.feedback.redaction import suggest
 from shared.feedback.service import FeedbackNotFound, Filters, NothingToChange
 from shared.model import Model
@@ -48,19 +48,7 @@ class ItemDetail(Model):
     responses={200: json_response("The items", FeedbackList), **COMMON},
 )
 def list_feedback(
-    status: Annotated[
-        Literal[
-            "received",
-            "acknowledged",
-            "with_working_group",
-            "raised_with_hospital",
-            "change_planned",
-            "change_made",
-            "closed",
-        ]
-        | None,
-        Query(),
-    ] = None,
+    status: Annotated[Status | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=80)] = None,
     urgent: Annotated[bool | None, Query()] = None,
     received_from: Day = None,

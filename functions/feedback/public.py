@@ -10,7 +10,6 @@ requests: `infra/constructs/edge.py`). The edge's rate rule covers the form like
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
-from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -19,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.feedback.env import feedback_env
 from functions.feedback.services import service, signing_key
-from shared import clock, once, tokens
-from shared.api import HttpApi, wants_html
+from shared import clock, tokens
+from shared.api import HttpApi, once_token, wants_html
 from shared.errors import BadLink
 from shared.feedback import links
 from shared.feedback.models import (
@@ -111,15 +110,6 @@ def feedback_form() -> Response[str]:
     return _form_page(200, {}, {})
 
 
-def _once_token() -> str | None:
-    """The form's once-token (shown fresh with the form), or a JSON client's Idempotency-Key."""
-    event = app.current_event
-    token = (event.headers or {}).get(once.HEADER)
-    if token is None and "form-urlencoded" in ((event.headers or {}).get("content-type") or ""):
-        token = (parse_qs(event.decoded_body or "").get(once.FIELD) or [None])[-1]
-    return token[:64] if token else None
-
-
 @app.post(
     "/feedback",
     summary="Send feedback, a concern, a compliment or a journal entry (anonymous allowed)",
@@ -138,7 +128,8 @@ def _once_token() -> str | None:
     },
 )
 def submit(form: Annotated[FeedbackForm, Body()]) -> Response[Any]:
-    done = service().submit(form, clock.utc_now(), once=_once_token())
+    token = once_token(app)
+    done = service().submit(form, clock.utc_now(), once=token[:64] if token else None)
     if wants_html(app.current_event.raw_event):
         env = feedback_env()
         return page(

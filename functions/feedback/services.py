@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shared.feedback.publication import YouSaidWeDid
     from shared.feedback.service import FeedbackService
     from shared.keys import AddressLookup
+    from shared.tokens import SigningKey
 
 PUBLISHER_TIMEOUT_SECONDS = 120  # infra/declaration.py: feedback_publisher
 
@@ -42,7 +43,7 @@ def lookup() -> AddressLookup | None:
     return SecretLookupKey(env.lookup_key_secret) if env.lookup_key_secret else None
 
 
-def signing_key() -> bytes:
+def signing_key() -> SigningKey:
     from shared.keys import SecretKeys
 
     env = feedback_env()

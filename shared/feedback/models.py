@@ -44,6 +44,15 @@ STATUSES = {
     "change_made": "Change made",
     "closed": "Closed",
 }
+Status = Literal[
+    "received",
+    "acknowledged",
+    "with_working_group",
+    "raised_with_hospital",
+    "change_planned",
+    "change_made",
+    "closed",
+]
 ON_BEHALF = {
     "desk": "At the drop-by desk",
     "phone": "On the phone",
@@ -151,18 +160,7 @@ class OnBehalfForm(FeedbackForm):
 class FeedbackPatch(PatchModel):
     """`PATCH /admin/feedback/{reference}`: any of these; each change is in the item's history."""
 
-    status: (
-        Literal[
-            "received",
-            "acknowledged",
-            "with_working_group",
-            "raised_with_hospital",
-            "change_planned",
-            "change_made",
-            "closed",
-        ]
-        | None
-    ) = None
+    status: Status | None = None
     working_group: SingleLine | None = Field(None, max_length=120)
     internal_note: Paragraphs | None = Field(None, min_length=1, max_length=5000)
     public_response: Paragraphs | None = Field(None, min_length=1, max_length=5000)

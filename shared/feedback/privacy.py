@@ -94,9 +94,9 @@ class FeedbackRecords:
     def retention(figures: Figures) -> list[Kept]:
         return [
             Kept(
-                "Feedback and journal entries you send us: what you wrote, what it is about, your answers "
-                "to the questions on the form, and what we did about it. Anonymous feedback holds no name, email, "
-                "internet address or browser details",
+                "Feedback and journal entries you send us: what you wrote, what it is about, your "
+                "answers to the questions on the form, and what we did about it. Anonymous feedback "
+                "holds no name, email, internet address or browser details",
                 "2 years",
                 "So the partnership can act on it, and show what changed.",
                 "TTL on the item and its history (`feedback_retention_days` in cdk.json)",

@@ -48,6 +48,7 @@ from shared.keys import AddressLookup
 from shared.observability import logger, metrics
 from shared.send_once import SendKey, SendLedger
 from shared.settings import Contact
+from shared.tokens import SigningKey
 
 LISTING = "FEEDBACK"
 SITE_MARK = {"pk": v("SITE#you-said-we-did"), "sk": v("CHANGED")}
@@ -109,7 +110,7 @@ class FeedbackService:
         lookup: Callable[[], AddressLookup | None] = lambda: None,
         mailer: Callable[[], Mailer] | None = None,
         audit: AuditTrail | None = None,
-        signing_key: Callable[[], bytes] | None = None,
+        signing_key: Callable[[], SigningKey] | None = None,
     ) -> None:
         self._db = client
         self._table = table
@@ -743,7 +744,7 @@ class FeedbackService:
                     now,
                     follow_up_url=links.follow_up_url(
                         self._base_url, self._signing_key(), item.reference, now
-                    ),  # type: ignore[arg-type]
+                    ),
                     days=FOLLOW_UP_ANSWER_DAYS,
                 )
                 self._db.update_item(

@@ -108,7 +108,7 @@ def test_an_urgent_named_submission_signposts_flags_and_acknowledges_and_is_neve
 
 
 def test_bad_input_is_a_400_naming_each_field_and_a_bot_is_answered_the_same_with_nothing_stored(aws):
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"kind": "rant"}, "kind"),
         ({"about": ""}, "about"),
         ({"about": "other"}, "about_other"),
