@@ -495,8 +495,7 @@ class FeedbackService:
         new_status = after.status != before.status
         new_response = after.public_response != before.public_response and after.public_response
         if new_status or new_response:
-            said = hashlib.sha256((after.public_response or "").encode()).hexdigest()[:12]
-            occurrence = f"{iso(now)}#{after.status}#{said}"
+            occurrence = f"v{after.version}"  # one update email per change of the item
             self._send_reporter(
                 after.reference,
                 address,
@@ -514,7 +513,7 @@ class FeedbackService:
                 after.reference,
                 address,
                 "edited",
-                iso(now),
+                f"v{after.version}",
                 now,
                 withheld=withheld,
                 reason="Your words could identify you or someone else even with details taken out, so we "

@@ -399,3 +399,38 @@ def test_the_console_triages_responds_redacts_and_enters_feedback_on_someones_be
     missing = browser.post("/console/feedback/new", {**FORM, "how": ""})
     assert missing.status == 400 and "Choose how the feedback came to you" in text(missing.body)
     assert browser.get("/console/feedback/not-a-reference").status == 404
+
+
+def test_a_members_export_and_erasure_include_the_feedback_they_gave_with_their_address(aws):
+    from tests.handler.test_meetings import member
+
+    # Given a member who also gave feedback, with their address, and an anonymous item
+    member_id = member(aws, "gail@example.org", "Gail Member")
+    reference = submit(aws, contact_email="Gail@Example.org", consent_contact=True)
+    submit(aws, text="Someone else's anonymous words.")
+    # When an administrator exports them, their feedback is there
+    export = aws.admin("GET", f"/admin/members/{member_id}/export").json()
+    assert [i["reference"] for i in export["elsewhere"]["feedback"]["feedback_you_gave"]] == [reference]
+    # and when they are erased, their feedback goes with them; the anonymous item stays
+    assert aws.admin("DELETE", f"/admin/members/{member_id}").status in (200, 204)
+    assert [i["text"] for i in items(aws)] == ["Someone else's anonymous words."]
+    assert not [
+        i for i in aws.items("feedback") if i["pk"].startswith(("REPORTER#", f"FEEDBACK#{reference}"))
+    ]
+
+
+def test_a_reporter_is_told_when_their_words_are_edited_or_withheld_before_publishing(aws):
+    reference = submit(
+        aws,
+        contact_email="hal@example.org",
+        consent_contact=True,
+        consent_publish=True,
+        text="Dr Patel rang me on 07700 900123.",
+    )
+    aws.admin("PATCH", f"/admin/feedback/{reference}", json_body={"anonymised_text": "A doctor rang me."})
+    edited = to(aws, "hal@example.org")[-1]
+    assert "We edited your words" in edited.subject and reference in edited.text
+    assert "phone numbers" in edited.text and "staff names" in edited.text
+    aws.admin("PATCH", f"/admin/feedback/{reference}", json_body={"anonymised_text": ""})
+    withheld = to(aws, "hal@example.org")[-1]
+    assert "decided not to publish your words" in withheld.text and reference in withheld.text
