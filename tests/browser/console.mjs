@@ -342,7 +342,8 @@ await run.go(async (r) => {
   });
 
   await step("feedback: the console's queue, an item, a change, the preview and on-behalf entry", async () => {
-    await press("link", "Feedback", page().getByRole("navigation"));
+    await open(`${base}/console/feedback`);
+    check((await heading()) === "Feedback", `queue: ${await heading()}`);
     await audit("feedback: queue", r.status());
     const opened = await press("link", /^FB-/);
     check(opened === 200 && (await heading()).startsWith("Feedback FB-"), `item: ${opened}`);
