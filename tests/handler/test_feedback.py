@@ -434,3 +434,28 @@ def test_a_reporter_is_told_when_their_words_are_edited_or_withheld_before_publi
     aws.admin("PATCH", f"/admin/feedback/{reference}", json_body={"anonymised_text": ""})
     withheld = to(aws, "hal@example.org")[-1]
     assert "decided not to publish your words" in withheld.text and reference in withheld.text
+
+
+def test_the_aws_calls_one_submission_makes(aws):
+    from tests.support import permissions
+
+    def calls_for(**changes: Any) -> list[str]:
+        start = len(permissions.recorded())
+        submit(aws, **changes)
+        return [f"{c.service}:{c.operation}" for c in permissions.recorded()[start:]]
+
+    # An anonymous submission: its guard, one transaction (item, history, publication mark), and the
+    # coordinators' email with its send claim
+    anonymous = calls_for()
+    print(f"\nanonymous submission: {len(anonymous)} AWS calls: {anonymous}")
+    assert anonymous == [
+        "dynamodb:PutItem",
+        "dynamodb:TransactWriteItems",
+        "dynamodb:PutItem",
+        "sesv2:SendEmail",
+    ]
+    # A named one adds the lookup key (once per warm function) and the acknowledgement with its claim
+    named = calls_for(text="Parking again.", contact_email="ivy@example.org", consent_contact=True)
+    print(f"named submission: {len(named)} AWS calls: {named}")
+    assert named.count("sesv2:SendEmail") == 2 and named.count("dynamodb:TransactWriteItems") == 1
+    assert len(named) <= 7

@@ -35,7 +35,7 @@ def test_the_web_acl_is_for_cloudfront_and_rate_limits_form_posts_per_client_add
     scope = json.dumps(based["ScopeDownStatement"])
     assert '"SearchString": "POST"' in scope
     # every public form's path, from the declaration's public POST routes
-    assert {"/directory", "/members"} <= set(public_form_paths())
+    assert {"/directory", "/feedback", "/members"} <= set(public_form_paths())
     assert all(f'"{path}"' in scope for path in public_form_paths())
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     # blocked requests are logged, briefly
