@@ -339,6 +339,9 @@ await run.go(async (r) => {
     const shown = await press("link", "See what is happening with your feedback");
     check(shown === 200 && (await heading()).startsWith("Your feedback: FB-"), `status page: ${shown}`);
     await audit("feedback: status", shown);
+    const broken = await open(`${base}/feedback/follow-up?token=not-a-real-token`);
+    check(broken === 400 && (await heading()) === "This link does not work", `a bad follow-up link: ${broken}`);
+    await audit("feedback: a follow-up link that does not work", broken);
   });
 
   await step("feedback: the console's queue, an item, a change, the preview and on-behalf entry", async () => {

@@ -245,6 +245,7 @@ CONSOLE_PAGES = {
     "feedback: form with errors",
     "feedback: sent",
     "feedback: status",
+    "feedback: a follow-up link that does not work",
     "feedback: queue",
     "feedback: item",
     "feedback: item after a change",
