@@ -598,7 +598,9 @@ class FeedbackService:
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
         values = {f":{n}": v(val) for n, val in sets.items()}
         if "status" in sets:
-            expression += ", reopened = if_not_exists(reopened, :zero) + :one REMOVE closed_at"
+            expression += (
+                ", reopened = if_not_exists(reopened, :zero) + :one REMOVE closed_at, follow_up_sent_at"
+            )
             values.update({":zero": v(0), ":one": v(1)})
         writes.insert(
             0,

@@ -263,6 +263,10 @@ def test_follow_up_four_weeks_after_closing_reopens_on_no_and_never_acts_on_get(
     (item,) = items(aws)
     assert item["status"] == "acknowledged" and item["follow_up_answer"] == "no" and item["reopened"] == 1
     assert any("reopened" in m.text for m in to(aws, COORDINATOR))
+    # closed again, the reporter is asked again four weeks later
+    aws.admin("PATCH", f"/admin/feedback/{reference}", json_body={"status": "closed"})
+    clock.advance(days=29)
+    assert aws.invoke("feedback_mailer", {"kind": "feedback_follow_up"})["asked"] == 1
     forged = aws.request(
         "GET", "/feedback/follow-up", query={"token": token[:-3] + "abc"}, accept="text/html"
     )
