@@ -367,7 +367,7 @@ class FeedbackService:
             rows.append(row)
         if with_contacts and self._audit is not None:
             self._audit.record(
-                actor=actor, action="feedback.contacts_exported", target="FEEDBACK#export", now=now
+                actor=actor, action="feedback.contacts_exported", target="FEEDBACK_LIST#contacts", now=now
             )
         return rows
 
