@@ -7,15 +7,16 @@ pointer `REPORTER#<lookup id>/FEEDBACK#ref` so that a subject-access export or a
 Nothing here logs a text, an address or a name; logs name references, kinds and counts.
 
 A submission is written once however often it is sent: its guard (`SUBMISSION#<hash>`, ten minutes)
-is keyed by the form's own once-token, or by what was sent, so a double click makes one item and one
-acknowledgement. Every email is sent through the send ledger (`shared.send_once`), in the item's own
-partition, so a retried request never sends twice and erasing the item erases its send history.
+is keyed by the form's own once-token (or a JSON client's Idempotency-Key), so a double click makes
+one item and one acknowledgement. Without a token each request is its own: two people who send the
+same words are two items (a short compliment such as "Very good" often is the same). Every email is
+sent through the send ledger (`shared.send_once`), in the item's own partition, so a retried request
+never sends twice and erasing the item erases its send history.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import statistics
 import uuid
 from collections.abc import Callable, Mapping
@@ -143,8 +144,8 @@ class FeedbackService:
         if form.category not in self.settings.categories:
             raise UnknownCategory()
         reference = new_reference()
-        if not self._guard(form, once, reference, now):
-            existing = self._guarded(form, once)
+        if once and not self._guard(once, reference, now):
+            existing = self._guarded(once)
             logger.info("feedback: the same submission again; nothing new stored")
             return Submitted(existing or reference, False, False)
         urgent = bool(matches(form.text, self.settings.phrases))
@@ -228,23 +229,26 @@ class FeedbackService:
         return Submitted(reference, urgent, True)
 
     @staticmethod
-    def _guard_id(form: FeedbackForm, once: str | None) -> str:
-        basis = once or json.dumps(form.model_dump(exclude={"website"}), sort_keys=True, default=str)
-        return hashlib.sha256(basis.encode()).hexdigest()
+    def _guard_key(once: str) -> dict[str, Any]:
+        """The guard of one form (its once-token, hashed: the token is not kept)."""
+        return {"pk": v(f"SUBMISSION#{hashlib.sha256(once.encode()).hexdigest()}"), "sk": v("SUBMISSION")}
 
-    def _guard(self, form: FeedbackForm, once: str | None, reference: str, now: datetime) -> bool:
-        key = {"pk": v(f"SUBMISSION#{self._guard_id(form, once)}"), "sk": v("SUBMISSION")}
+    def _guard(self, once: str, reference: str, now: datetime) -> bool:
         return write_if(
             self._db.put_item,
             TableName=self._table,
-            Item={**key, **to_item({"reference": reference, "expires_at": epoch(now + GUARD_WINDOW)})},
+            Item={
+                **self._guard_key(once),
+                **to_item({"reference": reference, "expires_at": epoch(now + GUARD_WINDOW)}),
+            },
             ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
             ExpressionAttributeValues={":now": v(epoch(now))},
         )
 
-    def _guarded(self, form: FeedbackForm, once: str | None) -> str | None:
-        key = {"pk": v(f"SUBMISSION#{self._guard_id(form, once)}"), "sk": v("SUBMISSION")}
-        found = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+    def _guarded(self, once: str) -> str | None:
+        found = self._db.get_item(TableName=self._table, Key=self._guard_key(once), ConsistentRead=True).get(
+            "Item"
+        )
         return str(from_item(found)["reference"]) if found else None
 
     def _history_put(

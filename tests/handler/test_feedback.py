@@ -138,9 +138,16 @@ def test_a_double_clicked_form_makes_one_item_and_one_acknowledgement(aws):
     assert first.status == second.status == 202
     assert REFERENCE.search(first.body).group(0) == REFERENCE.search(second.body).group(0)  # type: ignore[union-attr]
     assert len(items(aws)) == 1 and len(to(aws, "bob@example.org")) == 1 and len(to(aws, COORDINATOR)) == 1
-    # a JSON client retrying the same body gets the same reference too
-    again = [aws.request("POST", "/feedback", json_body=feedback(text="Parking is hard")) for _ in range(2)]
+    # a JSON client retrying with its Idempotency-Key gets the same reference too
+    key = {"idempotency-key": "retry-" + "b" * 20}
+    again = [
+        aws.request("POST", "/feedback", json_body=feedback(text="Parking is hard"), headers=key)
+        for _ in range(2)
+    ]
     assert again[0].json() == again[1].json() and len(items(aws)) == 2
+    # without a key, two people who send the same words are two items
+    same = [aws.request("POST", "/feedback", json_body=feedback(text="Very good")) for _ in range(2)]
+    assert same[0].json() != same[1].json() and len(items(aws)) == 4
 
 
 def test_triage_over_the_admin_api_and_the_reporter_hears_of_each_change(aws, clock):
@@ -445,12 +452,13 @@ def test_the_aws_calls_one_submission_makes(aws):
 
     def calls_for(**changes: Any) -> list[str]:
         start = len(permissions.recorded())
-        submit(aws, **changes)
+        sent = aws.request("POST", "/feedback", form=feedback(**changes), accept="text/html")
+        assert sent.status == 202
         return [f"{c.service}:{c.operation}" for c in permissions.recorded()[start:]]
 
-    # An anonymous submission: its guard, one transaction (item, history, publication mark), and the
-    # coordinators' email with its send claim
-    anonymous = calls_for()
+    # An anonymous submission from the form: its once-token's guard, one transaction (item, history,
+    # publication mark), and the coordinators' email with its send claim
+    anonymous = calls_for(once="c" * 22)
     print(f"\nanonymous submission: {len(anonymous)} AWS calls: {anonymous}")
     assert anonymous == [
         "dynamodb:PutItem",
@@ -459,7 +467,9 @@ def test_the_aws_calls_one_submission_makes(aws):
         "sesv2:SendEmail",
     ]
     # A named one adds the lookup key (once per warm function) and the acknowledgement with its claim
-    named = calls_for(text="Parking again.", contact_email="ivy@example.org", consent_contact=True)
+    named = calls_for(
+        text="Parking again.", contact_email="ivy@example.org", consent_contact="true", once="d" * 22
+    )
     print(f"named submission: {len(named)} AWS calls: {named}")
     assert named.count("sesv2:SendEmail") == 2 and named.count("dynamodb:TransactWriteItems") == 1
     assert len(named) <= 7
