@@ -145,9 +145,21 @@ class FeedbackService:
             raise UnknownCategory()
         reference = new_reference()
         if once and not self._guard(once, reference, now):
-            existing = self._guarded(once)
-            logger.info("feedback: the same submission again; nothing new stored")
-            return Submitted(existing or reference, False, False)
+            existing = self._guarded(once) or reference
+            try:
+                stored = self.get(existing)
+            except FeedbackNotFound:
+                # the first attempt stopped before its item was written: this one writes it
+                logger.info("feedback: a retry of a submission that was not stored; storing it")
+                reference = existing
+            else:
+                # the same form again: nothing new is stored, and any email the first attempt could not
+                # send goes now (each exactly once: a sent one's claim stops it going twice)
+                logger.info("feedback: the same submission again; nothing new stored")
+                self._tell_coordinators(stored, now)
+                if form.contact_email and stored.has_contact:
+                    self._acknowledge(stored, form.contact_email, now)
+                return Submitted(existing, stored.urgent, False)
         urgent = bool(matches(form.text, self.settings.phrases))
         at = iso(now)
         expires = epoch(now + timedelta(days=self.settings.retention_days))
@@ -169,7 +181,13 @@ class FeedbackService:
             "expires_at": expires,
         }
         writes: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._table, "Item": {**_key(reference, "ITEM"), **to_item(item)}}},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**_key(reference, "ITEM"), **to_item(item)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
             self._history_put(reference, now, on_behalf[1] if on_behalf else "reporter", "received", expires),
             self._mark_put(now),
         ]
@@ -195,7 +213,9 @@ class FeedbackService:
                         }
                     }
                 )
-        self._db.transact_write_items(TransactItems=writes)
+        if failed_conditions(self._db.transact_write_items, TransactItems=writes):
+            # a retry raced the first attempt, which has just written the item: that one sends
+            return Submitted(reference, urgent, False)
         logger.info(
             "feedback received",
             extra={
@@ -212,21 +232,24 @@ class FeedbackService:
         stored = Item.from_stored(item)
         self._tell_coordinators(stored, now)
         if form.contact_email:
-            self._send_reporter(
-                reference,
-                form.contact_email,
-                "received",
-                "-",
-                now,
-                kind_words=KINDS[form.kind],
-                about=form.subject,
-                first_response_days=self.settings.first_response_days,
-            )
+            self._acknowledge(stored, form.contact_email, now)
         if self._audit is not None and on_behalf:
             self._audit.record(
                 actor=on_behalf[1], action="feedback.on_behalf", target=f"FEEDBACK#{reference}", now=now
             )
         return Submitted(reference, urgent, True)
+
+    def _acknowledge(self, item: Item, address: str, now: datetime) -> None:
+        self._send_reporter(
+            item.reference,
+            address,
+            "received",
+            "-",
+            now,
+            kind_words=KINDS[item.kind],
+            about=item.about,
+            first_response_days=self.settings.first_response_days,
+        )
 
     @staticmethod
     def _guard_key(once: str) -> dict[str, Any]:

@@ -473,3 +473,45 @@ def test_the_aws_calls_one_submission_makes(aws):
     print(f"named submission: {len(named)} AWS calls: {named}")
     assert named.count("sesv2:SendEmail") == 2 and named.count("dynamodb:TransactWriteItems") == 1
     assert len(named) <= 7
+
+
+def test_a_form_sent_again_after_its_emails_failed_sends_them_then_and_only_once(aws, monkeypatch):
+    from shared.email.mailer import EmailNotSent, Mailer
+
+    # Given SES failing while the first submission is made
+    real = Mailer.send
+
+    def failing(self: Any, email: Any, suppression_checked: bool = False) -> Any:
+        raise EmailNotSent("Throttling")
+
+    monkeypatch.setattr(Mailer, "send", failing)
+    named = feedback(contact_email="jo@example.org", consent_contact="true", once="e" * 22)
+    first = aws.request("POST", "/feedback", form=named, accept="text/html")
+    assert first.status == 503 and len(items(aws)) == 1 and aws.sent() == []
+    # When SES is back and the person presses the button again
+    monkeypatch.setattr(Mailer, "send", real)
+    again = aws.request("POST", "/feedback", form=named, accept="text/html")
+    # Then it is the same item, and the coordinators and the reporter get their emails, once
+    assert again.status == 202 and len(items(aws)) == 1
+    assert len(to(aws, COORDINATOR)) == 1 and len(to(aws, "jo@example.org")) == 1
+    aws.request("POST", "/feedback", form=named, accept="text/html")
+    assert len(to(aws, COORDINATOR)) == 1 and len(to(aws, "jo@example.org")) == 1
+
+
+def test_a_retry_after_the_item_was_not_written_stores_it_under_the_first_reference(aws, monkeypatch):
+    from shared.feedback.service import FeedbackService
+
+    # Given the first attempt claimed the form's guard, then stopped before writing the item
+    def stopped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the function timed out")
+
+    original = FeedbackService._history_put
+    monkeypatch.setattr(FeedbackService, "_history_put", stopped)
+    form = feedback(once="f" * 22)
+    with pytest.raises(RuntimeError):
+        aws.request("POST", "/feedback", form=form, accept="text/html")
+    assert items(aws) == []
+    monkeypatch.setattr(FeedbackService, "_history_put", original)
+    # When it is sent again, the item is stored (under the reference the guard holds), and routed
+    again = aws.request("POST", "/feedback", form=form, accept="text/html")
+    assert again.status == 202 and len(items(aws)) == 1 and len(to(aws, COORDINATOR)) == 1
