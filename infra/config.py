@@ -6,6 +6,7 @@ that names the key, not surface as a broken email weeks later.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from email.utils import parseaddr
@@ -195,6 +196,113 @@ class DeploymentConfig(BaseModel):
         100, ge=10, le=2_000_000_000, description="WAF: form posts one client address may make in 5 minutes"
     )
 
+    # --- feedback (the Patient Feedback Project)
+    feedback_about: list[Text] = Field(
+        default_factory=lambda: [
+            "Cancer outpatients clinic",
+            "Chemotherapy day unit",
+            "Radiotherapy",
+            "Oncology ward",
+            "Haematology",
+            "Breast care",
+            "Palliative care team",
+            "Hospital pharmacy",
+        ],
+        min_length=1,
+        max_length=40,
+        description="The clinics, wards and services the feedback form offers (anyone may also type "
+        "their own)",
+    )
+    feedback_categories: list[Text] = Field(
+        default_factory=lambda: [
+            "Care and treatment",
+            "Talking and listening to you",
+            "Waiting and appointments",
+            "Buildings, parking and food",
+            "Support and information",
+            "Other",
+        ],
+        min_length=2,
+        max_length=20,
+        description="The feedback form's short, plain-English categories; must include 'Other'",
+    )
+    safeguarding_phrases: list[Text] = Field(
+        default_factory=lambda: [
+            "kill myself",
+            "end my life",
+            "suicide",
+            "suicidal",
+            "want to die",
+            "self harm",
+            "self-harm",
+            "hurt myself",
+            "overdose",
+            "abuse",
+            "abused",
+            "hits me",
+            "hit me",
+            "not safe at home",
+            "neglect",
+            "chest pain",
+            "can't breathe",
+            "cannot breathe",
+            "bleeding heavily",
+            "collapsed",
+        ],
+        min_length=1,
+        max_length=200,
+        description="Words and phrases that mark a submission urgent (risk to life, self-harm, abuse, "
+        "a clinical emergency). A match never blocks a submission: it signposts help and tells the "
+        "coordinators at once. An aid to people, not a replacement for them.",
+    )
+    urgent_help: list[Text] = Field(
+        default_factory=lambda: [
+            "If someone's life is at risk now, ring 999.",
+            "For urgent medical help, ring NHS 111 or go to 111.nhs.uk.",
+            "Milton Keynes University Hospital switchboard: 01908 660033.",
+            "Samaritans: ring 116 123, free, day or night.",
+        ],
+        min_length=1,
+        max_length=10,
+        description="The urgent-help signposting every feedback reply page and email shows, one line each",
+    )
+    feedback_first_response_days: int = Field(
+        5, ge=1, le=60, description="Working days a person can expect to wait for a first response"
+    )
+    feedback_escalation_hours: int = Field(
+        24,
+        ge=1,
+        le=168,
+        description="Hours after which an urgent item no coordinator has acknowledged is escalated",
+    )
+    escalation_contacts: list[Address] = Field(
+        default_factory=list,
+        description="Who is emailed when an urgent item is not acknowledged in time (default: contact_email)",
+    )
+    feedback_text_in_email: bool = Field(
+        False,
+        description="Put the feedback's own words in the coordinators' email (otherwise a link to the "
+        "console). Off by default: email leaves our systems.",
+    )
+    feedback_retention_days: int = Field(
+        730, ge=90, le=2200, description="Days feedback (its text and history) is kept, by TTL"
+    )
+    feedback_follow_up_days: int = Field(
+        28,
+        ge=7,
+        le=90,
+        description="Days after an item is closed that the reporter is asked if it was solved",
+    )
+
+    @field_validator("feedback_categories")
+    @classmethod
+    def _other_category(cls, value: list[str]) -> list[str]:
+        if "Other" not in value:
+            raise ValueError("the categories must include 'Other'")
+        if len(set(value)) != len(value):
+            raise ValueError("categories must not repeat")
+        return value
+
     @field_validator("sender")
     @classmethod
     def _sender_is_the_group(cls, value: str, info: ValidationInfo) -> str:
@@ -306,6 +414,23 @@ class DeploymentConfig(BaseModel):
             "ATTENDANCE_RETENTION_DAYS": str(self.attendance_retention_days),
             "EMAIL_PER_SECOND": str(self.email_per_second),
             "DIRECTORY_VERSIONS_KEPT": str(self.directory_versions_kept),
+            # the feedback capability's own (only its functions get them: `Capability.settings_prefix`)
+            "FEEDBACK_SETTINGS": json.dumps(
+                {
+                    "about": self.feedback_about,
+                    "categories": self.feedback_categories,
+                    "phrases": self.safeguarding_phrases,
+                    "urgent_help": self.urgent_help,
+                    "first_response_days": self.feedback_first_response_days,
+                    "escalation_hours": self.feedback_escalation_hours,
+                    "escalation_contacts": self.escalation_contacts or [self.contact_email],
+                    "text_in_email": self.feedback_text_in_email,
+                    "retention_days": self.feedback_retention_days,
+                    "follow_up_days": self.feedback_follow_up_days,
+                },
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
         }
 
 

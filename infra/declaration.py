@@ -356,6 +356,9 @@ class Capability:
     member_pages: tuple[NavItem, ...] = ()
     # the console's help pages about it: `shared/templates/console/help/<slug>.html` each
     help: tuple[HelpTopic, ...] = ()
+    # deployment settings (environment variables) only this capability's functions get: those whose
+    # name starts with it (`FEEDBACK_`), so no other function carries them (Lambda allows 4 KB)
+    settings_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -397,12 +400,14 @@ CONSOLE_SESSIONS = TableSpec(
 SITE = BucketSpec(
     key="site",
     description="The published site: the directory's HTML, print and JSON editions (written by the "
-    "directory capability), served under /site/ by CloudFront.",
+    "directory capability) and 'you said, we did' (written by the feedback capability), served under "
+    "/site/ by CloudFront.",
     public_prefix="site/",
     publishers={
         "directory_publisher": ("site/directory/",),
         "directory_admin": ("site/directory/",),
         "directory_console": ("site/directory/",),
+        "feedback_publisher": ("site/you-said-we-did/",),
     },
 )
 
@@ -1026,6 +1031,161 @@ DIRECTORY_CAPABILITY = Capability(
     ),
 )
 
+# --- feedback: the Patient Feedback Project ---------------------------------------------------------
+
+FEEDBACK = TableSpec(
+    key="feedback",
+    description="Feedback and journal entries (FEEDBACK#ref/ITEM), each one's history and internal notes "
+    "(FEEDBACK#ref/HISTORY#...), its reporter's contact stored apart (FEEDBACK#ref/CONTACT) with the "
+    "lookup pointer that finds it for export and erasure (REPORTER#hmac), what was sent (SENT#...), "
+    "double-submission guards (SUBMISSION#hash), and the publication record of 'you said, we did' "
+    "(SITE#you-said-we-did). Only items carry the sparse `listing` key, so by_received lists every item "
+    "in time order. Everything expires by TTL.",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(Index("by_received", "listing", "received_at"),),
+    ttl_attribute="expires_at",
+)
+
+# what reading and changing one item needs: the item, its history and contact (Get, Query), the
+# changes (Update), history entries and send claims (Put), a released claim and a contact erased
+# (Delete), and the queue (Query on by_received)
+_FEEDBACK_WORK = Access.GET | Access.QUERY | Access.PUT | Access.UPDATE | Access.DELETE
+
+FEEDBACK_PUBLIC = FunctionSpec(
+    name="feedback_public",
+    handler="functions.feedback.public.lambda_handler",
+    resolver="functions.feedback.public.app",
+    description="The feedback form (anonymous or named), its reply page, a reference's status and "
+    "public response, and the follow-up question's page.",
+    routes=(
+        Route("GET", "/feedback"),
+        Route("POST", "/feedback"),
+        Route("GET", "/feedback/follow-up"),
+        Route("POST", "/feedback/follow-up"),
+        Route("GET", "/feedback/{reference}"),
+    ),
+    # a submission is one transaction of puts (the item, its contact and pointer, its first history
+    # entry, the publication's change mark), a double-submission guard (Put, Get), and send claims
+    tables={"feedback": _FEEDBACK_WORK | Access.BATCH_WRITE},
+    lookup_key=True,  # a contact address is also kept as its lookup id (export and erasure)
+    signing_key=True,  # verifies the follow-up question's signed links
+    sends_email=True,
+    reserved_concurrency=3,
+)
+
+FEEDBACK_ADMIN = FunctionSpec(
+    name="feedback_admin",
+    handler="functions.feedback.admin.lambda_handler",
+    resolver="functions.feedback.admin.app",
+    description="Administrators' feedback API: the list with filters, an item, and its changes (status, "
+    "working group, internal notes, public response, anonymised text).",
+    routes=tuple(
+        Route(method, path, auth="admin")  # type: ignore[arg-type]
+        for method, path in (
+            ("GET", "/admin/feedback"),
+            ("GET", "/admin/feedback/{reference}"),
+            ("PATCH", "/admin/feedback/{reference}"),
+        )
+    ),
+    tables={"feedback": _FEEDBACK_WORK, "audit": Access.APPEND},
+    sends_email=True,  # the reporter hears of a new status or a public response
+    reserved_concurrency=2,
+)
+
+FEEDBACK_CONSOLE = FunctionSpec(
+    name="feedback_console",
+    handler="functions.feedback.console.lambda_handler",
+    resolver="functions.feedback.console.app",
+    description="The console's feedback pages: the triage queue, each item with its history, changes, "
+    "suggested redactions and notes, feedback entered on someone's behalf, and the 'you said, we did' "
+    "preview.",
+    console=("feedback",),
+    tables={"feedback": _FEEDBACK_WORK | Access.BATCH_WRITE, "audit": Access.APPEND},
+    lookup_key=True,  # feedback entered on someone's behalf may carry their address
+    sends_email=True,
+    reserved_concurrency=2,
+)
+
+FEEDBACK_MAILER = FunctionSpec(
+    name="feedback_mailer",
+    handler="functions.feedback.mailer.lambda_handler",
+    description="Feedback's scheduled emails: the coordinators' digest of new items, the escalation of "
+    "urgent items nobody has acknowledged, and the follow-up question four weeks after an item closed "
+    "(which also erases contacts whose time is over).",
+    schedules=(
+        Schedule(
+            "feedback-digest",
+            "cron(0 8 * * ? *)",
+            "Every morning at 08:00: email the coordinators the feedback that came in since yesterday",
+            {"kind": "feedback_digest"},
+        ),
+        Schedule(
+            "feedback-escalation",
+            "rate(15 minutes)",
+            "Every 15 minutes: escalate urgent feedback no coordinator acknowledged in time",
+            {"kind": "feedback_escalation"},
+        ),
+        Schedule(
+            "feedback-follow-up",
+            "cron(0 10 * * ? *)",
+            "Every day at 10:00: ask reporters whose feedback closed four weeks ago whether it was solved, "
+            "and erase contacts whose follow-up window is over",
+            {"kind": "feedback_follow_up"},
+        ),
+    ),
+    tables={"feedback": _FEEDBACK_WORK},
+    signing_key=True,  # signs the follow-up question's links
+    sends_email=True,
+    memory_mb=256,
+    timeout_seconds=120,
+    reserved_concurrency=1,  # one run at a time
+)
+
+FEEDBACK_PUBLISHER = FunctionSpec(
+    name="feedback_publisher",
+    handler="functions.feedback.publisher.lambda_handler",
+    description="Every minute: re-publishes 'you said, we did' (page, JSON feed and headline figures) "
+    "when a change that affects it was made; nothing otherwise.",
+    schedules=(
+        Schedule(
+            "you-said-we-did-publish",
+            "rate(1 minute)",
+            "Every minute: publish 'you said, we did' if feedback changed since it was last published",
+            {"kind": "you_said_we_did_publish"},
+        ),
+    ),
+    tables={"feedback": Access.GET | Access.QUERY | Access.UPDATE},
+    memory_mb=512,
+    timeout_seconds=120,
+    reserved_concurrency=1,  # one publication at a time (the lease makes sure of it too)
+)
+
+FEEDBACK_CAPABILITY = Capability(
+    name="feedback",
+    summary="The Patient Feedback Project: anonymous or named feedback and journal entries, safeguarding "
+    "signposting and escalation, triage, updates to the reporter, follow-up, and 'you said, we did'.",
+    tables=(FEEDBACK,),
+    functions=(FEEDBACK_PUBLIC, FEEDBACK_ADMIN, FEEDBACK_CONSOLE, FEEDBACK_MAILER, FEEDBACK_PUBLISHER),
+    nav=(
+        NavItem(
+            "Feedback",
+            "/console/feedback",
+            "Feedback and journal entries: urgent first, then the oldest; respond, and publish what changed.",
+            position=55,
+        ),
+    ),
+    audit=AuditWords("shared.feedback.words", {"FEEDBACK": "/console/feedback/{id}"}),
+    help=(HelpTopic("feedback", "Feedback", "Reading feedback, answering it, and saying what changed."),),
+    personal_data=(
+        PersonalData(
+            "shared.feedback.privacy.FeedbackRecords",
+            {"feedback": Access.QUERY | Access.BATCH_GET | Access.DELETE},
+        ),
+    ),
+    settings_prefix="FEEDBACK_",
+)
+
 # --- the OpenAPI document -----------------------------------------------------------------------------
 
 DOCS = FunctionSpec(
@@ -1048,6 +1208,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     ADMINISTRATORS_CAPABILITY,
     MEMBERSHIP,
     MEETINGS_CAPABILITY,
+    FEEDBACK_CAPABILITY,
     DIRECTORY_CAPABILITY,
     DOCS_CAPABILITY,
 )
@@ -1055,7 +1216,7 @@ CAPABILITIES: tuple[Capability, ...] = (
 # Lambda keeps at least 100 of an account's concurrency unreserved, and a new account's quota can
 # be as low as 10: deploying needs a quota of at least 100 + the sum of every reserved_concurrency
 # (README, "Deploying for real"). Keeping the sum small keeps that request modest.
-RESERVED_CONCURRENCY_BUDGET = 64  # four capabilities and the console; a quota of 164 covers it
+RESERVED_CONCURRENCY_BUDGET = 64  # four capabilities, administrators and the console
 
 
 # Everything below reads `CAPABILITIES` when it is called, never a copy made at import, so a test
@@ -1288,6 +1449,14 @@ def _compact(data: object) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+def settings_for(spec: FunctionSpec, settings: Mapping[str, str]) -> dict[str, str]:
+    """The deployment settings `spec` gets: all of them but those another capability keeps to its
+    own functions (`Capability.settings_prefix`)."""
+    own = capability_of(spec).settings_prefix if spec in functions() else None
+    others = tuple(c.settings_prefix for c in CAPABILITIES if c.settings_prefix and c.settings_prefix != own)
+    return {key: value for key, value in settings.items() if not (others and key.startswith(others))}
+
+
 def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str, str]) -> dict[str, str]:
     """The environment variables a function gets, in AWS and locally alike.
 
@@ -1297,7 +1466,7 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
     env = {
         "POWERTOOLS_SERVICE_NAME": spec.service_name,
         "POWERTOOLS_METRICS_NAMESPACE": "MKCPP",
-        **settings,
+        **settings_for(spec, settings),
     }
     for key in table_access(spec):
         env[table(key).env_var] = resources.table_names[key]

@@ -265,18 +265,28 @@ def actor(router: Any) -> str:
     return str(router.context.get("actor", "unknown"))
 
 
-def made_once(router: Any) -> str:
-    """The id of the record this POST makes (`shared.once`): a console form's `once` field, or a JSON
-    client's `Idempotency-Key` header, with who sent it and to where. A second submission gets the
-    same id, so its conditional write finds the first's record."""
+def once_token(router: Any) -> str | None:
+    """What this POST says it is one of (`shared.once`): a form's `once` field (shown fresh with the
+    form), or a JSON client's `Idempotency-Key` header; None if it says nothing."""
     from urllib.parse import parse_qs
 
     from shared import once
 
     event = router.current_event
-    token = (event.headers or {}).get(once.HEADER)
+    token: str | None = (event.headers or {}).get(once.HEADER)
     if token is None and "form-urlencoded" in ((event.headers or {}).get("content-type") or ""):
         token = (parse_qs(event.decoded_body or "").get(once.FIELD) or [None])[-1]
+    return token
+
+
+def made_once(router: Any) -> str:
+    """The id of the record this POST makes (`shared.once`): a console form's `once` field, or a JSON
+    client's `Idempotency-Key` header, with who sent it and to where. A second submission gets the
+    same id, so its conditional write finds the first's record."""
+    from shared import once
+
+    event = router.current_event
+    token = once_token(router)
     return once.once_id(token, actor(router), str(router.context.get("session", "")), event.path)
 
 

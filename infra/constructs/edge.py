@@ -66,6 +66,12 @@ def _managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
     )
 
 
+# The web ACL's log never holds a request under this path (the feedback form, its status and
+# follow-up pages): `WebAclStack`'s AnonymousFeedback rule labels them and the log drops the label.
+ANONYMOUS_PATH = "/feedback"
+ANONYMOUS_LABEL = "mkcpp:anonymous-feedback"
+
+
 def _form_posts() -> wafv2.CfnWebACL.StatementProperty:
     """POST requests to the public forms."""
     paths = [
@@ -115,9 +121,34 @@ class WebAclStack(Stack):
             cross_region_references=True,
             **kwargs,
         )
+        # Anonymous in fact: a /feedback request is labelled here (counted, never blocked by this
+        # rule), and the logging filter below drops every labelled request before anything is
+        # written, blocked or not, so the firewall's log never holds a feedback sender's address or
+        # browser. Its own rule samples nothing either.
+        anonymous = wafv2.CfnWebACL.RuleProperty(
+            name="AnonymousFeedback",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(count={}),
+            rule_labels=[wafv2.CfnWebACL.LabelProperty(name=ANONYMOUS_LABEL)],
+            statement=wafv2.CfnWebACL.StatementProperty(
+                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                    positional_constraint="STARTS_WITH",
+                    search_string=ANONYMOUS_PATH,
+                    text_transformations=[
+                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                    ],
+                )
+            ),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name="AnonymousFeedback",
+                sampled_requests_enabled=False,
+            ),
+        )
         rate_limit = wafv2.CfnWebACL.RuleProperty(
             name="FormPostsPerClientAddress",
-            priority=0,
+            priority=1,
             action=wafv2.CfnWebACL.RuleActionProperty(
                 block=wafv2.CfnWebACL.BlockActionProperty(
                     custom_response=wafv2.CfnWebACL.CustomResponseProperty(response_code=429)
@@ -140,9 +171,10 @@ class WebAclStack(Stack):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_rule_visibility("MkcppWebAcl"),
             rules=[
+                anonymous,
                 rate_limit,
-                _managed("AWSManagedRulesCommonRuleSet", 1),
-                _managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+                _managed("AWSManagedRulesCommonRuleSet", 2),
+                _managed("AWSManagedRulesKnownBadInputsRuleSet", 3),
             ],
         )
         # WAF logs name the client address of every blocked request: kept briefly, for abuse review,
@@ -181,13 +213,25 @@ class WebAclStack(Stack):
                 "DefaultBehavior": "DROP",
                 "Filters": [
                     {
+                        # first match wins: a feedback request is never logged, even when blocked
+                        "Behavior": "DROP",
+                        "Conditions": [{"LabelNameCondition": {"LabelName": self._label(ANONYMOUS_LABEL)}}],
+                        "Requirement": "MEETS_ANY",
+                    },
+                    {
                         "Behavior": "KEEP",
                         "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}],
                         "Requirement": "MEETS_ANY",
-                    }
+                    },
                 ],
             },
         )
+
+    def _label(self, name: str) -> str:
+        """A label this web ACL's own rules add, fully qualified as the logging filter needs it:
+        `awswaf:<account>:webacl:<web ACL name>:<name>` (the ACL's Ref is `name|id|scope`)."""
+        acl_name = Fn.select(0, Fn.split("|", self.web_acl.ref))
+        return Fn.join("", ["awswaf:", self.account, ":webacl:", acl_name, ":", name])
 
 
 class ApiEdge(Construct):

@@ -20,6 +20,7 @@ function (`CONSOLE_NAV`), so no module changes another's globals.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
@@ -87,7 +88,9 @@ class AdministratorNames(Mapping[str, str]):
 
     def _all(self) -> dict[str, str]:
         if self._names is None:
-            pool = console_settings().user_pool_id
+            # read now, not from the cached settings: only the function that shows the audit trail
+            # is given the pool (and ListUsers on it)
+            pool = os.environ.get("USER_POOL_ID")
             self._names = administrator_names(client("cognito-idp"), pool) if pool else {}
         return self._names
 

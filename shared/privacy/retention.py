@@ -116,7 +116,8 @@ def platform_rows(figures: Figures) -> list[Kept]:
             "AWS X-Ray's fixed retention (Lambda active tracing; no setting)",
         ),
         Kept(
-            "The internet address of a computer that our firewall blocked (kept by AWS in the USA)",
+            "The internet address of a computer that our firewall blocked (kept by AWS in the USA). "
+            "Never for our feedback form: its firewall log leaves feedback out",
             days(FIREWALL_LOG_DAYS),
             "To stop attacks on our forms.",
             "CloudWatch Logs retention of the WAF log group",

@@ -359,6 +359,58 @@ await run.go(async (r) => {
     await open(`${base}/console/directory`);  // back to the console, to sign out
   });
 
+  await step("feedback: a carer sends a concern from the form, with its errors first", async () => {
+    const status = await open(`${base}/feedback`);
+    check(status === 200 && (await heading()) === "Tell us about your care", `feedback form: ${status}`);
+    await audit("feedback: form", status);
+    const refused = await press("button", "Send");
+    check(refused === 400 && (await page().getByRole("alert").count()) === 1, `an empty form answered ${refused}`);
+    await audit("feedback: form with errors", refused);
+    await page().getByLabel("A concern").check();
+    await page().getByLabel("What is it about?").selectOption("Chemotherapy day unit");
+    await page().getByLabel("Waiting and appointments").check();
+    await page().getByLabel("Tell us what happened").fill(`Browser ${stamp}: we waited four hours and nobody said why.`);
+    await page().getByLabel("A carer").check();
+    const sent = await press("button", "Send");
+    check(sent === 202 && (await heading()) === "Thank you: we have your feedback", `feedback sent: ${sent}`);
+    await audit("feedback: sent", sent);
+    const shown = await press("link", "See what is happening with your feedback");
+    check(shown === 200 && (await heading()).startsWith("Your feedback: FB-"), `status page: ${shown}`);
+    await audit("feedback: status", shown);
+    const broken = await open(`${base}/feedback/follow-up?token=not-a-real-token`);
+    check(broken === 400 && (await heading()) === "This link does not work", `a bad follow-up link: ${broken}`);
+    await audit("feedback: a follow-up link that does not work", broken);
+  });
+
+  await step("feedback: the console's queue, an item, a change, the preview and on-behalf entry", async () => {
+    await open(`${base}/console/feedback`);
+    check((await heading()) === "Feedback", `queue: ${await heading()}`);
+    await audit("feedback: queue", r.status());
+    const opened = await press("link", /^FB-/);
+    check(opened === 200 && (await heading()).startsWith("Feedback FB-"), `item: ${opened}`);
+    await audit("feedback: item", opened);
+    await page().getByLabel("Status").selectOption("change_made");
+    const changed = await press("button", "Save the status and working group");
+    check(changed === 200 && (await page().getByRole("status").count()) === 1, `change: ${changed}`);
+    await audit("feedback: item after a change", changed);
+    await open(`${base}/console/feedback/you-said-we-did`);
+    await audit("feedback: you said, we did preview", r.status());
+    await open(`${base}/console/feedback/new`);
+    await audit("feedback: on someone's behalf", r.status());
+    const refused = await press("button", "Enter the feedback");
+    check(refused === 400, `an empty on-behalf form answered ${refused}`);
+    await audit("feedback: on someone's behalf with errors", refused);
+  });
+
+  await step("you said, we did, as visitors read it", async () => {
+    const ran = await fetch(`${base}/_local/schedules/you-said-we-did-publish/run`, { method: "POST" });
+    check(ran.ok, `publishing answered ${ran.status}`);
+    const status = await open(`${base}/site/you-said-we-did/`);
+    check(status === 200 && (await heading()) === "You said, we did", `you said, we did: ${status}`);
+    await audit("site: you said, we did", status);
+    await open(`${base}/console/feedback`);  // back to the console, to sign out
+  });
+
   await step("signing out", async () => {
     const status = await press("button", "Sign out");
     check(new URL(page().url()).pathname === "/console/signed-out" && status === 200, `signed out to ${page().url()}`);

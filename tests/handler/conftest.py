@@ -80,7 +80,15 @@ def reset_function_state() -> None:
 
 # What differs between functions' environments although every handler runs in this one process
 # (most variables are the same for all: the session-wide environment holds them).
-OWN = ("POWERTOOLS_SERVICE_NAME", "CONSOLE_NAV", "AUDIT_WORDS", "PERSONAL_DATA")
+OWN = (
+    "POWERTOOLS_SERVICE_NAME",
+    "CONSOLE_NAV",
+    "AUDIT_WORDS",
+    "AUDIT_NAMES",
+    "CONSOLE_HELP",
+    "USER_POOL_ID",
+    "PERSONAL_DATA",
+)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ def test_the_web_acl_is_for_cloudfront_and_rate_limits_form_posts_per_client_add
     scope = json.dumps(based["ScopeDownStatement"])
     assert '"SearchString": "POST"' in scope
     # every public form's path, from the declaration's public POST routes
-    assert {"/directory", "/members"} <= set(public_form_paths())
+    assert {"/directory", "/feedback", "/members"} <= set(public_form_paths())
     assert all(f'"{path}"' in scope for path in public_form_paths())
     assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     # blocked requests are logged, briefly
@@ -95,3 +95,23 @@ def test_the_published_site_is_the_declared_bucket_served_under_site(template):
         "RestrictPublicBuckets": True,
     }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_no_feedback_request_is_ever_in_the_firewalls_log(web_acl_template):
+    # Given the web ACL's rules and its logging filter
+    (acl,) = resources(web_acl_template, "AWS::WAFv2::WebACL").values()
+    rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    anonymous = rules["AnonymousFeedback"]
+    # a /feedback request is labelled first, counted (never blocked by it) and never sampled
+    assert anonymous["Priority"] == min(rule["Priority"] for rule in rules.values())
+    assert anonymous["Action"] == {"Count": {}}
+    assert anonymous["Statement"]["ByteMatchStatement"]["SearchString"] == "/feedback"
+    assert anonymous["VisibilityConfig"]["SampledRequestsEnabled"] is False
+    (label,) = anonymous["RuleLabels"]
+    # and the log's first filter drops the label, before the filter that keeps blocked requests
+    (logging,) = resources(web_acl_template, "AWS::WAFv2::LoggingConfiguration").values()
+    first, *rest = logging["Properties"]["LoggingFilter"]["Filters"]
+    assert first["Behavior"] == "DROP"
+    condition = json.dumps(first["Conditions"][0]["LabelNameCondition"]["LabelName"])
+    assert ":webacl:" in condition and label["Name"] in condition
+    assert any(f["Behavior"] == "KEEP" for f in rest)

@@ -18,6 +18,7 @@ from infra.declaration import (
     all_schedules,
     queue,
     reads_signing_key,
+    settings_for,
     shows_audit_trail,
     table,
     table_access,
@@ -111,9 +112,14 @@ def test_function_environment_comes_from_the_declaration(template, spec):
     _logical_id, function = functions_by_name(template)[spec.name]
     env = function["Properties"]["Environment"]["Variables"]
     settings = config().as_environment("https://unused.example")
+    given = settings_for(spec, settings)
     for key, value in settings.items():
-        if key != "BASE_URL":
+        if key in given and key != "BASE_URL":
             assert env[key] == value
+        elif key not in given:  # another capability's own settings (`Capability.settings_prefix`)
+            assert key not in env, key
+    # the feedback settings (safeguarding phrases, signposting) go to the feedback functions only
+    assert ("FEEDBACK_SETTINGS" in env) == spec.name.startswith("feedback_")
     # without a base_url in the config, links point at the public address: CloudFront, behind the WAF
     (distribution_id,) = resources(template, "AWS::CloudFront::Distribution")
     assert env["BASE_URL"] == {
@@ -220,8 +226,9 @@ def test_functions_that_sign_nothing_may_read_the_lookup_key_alone():
     # the bounce consumer and the nightly run find records by an address's keyed hash, and never
     # make or check a link: the token-signing key is not theirs to read
     lookup_only = {spec.name for spec in FUNCTIONS if spec.lookup_key and not spec.signing_key}
-    # and a directory report's contact, when it is an email address, is kept as its lookup id too
-    assert lookup_only == {"member_bounces", "member_retention", "directory_public"}
+    # and a directory report's contact, when it is an email address, is kept as its lookup id too, as
+    # is the address of feedback entered in the console on someone's behalf
+    assert lookup_only == {"member_bounces", "member_retention", "directory_public", "feedback_console"}
 
 
 def test_only_the_nightly_retention_run_may_read_amazons_block_list(template):

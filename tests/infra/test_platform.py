@@ -92,11 +92,12 @@ def test_ses_configuration_set_requires_tls_and_tracks_reputation(template):
 
 
 def test_table_definitions_match_every_declared_table(template):
-    # Given the declared tables (the platform's, members', meetings', the directory's)
+    # Given the declared tables (the platform's, members', meetings', the directory's, feedback's)
     assert sorted(spec.key for spec in TABLES) == [
         "audit",
         "console_sessions",
         "directory",
+        "feedback",
         "idempotency",
         "meetings",
         "members",

@@ -39,7 +39,10 @@ def test_publishers_reach_their_prefix_and_the_routes_and_nobody_else_does(templ
         if name in SITE.publishers:
             (statement,) = s3
             assert sorted(_list(statement["Action"])) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-            assert json.dumps(statement["Resource"]).count("/site/directory/*") == 1
+            for prefix in SITE.publishers[name]:  # its own section, and no other
+                assert json.dumps(statement["Resource"]).count(f"/{prefix}*") == 1
+            others = {p for n, ps in SITE.publishers.items() for p in ps} - set(SITE.publishers[name])
+            assert not any(f"/{p}*" in json.dumps(statement["Resource"]) for p in others), name
             (routes,) = kvs
             assert kvs_id in json.dumps(routes["Resource"])
             assert "UpdateKeys" in json.dumps(routes["Action"]) and "*" not in json.dumps(routes["Resource"])

@@ -249,6 +249,18 @@ CONSOLE_PAGES = {
     "site: my list",
     "site: my list sheet",
     "site: print edition",
+    "feedback: form",
+    "feedback: form with errors",
+    "feedback: sent",
+    "feedback: status",
+    "feedback: a follow-up link that does not work",
+    "feedback: queue",
+    "feedback: item",
+    "feedback: item after a change",
+    "feedback: you said, we did preview",
+    "feedback: on someone's behalf",
+    "feedback: on someone's behalf with errors",
+    "site: you said, we did",
 }
 
 

@@ -78,7 +78,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
     console_seconds = round(seconds * CONSOLE_SHARE)
     session = fuzz_local.console_session()
     runs = [
-        st_run("public", r"^/(members|openapi\.json|$)", public_seconds),
+        st_run("public", r"^/(members|feedback|openapi\.json|$)", public_seconds),
         st_run(
             "admin",
             r"^/admin/",

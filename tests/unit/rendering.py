@@ -3,9 +3,11 @@ own words (cdk.json), as the handlers pass them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shared.email.address import EMAIL_FORMAT, EMAIL_NOT_ASCII
+from shared.feedback.models import ANSWERS, FFT_QUESTION, KINDS, RATINGS, ROLES, FeedbackForm, PublicStatus
 from shared.groups import WorkingGroup
 from shared.meetings.repository import MeetingSummary
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
@@ -97,6 +99,25 @@ PREFERENCES: dict[str, Any] = {
 }
 
 # (name, template, context): each page in each state a member can see it in
+FEEDBACK_SETTINGS = json.loads(CONFIG.as_environment(URL)["FEEDBACK_SETTINGS"])
+FEEDBACK: dict[str, Any] = {
+    "urgent_help": FEEDBACK_SETTINGS["urgent_help"],
+    "first_response_days": FEEDBACK_SETTINGS["first_response_days"],
+}
+REF = "FB-K7QX-M2PA-W4ZC-T6RB"
+FEEDBACK_FORM: dict[str, Any] = {
+    **FEEDBACK,
+    "title": "Tell us about your care",
+    "values": {},
+    "errors": {},
+    "kinds": KINDS,
+    "abouts": FEEDBACK_SETTINGS["about"],
+    "categories": FEEDBACK_SETTINGS["categories"],
+    "roles": ROLES,
+    "ratings": RATINGS,
+    "fft_question": FFT_QUESTION,
+    "action": f"{URL}/feedback",
+}
 PAGES: list[tuple[str, str, dict[str, Any]]] = [
     ("signup", "signup", SIGNUP),
     (
@@ -230,6 +251,82 @@ PAGES: list[tuple[str, str, dict[str, Any]]] = [
             "done": True,
             "action": None,
             "after_erasure": PRIVACY["after_erasure"],
+        },
+    ),
+    ("feedback form", "feedback", FEEDBACK_FORM),
+    (
+        "feedback form with every error",
+        "feedback",
+        {
+            **FEEDBACK_FORM,
+            "errors": {name: "Put this right" for name in FeedbackForm.model_fields if name != "website"},
+        },
+    ),
+    (
+        "feedback sent",
+        "feedback_sent",
+        {
+            **FEEDBACK,
+            "title": "Thank you",
+            "reference": REF,
+            "urgent": False,
+            "named": False,
+            "status_url": f"{URL}/feedback/{REF}",
+        },
+    ),
+    (
+        "feedback sent, urgent",
+        "feedback_sent",
+        {
+            **FEEDBACK,
+            "title": "Thank you",
+            "reference": REF,
+            "urgent": True,
+            "named": True,
+            "status_url": f"{URL}/feedback/{REF}",
+        },
+    ),
+    (
+        "feedback status",
+        "feedback_status",
+        {
+            **FEEDBACK,
+            "title": f"Your feedback: {REF}",
+            "item": PublicStatus(
+                reference=REF,
+                status="change_made",
+                status_label="Change made",
+                received_on="2026-11-28",
+                public_response="The clinic now texts.\nThank you.",
+            ),
+        },
+    ),
+    (
+        "feedback follow-up",
+        "feedback_follow_up",
+        {
+            **FEEDBACK,
+            "title": "Was the problem solved?",
+            "reference": REF,
+            "answers": ANSWERS,
+            "answered": None,
+            "just_answered": False,
+            "reopened": False,
+            "action": f"{URL}/x",
+        },
+    ),
+    (
+        "feedback follow-up answered",
+        "feedback_follow_up",
+        {
+            **FEEDBACK,
+            "title": "Thank you",
+            "reference": REF,
+            "answers": ANSWERS,
+            "answered": "no",
+            "just_answered": True,
+            "reopened": True,
+            "action": f"{URL}/x",
         },
     ),
 ]

@@ -13,8 +13,9 @@ from html.parser import HTMLParser
 import pytest
 
 from shared.email.render import render_page
+from shared.feedback.models import FeedbackForm
 from shared.members.models import PreferencesForm, SignupForm
-from tests.unit.rendering import BASE, PREFERENCES, SIGNUP
+from tests.unit.rendering import BASE, FEEDBACK_FORM, PREFERENCES, SIGNUP
 from tests.unit.rendering import PAGES as RENDERED
 
 PAGES = {template: context for _name, template, context in RENDERED}
@@ -81,7 +82,11 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_technology():
 
 @pytest.mark.parametrize(
     ("template", "context", "form"),
-    [("preferences", PREFERENCES, PreferencesForm), ("signup", SIGNUP, SignupForm)],
+    [
+        ("preferences", PREFERENCES, PreferencesForm),
+        ("signup", SIGNUP, SignupForm),
+        ("feedback", FEEDBACK_FORM, FeedbackForm),
+    ],
 )
 def test_every_error_summary_link_leads_to_something_on_the_page(template, context, form):
     # Given a message for every field the form has, and for the form as a whole
