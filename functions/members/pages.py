@@ -76,7 +76,9 @@ _HELP = {
 }
 _DATA_HELP = [
     "Links to download or delete your data work once, for 24 hours.",
-    "Ask for a new one from your preferences page.",
+    "To get a new one, open your preferences page from one of our emails, and ask there.",
+    "No email to hand? Fill in the sign-up form with your email address. We will send you a link "
+    "to your preferences.",
 ]
 
 

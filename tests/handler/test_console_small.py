@@ -48,3 +48,9 @@ def test_console_dates_read_as_the_public_pages_do(site, browser, ann):  # noqa:
     browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
     group = text(browser.get("/console/groups/patient-voice").body)
     assert "Open: Open:" not in group and "Open: people can join it" in group
+
+
+def test_on_a_phone_every_wide_table_says_it_slides_sideways(site, browser, ann):  # noqa: F811
+    page = browser.get("/console/members").body
+    assert page.count('class="scroll-hint"') == page.count('class="table-wrap"') >= 1
+    assert "slide the table sideways" in text(page)

@@ -848,7 +848,10 @@ def test_a_member_reads_their_data_then_downloads_it_once_from_a_link_sent_to_th
     for method, form in (("POST", {"action": "show"}), ("GET", None)):
         again = aws.request(method, "/members/export", query={"token": token}, form=form, accept="text/html")
         assert again.status == 400 and "This link has already been used" in again.body
-        assert "Ask for a new one from your preferences page" in again.body
+        # and told how to get a new one even without an email to hand: the sign-up form, linked
+        assert "open your preferences page from one of our emails" in again.body
+        assert "Fill in the sign-up form with your email address" in again.body
+        assert 'href="http://testserver/members/signup"' in again.body or "/members/signup" in again.body
 
     # When she presses "Download my data" on the page she is shown, the machine-readable copy
     # downloads, under names a person can read, with no storage keys or administrators' identities
