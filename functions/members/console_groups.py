@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -197,6 +198,23 @@ def add_member(id: str) -> Response[str]:
     group_id = _group_id(id)
     now = clock.utc_now()
     address = router.form().get("email", "").strip()
+    if address and "@" not in address:  # a name: members without email are found this way
+        named = (
+            member_admin()
+            .search(
+                q=address, status=MemberStatus.ACTIVE, role=None, group=None, limit=6, cursor=None, now=now
+            )
+            .items
+        )
+        if len(named) != 1:
+            problem = (
+                "No active member has a name like this: check the spelling, or give their email address"
+                if not named
+                else f"{len(named) if len(named) < 6 else 'Several'} members have a name like this: "
+                "give more of the name, or their email address"
+            )
+            return _group_page(group_id, 400, None, {"email": problem})
+        return _add(group_id, named[0].id, named[0].working_groups, now)
     try:
         lookup_id = keys().email_lookup_id(normalise_email(address))
     except PydanticCustomError as refused:  # an address we could never send to: says why
@@ -217,10 +235,14 @@ def add_member(id: str) -> Response[str]:
         return _group_page(
             group_id, 409, None, {"email": f"This person {why}: only members can join a group"}
         )
-    if group_id in found.working_groups:
+    return _add(group_id, found.id, found.working_groups, now)
+
+
+def _add(group_id: str, member_id: str, groups: list[str], now: datetime) -> Response[str]:
+    if group_id in groups:
         return router.redirect(f"/console/groups/{group_id}?done=already")
     try:
-        member_admin().add_to_group(group_id, found.id, actor(router), now)
+        member_admin().add_to_group(group_id, member_id, actor(router), now)
     except DomainError as refused:
         return _group_page(group_id, refused.status, None, {"email": refused.detail})
     return router.redirect(f"/console/groups/{group_id}?done=added")

@@ -160,7 +160,7 @@ await run.go(async (r) => {
     await page().getByLabel("What the group is for").fill("Reads leaflets before they are printed.");
     const created = await press("button", "Create the group");
     check(created === 200 && (await heading()) === `Group ${stamp}`, `created: ${created}`);
-    await page().getByLabel("Their email address").fill(address);
+    await page().getByLabel("Their name or email address").fill(address);
     const added = await press("button", "Add to the group");
     check(added === 200 && (await page().getByRole("link", { name }).count()) === 1, `added to group: ${added}`);
     const lead = await press("button", `Make ${name} the lead`);

@@ -54,3 +54,17 @@ def test_on_a_phone_every_wide_table_says_it_slides_sideways(site, browser, ann)
     page = browser.get("/console/members").body
     assert page.count('class="scroll-hint"') == page.count('class="table-wrap"') >= 1
     assert "slide the table sideways" in text(page)
+
+
+def test_a_member_without_email_is_added_to_a_group_by_name(site, browser):  # noqa: F811
+    ann_id = add(site, "Ann Smith", "12 Mill Lane\nOlney\nMK46 4AA")
+    add(site, "Bob Jones", None, phone="01908 111222")
+    add(site, "Bobby Jones", None, phone="01908 111333")
+    browser.post("/console/groups", {"name": "Patient voice", "purpose": "Members' views"})
+    added = browser.post("/console/groups/patient-voice/members", {"email": "ann smith"})
+    assert added.headers["Location"].endswith("done=added")
+    assert any(m["id"] == ann_id and "patient-voice" in m["working_groups"] for m in site.members())
+    several = browser.post("/console/groups/patient-voice/members", {"email": "jones"})
+    assert several.status == 400 and "2 members have a name like this" in text(several.body)
+    nobody = browser.post("/console/groups/patient-voice/members", {"email": "Zed"})
+    assert nobody.status == 400 and "No active member has a name like this" in text(nobody.body)
