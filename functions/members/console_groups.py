@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -198,7 +199,9 @@ def add_member(id: str) -> Response[str]:
     group_id = _group_id(id)
     now = clock.utc_now()
     address = router.form().get("email", "").strip()
-    if address and "@" not in address:  # a name: members without email are found this way
+    plain = unicodedata.normalize("NFKC", address)
+    looks_like_an_address = "@" in plain or ("." in plain and not any(c.isspace() for c in plain))
+    if address and not looks_like_an_address:  # a name: members without email are found this way
         named = (
             member_admin()
             .search(
