@@ -19,7 +19,9 @@ from shared.api import actor
 from shared.console.app import ConsoleRouter
 from shared.directory.importer import ImportUnreadable, import_rows, rows_from_csv, rows_from_json
 from shared.directory.models import (
+    ORGANIZATION_FIELDS,
     REVIEW_INTERVALS,
+    SERVICE_SCALARS,
     STATUS_LABELS,
     Review,
     Service,
@@ -52,21 +54,8 @@ LISTS = {
     "schedules": ("byday", "opens_at", "closes_at", "description", "valid_from", "valid_to"),
     "closures": ("starts_on", "ends_on", "reason"),
 }
-SCALARS = (
-    "name",
-    "alternate_name",
-    "description",
-    "status",
-    "alert",
-    "eligibility_description",
-    "minimum_age",
-    "maximum_age",
-    "fees_description",
-    "application_process",
-    "review_interval_months",
-    "last_reviewed",
-)
-ORGANIZATION = ("name", "description", "website", "email", "phone")
+SCALARS = SERVICE_SCALARS
+ORGANIZATION = ORGANIZATION_FIELDS
 NOTICES = {
     "created": "The entry was added. It shows on the public site after the next publication.",
     "saved": "The changes were saved. They show on the public site after the next publication.",

@@ -33,7 +33,14 @@ from pydantic import ValidationError
 
 from shared.clock import iso
 from shared.directory.admin import DirectoryAdmin, target
-from shared.directory.models import Service, ServiceInput, id_for, natural_key
+from shared.directory.models import (
+    ORGANIZATION_FIELDS,
+    SERVICE_SCALARS,
+    Service,
+    ServiceInput,
+    id_for,
+    natural_key,
+)
 from shared.directory.repository import ChangeEntry, differences
 from shared.forms import field_errors
 
@@ -137,30 +144,12 @@ def service_from_cells(cells: Mapping[str, str]) -> dict[str, Any]:
     def listed(name: str) -> list[str]:
         return [part for part in LIST.split(cells.get(name, "")) if part]
 
-    service: dict[str, Any] = {
-        key: get(key)
-        for key in (
-            "id",
-            "name",
-            "alternate_name",
-            "description",
-            "status",
-            "alert",
-            "eligibility_description",
-            "minimum_age",
-            "maximum_age",
-            "fees_description",
-            "application_process",
-            "review_interval_months",
-            "last_reviewed",
-        )
-        if get(key) is not None
-    }
+    service: dict[str, Any] = {key: get(key) for key in ("id", *SERVICE_SCALARS) if get(key) is not None}
     service["categories"] = [c.lower() for c in listed("categories")]
     service["needs"] = [n.lower() for n in listed("needs")]
     service["organization"] = {
         key: get(f"organization_{key}")
-        for key in ("name", "description", "website", "email", "phone")
+        for key in ORGANIZATION_FIELDS
         if get(f"organization_{key}") is not None
     }
     location = {

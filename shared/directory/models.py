@@ -449,3 +449,22 @@ def review_of(service: Service, today: date) -> Review:
 
 def due_on(service: Service) -> date:
     return add_months(service.last_reviewed, service.review_interval_months)
+
+
+# A service's single-value fields and its organisation's, as the console form and the CSV import
+# both take them (one list, so the two cannot drift apart)
+SERVICE_SCALARS = (
+    "name",
+    "alternate_name",
+    "description",
+    "status",
+    "alert",
+    "eligibility_description",
+    "minimum_age",
+    "maximum_age",
+    "fees_description",
+    "application_process",
+    "review_interval_months",
+    "last_reviewed",
+)
+ORGANIZATION_FIELDS = ("name", "description", "website", "email", "phone")
