@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from shared.console.app import ConsoleRouter
 from shared.email.address import normalise_email
 from shared.errors import DomainError
 from shared.groups import GroupInput, GroupNameTaken, GroupNotFound, GroupPatch
-from shared.members.models import MemberStatus
+from shared.members.models import MemberStatus, MemberSummary
 from shared.members.repository import MemberNotFound
 from shared.web import html_page
 
@@ -89,7 +90,12 @@ def create_group() -> Response[str]:
 
 
 def _group_page(
-    group_id: str, status: int, values: dict[str, Any] | None, errors: dict[str, str]
+    group_id: str,
+    status: int,
+    values: dict[str, Any] | None,
+    errors: dict[str, str],
+    typed: str = "",
+    candidates: Sequence[MemberSummary] = (),
 ) -> Response[str]:
     now = clock.utc_now()
     group = member_admin().get_group(group_id)
@@ -109,6 +115,8 @@ def _group_page(
         errors=errors,
         members=members,
         lead=lead,
+        typed={"email": typed},
+        candidates=candidates,
         notice=NOTICES.get(router.query("done") or ""),
     )
 
@@ -192,12 +200,25 @@ def reopen_group(id: str) -> Response[str]:
 
 @router.post(
     "/console/groups/<id>/members",
-    summary="Add a member to a working group, by email address",
+    summary="Add a member to a working group: by email address, by name, or the one chosen when names match",
     responses={303: {"description": "Added"}, 400: html_page("The group, with the error")},
 )
 def add_member(id: str) -> Response[str]:
     group_id = _group_id(id)
     now = clock.utc_now()
+    chosen = router.form().get("member_id", "")
+    if chosen:  # picked from the list of members whose names matched
+        if not MEMBER_ID.match(chosen):
+            raise MemberNotFound(chosen)
+        picked = member_admin().get(chosen, now)
+        if picked.status is not MemberStatus.ACTIVE:
+            return _group_page(
+                group_id,
+                409,
+                None,
+                {"email": "This person is not an active member: only members can join a group"},
+            )
+        return _add(group_id, picked.id, picked.working_groups, now)
     address = router.form().get("email", "").strip()
     plain = unicodedata.normalize("NFKC", address)
     looks_like_an_address = "@" in plain or ("." in plain and not any(c.isspace() for c in plain))
@@ -209,14 +230,23 @@ def add_member(id: str) -> Response[str]:
             )
             .items
         )
+        if 1 < len(named) < 6:  # a few: the Secretary picks the one they mean
+            return _group_page(
+                group_id,
+                200,
+                None,
+                {},
+                typed=address,
+                candidates=named,
+            )
         if len(named) != 1:
             problem = (
                 "No active member has a name like this: check the spelling, or give their email address"
                 if not named
-                else f"{len(named) if len(named) < 6 else 'Several'} members have a name like this: "
+                else "More than 5 members have a name like this: "
                 "give more of the name, or their email address"
             )
-            return _group_page(group_id, 400, None, {"email": problem})
+            return _group_page(group_id, 400, None, {"email": problem}, typed=address)
         return _add(group_id, named[0].id, named[0].working_groups, now)
     try:
         lookup_id = keys().email_lookup_id(normalise_email(address))

@@ -160,6 +160,12 @@ await run.go(async (r) => {
     await page().getByLabel("What the group is for").fill("Reads leaflets before they are printed.");
     const created = await press("button", "Create the group");
     check(created === 200 && (await heading()) === `Group ${stamp}`, `created: ${created}`);
+    await page().getByLabel("Their name or email address").fill(`${stamp}`);
+    const which = await press("button", "Add to the group");
+    check(which === 200 && (await page().getByRole("status").innerText()).includes("Which one do you mean?"), `which one: ${which}`);
+    await audit("add to a group: which one?", which);
+    const picked = await press("button", `Add Offline ${stamp}`);
+    check(picked === 200 && (await page().getByRole("link", { name: `Offline ${stamp}` }).count()) === 1, `picked: ${picked}`);
     await page().getByLabel("Their name or email address").fill(address);
     const added = await press("button", "Add to the group");
     check(added === 200 && (await page().getByRole("link", { name }).count()) === 1, `added to group: ${added}`);

@@ -65,6 +65,16 @@ def test_a_member_without_email_is_added_to_a_group_by_name(site, browser):  # n
     assert added.headers["Location"].endswith("done=added")
     assert any(m["id"] == ann_id and "patient-voice" in m["working_groups"] for m in site.members())
     several = browser.post("/console/groups/patient-voice/members", {"email": "jones"})
-    assert several.status == 400 and "2 members have a name like this" in text(several.body)
+    assert several.status == 200 and "2 members have a name like “jones”. Which one do you mean?" in text(
+        several.body
+    )
+    assert "Phone 01908 111333" in text(several.body) and 'value="jones"' in several.body
+    bobby = next(m for m in site.members() if m["name"] == "Bobby Jones")
+    picked = browser.post("/console/groups/patient-voice/members", {"member_id": bobby["id"]})
+    assert picked.headers["Location"].endswith("done=added")
+    joined = {m["name"] for m in site.members() if "patient-voice" in m["working_groups"]}
+    assert joined == {"Ann Smith", "Bobby Jones"}
+    unknown = browser.post("/console/groups/patient-voice/members", {"member_id": "../x"})
+    assert unknown.status == 404
     nobody = browser.post("/console/groups/patient-voice/members", {"email": "Zed"})
     assert nobody.status == 400 and "No active member has a name like this" in text(nobody.body)
