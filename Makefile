@@ -102,7 +102,7 @@ chromium:
 # about 3 + 4 minutes on a 2-core machine. The slowest tests of each are listed at the end.
 test: lint build $(NODE) chromium
 	$(PY) -m pytest -n 2 --durations=8 tests/unit tests/handler tests/infra tests/bundle $(PYTEST_ARGS)
-	$(PY) -m pytest --durations=8 tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=8 tests/integration $(PYTEST_ARGS)
 
 browser: $(VENV) $(NODE) chromium
 	$(PY) -m pytest tests/integration/test_browser.py $(PYTEST_ARGS)

@@ -8,7 +8,10 @@ processes) and counts, which do not depend on the machine:
   installed, the instructions each executes (callgrind), a count that machine load cannot move;
 - AWS API calls made by one sign-up and one confirmation, cold (first invocation) and warm;
 - GDPR export and erasure of one member among 10,000 in DynamoDB Local: AWS calls, median wall time,
-  and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`).
+  and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`);
+- one meeting's reminder run to 1,000 and 10,000 members in local mode's services: emails, wall
+  time, AWS calls per 1,000 emails against the floor, and a second run that must send nothing
+  (`tests/bench/reminder_scale.py`).
 """
 
 from __future__ import annotations
@@ -248,6 +251,7 @@ def aws_calls() -> dict[str, object]:
 def main() -> None:
     from tests.bench.directory_scale import directory_at_scale
     from tests.bench.gdpr_scale import gdpr_at_scale
+    from tests.bench.reminder_scale import reminders_at_scale
 
     report = {
         "cold_import": cold_start(),
@@ -255,6 +259,7 @@ def main() -> None:
         "aws_calls": aws_calls(),
         "gdpr_at_scale": gdpr_at_scale(RUNS),
         "directory_at_scale": directory_at_scale(),
+        "reminders_at_scale": reminders_at_scale(),
         "runs": RUNS,
     }
     print(json.dumps(report, indent=2))

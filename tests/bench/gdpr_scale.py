@@ -269,14 +269,16 @@ def group_items(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def seed(db: Any, table: str, keys: Any, targets: int, now: datetime) -> tuple[list[Any], int, float]:
-    """Write MEMBERS members (plus the groups), printing progress on stderr. The `targets` members
+def seed(
+    db: Any, table: str, keys: Any, targets: int, now: datetime, members: int = MEMBERS
+) -> tuple[list[Any], int, float]:
+    """Write `members` members (plus the groups), printing progress on stderr. The `targets` members
     in the middle of the table are active, in two working groups. Returns (targets, items, seconds)."""
     rng = random.Random(2002)  # the partnership's founding year: the same members every run
-    middle = MEMBERS // 2
+    middle = members // 2
     chosen: list[Any] = []
     items = group_items(now)
-    for n in range(MEMBERS):
+    for n in range(members):
         target = middle <= n < middle + targets
         member, written = member_items(n, rng, keys, now, target)
         items += written
@@ -298,7 +300,7 @@ def seed(db: Any, table: str, keys: Any, targets: int, now: datetime) -> tuple[l
             done += 1
             if done % 100 == 0 or done == len(batches):
                 print(
-                    f"bench: seeding {round(MEMBERS * done / len(batches)):>6}/{MEMBERS} members "
+                    f"bench: seeding {round(members * done / len(batches)):>6}/{members} members "
                     f"({done}/{len(batches)} BatchWriteItem calls, {time.perf_counter() - started:.1f} s)",
                     end=ending if done < len(batches) else "\n",
                     file=sys.stderr,
