@@ -1382,8 +1382,8 @@ def table_access(spec: FunctionSpec) -> dict[str, Access]:
 
 
 def shows_audit_trail(spec: FunctionSpec) -> bool:
-    """Serves the audit trail's pages: reads the targets' names (`TargetName`) and the
-    administrators' names (`cognito-idp:ListUsers` on the user pool; no other Cognito action)."""
+    """Serves the audit trail's pages: reads the targets' names (`TargetName`). Administrators'
+    names come from `console_sessions`, written at sign-in (`shared.console.revoked`): no Cognito."""
     return "" in spec.console  # the console's root
 
 
@@ -1517,6 +1517,4 @@ def environment(spec: FunctionSpec, resources: Resources, settings: Mapping[str,
                     for prefix, n in w.names.items()
                 }
             )
-            if resources.sign_in.user_pool_id:  # the audit trail names administrators
-                env["USER_POOL_ID"] = resources.sign_in.user_pool_id
     return env

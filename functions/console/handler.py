@@ -83,9 +83,10 @@ def callback() -> Response[str]:
             cookies=[session.clear_sign_in_cookie(settings)],
         )
     try:
-        token, return_to = session.finish_sign_in(
+        signed_in = session.finish_sign_in(
             settings, session.read_cookies(event.raw_event), params.get("state", ""), params["code"], now
         )
+        token, return_to = signed_in.access_token, signed_in.return_to
         admin = session.verify_access_token(settings, token, now)
     except (session.SignInFailed, session.SessionInvalid) as failed:
         logger.warning("console: sign-in failed", extra={"reason": str(failed)})
@@ -110,6 +111,9 @@ def callback() -> Response[str]:
             cookies=[session.clear_sign_in_cookie(settings)],
         )
     lifetime = admin.expires - int(now.timestamp())
+    name = session.administrator_name(settings, signed_in.id_token, admin)
+    if name:  # so every console page can say who did something, with no Cognito call of its own
+        administrators_named().remember(admin.sub, name, now)
     logger.info("console: signed in")
     cookies = [session.session_cookie(settings, token, lifetime), session.clear_sign_in_cookie(settings)]
     return app.redirect(return_to, cookies=cookies)

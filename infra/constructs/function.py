@@ -260,14 +260,6 @@ class DeclaredFunction(Construct):
                 )
             )
 
-        if shows_audit_trail(spec) and runtime.sign_in is not None:
-            # the audit trail names the administrator who did something: names, read from the pool alone
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["cognito-idp:ListUsers"], resources=[runtime.sign_in.user_pool_arn]
-                )
-            )
-
         self.dead_letter_queue = self._dead_letter_queue(runtime) if spec.invoked_by_schedule else None
         resources = replace(runtime.platform.resources, sign_in=runtime.sign_in)
         self.environment = env = environment(spec, resources, config.as_environment(runtime.base_url))

@@ -122,11 +122,12 @@ class Account(NamedTuple):
     description: str
     sub: str
     groups: list[str]
+    name: str = ""  # the `name` attribute, which the ID token carries
 
 
 def static_accounts(issuer: str) -> list[Account]:
     return [
-        Account(name, text, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}/{name}")), groups)
+        Account(name, text, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}/{name}")), groups, name)
         for name, (text, groups) in ACCOUNTS.items()
     ]
 
@@ -151,7 +152,15 @@ class PoolAccounts:
             ]
             role = "an administrator" if "admins" in groups else "not an administrator"
             name = attributes.get("name") or user["Username"]
-            found.append(Account(user["Username"], f"{name} ({role})", attributes.get("sub", ""), groups))
+            found.append(
+                Account(
+                    user["Username"],
+                    f"{name} ({role})",
+                    attributes.get("sub", ""),
+                    groups,
+                    attributes.get("name") or attributes.get("email") or "",
+                )
+            )
         return sorted(found, key=lambda a: (a.username != "local-admin", a.username))
 
 
@@ -269,6 +278,7 @@ class LocalLogin:
             200,
             {
                 "access_token": self.access_token(code.username),
+                "id_token": self.id_token(code.username),
                 "token_type": "Bearer",
                 "expires_in": TOKEN_LIFETIME_SECONDS,
             },
@@ -276,6 +286,26 @@ class LocalLogin:
 
     def _account(self, username: str) -> Account | None:
         return next((a for a in self._accounts() if a.username == username), None)
+
+    def id_token(self, username: str) -> str:
+        """What Cognito's token endpoint sends beside the access token for the `openid` scope: the
+        account's readable attributes (here its name), for this client."""
+        now = int(time.time())
+        account = self._account(username)
+        claims = {
+            "sub": account.sub
+            if account
+            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
+            "iss": self.issuer,
+            "aud": CONSOLE_CLIENT_ID,
+            "token_use": "id",
+            "cognito:username": username,
+            "name": account.name if account and account.name else username,
+            "auth_time": now,
+            "iat": now,
+            "exp": now + TOKEN_LIFETIME_SECONDS,
+        }
+        return jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": KEY_ID})
 
     def access_token(self, username: str, *, lifetime: int = TOKEN_LIFETIME_SECONDS, **extra: Any) -> str:
         now = int(time.time())

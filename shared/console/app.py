@@ -20,8 +20,7 @@ function (`CONSOLE_NAV`), so no module changes another's globals.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -35,8 +34,7 @@ from shared import clock
 from shared.api import MAX_BODY_BYTES, HttpApi
 from shared.aws import client
 from shared.console import session
-from shared.console.audit import administrator_names
-from shared.console.revoked import SignedOutSessions
+from shared.console.revoked import AdministratorNames, SignedOutSessions
 from shared.console.session import Admin, NotAnAdministrator, SessionInvalid
 from shared.console.settings import ConsoleSettings, NavItem, console_settings
 from shared.email.render import render_template
@@ -79,33 +77,9 @@ def page_settings(settings: ConsoleSettings) -> PageSettings:
     )
 
 
-class AdministratorNames(Mapping[str, str]):
-    """Each administrator's account id -> their name, read from the user pool (one ListUsers) the
-    first time a page names one (`who` in the console's macros), and not at all on other pages."""
-
-    def __init__(self) -> None:
-        self._names: dict[str, str] | None = None
-
-    def _all(self) -> dict[str, str]:
-        if self._names is None:
-            # read now, not from the cached settings: only the function that shows the audit trail
-            # is given the pool (and ListUsers on it)
-            pool = os.environ.get("USER_POOL_ID")
-            self._names = administrator_names(client("cognito-idp"), pool) if pool else {}
-        return self._names
-
-    def __getitem__(self, sub: str) -> str:
-        return self._all()[sub]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-
 def administrators_named() -> AdministratorNames:
-    return AdministratorNames()
+    """A new one per page (names change when someone signs in); the client is the function's own."""
+    return AdministratorNames(client("dynamodb"), console_settings().sessions_table)
 
 
 class ConsolePages:

@@ -98,23 +98,6 @@ def target_names(db: Any, sources: Mapping[str, Sequence[str]], targets: Iterabl
     return names
 
 
-def administrator_names(idp: Any, pool_id: str) -> dict[str, str]:
-    """Every account's `sub` -> its name (or email address), for the audit trail's "Who"."""
-    names: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"UserPoolId": pool_id, "AttributesToGet": ["sub", "name", "email"], "Limit": 60}
-    while True:
-        page = idp.list_users(**kwargs)
-        for user in page.get("Users", []):
-            attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
-            if attributes.get("sub"):
-                names[attributes["sub"]] = (
-                    attributes.get("name") or attributes.get("email") or "An administrator"
-                )
-        if not page.get("PaginationToken"):
-            return names
-        kwargs["PaginationToken"] = page["PaginationToken"]
-
-
 @cache
 def _module_words(module: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
     words = importlib.import_module(module)

@@ -168,11 +168,17 @@ def _attempt(remembered: str, now: datetime) -> dict[str, Any]:
     return attempt
 
 
+class SignedIn(NamedTuple):
+    access_token: str
+    id_token: str  # "" when the token endpoint sent none
+    return_to: str
+
+
 def finish_sign_in(
     settings: SignInSettings, cookies: Mapping[str, str], state: str, code: str, now: datetime
-) -> tuple[str, str]:
+) -> SignedIn:
     """Exchange the code (checking `state` against this browser's sign-in cookie): the access
-    token, and the page to return to."""
+    token, the ID token (which names the administrator), and the page to return to."""
     attempt = _attempt(cookies.get(SIGN_IN_COOKIE, ""), now)
     if not state or not hmac.compare_digest(attempt["state"].encode(), state.encode()):
         raise SignInFailed("state does not match this browser's sign-in")
@@ -189,7 +195,8 @@ def finish_sign_in(
     token = answer.get("access_token")
     if not isinstance(token, str) or not token:
         raise SignInFailed("the token endpoint returned no access token")
-    return token, safe_return_path(attempt["to"])
+    id_token = answer.get("id_token")
+    return SignedIn(token, id_token if isinstance(id_token, str) else "", safe_return_path(attempt["to"]))
 
 
 def _post_form(url: str, body: bytes) -> dict[str, Any]:
@@ -280,6 +287,36 @@ def verify_access_token(settings: SignInSettings, token: str, now: datetime, pub
         expires=int(claims["exp"]),
         session=hashlib.sha256(f"session:{session_id}".encode()).hexdigest(),
     )
+
+
+def administrator_name(settings: SignInSettings, id_token: str, admin: Admin, public_key: Any = None) -> str:
+    """The name the ID token gives the signed-in administrator (or their email address), for the
+    console's "who did it"; "" when there is no usable ID token. It is checked as the access token
+    is: signed by the pool, issued to this client, for the same account."""
+    import jwt
+
+    if not id_token or len(id_token) > MAX_TOKEN_CHARS:
+        return ""
+    try:
+        header = jwt.get_unverified_header(id_token)
+        if header.get("alg") not in ALGORITHMS:
+            return ""
+        verifying = public_key if public_key is not None else signing_key_for(settings, id_token)
+        claims = jwt.decode(
+            id_token,
+            verifying,
+            algorithms=ALGORITHMS,
+            issuer=settings.issuer,
+            audience=settings.client_id,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "iss", "sub", "aud", "token_use"]},
+        )
+    except (jwt.PyJWTError, SessionInvalid):
+        return ""
+    if claims.get("token_use") != "id" or str(claims["sub"]) != admin.sub:
+        return ""
+    name = claims.get("name") or claims.get("email") or ""
+    return " ".join(str(name).split())[:100]
 
 
 def csrf_token(session_id: str) -> str:

@@ -536,3 +536,48 @@ def test_lifting_a_suppression_says_whether_emails_will_go_again(browser, ann, s
     site.invoke("member_bounces", event)
     response = browser.post(f"/console/members/{bob['id']}/lift-suppression")
     assert "emails will be sent to this address again" in text(browser.get(response.headers["Location"]).body)
+
+
+SAM = "5a1d2c3b-2222-4b8e-8f00-1c2d3e4f5a6b"
+
+
+def sign_in_through_the_callback(site, monkeypatch, access: str, id_token: str | None) -> ConsoleBrowser:
+    anonymous = ConsoleBrowser(site)
+    start = anonymous.get("/console/members")
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    answer = {"access_token": access, "token_type": "Bearer", **({"id_token": id_token} if id_token else {})}
+    monkeypatch.setattr("shared.console.session._post_form", lambda url, body: answer)
+    assert anonymous.get(f"/console/callback?code=the-code&state={state}").status == 303
+    return anonymous
+
+
+def test_every_console_names_the_administrator_who_did_something_with_no_cognito_call(
+    site, monkeypatch, browser, ann
+):
+    # Given Sam signs in: the pool's ID token names them
+    id_token = mint(sub=SAM, token_use="id", aud=SIGN_IN.client_id, client_id=None, name="Sam Secretary")
+    sam = sign_in_through_the_callback(site, monkeypatch, mint(sub=SAM), id_token)
+    # When Sam changes a member's phone number
+    edit = sam.get(f"/console/members/{ann['id']}/edit")
+    assert edit.status == 200
+    assert sam.post(f"/console/members/{ann['id']}/edit", {"phone": "01908 660000"}).status == 303
+    # Then the Secretary sees Sam's name on the member's page and in the audit trail
+    assert "Sam Secretary" in text(browser.get(f"/console/members/{ann['id']}").body)
+    assert "Sam Secretary" in text(browser.get("/console/audit").body)
+    # and the names are kept as long as the audit entries they explain, and nothing else of Sam's
+    (kept,) = [i for i in site.items("console_sessions") if str(i["id"]).startswith("administrator#")]
+    assert set(kept) == {"id", "name", "expires_at"} and kept["name"] == "Sam Secretary"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"sub": "someone-else"},  # another account's ID token
+        {"aud": "another-client"},  # issued to another app
+        {"token_use": "access"},  # not an ID token
+    ],
+)
+def test_an_id_token_that_is_not_this_sign_ins_names_no_one(site, monkeypatch, forged):
+    claims = {"sub": SAM, "token_use": "id", "aud": SIGN_IN.client_id, "client_id": None, "name": "Mallory"}
+    sign_in_through_the_callback(site, monkeypatch, mint(sub=SAM), mint(**{**claims, **forged}))
+    assert [i for i in site.items("console_sessions") if str(i["id"]).startswith("administrator#")] == []

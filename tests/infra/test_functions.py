@@ -354,13 +354,10 @@ def test_role_grants_nothing_undeclared(template, spec):
             assert spec.name in SITE.publishers  # the site's routes (the KeyValueStore), nothing else
             assert [kind for kind, _ in targets] == ["arn"]
         elif all(a.startswith("cognito-idp:") for a in actions):
-            # the Administrators pages: the declared administration actions, on the user pool alone
-            # (or, for the audit trail, the administrators' names alone)
+            # the Administrators pages alone: the declared administration actions, on the user pool
+            # alone (every other console names administrators from console_sessions, written at sign-in)
             (pool_id,) = resources(template, "AWS::Cognito::UserPool")
-            if spec.manages_administrators:
-                assert actions == set(ADMINISTRATION_ACTIONS)
-            else:
-                assert shows_audit_trail(spec) and actions == {"cognito-idp:ListUsers"}
+            assert spec.manages_administrators and actions == set(ADMINISTRATION_ACTIONS)
             assert statement["Resource"] == {"Fn::GetAtt": [pool_id, "Arn"]}
         elif actions == SES_SUPPRESSION_ACTIONS:
             # no resource-level permission exists for it: `*`, alone in its statement
