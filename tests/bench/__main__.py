@@ -11,7 +11,8 @@ processes) and counts, which do not depend on the machine:
   and that time as a ratio to one GetItem round trip of the same run (`tests/bench/gdpr_scale.py`);
 - one meeting's reminder run to 1,000 and 10,000 members in local mode's services: emails, wall
   time, AWS calls per 1,000 emails against the floor, and a second run that must send nothing
-  (`tests/bench/reminder_scale.py`).
+  (`tests/bench/reminder_scale.py`);
+- the Secretary's tasks in the console, in Chromium at 390 and 1280 px (`tests/bench/console_tasks.py`).
 """
 
 from __future__ import annotations
@@ -249,6 +250,7 @@ def aws_calls() -> dict[str, object]:
 
 
 def main() -> None:
+    from tests.bench.console_tasks import console_tasks
     from tests.bench.directory_scale import directory_at_scale
     from tests.bench.gdpr_scale import gdpr_at_scale
     from tests.bench.reminder_scale import reminders_at_scale
@@ -260,6 +262,7 @@ def main() -> None:
         "gdpr_at_scale": gdpr_at_scale(RUNS),
         "directory_at_scale": directory_at_scale(),
         "reminders_at_scale": reminders_at_scale(),
+        "console_tasks_s": console_tasks(),
         "runs": RUNS,
     }
     print(json.dumps(report, indent=2))

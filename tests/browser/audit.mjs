@@ -17,6 +17,11 @@ export const AXE = require.resolve("axe-core/axe.min.js");
 export const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 320, height: 640 };
+// The width the journey itself is driven at (`make bench` times the console's tasks at 390 and 1280 px:
+// JOURNEY_VIEWPORT=390x844, and JOURNEY_AUDIT=0 to time the tasks alone, without axe).
+const [driveWidth, driveHeight] = (process.env.JOURNEY_VIEWPORT || "1280x800").split("x").map(Number);
+export const DRIVE = { width: driveWidth, height: driveHeight };
+const AUDITING = process.env.JOURNEY_AUDIT !== "0";
 // This machine is offline, and the run must not depend on the network: no component updates,
 // field trials, sync or QUIC probes.
 const ARGS = [
@@ -106,6 +111,11 @@ export function createRun(base, outdir) {
   /** Audit the page as it stands, at the desktop and then the phone width, and note it. */
   run.audit = async (label, status) => {
     const page = run.page;
+    if (!AUDITING) {
+      const entry = { label, path: new URL(page.url()).pathname, status, skipped: true };
+      run.report.pages.push(entry);
+      return entry;
+    }
     const csp = (await run.lastResponse.allHeaders())["content-security-policy"] || null;
     const entry = { label, path: new URL(page.url()).pathname, status, title: await page.title(), csp, scripts: 0, violations: [], advisories: [], review: [], reflow: [], text_spacing: [], forced_colors: [], screenshots: [] };
     // The pages promise to need no JavaScript: they must carry none (axe is added after this count).
@@ -141,7 +151,7 @@ export function createRun(base, outdir) {
       await page.screenshot({ path: join(outdir, name), fullPage: true });
       entry.screenshots.push(join(outdir, name));
     }
-    await page.setViewportSize(DESKTOP);
+    await page.setViewportSize(DRIVE);
     // In forced colours (Windows high contrast) backgrounds go: a button is only seen by its border.
     await page.emulateMedia({ forcedColors: "active" });
     entry.forced_colors = await page.evaluate(() =>
@@ -162,7 +172,7 @@ export function createRun(base, outdir) {
     let code = 0;
     try {
       // bypassCSP only lets the audit add axe's <script>: the pages' own policy stays as served.
-      run.context = await browser.newContext({ bypassCSP: true, viewport: DESKTOP, locale: "en-GB" });
+      run.context = await browser.newContext({ bypassCSP: true, viewport: DRIVE, locale: "en-GB" });
       run.context.setDefaultTimeout(30_000); // local mode's first call to each function is a cold start
       run.page = await run.context.newPage();
       run.browser = browser;
