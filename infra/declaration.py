@@ -510,6 +510,8 @@ MEMBERS = TableSpec(
         Index("by_status", "status", "listed_at"),
         Index("by_role", "role", "listed_at"),
         Index("by_group", "group_id", "member_id"),
+        # sparse: suppressions caused by a mailing's email (`Suppression.mailing`), to count its bounces
+        Index("by_mailing", "mailing", "suppressed_at"),
     ),
     ttl_attribute="expires_at",
 )

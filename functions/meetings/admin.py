@@ -13,8 +13,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from functions.meetings.services import admin
+from functions.meetings.services import admin, bounced
 from shared import clock
 from shared.api import HttpApi, actor, made_once
 from shared.errors import DamagedRecord
@@ -46,8 +47,14 @@ class Meetings(Model):
     items: list[Meeting]
 
 
+class AnnouncementSent(Announcement):
+    bounced: int = Field(
+        0, description="addresses that bounced for good or complained after it (they get no more email)"
+    )
+
+
 class Announcements(Model):
-    items: list[Announcement]
+    items: list[AnnouncementSent]
 
 
 class AttendanceRow(Model):
@@ -194,7 +201,12 @@ def report_back_received(id: MeetingId, group: GroupId) -> Received:
     responses={200: json_response("Announcements", Announcements), **COMMON},
 )
 def list_announcements() -> Announcements:
-    return Announcements(items=admin().announcements())
+    return Announcements(
+        items=[
+            AnnouncementSent(**a.model_dump(), bounced=0 if a.status == "scheduled" else bounced(a.id))
+            for a in admin().announcements()
+        ]
+    )
 
 
 @app.post(

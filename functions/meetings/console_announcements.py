@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.meetings.services import admin, repo
+from functions.meetings.services import admin, bounced, repo
 from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
@@ -41,6 +41,7 @@ def _data(values: dict[str, Any], roles: list[str]) -> dict[str, Any]:
 
 def _form(status: int, values: dict[str, Any], errors: dict[str, str], preview: Any = None) -> Response[str]:
     shown = on_boxes(errors, {"audience": "audience_type"})
+    listed = admin().announcements()
     return router.page(
         "meetings/announcements",
         title="Announcements",
@@ -50,7 +51,8 @@ def _form(status: int, values: dict[str, Any], errors: dict[str, str], preview: 
         preview=preview,
         roles=[(r.value, label) for r, label in ROLE_LABELS.items() if r is not Role.NOT_STATED],
         groups=[g for g in admin().groups() if g.status.value == "open"],
-        announcements=admin().announcements(),
+        announcements=listed,
+        bounced={a.id: bounced(a.id) for a in listed if a.status != "scheduled"},
         notice=NOTICES.get(router.query("done") or ""),
         local=lambda moment: local(moment, admin().settings.time_zone),
     )

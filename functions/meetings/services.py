@@ -163,3 +163,13 @@ class Preview:
 @cache
 def mailing_preview() -> Preview:
     return Preview()
+
+
+def bounced(announcement_id: str) -> int:
+    """How many of an announcement's emails bounced for good or were complained about (the members
+    table's `by_mailing` index, which the SES events consumer fills from the emails' `ref` tag)."""
+    from shared.email.suppression import bounced_in
+    from shared.meetings.mailing import announcement_ref
+
+    table = _required(meetings_env().members_table, "MEMBERS_TABLE_NAME")
+    return bounced_in(client("dynamodb"), table, announcement_ref(announcement_id))

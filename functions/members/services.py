@@ -17,7 +17,7 @@ from shared.email.mailer import Mailer
 from shared.email.suppression import SuppressionList
 from shared.groups import GroupRepository
 from shared.keys import SecretKeys
-from shared.meetings.repository import MeetingReader
+from shared.meetings.reader import MeetingReader
 from shared.members.repository import MemberRepository
 from shared.members.service import Membership, MembershipSettings
 from shared.send_once import SendLedger

@@ -12,12 +12,13 @@ unsubscribes, a hard bounce marks the member) is the consuming capability's
 """
 
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.email.suppression import SuppressionList
+from shared.email.suppression import MAILING_REF, SuppressionList
 from shared.model import Model
 from shared.observability import logger
 
@@ -46,6 +47,13 @@ class Complaint(_Lenient):
 class Mail(_Lenient):
     message_id: str = Field(alias="messageId")
     timestamp: str
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+
+    @property
+    def mailing(self) -> str | None:
+        """The `ref` tag our mailer put on the email (`OutgoingEmail.ref`), when it is one."""
+        found = next(iter(self.tags.get("ref") or []), "")
+        return found if re.match(MAILING_REF, found) else None
 
 
 class SesEvent(_Lenient):
@@ -87,10 +95,10 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
         for recipient in event.bounce.bounced_recipients:
             lookup_id = suppressions.lookup_id(recipient.email_address)
             if event.bounce.bounce_type == "Permanent":
-                changed = suppressions.suppress(lookup_id, "hard_bounce", now)
+                changed = suppressions.suppress(lookup_id, "hard_bounce", now, event.mail.mailing)
                 outcome.suppressed.append(lookup_id)
             else:
-                changed = suppressions.soft_bounce(lookup_id, event.mail.message_id, now)
+                changed = suppressions.soft_bounce(lookup_id, event.mail.message_id, now, event.mail.mailing)
                 outcome.counted += 1
                 entry = suppressions.get(lookup_id)
                 if changed or (entry is not None and entry.suppressed):
@@ -100,7 +108,7 @@ def apply_event(event: SesEvent, suppressions: SuppressionList, now: datetime) -
     elif event.event_type == "Complaint" and event.complaint:
         for recipient in event.complaint.complained_recipients:
             lookup_id = suppressions.lookup_id(recipient.email_address)
-            if suppressions.suppress(lookup_id, "complaint", now):
+            if suppressions.suppress(lookup_id, "complaint", now, event.mail.mailing):
                 outcome.newly_suppressed.append(lookup_id)
             outcome.suppressed.append(lookup_id)
             outcome.complained.append(lookup_id)

@@ -53,6 +53,9 @@ class OutgoingEmail(NamedTuple):
     # a meeting's invitation: a third alternative (text/calendar; method=...; charset=UTF-8) beside
     # the text and HTML, and the same .ics attached, which is what Outlook, Gmail and Apple Mail read
     calendar: CalendarPart | None = None
+    # which mailing this email is one of (an announcement's `announcement-<id>`), sent as the SES tag
+    # `ref`: SES hands it back with a bounce or complaint, and the mailing's page counts its bounces
+    ref: str | None = None
 
 
 @cache
@@ -132,7 +135,10 @@ class Mailer:
                 Destination={"ToAddresses": [email.to]},
                 Content={"Raw": {"Data": message.as_bytes()}},
                 ConfigurationSetName=self._configuration_set,
-                EmailTags=[{"Name": "kind", "Value": email.kind}],
+                EmailTags=[
+                    {"Name": "kind", "Value": email.kind},
+                    *([{"Name": "ref", "Value": email.ref}] if email.ref else []),
+                ],
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "Unknown")

@@ -26,6 +26,8 @@ SOFT_BOUNCE_WINDOW = timedelta(days=30)
 SK = "SUPPRESSION"
 
 Reason = Literal["hard_bounce", "complaint", "soft_bounces"]
+# The `ref` tag a mailing puts on its emails (`OutgoingEmail.ref`), as SES hands it back in events
+MAILING_REF = r"^[A-Za-z0-9_-]{1,100}$"
 
 
 class SoftBounce(Model):
@@ -38,6 +40,9 @@ class Suppression(Model):
     suppressed: bool = False
     reason: Reason | None = None
     suppressed_at: str | None = None
+    # the mailing whose email made the address bounce for good or complain (its `ref` tag), so the
+    # mailing's page can count its bounces: the members table's `by_mailing` index
+    mailing: str | None = Field(None, pattern=MAILING_REF)
     soft_bounces: list[SoftBounce] = Field(default_factory=list)
     version: int = 0
 
@@ -83,20 +88,20 @@ class SuppressionList:
         found = batch_get(self._db, self._table, keys, consistent=True)
         return {str(item["pk"]).removeprefix("SUPPRESSION#") for item in found if item.get("suppressed")}
 
-    def suppress(self, lookup_id: str, reason: Reason, now: datetime) -> bool:
+    def suppress(self, lookup_id: str, reason: Reason, now: datetime, mailing: str | None = None) -> bool:
         """Suppress at once. Returns True if this call changed the address to suppressed."""
         for _ in retries(WriteConflict()):
             entry = self.get(lookup_id) or Suppression(lookup_id=lookup_id)
             if entry.suppressed:
                 return False
             updated = entry.model_copy(
-                update={"suppressed": True, "reason": reason, "suppressed_at": iso(now)}
+                update={"suppressed": True, "reason": reason, "suppressed_at": iso(now), "mailing": mailing}
             )
             if self._save(updated, entry.version, expires_at=None):
                 return True
         raise AssertionError("unreachable: retries() raises when the attempts run out")
 
-    def soft_bounce(self, lookup_id: str, message_id: str, now: datetime) -> bool:
+    def soft_bounce(self, lookup_id: str, message_id: str, now: datetime, mailing: str | None = None) -> bool:
         """Count a soft bounce (once per message). Returns True if it tipped the address into
         suppression."""
         for _ in retries(WriteConflict()):
@@ -113,6 +118,7 @@ class SuppressionList:
                     "suppressed": tipped,
                     "reason": "soft_bounces" if tipped else None,
                     "suppressed_at": iso(now) if tipped else None,
+                    "mailing": mailing if tipped else None,
                 }
             )
             # an address that is only being counted forgets its bounces 30 days after the last one
@@ -141,3 +147,24 @@ class SuppressionList:
         if expected_version:
             kwargs["ExpressionAttributeValues"] = {":v": v(expected_version)}
         return write_if(self._db.put_item, **kwargs)
+
+
+def bounced_in(client: Any, table: str, mailing: str) -> int:
+    """How many addresses a mailing's emails made bounce for good or complain (and are still held
+    back): one Query of the `by_mailing` index, counting only."""
+    total, start = 0, None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": "by_mailing",
+            "KeyConditionExpression": "mailing = :m",
+            "ExpressionAttributeValues": {":m": v(mailing)},
+            "Select": "COUNT",
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = client.query(**kwargs)
+        total += int(page.get("Count", 0))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return total

@@ -45,6 +45,11 @@ from shared.settings import Contact
 from shared.timefmt import meeting_when, parse_iso
 
 
+def announcement_ref(announcement_id: str) -> str:
+    """The `ref` an announcement's emails carry (`OutgoingEmail.ref`): its bounces are counted by it."""
+    return f"announcement-{announcement_id}"
+
+
 class MeetingSettings(NamedTuple):
     group_name: str
     base_url: str
@@ -456,7 +461,13 @@ class Mailing:
                 announcement=announcement,
                 unsubscribe_url=url,
             )
-            return OutgoingEmail(to=member.email, content=content, kind="announcement", unsubscribe_url=url)
+            return OutgoingEmail(
+                to=member.email,
+                content=content,
+                kind="announcement",
+                unsubscribe_url=url,
+                ref=announcement_ref(announcement.id),
+            )
 
         def key(member: Member) -> SendKey:
             return SendKey(f"PERSON#{member.id}", "announcement", announcement.id)

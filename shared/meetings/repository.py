@@ -40,22 +40,11 @@ from shared.dynamo import (
 from shared.dynamo import value as v
 from shared.errors import Conflict, DamagedRecord, NotFound
 from shared.meetings.models import Announcement, Attendance, Meeting, MeetingStatus, ReportBack
-from shared.model import Model
+from shared.meetings.reader import PUBLIC_LISTING, MeetingReader
 from shared.observability import damaged_record
 
-PUBLIC_LISTING = "public"
 MEETINGS = "MEETINGS"
 ANNOUNCEMENTS = "ANNOUNCEMENTS"
-
-
-class MeetingSummary(Model):
-    """What sign-up's welcome and confirmation page say about the next meeting."""
-
-    id: str
-    title: str
-    starts_at: str  # ISO 8601, UTC
-    ends_at: str | None = None
-    location: str | None = None
 
 
 class MeetingNotFound(NotFound):
@@ -102,31 +91,6 @@ def _meeting(item: dict[str, Any]) -> Meeting:
     except ValidationError:
         damaged_record("meeting", str(item.get("id", "?")))
         raise DamagedRecord("meeting", str(item.get("id", "?")), item) from None
-
-
-class MeetingReader:
-    """Sign-up only needs the next public meeting."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._db = client
-        self._table = table_name
-
-    def next_public(self, now: datetime) -> MeetingSummary | None:
-        page = self._db.query(
-            TableName=self._table,
-            IndexName="by_start",
-            KeyConditionExpression="listing = :l AND starts_at >= :now",
-            ExpressionAttributeValues={":l": v(PUBLIC_LISTING), ":now": v(iso(now))},
-            Limit=1,
-        )
-        items = [from_item(i) for i in page.get("Items", [])]
-        if not items:
-            return None
-        item = items[0]
-        place = item.get("location")
-        if isinstance(place, dict):
-            item = {**item, "location": ", ".join(str(place.get(k)) for k in ("name",) if place.get(k))}
-        return MeetingSummary.model_validate(item)
 
 
 class MeetingRepository(MeetingReader):

@@ -33,7 +33,7 @@ from shared.email.unsubscribe import unsubscribe_url
 from shared.errors import BadLink, Conflict, DamagedRecord, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
-from shared.meetings.repository import MeetingReader, MeetingSummary
+from shared.meetings.reader import MeetingReader, MeetingSummary
 from shared.members import links as purposes
 from shared.members.models import (
     Channel,

@@ -151,9 +151,12 @@ def cold_start_instructions() -> dict[str, dict[str, object]] | None:
         return None
     from concurrent.futures import ThreadPoolExecutor
 
+    only = {n for n in os.environ.get("BENCH_HANDLERS", "").split(",") if n}  # e.g. "members_public"
     jobs = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for name, (module, clients) in HANDLERS.items():
+            if only and name not in only:
+                continue
             jobs[name] = [
                 pool.submit(instructions, code, name)
                 for code in (

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
+import botocore.client
 import icalendar
 import pytest
 
@@ -556,7 +557,63 @@ def test_announcements_go_once_to_members_who_chose_news(site):
     assert [m.to for m in news] == ["ann@example.org"]
     assert news[0].headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     listed = site.admin("GET", "/admin/announcements").json()["items"]
-    assert listed[0]["sent"] == 1 and listed[0]["status"] == "sent"
+    assert listed[0]["sent"] == 1 and listed[0]["status"] == "sent" and listed[0]["bounced"] == 0
+
+
+def test_an_announcement_counts_the_addresses_that_bounced_for_good(site, monkeypatch):
+    from tests.handler.test_lifecycle import ses_event
+
+    ann = member(site, "ann@example.org", "Ann Smith")
+    bob = member(site, "bob@example.org", "Bob Jones")
+    for member_id in (ann, bob):  # both chose news
+        site.ddb.update_item(
+            TableName="mkcpp-members",
+            Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET preferences.newsletters = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+    reply = site.admin(
+        "POST", "/admin/announcements", json_body={"subject": "Leaflet", "body": "It is ready."}
+    )
+    announcement = reply.json()["id"]
+    tags: list[Any] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):  # type: ignore[no-untyped-def]
+        if operation == "SendEmail":
+            tags.append(params.get("EmailTags"))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    deliver(site)
+    # each email carries its mailing's reference, which SES hands back with a bounce
+    ref = {"Name": "ref", "Value": f"announcement-{announcement}"}
+    assert len(tags) == 2 and all(ref in t and {"Name": "kind", "Value": "announcement"} in t for t in tags)
+    assert sorted(m.to for m in site.sent() if m.subject == "Leaflet") == [
+        "ann@example.org",
+        "bob@example.org",
+    ]
+
+    # When Ann's address bounces for good, SES's event carrying the email's tags (twice: SQS redelivers)
+    event, message = ses_event("sqs_bounce_permanent", "ann@example.org")
+    message["mail"]["tags"]["kind"] = ["announcement"]
+    message["mail"]["tags"]["ref"] = [f"announcement-{announcement}"]
+    body = json.loads(event["Records"][0]["body"])
+    body["Message"] = json.dumps(message)
+    event["Records"][0]["body"] = json.dumps(body)
+    for _ in range(2):
+        assert site.invoke("member_bounces", event) == {"batchItemFailures": []}
+
+    # Then the announcement says one bounced, and the other announcements none
+    listed = site.admin("GET", "/admin/announcements").json()["items"]
+    assert [(a["sent"], a["bounced"]) for a in listed] == [(2, 1)]
+    # and an event whose tag is not one of ours counts nowhere
+    message["mail"]["tags"]["ref"] = ["<script>"]
+    message["bounce"]["bouncedRecipients"][0]["emailAddress"] = "bob@example.org"
+    body["Message"] = json.dumps(message)
+    event["Records"][0]["body"] = json.dumps(body)
+    assert site.invoke("member_bounces", event) == {"batchItemFailures": []}
+    assert [a["bounced"] for a in site.admin("GET", "/admin/announcements").json()["items"]] == [1]
 
 
 def test_each_lead_is_asked_for_a_report_back_and_chased_once(site):

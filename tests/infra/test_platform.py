@@ -133,7 +133,7 @@ def test_audit_table_expires_entries_and_is_queryable_by_month(template):
 def test_members_table_has_the_by_group_index(template):
     _logical_id, resource = tables_by_key(template)["members"]
     indexes = {i["IndexName"]: i for i in resource["Properties"]["GlobalSecondaryIndexes"]}
-    assert sorted(indexes) == ["by_group", "by_role", "by_status"]
+    assert sorted(indexes) == ["by_group", "by_mailing", "by_role", "by_status"]
     assert indexes["by_group"]["KeySchema"] == [
         {"AttributeName": "group_id", "KeyType": "HASH"},
         {"AttributeName": "member_id", "KeyType": "RANGE"},

@@ -9,7 +9,7 @@ from typing import Any
 from shared.email.address import EMAIL_FORMAT, EMAIL_NOT_ASCII
 from shared.feedback.models import ANSWERS, FFT_QUESTION, KINDS, RATINGS, ROLES, FeedbackForm, PublicStatus
 from shared.groups import WorkingGroup
-from shared.meetings.repository import MeetingSummary
+from shared.meetings.reader import MeetingSummary
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.members.readable import Section
 from shared.privacy.retention import after_erasure, link_lifetimes, retention
