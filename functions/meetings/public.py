@@ -19,6 +19,7 @@ from functions.meetings.env import meetings_env
 from functions.meetings.services import audit, keys, repo, settings
 from shared import clock, tokens
 from shared.api import HttpApi
+from shared.email.unsubscribe import sent_to_current_address
 from shared.errors import BadLink, NotFound
 from shared.forms import FormModel
 from shared.meetings import calendar, links
@@ -180,7 +181,11 @@ def _member_from_preferences(token: str) -> Any:
     now = clock.utc_now()
     claims = tokens.verify(token, member_links.PREFERENCES, [keys().token], now)
     member = _members().get(claims.subject, now)
-    if member is None or member.status is not MemberStatus.ACTIVE:
+    if (
+        member is None
+        or member.status is not MemberStatus.ACTIVE
+        or not sent_to_current_address(claims.nonce, member.lookup_id)
+    ):
         raise BadLink
     return member
 

@@ -79,7 +79,7 @@ def preferences_page(
         email_action=_url("/members/preferences/email", token),
         # what other capabilities offer them with the same link (their meetings in their calendar)
         more=[(label, _url(path, token)) for label, path in members_env().member_pages],
-        unsubscribe_url=links.unsubscribe(member.id, now),
+        unsubscribe_url=links.unsubscribe(member, now),
         signup_url=links.signup(),
         banner=DONE_BANNERS.get(done or ""),
         errors=errors or {},

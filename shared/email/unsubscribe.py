@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlencode
 
 from shared import tokens
@@ -21,7 +22,36 @@ UNSUBSCRIBE = tokens.Purpose("unsubscribe", timedelta(days=365))
 UNSUBSCRIBE_PATH = "/members/unsubscribe"
 
 
-def unsubscribe_url(base_url: str, key: tokens.SigningKey, member_id: str, now: datetime) -> str:
-    """The member's one-click unsubscribe link (a fresh nonce each time, so each email's differs)."""
-    token = tokens.issue(key, UNSUBSCRIBE, member_id, secrets.token_urlsafe(8), now)
+# How much of the address's lookup id a link's nonce carries: enough that a link sent to an old
+# address (a mistyped one that reached a stranger) stops working once the member's address changes.
+ADDRESS_TAG = 12
+
+
+class Addressee(Protocol):
+    """Whom a link is for: the member, and the address the email goes to (its lookup id)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def lookup_id(self) -> str | None: ...
+
+
+def address_nonce(lookup_id: str | None) -> str:
+    """A link's nonce bound to the address it is emailed to: the start of that address's lookup id
+    (a keyed hash: no address in it), then randomness, so each email's link differs."""
+    tag = (lookup_id or "")[:ADDRESS_TAG]
+    return f"{tag}.{secrets.token_urlsafe(8)}" if tag else secrets.token_urlsafe(8)
+
+
+def sent_to_current_address(nonce: str, lookup_id: str | None) -> bool:
+    """Whether a link was emailed to the address the member has now. A link made before links were
+    bound to addresses (no tag) is accepted until it expires."""
+    tag, bound, _ = nonce.partition(".")
+    return not bound or (lookup_id or "")[:ADDRESS_TAG] == tag
+
+
+def unsubscribe_url(base_url: str, key: tokens.SigningKey, member: Addressee, now: datetime) -> str:
+    """The member's one-click unsubscribe link, bound to the address it is sent to (a fresh nonce
+    each time, so each email's differs)."""
+    token = tokens.issue(key, UNSUBSCRIBE, member.id, address_nonce(member.lookup_id), now)
     return f"{base_url.rstrip('/')}{UNSUBSCRIBE_PATH}?{urlencode({'token': token})}"

@@ -250,7 +250,7 @@ def compose(
         time_zone=settings.time_zone,
         now=now,
     )
-    unsubscribe = unsubscribe_url(settings.base_url, key, member.id, now)
+    unsubscribe = unsubscribe_url(settings.base_url, key, member, now)
     content = render_email(
         f"meetings/{template}",
         **meeting_context(settings, meeting),
@@ -453,7 +453,7 @@ class Mailing:
 
         def email(member: Member) -> OutgoingEmail:
             assert member.email
-            url = unsubscribe_url(settings.base_url, key_, member.id, now)
+            url = unsubscribe_url(settings.base_url, key_, member, now)
             content = render_email(
                 "meetings/announcement",
                 group_name=settings.group_name,
@@ -493,7 +493,7 @@ class Mailing:
 
         def email(member: Member) -> OutgoingEmail:
             assert member.email
-            url = unsubscribe_url(settings.base_url, key_, member.id, now)
+            url = unsubscribe_url(settings.base_url, key_, member, now)
             content = render_email(
                 "meetings/report_back",
                 **self._context(meeting),

@@ -20,6 +20,7 @@ from shared.consent import consent
 from shared.email.account_suppression import AccountSuppressionList
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
+from shared.email.unsubscribe import sent_to_current_address
 from shared.errors import Conflict, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
@@ -97,7 +98,7 @@ class SelfService:
     def member_for(self, token: str, purpose: tokens.Purpose, now: datetime) -> Member:
         claims = tokens.verify(token, purpose, [self._keys.token], now)
         member = self._members.get(claims.subject, now)
-        if member is None:
+        if member is None or not sent_to_current_address(claims.nonce, member.lookup_id):
             raise LinkNoLongerValid
         return member
 
@@ -190,7 +191,7 @@ class SelfService:
         member = self.member_for(token, purposes.UNSUBSCRIBE, now)
         if member.status is not MemberStatus.UNSUBSCRIBED or member.profile_removed_at is not None:
             return None
-        return self._links.preferences(member.id, now)
+        return self._links.preferences(member, now)
 
     def unsubscribe(self, token: str, now: datetime) -> bool:
         """Returns False when there was nothing to do (already unsubscribed, or suppressed)."""
@@ -223,7 +224,7 @@ class SelfService:
         if not member.email:
             return
         purpose = purposes.EXPORT if kind == "export" else purposes.ERASE
-        url = self._links.self_service(purpose, member.id, now)
+        url = self._links.self_service(purpose, member, now)
         content = render_email(
             f"{kind}_link",
             group_name=self._settings.group_name,
@@ -232,7 +233,7 @@ class SelfService:
             url=url,
             hours=int(purpose.lifetime.total_seconds() // 3600),
         )
-        email = OutgoingEmail(member.email, content, f"{kind}_link", self._links.unsubscribe(member.id, now))
+        email = OutgoingEmail(member.email, content, f"{kind}_link", self._links.unsubscribe(member, now))
         sent = self._ledger.send_once(
             SendKey(f"MEMBER#{member.id}", f"{kind}_link"),
             lambda: self._mailer.send(email),
@@ -245,7 +246,7 @@ class SelfService:
     def _export_link(self, token: str, now: datetime) -> tuple[Member, SendKey, SendKey]:
         claims = tokens.verify(token, purposes.EXPORT, [self._keys.token], now)
         member = self._members.get(claims.subject, now)
-        if member is None:
+        if member is None or not sent_to_current_address(claims.nonce, member.lookup_id):
             raise LinkNoLongerValid
         # showing the data, and downloading it, each claim the link's nonce once, in the member's
         # own partition (kept as long as the link lives)

@@ -29,7 +29,7 @@ from shared import tokens
 from shared.clock import epoch, iso
 from shared.email.mailer import Mailer, OutgoingEmail
 from shared.email.render import render_email
-from shared.email.unsubscribe import unsubscribe_url
+from shared.email.unsubscribe import address_nonce, unsubscribe_url
 from shared.errors import BadLink, Conflict, DamagedRecord, DomainError
 from shared.groups import GroupRepository, WorkingGroup, check_groups
 from shared.keys import TokenKeys
@@ -182,16 +182,18 @@ class Links:
         assert member.confirm_nonce
         return self._url("/members/confirm", purposes.CONFIRM, member.id, member.confirm_nonce, now)
 
-    def preferences(self, member_id: str, now: datetime) -> str:
-        nonce = secrets.token_urlsafe(8)
-        return self._url("/members/preferences", purposes.PREFERENCES, member_id, nonce, now)
+    # Links that act on a member's record are bound to the address they are emailed to
+    # (`address_nonce`): once the member's address changes, those sent to the old one stop working.
+    def preferences(self, member: Member, now: datetime) -> str:
+        nonce = address_nonce(member.lookup_id)
+        return self._url("/members/preferences", purposes.PREFERENCES, member.id, nonce, now)
 
-    def unsubscribe(self, member_id: str, now: datetime) -> str:
-        return unsubscribe_url(self._base, self._keys.token, member_id, now)
+    def unsubscribe(self, member: Member, now: datetime) -> str:
+        return unsubscribe_url(self._base, self._keys.token, member, now)
 
-    def self_service(self, purpose: tokens.Purpose, member_id: str, now: datetime) -> str:
+    def self_service(self, purpose: tokens.Purpose, member: Member, now: datetime) -> str:
         path = {purposes.EXPORT: "/members/export", purposes.ERASE: "/members/erase"}[purpose]
-        return self._url(path, purpose, member_id, secrets.token_urlsafe(8), now)
+        return self._url(path, purpose, member.id, address_nonce(member.lookup_id), now)
 
     def signup(self) -> str:
         return f"{self._base}/members/signup"
@@ -394,12 +396,10 @@ class Membership:
             group_name=self._settings.group_name,
             contact=self._settings.contact,
             name=member.name,
-            preferences_url=self.links.preferences(member.id, now),
+            preferences_url=self.links.preferences(member, now),
             days=purposes.PREFERENCES.lifetime.days,
         )
-        email = OutgoingEmail(
-            member.email, content, "preferences_link", self.links.unsubscribe(member.id, now)
-        )
+        email = OutgoingEmail(member.email, content, "preferences_link", self.links.unsubscribe(member, now))
         sent = self.ledger.send_once(
             SendKey(f"MEMBER#{member.id}", "preferences_link"),
             lambda: self._mailer.send(email) is not None,
@@ -416,10 +416,10 @@ class Membership:
             group_name=self._settings.group_name,
             contact=self._settings.contact,
             name=member.name,
-            preferences_url=self.links.preferences(member.id, now),
+            preferences_url=self.links.preferences(member, now),
             signup_url=self.links.signup(),
         )
-        email = OutgoingEmail(member.email, content, NOTICE_EMAIL, self.links.unsubscribe(member.id, now))
+        email = OutgoingEmail(member.email, content, NOTICE_EMAIL, self.links.unsubscribe(member, now))
         sent = self.ledger.send_once(
             SendKey(f"MEMBER#{member.id}", NOTICE_EMAIL),
             lambda: self._send(email),
@@ -440,9 +440,7 @@ class Membership:
             confirm_url=self.links.confirm(member, now),
             hours=int(purposes.CONFIRM.lifetime.total_seconds() // 3600),
         )
-        return OutgoingEmail(
-            member.email or "", content, CONFIRM_EMAIL, self.links.unsubscribe(member.id, now)
-        )
+        return OutgoingEmail(member.email or "", content, CONFIRM_EMAIL, self.links.unsubscribe(member, now))
 
     def send_confirmation(self, member: Member, now: datetime) -> bool:
         """The confirmation email for this pending member (its send-once claim the caller's)."""
@@ -558,12 +556,10 @@ class Membership:
             meeting_when=meeting_when(meeting.starts_at, meeting.ends_at, self._settings.time_zone)
             if meeting
             else None,
-            preferences_url=self.links.preferences(member.id, now),
-            unsubscribe_url=self.links.unsubscribe(member.id, now),
+            preferences_url=self.links.preferences(member, now),
+            unsubscribe_url=self.links.unsubscribe(member, now),
         )
-        email = OutgoingEmail(
-            member.email or "", content, WELCOME_EMAIL, self.links.unsubscribe(member.id, now)
-        )
+        email = OutgoingEmail(member.email or "", content, WELCOME_EMAIL, self.links.unsubscribe(member, now))
         return self._send(email)
 
 

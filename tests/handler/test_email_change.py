@@ -172,3 +172,37 @@ def test_the_new_address_waiting_is_in_the_members_export_but_not_its_links_secr
     # erasure takes it with the rest
     assert aws.admin("DELETE", f"/admin/members/{ann}").status in (200, 202)
     assert [i for i in aws.items("members") if NEW in str(i)] == []
+
+
+def test_links_sent_to_the_old_address_stop_working_once_the_address_changes(aws, browser):
+    # Given Ann joined at a mistyped address that reached a stranger, whose welcome email has links
+    ann = join(aws)
+    welcome = next(m for m in aws.sent() if m.to == ANN and "/members/preferences" in m.text)
+    old_preferences = welcome.token("/members/preferences")
+    old_unsubscribe = welcome.token("/members/unsubscribe")
+    assert aws.request("GET", "/members/preferences", query={"token": old_preferences}).status == 200
+
+    # When the Secretary changes her address and its owner confirms it
+    browser.post(f"/console/members/{ann}/email", {"email": NEW})
+    token = aws.sent()[-1].token("/members/email/confirm")
+    aws.request("POST", "/members/email/confirm", form={"token": token}, accept="text/html")
+    assert record(aws, ann)["email"] == NEW
+
+    # Then the old address's links change nothing: not her choices, not her membership
+    for path, old in (("/members/preferences", old_preferences), ("/members/unsubscribe", old_unsubscribe)):
+        opened = aws.request("GET", path, query={"token": old}, accept="text/html")
+        assert opened.status in (400, 410) and "this link has expired" in text(opened.body).lower(), (
+            path,
+            opened,
+        )
+    gone = aws.request("POST", "/members/unsubscribe", form={"token": old_unsubscribe}, accept="text/html")
+    assert gone.status in (400, 410) and record(aws, ann)["status"] == "active"
+    # while a link sent to her new address works
+    browser.post(f"/console/members/{ann}/preferences-link")
+    fresh = next(m for m in reversed(aws.sent()) if m.to == NEW and "/members/preferences" in m.text)
+    assert (
+        aws.request(
+            "GET", "/members/preferences", query={"token": fresh.token("/members/preferences")}
+        ).status
+        == 200
+    )
