@@ -338,7 +338,10 @@ def edit_member(id: str) -> Response[str]:
     current = member_admin().detail(id, now)
     posted = router.form_lists()
     values: dict[str, Any] = {k: v[-1] for k, v in posted.items() if k != "working_groups"}
-    values["working_groups"] = posted.get("working_groups", [])
+    # the form offers open groups only: a closed group the member was in stays in their history
+    offered = {g.id for g in member_admin().groups() if g.status == "open"}
+    kept = [g for g in current.working_groups if g not in offered]
+    values["working_groups"] = [*posted.get("working_groups", []), *kept]
     values["confirmed"] = current.confirmed_at is not None
     # only what changed is sent, so the audit trail names only the fields that really changed
     changes: dict[str, Any] = {}

@@ -581,3 +581,28 @@ def test_an_id_token_that_is_not_this_sign_ins_names_no_one(site, monkeypatch, f
     claims = {"sub": SAM, "token_use": "id", "aud": SIGN_IN.client_id, "client_id": None, "name": "Mallory"}
     sign_in_through_the_callback(site, monkeypatch, mint(sub=SAM), mint(**{**claims, **forged}))
     assert [i for i in site.items("console_sessions") if str(i["id"]).startswith("administrator#")] == []
+
+
+def test_saving_a_member_unchanged_keeps_a_closed_group_in_their_history(browser, ann, site):
+    browser.post("/console/groups", {"name": "Information", "purpose": "Leaflets"})
+    browser.post("/console/groups/information/members", {"email": "ann@example.org"})
+    browser.post("/console/groups/information/close")
+    # the edit form, saved exactly as it was shown (a closed group has no box to tick)
+    form = browser.get(f"/console/members/{ann['id']}/edit").body
+    assert 'value="information"' not in form
+    saved = browser.post(
+        f"/console/members/{ann['id']}/edit",
+        {
+            "name": "Ann Smith",
+            "phone": ann.get("phone") or "",
+            "postal_address": "",
+            "organisation": ann.get("organisation") or "",
+            "role": "carer",
+        },
+    )
+    changed = [e["fields"] for e in site.items("audit") if e["action"] == "member.update"]
+    assert saved.status == 303 and "saved" not in saved.headers["Location"], changed
+    stored = next(m for m in site.members() if m["id"] == ann["id"])
+    assert stored["working_groups"] == ["information"]
+    assert [e for e in site.items("audit") if e["action"] == "member.update"] == []
+    assert "Information (closed)" in text(browser.get(f"/console/members/{ann['id']}").body)
