@@ -110,6 +110,21 @@ def _text(raw: bytes) -> str:
         raise BadRequestBody(400, "The request body is not valid UTF-8 text") from None
 
 
+def _file_text(raw: bytes) -> str:
+    """An uploaded text file: UTF-8, or else Windows-1252, which is what Excel's plain "CSV (Comma
+    delimited)" saves in the UK. A file that is neither is refused, saying how to save it."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise BadRequestBody(
+            400, "The file's text could not be read: save the spreadsheet as 'CSV UTF-8' and choose it again"
+        ) from None
+
+
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise ValueError("number too long")
@@ -195,7 +210,8 @@ def _multipart_as_form(content_type: str, raw: bytes, files: bool = False) -> st
         if part.get_filename() is not None and not files:
             raise BadRequestBody(415, "Files are not accepted: send the form's text fields only")
         payload = part.get_payload(decode=True)
-        fields.append((name, _text(payload if isinstance(payload, bytes) else b"")))
+        data = payload if isinstance(payload, bytes) else b""
+        fields.append((name, _file_text(data) if part.get_filename() is not None else _text(data)))
         if len(fields) > MAX_FORM_FIELDS:
             raise BadRequestBody(400, "The form has too many fields")
     return urlencode(fields)

@@ -19,6 +19,7 @@ from functions.members.env import members_env
 from functions.members.services import address_changes, audit, member_admin, on_behalf
 from shared import clock
 from shared.api import actor, made_once
+from shared.consent import Channel
 from shared.console.app import ConsoleRouter
 from shared.errors import DamagedRecord
 from shared.members import words
@@ -125,7 +126,7 @@ CHANNEL_LABELS = {
     "in_person": "In person",
     "administrator": "Recorded by an administrator",
     "phone": "By phone, to an administrator",
-    "letter": "By letter, to an administrator",
+    "letter": "On paper or by letter, to an administrator",
     "email": "By email, to an administrator",
     "spam_report": "Marked an email as spam",
 }
@@ -197,6 +198,7 @@ def _in_person_form(status: int, values: dict[str, Any], errors: dict[str, str])
     return router.page(
         "member_new",
         title="Add a member",
+        how=HOW,
         status=status,
         values=values,
         errors=errors,
@@ -229,8 +231,20 @@ def add_member() -> Response[str]:
     for box in ("consent_contact_in_person", "consent_health_data_in_person"):
         data[box] = box in posted
 
+    channels: dict[str, Channel] = {
+        "phone": "phone",
+        "in_person": "in_person",
+        "letter": "letter",
+        "email": "email",
+    }
+    how = channels.get(values.get("how") or "in_person")
+    if how is None:
+        return _in_person_form(
+            400, values, {"how": "Choose how they agreed: by phone, in person, on paper or by email"}
+        )
+
     def add(form: InPersonMember) -> Response[str]:
-        detail = member_admin().add(form, actor(router), clock.utc_now(), made_once(router))
+        detail = member_admin().add(form, actor(router), clock.utc_now(), made_once(router), channel=how)
         return router.redirect(_member_url(detail.id, "added_pending" if detail.email else "added"))
 
     return router.submit(
@@ -505,7 +519,12 @@ ON_BEHALF: dict[str, tuple[str, type[TheyToldUs]]] = {
     "unsubscribe": ("Stop all emails to them", TheyToldUs),
     "start": ("Start emails to them again", StartAgain),
 }
-HOW = [("phone", "By phone"), ("in_person", "In person"), ("letter", "By letter"), ("email", "By email")]
+HOW = [
+    ("phone", "By phone"),
+    ("in_person", "In person"),
+    ("letter", "On paper or by letter"),
+    ("email", "By email"),
+]
 
 
 def _on_behalf_page(

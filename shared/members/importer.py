@@ -109,7 +109,7 @@ MESSAGES = {
     "postal_address": "Give an email address, a phone number or an address (up to 300 characters)",
     "role": ROLE_HELP,
     "organisation": "Keep the organisation to one line of up to 120 characters",
-    "working_groups": "Name open working groups, separated by semicolons",
+    "working_groups": "Name open working groups, split by commas",
     "agreed_on": "Write the date they agreed to be contacted, like 2026-03-14 or 14/03/2026",
     "how": "Write how they agreed: on paper, in person, by phone or by email",
     "patient_or_carer_agreed": "A patient or carer needs 'yes' here: they agreed that we may record it",
@@ -161,21 +161,30 @@ def read_csv(text: str) -> list[tuple[int, dict[str, str]]]:
         names: list[str | None] = []
         for cell in header:
             plain = _plain(cell)
-            names.append(next((k for k, aliases in COLUMNS.items() if plain in aliases), None))
+            known = next((k for k, aliases in COLUMNS.items() if plain in {_plain(a) for a in aliases}), None)
+            if known is None and plain:  # a column we would drop without a word (an address, say)
+                raise ImportUnreadable(
+                    f"We do not know the column '{cell.strip()[:40]}'. Rename it to one of: "
+                    f"{', '.join(LABELS.values())}. Or delete that column"
+                )
+            if known is not None and known in names:
+                raise ImportUnreadable(f"Two columns are both '{LABELS[known]}': keep one of them")
+            names.append(known)
         if "name" not in names:
             raise ImportUnreadable(
                 "The first row must name the columns, and one of them must be 'Name'. "
                 "See the help page for the columns"
             )
         rows: list[tuple[int, dict[str, str]]] = []
-        for values in reader:
+        # a row's number is the spreadsheet's (the names are row 1), however many lines its cells hold
+        for number, values in enumerate(reader, start=2):
             if len(rows) >= MAX_ROWS:
                 raise ImportUnreadable(f"A file can hold up to {MAX_ROWS} people: split it in two")
             if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
-                raise ImportUnreadable(f"Row {reader.line_num} has more cells than the first row has names")
+                raise ImportUnreadable(f"Row {number} has more cells than the first row has names")
             cells = {n: v.strip() for n, v in zip(names, values, strict=False) if n is not None}
             if any(cells.values()):
-                rows.append((reader.line_num, cells))
+                rows.append((number, cells))
     except csv.Error:
         raise ImportUnreadable("The file is not a CSV spreadsheet: save it as CSV and try again") from None
     if not rows:
@@ -213,8 +222,11 @@ def check(
             problems["role"] = ROLE_HELP
         chosen = [part.strip() for part in cells.get("working_groups", "").replace(",", ";").split(";")]
         group_ids = [by_name.get(_plain(c)) or by_name.get(c) for c in chosen if c]
-        if any(g is None for g in group_ids):
-            problems["working_groups"] = MESSAGES["working_groups"]
+        unknown = [c for c, g in zip([c for c in chosen if c], group_ids, strict=True) if g is None]
+        if unknown:
+            problems["working_groups"] = (
+                f"No open working group is called '{unknown[0][:60]}'. " + (MESSAGES["working_groups"])
+            )
         agreed = _date(cells.get("agreed_on", ""), today)
         if agreed is None:
             problems["agreed_on"] = MESSAGES["agreed_on"]

@@ -126,8 +126,9 @@ class OnBehalf:
         return changed
 
     def start_again(self, member_id: str, told: StartAgain, actor: str, now: datetime) -> None:
-        """An unsubscribed member who asked to hear from us again: active, with their groups as they
-        were, and a new record of their agreement to be contacted (how, and who recorded it)."""
+        """An unsubscribed member who asked to hear from us again: active, with their groups and email
+        choices as they were, and a new record of their agreement to be contacted (how, and who
+        recorded it)."""
 
         def apply(current: Member) -> Change:
             if (
@@ -143,8 +144,7 @@ class OnBehalf:
                 "expires_at": None,
                 "consents": [*current.consents, agreed],
                 "rejoin": None,
-                "confirm_nonce": None,
-                "preferences": Preferences(),
+                "confirm_nonce": None,  # their email choices stay as they were, like their groups
             }
             return Change(current.working_groups, changes)
 

@@ -37,9 +37,10 @@ FIELDS = {
     "working_groups": "working groups",
     "lead_member_id": "the group's lead",
     "consent_contact": "agreement to be contacted",
-    "consent_contact_in_person": "agreement to be contacted, given in person",
+    "consent_contact_in_person": "agreement to be contacted, recorded by an administrator",
     "consent_health_data": "agreement to hold that they are a patient or carer",
-    "consent_health_data_in_person": "agreement to hold that they are a patient or carer, given in person",
+    "consent_health_data_in_person": "agreement to hold that they are a patient or carer, recorded by an "
+    "administrator",
     "meeting_reminders": "meeting reminders",
     "newsletters": "newsletters",
     "privacy_notice_version": "privacy notice",

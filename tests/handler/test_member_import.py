@@ -93,7 +93,12 @@ def test_a_file_with_a_bad_row_adds_nobody_and_says_what_to_correct_in_which_row
     assert "Email: Write the email address like name@example.org" in page  # row 3: bob@
     assert "Patient or carer agreed: A patient or carer needs 'yes' here" in page  # Cy
     assert "Address: Give an email address, a phone number or an address" in page  # Cy has none
-    for problem in ("Role: Write one of", "Working groups: Name open working groups", "Agreed on:", "How:"):
+    for problem in (
+        "Role: Write one of",
+        "Working groups: No open working group is called 'No such group'",
+        "Agreed on:",
+        "How:",
+    ):
         assert problem in page, problem
     assert "This email address is on an earlier row too" in page
     assert 'name="action" value="load"' not in refused.body
@@ -121,3 +126,57 @@ def test_the_list_downloads_as_a_spreadsheet_with_the_pages_filters_and_is_audit
     assert len(rows) == 12  # the 12 without email are active; the rest wait to confirm
     assert {r["postal_address"] for r in rows} >= {"2 High Street\nNewport Pagnell\nMK16 8AA"}
     assert [e["fields"] for e in aws.items("audit") if e["action"] == "members.download"] == [["status"]]
+
+
+def test_a_column_we_do_not_know_is_refused_naming_it_rather_than_dropped(aws, browser):
+    # "E-mail" is an email column, however it is written
+    spelled = check(browser, "Name,E-mail,Agreed on,How\r\nAnn Smith,ann@example.org,2026-03-14,paper\r\n")
+    assert spelled.status == 200 and "1 to add" in text(spelled.body)
+    for header, named in (
+        ("Name,Email address 2,Agreed on,How", "Email address 2"),
+        ("Name,Shoe size,Agreed on,How", "Shoe size"),
+    ):
+        refused = check(browser, f"{header}\r\nAnn Smith,x,2026-03-14,paper\r\n")
+        assert refused.status == 400 and f"We do not know the column '{named}'" in text(refused.body)
+    twice = check(browser, "Name,Email,E-mail\r\nAnn Smith,a@example.org,b@example.org\r\n")
+    assert twice.status == 400 and "Two columns are both 'Email'" in text(twice.body)
+    assert aws.members() == []
+
+
+def test_a_rows_number_is_the_spreadsheets_however_many_lines_its_address_holds(browser):
+    refused = check(
+        browser,
+        sheet(
+            'Ann Smith,,,"1 Mill Lane\nOlney\nMK46 4AA",observer,,2026-03-14,paper,',
+            "Bob Jones,bob@,,,observer,,2026-03-14,paper,",
+        ),
+    )
+    assert refused.status == 400 and "<td>3</td><td>Bob Jones</td>" in refused.body
+
+
+def test_a_new_member_agreed_by_phone_is_recorded_as_agreed_by_phone(aws, browser):
+    added = browser.post(
+        "/console/members/new",
+        {
+            "name": "Pat Phone",
+            "phone": "01908 111222",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+            "how": "phone",
+        },
+    )
+    assert added.status == 303
+    pat = next(m for m in aws.members() if m["name"] == "Pat Phone")
+    assert pat["consents"][0]["channel"] == "phone"
+    assert "By phone, to an administrator" in text(browser.get(f"/console/members/{pat['id']}").body)
+    odd = browser.post(
+        "/console/members/new",
+        {
+            "name": "Odd",
+            "phone": "01908 111333",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+            "how": "pigeon",
+        },
+    )
+    assert odd.status == 400 and 'href="#how"' in odd.body

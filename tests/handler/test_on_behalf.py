@@ -64,6 +64,8 @@ def test_what_a_member_hears_about_changes_on_their_behalf_and_an_unchanged_save
 
 def test_someone_who_unsubscribed_and_came_back_in_person_gets_emails_again(aws, browser):
     ann = join(aws, groups=())
+    chose = {"how": "phone", "newsletters": "yes"}  # news, and no meeting reminders
+    assert browser.post(f"/console/members/{ann}/on-behalf/choices", chose).status == 303
     browser.post(f"/console/members/{ann}/on-behalf/unsubscribe", {"how": "email"})
     # adding them again by their address says where they are, and what to do
     refused = browser.post(
@@ -80,6 +82,8 @@ def test_someone_who_unsubscribed_and_came_back_in_person_gets_emails_again(aws,
     assert stored["status"] == "active" and stored["unsubscribed_at"] is None
     agreed = stored["consents"][-1]
     assert (agreed["kind"], agreed["given"], agreed["channel"]) == ("contact", True, "in_person")
+    # with their email choices as they were
+    assert stored["preferences"] == {"meeting_reminders": False, "newsletters": True}
     # and they are emailed again
     assert aws.admin("POST", f"/admin/members/{ann}/preferences-link").json()["sent"] is True
     assert aws.sent()[-1].to == ANN
