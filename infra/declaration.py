@@ -471,7 +471,8 @@ ADMINISTRATORS_CONSOLE = FunctionSpec(
     "password), remove one, reset their two-step sign-in. The only function with the user pool's "
     "administrator actions.",
     console=("administrators",),
-    tables={"audit": Access.APPEND},
+    # console_sessions: the name of someone invited, for the audit trail before they first sign in
+    tables={"audit": Access.APPEND, "console_sessions": Access.PUT},
     manages_administrators=True,
     reserved_concurrency=1,  # a handful of administrators, rarely
 )

@@ -10,7 +10,7 @@ from functions.administrators.services import administrators
 from shared import clock
 from shared.administrators.service import AdministratorNotFound, Invitation
 from shared.api import actor
-from shared.console.app import ConsoleRouter
+from shared.console.app import ConsoleRouter, administrators_named
 from shared.web import html_page
 
 router = ConsoleRouter()
@@ -73,7 +73,10 @@ def invite() -> Response[str]:
     values = router.form()
 
     def send(form: Invitation) -> Response[str]:
-        administrators().invite(form, actor(router), clock.utc_now())
+        now = clock.utc_now()
+        invited = administrators().invite(form, actor(router), now)
+        # so the audit trail names them before their first sign-in (which records it again)
+        administrators_named().remember(invited.sub, form.name, now)
         return router.redirect("/console/administrators?done=invited")
 
     return router.submit(

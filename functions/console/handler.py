@@ -202,8 +202,19 @@ def audit_trail() -> Response[str]:
     month, problem = _month()
     page = audit().month(month, 50, app.query("cursor") or None)
     settings = console_settings()
-    named = words()._replace(
-        names=target_names(client("dynamodb"), settings.audit_names, (e.target for e in page.items)),
+    vocabulary = words()
+    people = administrators_named()
+    admins = {
+        e.target: people.get(e.target.partition("#")[2]) or "An administrator"
+        for e in page.items
+        if e.target.startswith("ADMIN#")
+    }
+    named = vocabulary._replace(
+        names={
+            **vocabulary.names,
+            **target_names(client("dynamodb"), settings.audit_names, (e.target for e in page.items)),
+            **admins,
+        },
         gone={prefix: source[4] for prefix, source in settings.audit_names.items()},
     )
     return app.page(

@@ -21,8 +21,8 @@ from shared import clock
 from shared.api import actor, made_once
 from shared.consent import Channel
 from shared.console.app import ConsoleRouter
+from shared.console.audit import folded, vocabulary
 from shared.errors import DamagedRecord
-from shared.members import words
 from shared.members.addresses import NewAddressForm
 from shared.members.admin import InPersonMember, MemberPatch
 from shared.members.gdpr import unconfirmed_claims_hidden
@@ -275,9 +275,9 @@ def member(id: str) -> Response[str]:
         role_label=ROLE_LABELS.get(detail.role) if detail.role else None,
         status_label=STATUS_LABELS[detail.status],
         groups=[groups.get(g) for g in detail.working_groups],
-        audit=list(reversed(audit().for_target(f"MEMBER#{id}")))[:50],
+        audit=folded(list(reversed(audit().for_target(f"MEMBER#{id}")))[:50]),
         channels=CHANNEL_LABELS,
-        action_labels=words.ACTIONS,
+        words=vocabulary({"shared.members.words": {}}),
         # until they confirm, a health-data consent would tell what role they claimed
         consents=[c for c in detail.consents if detail.confirmed_at or c.kind != "health_data"],
         me=router.admin.sub if router.admin else "",
@@ -479,7 +479,7 @@ def run_import() -> Response[str]:
         action="members.import",
         target="MEMBERS",
         now=now,
-        fields=[str(loaded.count("added"))],
+        fields=[f"{loaded.count('added')} added"],
     )
     return _import_page(200, report=loaded, done=True)
 

@@ -143,6 +143,8 @@ class Administrators:
         """Create them, so Cognito emails a temporary password, and make them an administrator. An
         existing user of the pool who is not an administrator (removed from the group) is made one
         again, and keeps their password."""
+        if any(a.email == invitation.email for a in self.all()):  # under another user name, say
+            raise AlreadyAdministrator
         try:
             created = self._idp.admin_create_user(
                 UserPoolId=self._pool,

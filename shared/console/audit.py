@@ -99,9 +99,13 @@ def target_names(db: Any, sources: Mapping[str, Sequence[str]], targets: Iterabl
 
 
 @cache
-def _module_words(module: str) -> tuple[Mapping[str, str], Mapping[str, str]]:
+def _module_words(module: str) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
     words = importlib.import_module(module)
-    return dict(getattr(words, "ACTIONS", {})), dict(getattr(words, "FIELDS", {}))
+    return (
+        dict(getattr(words, "ACTIONS", {})),
+        dict(getattr(words, "FIELDS", {})),
+        dict(getattr(words, "TARGETS", {})),  # targets without an id, such as the whole members list
+    )
 
 
 def vocabulary(declared: Mapping[str, Mapping[str, str]]) -> Vocabulary:
@@ -109,9 +113,11 @@ def vocabulary(declared: Mapping[str, Mapping[str, str]]) -> Vocabulary:
     actions: dict[str, str] = {}
     fields: dict[str, str] = {}
     pages: dict[str, str] = {}
+    names: dict[str, str] = {}
     for module, targets in declared.items():
-        more_actions, more_fields = _module_words(module)
+        more_actions, more_fields, more_names = _module_words(module)
         actions.update(more_actions)
         fields.update(more_fields)
+        names.update(more_names)
         pages.update(targets)
-    return Vocabulary(actions, fields, pages)
+    return Vocabulary(actions, fields, pages, names)

@@ -18,6 +18,7 @@ ACTIONS = {
     "member.email_choices_for": "Changed what they hear about, as the member asked",
     "member.started_again_for": "Started emails again, as the member asked",
     "members.download": "Downloaded the members list",
+    "members.import": "Imported members from a spreadsheet",
     "group.create": "Created the group",
     "group.update": "Changed the group",
     "group.close": "Closed the group",
@@ -49,3 +50,5 @@ FIELDS = {
     "status": "status",
     "notes": "notes",
 }
+
+TARGETS = {"MEMBERS": "The members list"}

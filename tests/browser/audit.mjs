@@ -188,8 +188,8 @@ export function createRun(base, outdir) {
     } finally {
       await browser.close();
     }
-    process.stdout.write(JSON.stringify(run.report, null, 2) + "\n");
-    process.exit(code);
+    // exit only once the report is written: on a pipe, process.exit would cut a long one short
+    process.stdout.write(JSON.stringify(run.report, null, 2) + "\n", () => process.exit(code));
   };
   return run;
 }

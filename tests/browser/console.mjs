@@ -150,8 +150,10 @@ await run.go(async (r) => {
     await press("link", "Without email", page().getByRole("navigation"));
     check((await page().getByRole("link", { name: `Offline ${stamp}` }).count()) === 1, "not on the offline list");
     await audit("members without email", r.status());
+    check(await page().getByRole("button", { name: "Print this page" }).isVisible(), "no Print button on the list");
     const labels = await press("link", "Print address labels");
     check(labels === 200 && (await page().locator(".label:not(.blank)").count()) >= 1, `labels: ${labels}`);
+    check(await page().getByRole("button", { name: "Print this page" }).isVisible(), "no Print button on the labels");
     await audit("address labels", labels);
   });
 

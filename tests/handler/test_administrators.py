@@ -151,3 +151,28 @@ def table_rows(html: str) -> list[list[str]]:
         [text(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
+
+
+def test_the_audit_trail_names_an_invited_administrator_and_the_same_address_is_not_invited_twice(
+    browser, pool, aws
+):
+    browser.post("/console/administrators/invite", {"name": "Sam Secretary", "email": "sam@example.org"})
+    rows = [" | ".join(row) for row in table_rows(browser.get("/console/audit").body)]
+    assert any("Invited an administrator | Sam Secretary" in r for r in rows), rows
+    # the first administrator's own address, though their user name is another
+    again = browser.post(
+        "/console/administrators/invite", {"name": "Local Admin", "email": "local-admin@example.org"}
+    )
+    assert again.status == 409 and in_group(pool) == ["local-admin", "sam@example.org"]
+    # and a member's page reads in words, each day's views of it folded into one line
+    added = browser.post(
+        "/console/members/new",
+        {"name": "Zoë Example", "phone": "01908 111222", "role": "observer", "consent_contact_in_person": "yes"},
+    )
+    zoe = added.headers["Location"].split("?")[0]
+    for _ in range(2):
+        browser.get(zoe)
+    page = text(browser.get(zoe).body)
+    assert "Opened the record (3 times that day)" in page
+    assert "agreement to be contacted, recorded by an administrator" in page
+    assert "consent_contact_in_person" not in page

@@ -78,3 +78,18 @@ def test_a_member_without_email_is_added_to_a_group_by_name(site, browser):  # n
     assert unknown.status == 404
     nobody = browser.post("/console/groups/patient-voice/members", {"email": "Zed"})
     assert nobody.status == 400 and "No active member has a name like this" in text(nobody.body)
+
+
+def test_pages_for_paper_have_a_print_button_whose_script_alone_may_run(site, browser):  # noqa: F811
+    import base64
+    import hashlib
+    import re
+
+    for path in ("/console/offline-members", "/console/offline-members/labels"):
+        page = browser.get(path)
+        assert "data-print hidden>Print this page</button>" in page.body  # shown by the script only
+        (script,) = re.findall(r"<script>(.*?)</script>", page.body, re.S)
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"script-src 'sha256-{digest}'" in page.headers["Content-Security-Policy"]
+        assert "Ctrl and P" in text(page.body)  # without JavaScript, the page says how
+    assert "<script" not in browser.get("/console/members").body

@@ -73,7 +73,7 @@ def test_a_list_of_25_is_checked_then_added_once_with_consent_as_given_on_paper(
     load(browser, again)
     assert len(aws.members()) == 25
     imports = [e["fields"][0] for e in aws.items("audit") if e["action"] == "members.import"]
-    assert sorted(imports) == ["0", "25"]
+    assert sorted(imports) == ["0 added", "25 added"]
 
 
 def test_a_file_with_a_bad_row_adds_nobody_and_says_what_to_correct_in_which_row(aws, browser):
