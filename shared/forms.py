@@ -149,7 +149,9 @@ def field_errors(model: type[BaseModel], error: ValidationError | list[dict[str,
         if kind in ("missing", "string_too_short", "too_short") and messages.get(f"{name}.empty"):
             found[name] = messages[f"{name}.empty"]  # an empty box: say what to fill in, not the rules
         elif kind in ("too_long", "string_too_long") and isinstance(item.get("input"), str) and limit:
-            found[name] = own or f"This is too long: use {limit} characters or fewer"
+            found[name] = (
+                messages.get(f"{name}.long") or own or f"This is too long: use {limit} characters or fewer"
+            )
         elif item.get("type") == REPEATED:
             found[name] = REPEATED_MESSAGE
         elif item.get("type") == OWN_WORDS:

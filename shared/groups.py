@@ -94,6 +94,8 @@ class GroupInput(FormModel):
 
     messages: ClassVar[dict[str, str]] = {
         "name": "Enter the group's name on one line, in 80 characters or fewer",
+        "name.empty": "Give the group a name",
+        "purpose.empty": "Say what the group is for",
         "purpose": "Say what the group is for, in 500 characters or fewer, without control characters",
         "meeting_place": "Enter where it meets on one line, in 200 characters or fewer",
         "lead_contact": "Enter the lead contact on one line, in 200 characters or fewer",

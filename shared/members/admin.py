@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.audit import AuditTrail
 from shared.clock import iso
@@ -18,7 +19,7 @@ from shared.email.account_suppression import AccountSuppressionList
 from shared.email.address import normalise_email
 from shared.email.suppression import Suppression, SuppressionList
 from shared.errors import Conflict, DamagedRecord, DomainError
-from shared.forms import FormModel, PatchModel
+from shared.forms import OWN_WORDS, FormModel, PatchModel
 from shared.groups import (
     GroupId,
     GroupInput,
@@ -88,10 +89,11 @@ class InPersonMember(FormModel):
 
     messages: ClassVar[dict[str, str]] = {
         "name": "Enter the member's name (up to 100 characters)",
+        "name.empty": "Enter the member's name",
         "email": "Enter an email address in the correct format, or leave it out",
-        "phone": "Enter a phone number using digits, spaces and + ( ) - only",
-        "postal_address": "Give an email address, a phone number or a postal address (of 300 characters or "
-        "fewer)",
+        "phone": "Enter a phone number of 7 to 20 digits, spaces and + ( ) - only, like 01908 123456",
+        "postal_address": "Enter the postal address in 300 characters or fewer",
+        "email.long": "An email address has 254 characters or fewer: check it",
         "role": "Choose the member's role",
         "working_groups": "Choose open working groups only",
         "consent_contact_in_person": "Confirm that the member agreed in person to be contacted",
@@ -123,7 +125,7 @@ class InPersonMember(FormModel):
     @classmethod
     def _reachable(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not (value or info.data.get("email") or info.data.get("phone")):
-            raise ValueError("no way to reach the member")
+            raise PydanticCustomError(OWN_WORDS, "Give an email address, a phone number or a postal address")
         return value
 
 

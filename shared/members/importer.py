@@ -105,7 +105,7 @@ ROLE_HELP = "Write one of: patient, carer, patient and carer, health professiona
 MESSAGES = {
     "name": "Give their name, up to 100 characters",
     "email": "Write the email address like name@example.org, or leave it empty",
-    "phone": "Write the phone number with digits, spaces and + ( ) - only, up to 20 characters",
+    "phone": "Write the phone number with 7 to 20 digits, spaces and + ( ) - only",
     "postal_address": "Give an email address, a phone number or an address (up to 300 characters)",
     "role": ROLE_HELP,
     "organisation": "Keep the organisation to one line of up to 120 characters",

@@ -98,7 +98,7 @@ class SignupForm(FormModel):
     messages: ClassVar[dict[str, str]] = {
         "name": "Enter your name on one line, in 100 characters or fewer, without special symbols",
         "email": EMAIL_FORMAT,
-        "phone": "Enter a phone number using digits, spaces and + ( ) - only, like 01908 123456",
+        "phone": "Enter a phone number of 7 to 20 digits, spaces and + ( ) - only, like 01908 123456",
         "role": "Choose the option that best describes you",
         "organisation": "Enter your organisation on one line, in 120 characters or fewer",
         "working_groups": "Choose working groups from the list",

@@ -167,7 +167,12 @@ def test_the_audit_trail_names_an_invited_administrator_and_the_same_address_is_
     # and a member's page reads in words, each day's views of it folded into one line
     added = browser.post(
         "/console/members/new",
-        {"name": "Zoë Example", "phone": "01908 111222", "role": "observer", "consent_contact_in_person": "yes"},
+        {
+            "name": "Zoë Example",
+            "phone": "01908 111222",
+            "role": "observer",
+            "consent_contact_in_person": "yes",
+        },
     )
     zoe = added.headers["Location"].split("?")[0]
     for _ in range(2):

@@ -93,3 +93,17 @@ def test_pages_for_paper_have_a_print_button_whose_script_alone_may_run(site, br
         assert f"script-src 'sha256-{digest}'" in page.headers["Content-Security-Policy"]
         assert "Ctrl and P" in text(page.body)  # without JavaScript, the page says how
     assert "<script" not in browser.get("/console/members").body
+
+
+def test_each_message_names_what_is_actually_wrong(site, browser):  # noqa: F811
+    base = {"name": "Pat", "role": "observer", "consent_contact_in_person": "yes"}
+    for extra, said in (
+        ({"postal_address": "1 Long Road\n" * 500}, "Enter the postal address in 300 characters or fewer"),
+        ({"phone": "0123"}, "Enter a phone number of 7 to 20 digits"),
+        ({"email": "a" * 250 + "@example.org"}, "An email address has 254 characters or fewer"),
+        ({}, "Give an email address, a phone number or a postal address"),
+    ):
+        refused = browser.post("/console/members/new", {**base, **extra})
+        assert refused.status == 400 and said in text(refused.body), (extra, text(refused.body)[:400])
+    unnamed = browser.post("/console/groups", {"name": "", "purpose": ""})
+    assert "Give the group a name" in text(unnamed.body) and "Say what the group is for" in text(unnamed.body)
