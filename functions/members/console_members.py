@@ -701,7 +701,7 @@ def offline() -> Response[str]:
     return router.page(
         "offline",
         title="Members without email",
-        members=member_admin().offline(now),
+        members=sorted(member_admin().offline(now), key=lambda m: (m.name or "").casefold()),
         group_names=groups,
         printed_on=clock.iso(now)[:10],
     )
@@ -716,7 +716,7 @@ LABELS_PER_SHEET = 21
     responses={200: html_page("The labels")},
 )
 def labels() -> Response[str]:
-    people = member_admin().offline(clock.utc_now())
+    people = sorted(member_admin().offline(clock.utc_now()), key=lambda m: (m.name or "").casefold())
     texts = [f"{m.name}\n{m.postal_address}" for m in people if m.name and m.postal_address]
     raw = (router.query("start") or "1").strip()
     start = int(raw) if raw.isdigit() and 1 <= int(raw) <= LABELS_PER_SHEET else 1

@@ -107,3 +107,13 @@ def test_each_message_names_what_is_actually_wrong(site, browser):  # noqa: F811
         assert refused.status == 400 and said in text(refused.body), (extra, text(refused.body)[:400])
     unnamed = browser.post("/console/groups", {"name": "", "purpose": ""})
     assert "Give the group a name" in text(unnamed.body) and "Say what the group is for" in text(unnamed.body)
+
+
+def test_the_list_for_post_is_in_name_order_and_a_closed_group_says_so_in_the_filter(site, browser):  # noqa: F811
+    for name in ("Wendy Young", "Alan Baker", "mary Clark"):
+        add(site, name, "1 High Street\nOlney\nMK46 4AA")
+    page = text(browser.get("/console/offline-members").body)
+    assert page.index("Alan Baker") < page.index("mary Clark") < page.index("Wendy Young")
+    browser.post("/console/groups", {"name": "Information", "purpose": "Leaflets"})
+    browser.post("/console/groups/information/close")
+    assert ">Information (closed)</option>" in browser.get("/console/members").body
