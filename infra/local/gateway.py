@@ -304,10 +304,11 @@ class Gateway:
             bounce_type = str(data.get("type", "Permanent"))
             if kind == ["bounce"] and bounce_type not in ("Permanent", "Transient", "Undetermined"):
                 return json_response(400, {"message": "type is Permanent, Transient or Undetermined"})
+            ref = data.get("ref") if isinstance(data.get("ref"), str) else None  # the email's mailing
             queued = (
-                self._email_events.bounce(data["to"], bounce_type)
+                self._email_events.bounce(data["to"], bounce_type, ref)
                 if kind == ["bounce"]
-                else self._email_events.complaint(data["to"])
+                else self._email_events.complaint(data["to"], ref)
             )
         elif kind in (["bounce"], ["complaint"]):
             return json_response(400, {"message": 'send {"to": "address"}'})

@@ -97,8 +97,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _mail(to: str, source: str) -> dict[str, Any]:
+def _mail(to: str, source: str, ref: str | None = None) -> dict[str, Any]:
     return {
+        # the tags our mailer set on the email; `ref` names the mailing it was one of
+        "tags": {"ref": [ref]} if ref else {},
         "timestamp": _now(),
         "source": source,
         "sendingAccountId": ACCOUNT_ID,
@@ -110,7 +112,7 @@ def _mail(to: str, source: str) -> dict[str, Any]:
     }
 
 
-def ses_bounce(to: str, bounce_type: str, source: str) -> dict[str, Any]:
+def ses_bounce(to: str, bounce_type: str, source: str, ref: str | None = None) -> dict[str, Any]:
     permanent = bounce_type == "Permanent"
     return {
         "eventType": "Bounce",
@@ -131,11 +133,11 @@ def ses_bounce(to: str, bounce_type: str, source: str) -> dict[str, Any]:
             "timestamp": _now(),
             "reportingMTA": "dns; local",
         },
-        "mail": _mail(to, source),
+        "mail": _mail(to, source, ref),
     }
 
 
-def ses_complaint(to: str, source: str) -> dict[str, Any]:
+def ses_complaint(to: str, source: str, ref: str | None = None) -> dict[str, Any]:
     return {
         "eventType": "Complaint",
         "complaint": {
@@ -144,7 +146,7 @@ def ses_complaint(to: str, source: str) -> dict[str, Any]:
             "timestamp": _now(),
             "complaintFeedbackType": "abuse",
         },
-        "mail": _mail(to, source),
+        "mail": _mail(to, source, ref),
     }
 
 
@@ -250,14 +252,14 @@ class EmailEvents(_Polled):
         body = sns_notification(message)
         return [poller.send(body) for poller in self.pollers]
 
-    def bounce(self, to: str, bounce_type: str = "Permanent") -> list[str]:
+    def bounce(self, to: str, bounce_type: str = "Permanent", ref: str | None = None) -> list[str]:
         if bounce_type == "Permanent":
             self._suppress(to, "BOUNCE")
-        return self.publish(ses_bounce(to, bounce_type, self._sender))
+        return self.publish(ses_bounce(to, bounce_type, self._sender, ref))
 
-    def complaint(self, to: str) -> list[str]:
+    def complaint(self, to: str, ref: str | None = None) -> list[str]:
         self._suppress(to, "COMPLAINT")
-        return self.publish(ses_complaint(to, self._sender))
+        return self.publish(ses_complaint(to, self._sender, ref))
 
     def _suppress(self, to: str, reason: str) -> None:
         if self._ses is not None:

@@ -149,3 +149,31 @@ def test_a_meeting_from_invitation_to_cancellation(local_mode: LocalMode) -> Non
         and cancelled["status"] == "CANCELLED"
     )
     assert meeting["uid"] not in {e["uid"] for e in both_parsers(local.get("/meetings.ics").body)}
+
+
+def test_an_announcement_counts_its_bounces_in_local_mode(local_mode: LocalMode) -> None:
+    local = local_mode
+    stamp = str(int(time.time() * 1000))[-8:]
+    address = f"news-{stamp}@example.org"
+    join(local, address, f"News Person {stamp}")
+    body = {
+        "subject": f"News {stamp}",
+        "body": "The leaflet is ready.",
+        "audience": {"type": "roles", "roles": ["observer"]},
+    }
+    created = local.post("/admin/announcements", json_body=body, headers=admin(local))
+    assert created.status == 201, created.text
+    announcement = created.json()["id"]
+    assert wait_for(local, lambda e: address in e["to"] and e.get("subject") == f"News {stamp}")
+    # SES reports that the announcement's email to this address bounced for good
+    bounced = local.post(
+        "/_local/email-events/bounce", json_body={"to": address, "ref": f"announcement-{announcement}"}
+    )
+    assert bounced.status in (200, 202), bounced.text
+    deadline = time.monotonic() + 20
+    counted = 0
+    while time.monotonic() < deadline and counted == 0:
+        listed = local.get("/admin/announcements", headers=admin(local)).json()["items"]
+        counted = next(a["bounced"] for a in listed if a["id"] == announcement)
+        time.sleep(0.5)
+    assert counted == 1
