@@ -703,6 +703,7 @@ MEMBERSHIP = Capability(
             "Post: letters and labels",
             "Printing lists and labels for members without email.",
         ),
+        HelpTopic("groups", "Working groups", "Starting a group, adding people, and closing it."),
     ),
     personal_data=(
         PersonalData(
