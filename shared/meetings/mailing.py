@@ -20,10 +20,12 @@ change or a cancellation sends what is true now (or nothing, counted).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from shared.clock import iso
@@ -40,7 +42,7 @@ from shared.meetings.repository import MeetingRepository, expiry, is_public
 from shared.members.models import Member
 from shared.members.repository import MemberRepository
 from shared.observability import logger, metrics
-from shared.send_once import SendKey, SendLedger
+from shared.send_once import SEND_HISTORY, SendKey, SendLedger
 from shared.settings import Contact
 from shared.timefmt import meeting_when, parse_iso
 
@@ -110,6 +112,17 @@ def latest_due(meeting: Meeting, offsets: list[int], now: datetime) -> tuple[int
     return due[0], due[1:]
 
 
+# a sender confirms its sends at least this often (seconds): the window in which one that dies could
+# leave an email to be sent again by the retry
+CONFIRM_EVERY = 1.0
+
+
+class PageSent(NamedTuple):
+    sent: int  # emails sent now
+    held_back: int  # no address, or the address is suppressed
+    already: int  # sent by an earlier try of this page (or claimed by a sender still within its lease)
+
+
 class PlanReport(NamedTuple):
     queued: int
     skipped: int
@@ -128,6 +141,10 @@ class Planner:
         self._settings = settings
 
     def run(self, now: datetime) -> PlanReport:
+        """Queue what is due, then mark it planned. In that order: a run that fails before its jobs
+        are queued marks nothing, so the next run (a minute later, or the retry) queues them again;
+        a run that dies after queuing but before marking queues them twice, which sends nothing twice
+        (each member's email is claimed in the send ledger)."""
         settings = self._settings
         horizon = max(max(settings.offsets), settings.report_back_days) + 1
         # a year ahead: a meeting far off may still have been told of, and moved since
@@ -135,7 +152,7 @@ class Planner:
             iso(now - timedelta(days=1)), iso(now + timedelta(days=max(horizon, 366)))
         )
         public_groups = {g.id for g in self._groups.open() if g.public}
-        jobs: list[dict[str, Any]] = []
+        planned: list[tuple[dict[str, Any], Callable[[], bool]]] = []
         queued = skipped = updates = report_backs = 0
         for meeting, in_listing in listed:
             if meeting.status is not MeetingStatus.SCHEDULED:
@@ -146,29 +163,38 @@ class Planner:
             for offset in stale:
                 if self._repo.mark_planned(meeting.id, offset, f"skipped {iso(now)}"):
                     skipped += 1
-            planning = due is not None and str(due) not in meeting.planned
-            if planning and self._repo.mark_planned(meeting.id, due, f"queued {iso(now)}"):  # type: ignore[arg-type]
-                jobs.append({"job": "reminder", "meeting": meeting.id, "offset": due})
+            if due is not None and str(due) not in meeting.planned:
+                planned.append(
+                    (
+                        {"job": "reminder", "meeting": meeting.id, "offset": due},
+                        partial(self._repo.mark_planned, meeting.id, due, f"queued {iso(now)}"),
+                    )
+                )
                 queued += 1
             change = meeting.pending_change
             settled = change is not None and now - parse_iso(change.last_edit_at) >= timedelta(
                 minutes=settings.update_minutes
             )
-            if settled and self._repo.take_pending_change(meeting):
+            if settled:
                 assert change is not None
-                jobs.append(
-                    {
-                        "job": "update",
-                        "meeting": meeting.id,
-                        "change": change.last_edit_at,
-                        "before": change.before,
-                    }
+                planned.append(
+                    (
+                        {
+                            "job": "update",
+                            "meeting": meeting.id,
+                            "change": change.last_edit_at,
+                            "before": change.before,
+                        },
+                        partial(self._repo.take_pending_change, meeting),
+                    )
                 )
                 updates += 1
             if meeting.kind is Kind.PLENARY:
-                report_backs += self._report_backs(meeting, now, jobs)
-        announcements = self._announcements(now, jobs)
-        self._jobs.put(jobs)
+                report_backs += self._report_backs(meeting, now, planned)
+        announcements = self._announcements(now, planned)
+        self._jobs.put([job for job, _ in planned])
+        for _, mark in planned:
+            mark()  # False: another run marked it first (its jobs, like these, send nothing twice)
         if skipped:
             metrics.add_metric(name="RemindersSkippedAsStale", unit="Count", value=skipped)
         logger.info(
@@ -177,7 +203,9 @@ class Planner:
         )
         return PlanReport(queued, skipped, updates, report_backs, announcements)
 
-    def _report_backs(self, meeting: Meeting, now: datetime, jobs: list[dict[str, Any]]) -> int:
+    def _report_backs(
+        self, meeting: Meeting, now: datetime, planned: list[tuple[dict[str, Any], Callable[[], bool]]]
+    ) -> int:
         settings = self._settings
         start = parse_iso(meeting.starts_at)
         if now < start - timedelta(days=settings.report_back_days) or now >= start:
@@ -190,32 +218,36 @@ class Planner:
             state = states.get(group.id, ReportBack())
             if state.received_at:
                 continue
-            if not state.asked_at:
-                if self._repo.mark_report_back(meeting.id, group.id, "asked_at", now, once=True):
-                    jobs.append(
-                        {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": "ask"}
-                    )
-                    asked += 1
-            elif (
-                not state.chased_at
+            stage = (
+                "ask"
+                if not state.asked_at
+                else "chase"
+                if not state.chased_at
                 and now >= parse_iso(state.asked_at) + timedelta(days=settings.chase_days)
-                and self._repo.mark_report_back(meeting.id, group.id, "chased_at", now, once=True)
-            ):
-                jobs.append(
-                    {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": "chase"}
+                else None
+            )
+            if stage is None:
+                continue
+            field = "asked_at" if stage == "ask" else "chased_at"
+            planned.append(
+                (
+                    {"job": "report_back", "meeting": meeting.id, "group": group.id, "stage": stage},
+                    partial(self._repo.mark_report_back, meeting.id, group.id, field, now, once=True),
                 )
-                asked += 1
+            )
+            asked += 1
         return asked
 
-    def _announcements(self, now: datetime, jobs: list[dict[str, Any]]) -> int:
+    def _announcements(self, now: datetime, planned: list[tuple[dict[str, Any], Callable[[], bool]]]) -> int:
         started = 0
         for announcement in self._repo.announcements():
-            if (
-                announcement.status.value == "scheduled"
-                and announcement.send_at <= iso(now)
-                and self._repo.mark_announcement(announcement.id, "sending", expect="scheduled")
-            ):
-                jobs.append({"job": "announcement", "announcement": announcement.id})
+            if announcement.status.value == "scheduled" and announcement.send_at <= iso(now):
+                planned.append(
+                    (
+                        {"job": "announcement", "announcement": announcement.id},
+                        partial(self._repo.mark_announcement, announcement.id, "sending", expect="scheduled"),
+                    )
+                )
                 started += 1
         return started
 
@@ -291,7 +323,9 @@ class Mailing:
         settings: MeetingSettings,
         lease: timedelta,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._monotonic = monotonic
         self._repo = repo
         self._audiences = audiences
         self._members = members
@@ -345,33 +379,54 @@ class Mailing:
         email_of: Callable[[Member], OutgoingEmail],
         now: datetime,
         after: Callable[[list[Member]], list[dict[str, Any]]] = lambda sent: [],
-    ) -> tuple[int, int]:
-        """Send each member their email at most once: claim the page, send, mark it sent.
-        Returns (sent, skipped)."""
+        keep: timedelta = SEND_HISTORY,
+    ) -> PageSent:
+        """Send each member their email at most once: claim the page, send, mark them sent.
+
+        Sends are confirmed at least every `CONFIRM_EVERY` seconds (and at the end of the page), so a
+        sender that dies between SES accepting an email and its confirmation leaves at most about a
+        second of emails that a retry, after the lease, could send again. `keep`: how long the
+        ledger remembers a send (a meeting's emails: until its records go, however far it moves)."""
         reachable = [m for m in members if m.email and m.lookup_id]
         suppressed = self._suppressions.suppressed_among([m.lookup_id for m in reachable if m.lookup_id])
         allowed = [m for m in reachable if m.lookup_id not in suppressed]
-        skipped = len(members) - len(allowed)
         keys = {key_of(m): m for m in allowed}
-        claimed = self._ledger.claim_many(list(keys), now, lease=self._lease) if keys else []
-        skipped += len(keys) - len(claimed)  # sent already (a retried or redelivered job)
+        claimed = self._ledger.claim_many(list(keys), now, lease=self._lease, keep=keep) if keys else []
         sent: list[SendKey] = []
+        unconfirmed: list[SendKey] = []
         failed: list[SendKey] = []
         gap = self._settings.senders / self._settings.email_per_second
+        confirmed_at = self._monotonic()
+
+        def confirm() -> None:
+            if unconfirmed:
+                marks = self._ledger.confirm_many(unconfirmed, now, keep=keep)
+                self._repo.write(marks + after([keys[k] for k in unconfirmed]))
+                unconfirmed.clear()
+
         for n, key in enumerate(claimed):
             if n:
                 self._sleep(gap)  # SES's sending rate, shared by the senders that may run at once
             try:
                 self._mailer.send(email_of(keys[key]), suppression_checked=True)
                 sent.append(key)
+                unconfirmed.append(key)
             except EmailNotSent:
                 failed.append(key)
-        marks = self._ledger.confirm_many(sent, now) + after([keys[k] for k in sent])
-        self._repo.write(marks)
+            if self._monotonic() - confirmed_at >= CONFIRM_EVERY:
+                confirm()
+                confirmed_at = self._monotonic()
+        confirm()
         if failed:  # let the message come back for these alone: their claims go
             self._ledger.release_many(failed)
             raise EmailNotSent(f"{len(failed)} of {len(claimed)} emails were not sent")
-        return len(sent), skipped
+        return PageSent(len(sent), len(members) - len(allowed), len(keys) - len(claimed))
+
+    def _keep(self, meeting: Meeting, now: datetime) -> timedelta:
+        """How long the ledger remembers a meeting's sends: as long as the meeting's own records, so
+        a meeting moved months later never sends a reminder its members already had."""
+        ends = parse_iso(meeting.ends_at) + timedelta(days=self._settings.retention_days)
+        return max(SEND_HISTORY, ends - now)
 
     def _next(self, job: dict[str, Any], cursor: dict[str, Any] | None) -> bool:
         if cursor is None:
@@ -400,7 +455,7 @@ class Mailing:
         def key(member: Member) -> SendKey:
             return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#reminder#{offset}")
 
-        sent, skipped = self._send_page(
+        done = self._send_page(
             wanting,
             key,
             lambda m: self.compose(meeting, "reminder", m, now, days=days),
@@ -408,8 +463,10 @@ class Mailing:
             after=lambda done: self._repo.told_items(
                 meeting, [m.id for m in done], f"reminder {offset}", now, expires
             ),
+            keep=self._keep(meeting, now),
         )
-        return PageReport(sent, skipped + len(page.members) - len(wanting), self._next(job, page.cursor))
+        skipped = done.held_back + done.already + len(page.members) - len(wanting)
+        return PageReport(done.sent, skipped, self._next(job, page.cursor))
 
     def _told_again(self, job: dict[str, Any], now: datetime) -> PageReport:
         """An update, or a cancellation: to everyone already told of the meeting."""
@@ -428,16 +485,17 @@ class Mailing:
         def key(member: Member) -> SendKey:
             return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#{occurrence}")
 
-        sent, skipped = self._send_page(
+        done = self._send_page(
             members,
             key,
             lambda m: self.compose(meeting, "cancelled" if cancelling else "update", m, now, changes=changes),
             now,
-            after=lambda done: self._repo.told_items(
-                meeting, [m.id for m in done], "cancellation" if cancelling else "update", now, expires
+            after=lambda sent: self._repo.told_items(
+                meeting, [m.id for m in sent], "cancellation" if cancelling else "update", now, expires
             ),
+            keep=self._keep(meeting, now),
         )
-        return PageReport(sent, skipped, self._next(job, last))
+        return PageReport(done.sent, done.held_back + done.already, self._next(job, last))
 
     def _announcement(self, job: dict[str, Any], now: datetime) -> PageReport:
         announcement = self._repo.announcement(str(job["announcement"]))
@@ -472,12 +530,18 @@ class Mailing:
         def key(member: Member) -> SendKey:
             return SendKey(f"PERSON#{member.id}", "announcement", announcement.id)
 
-        sent, skipped = self._send_page(members, key, email, now)
-        self._repo.count_announcement(announcement.id, sent, max(0, skipped - without_email), without_email)
+        done = self._send_page(members, key, email, now)
+        # counted once per page, when it has all gone (a retried page counts what earlier tries sent)
+        page_id = hashlib.sha256(json.dumps(job.get("cursor"), sort_keys=True).encode()).hexdigest()[:32]
+        self._repo.count_announcement(
+            announcement.id, page_id, done.sent + done.already, done.held_back - without_email, without_email
+        )
         more = self._next(job, page.cursor)
-        if not more:
-            self._repo.mark_announcement(announcement.id, "sent", expect="sending")
-        return PageReport(sent, skipped, more)
+        if not more:  # "sending" as a rule; "scheduled" if this ran before the planner marked it
+            for was in ("sending", "scheduled"):
+                if self._repo.mark_announcement(announcement.id, "sent", expect=was):
+                    break
+        return PageReport(done.sent, done.held_back + done.already, more)
 
     def _report_back(self, job: dict[str, Any], now: datetime) -> PageReport:
         meeting = self._repo.get(str(job["meeting"]))
@@ -506,8 +570,8 @@ class Mailing:
         def key(member: Member) -> SendKey:
             return SendKey(f"PERSON#{member.id}", "meeting", f"{meeting.id}#report_back#{group.id}#{stage}")
 
-        sent, skipped = self._send_page([lead], key, email, now)
-        return PageReport(sent, skipped, False)
+        done = self._send_page([lead], key, email, now, keep=self._keep(meeting, now))
+        return PageReport(done.sent, done.held_back + done.already, False)
 
 
 def describe_changes(before: dict[str, Any], meeting: Meeting, time_zone: str) -> list[dict[str, str]]:

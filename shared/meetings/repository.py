@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from shared.clock import epoch, iso
 from shared.dynamo import (
     batch_put,
+    failed_conditions,
     from_item,
     query_all,
     retries,
@@ -561,13 +562,34 @@ class MeetingRepository(MeetingReader):
         return found
 
     def count_announcement(
-        self, announcement_id: str, sent: int, suppressed: int, without_email: int
-    ) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key={"pk": v(f"ANNOUNCEMENT#{announcement_id}"), "sk": v("ANNOUNCEMENT")},
-            UpdateExpression="ADD sent :a, suppressed :b, without_email :c",
-            ExpressionAttributeValues={":a": v(sent), ":b": v(suppressed), ":c": v(without_email)},
+        self, announcement_id: str, page: str, sent: int, suppressed: int, without_email: int
+    ) -> bool:
+        """Add one page's figures, once: with a marker for the page in the same transaction, so a
+        page handled again (SQS redelivers) adds nothing. False when it was counted already."""
+        announcement = f"ANNOUNCEMENT#{announcement_id}"
+        return not failed_conditions(
+            self._db.transact_write_items,
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {"pk": v(announcement), "sk": v(f"COUNTED#{page}")},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {"pk": v(announcement), "sk": v("ANNOUNCEMENT")},
+                        "UpdateExpression": "ADD sent :a, suppressed :b, without_email :c",
+                        "ExpressionAttributeValues": {
+                            ":a": v(sent),
+                            ":b": v(suppressed),
+                            ":c": v(without_email),
+                        },
+                    }
+                },
+            ],
         )
 
     def mark_announcement(self, announcement_id: str, status: str, expect: str) -> bool:

@@ -658,3 +658,81 @@ def test_a_members_meeting_records_are_in_their_export_and_erased_with_them(site
     assert site.admin("DELETE", f"/admin/members/{ann}").status == 200
     left = [i for i in site.items("meetings") if ann in json.dumps(i)]
     assert left == []
+
+
+def test_a_sender_killed_mid_page_sends_nobody_twice_on_the_retry(site, monkeypatch):
+    for n in range(5):
+        member(site, f"m{n}@example.org", f"Member {n}")
+    meeting = create(site, london(site, 13))
+    plan(site)
+    from functions.meetings.services import mailing
+    from shared.email import mailer as mail_module
+
+    real = mail_module.Mailer.send
+    seconds = iter(range(1000))  # SES's rate: a second passes between emails
+    monkeypatch.setattr(mailing(), "_monotonic", lambda: float(next(seconds)))
+    calls = {"n": 0}
+
+    def dies_at_the_fourth(self, email, suppression_checked=False):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise SystemExit("the sender died mid-page")
+        return real(self, email, suppression_checked)
+
+    monkeypatch.setattr(mail_module.Mailer, "send", dies_at_the_fourth)
+    sqs = boto3.client("sqs", region_name="eu-west-2")
+    (message,) = sqs.receive_message(QueueUrl=MAIL_QUEUE).get("Messages", [])
+    with pytest.raises(SystemExit):
+        mailing().handle(json.loads(message["Body"]), site.clock.now)
+    assert len(reminders(site, meeting["id"])) == 3
+    monkeypatch.setattr(mail_module.Mailer, "send", real)
+    site.clock.advance(seconds=721)  # the lease has passed: the retry takes the page over
+    mailing().handle(json.loads(message["Body"]), site.clock.now)
+    assert sorted(m.to for m in reminders(site, meeting["id"])) == [f"m{n}@example.org" for n in range(5)]
+
+
+def test_a_planner_run_that_fails_before_queuing_loses_nothing(site, monkeypatch):
+    member(site, "ann@example.org", "Ann Smith")
+    meeting = create(site, london(site, 13))
+    from shared.meetings.mailing import Jobs
+
+    real = Jobs.put
+
+    def queue_down(self, jobs):
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(Jobs, "put", queue_down)
+    with pytest.raises(RuntimeError):
+        plan(site)
+    monkeypatch.setattr(Jobs, "put", real)
+    plan(site)  # the next minute's run, or the retry
+    deliver(site)
+    assert [m.to for m in reminders(site, meeting["id"])] == ["ann@example.org"]
+
+
+def test_an_announcement_retried_after_a_failure_counts_each_email_once(site, monkeypatch):
+    for n in range(5):
+        member_id = member(site, f"n{n}@example.org", f"News {n}")
+        site.ddb.update_item(
+            TableName="mkcpp-members",
+            Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET preferences.newsletters = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+    from shared.email import mailer as mail_module
+
+    real = mail_module.Mailer.send
+    calls = {"n": 0}
+
+    def flaky(self, email, suppression_checked=False):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise mail_module.EmailNotSent("Throttling")
+        return real(self, email, suppression_checked)
+
+    monkeypatch.setattr(mail_module.Mailer, "send", flaky)
+    site.admin("POST", "/admin/announcements", json_body={"subject": "Leaflet", "body": "It is ready."})
+    deliver(site)  # the failed page comes back and sends the one left
+    assert len([m for m in site.sent() if m.subject == "Leaflet"]) == 5
+    (listed,) = site.admin("GET", "/admin/announcements").json()["items"]
+    assert (listed["sent"], listed["suppressed"], listed["status"]) == (5, 0, "sent")
