@@ -21,7 +21,7 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -303,7 +303,17 @@ def made_once(router: Any) -> str:
 
     event = router.current_event
     token = once_token(router)
+    if token is not None and not once.well_formed(token):
+        raise BadOnceToken  # a key we would ignore would let a retry make a second record
     return once.once_id(token, actor(router), str(router.context.get("session", "")), event.path)
+
+
+class BadOnceToken(DomainError):
+    status = 400
+    message = "The Idempotency-Key header must be 16 to 64 letters, digits, - or _."
+    fields: ClassVar[dict[str, str]] = {
+        "Idempotency-Key": "Use 16 to 64 letters, digits, - or _ (a fresh random value per new request)"
+    }
 
 
 class HttpApi(APIGatewayHttpResolver):

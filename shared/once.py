@@ -24,6 +24,10 @@ def fresh_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def well_formed(token: str) -> bool:
+    return bool(_TOKEN.match(token))
+
+
 def once_id(token: str | None, *scope: str) -> str:
     """The id of what this submission makes: the same for the same token from the same sender to
     the same place; a new random id when there is no (well-formed) token."""

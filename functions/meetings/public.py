@@ -162,7 +162,9 @@ def private_feed(
         if m.status is MeetingStatus.SCHEDULED
         and (m.id in public or (m.audience.type == "working_group" and m.audience.id in mine))
     ]
-    body = calendar.feed(found, name=settings().group_name, time_zone=settings().time_zone, now=now)
+    body = calendar.feed(
+        found, name=settings().group_name, time_zone=settings().time_zone, now=now, public=False
+    )
     return _ics(body, "my-meetings.ics", private=True)
 
 
@@ -242,11 +244,14 @@ def calendar_change(form: Annotated[CalendarForm, Body()], token: Token = "") ->
 
 
 def _apology(token: str) -> tuple[str, Meeting]:
-    claims = tokens.verify(token, links.APOLOGIES, [keys().token], clock.utc_now())
+    now = clock.utc_now()
+    claims = tokens.verify(token, links.APOLOGIES, [keys().token], now)
     try:
         meeting = repo().get(claims.nonce)
     except MeetingNotFound:
         raise BadLink from None
+    if _members().get(claims.subject, now) is None:  # erased since: nothing of theirs is written again
+        raise BadLink
     return claims.subject, meeting
 
 

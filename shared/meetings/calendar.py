@@ -16,7 +16,7 @@ The feed carries no attendees and no organiser: it is public.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.meetings.models import Meeting, MeetingStatus
@@ -58,8 +58,9 @@ def _offset(hours: int) -> Any:
     return timedelta(hours=hours)
 
 
-def describe(meeting: Meeting) -> str:
-    """The event's description: what the email says, in plain text, for the calendar entry."""
+def describe(meeting: Meeting, *, public: bool = False) -> str:
+    """The event's description: what the email says, in plain text, for the calendar entry. The
+    organiser's note is for the invited (a door code, say): never in the public feed."""
     lines = []
     if meeting.location.accessibility:
         lines += [f"Access: {meeting.location.accessibility}", ""]
@@ -67,12 +68,12 @@ def describe(meeting: Meeting) -> str:
         lines += [f"Join online: {meeting.online_link}", ""]
     if meeting.agenda:
         lines += ["Agenda:", meeting.agenda, ""]
-    if meeting.note:
+    if meeting.note and not public:
         lines += [meeting.note, ""]
     return "\n".join(lines).strip()
 
 
-def _event(meeting: Meeting, time_zone: str, now: datetime, *, cancelled: bool) -> Any:
+def _event(meeting: Meeting, time_zone: str, now: datetime, *, cancelled: bool, public: bool = False) -> Any:
     from icalendar import Event
 
     event = Event()
@@ -80,12 +81,16 @@ def _event(meeting: Meeting, time_zone: str, now: datetime, *, cancelled: bool) 
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", now.replace(microsecond=0))
     start, end = local(meeting.starts_at, time_zone), local(meeting.ends_at, time_zone)
-    # naive local time with TZID=Europe/London, resolved by the VTIMEZONE above
-    event.add("dtstart", start.replace(tzinfo=None), parameters={"TZID": time_zone})
-    event.add("dtend", end.replace(tzinfo=None), parameters={"TZID": time_zone})
+    # naive local time with TZID=Europe/London, resolved by the VTIMEZONE above; a time in the hour
+    # the clocks go back happens twice, and a reader takes the first, so that one is written in UTC
+    for name, moment in (("dtstart", start), ("dtend", end)):
+        if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
+            event.add(name, moment.astimezone(UTC))
+        else:
+            event.add(name, moment.replace(tzinfo=None), parameters={"TZID": time_zone})
     event.add("summary", meeting.title)
     event.add("location", meeting.location.one_line())
-    description = describe(meeting)
+    description = describe(meeting, public=public)
     if description:
         event.add("description", description)
     if meeting.online_link:
@@ -138,12 +143,15 @@ def invitation(
     return method, calendar.to_ical()
 
 
-def feed(meetings: list[Meeting], *, name: str, time_zone: str, now: datetime) -> bytes:
+def feed(meetings: list[Meeting], *, name: str, time_zone: str, now: datetime, public: bool = True) -> bytes:
     """The subscribable feed (METHOD:PUBLISH): each meeting with no attendee and no organiser; a
-    cancelled meeting stays in it, cancelled, so subscribers' apps remove it."""
+    cancelled meeting stays in it, cancelled, so subscribers' apps remove it. `public`: the
+    organiser's notes are left out (a member's private feed has them)."""
     calendar = _calendar("PUBLISH", time_zone, name)
     for meeting in meetings:
         calendar.add_component(
-            _event(meeting, time_zone, now, cancelled=meeting.status is MeetingStatus.CANCELLED)
+            _event(
+                meeting, time_zone, now, cancelled=meeting.status is MeetingStatus.CANCELLED, public=public
+            )
         )
     return bytes(calendar.to_ical())

@@ -240,7 +240,7 @@ ATTENDANCE_LABELS = {
 class AttendanceInput(FormModel):
     """`POST /admin/meetings/{id}/attendance`: who came, for the minutes."""
 
-    marks: dict[str, Attendance] = Field(
+    marks: dict[Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")], Attendance] = Field(
         max_length=2000, description="member id -> present, remote, apologies, absent"
     )
     messages: ClassVar[dict[str, str]] = {"marks": "Mark each member as present, remote, apologies or absent"}

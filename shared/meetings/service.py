@@ -46,6 +46,14 @@ from shared.members.models import Member
 from shared.timefmt import parse_iso
 
 
+class NotInvited(DomainError):
+    status = 400
+    message = "Mark only the members invited to this meeting."
+    fields: ClassVar[dict[str, str]] = {
+        "marks": "Mark only the members invited to this meeting, by their member id"
+    }
+
+
 class BadTime(DomainError):
     """A time that does not exist, or exists twice, in London (or cannot be read)."""
 
@@ -331,6 +339,9 @@ class MeetingAdmin:
         self, meeting_id: str, marks: dict[str, Attendance | None], actor: str, now: datetime
     ) -> None:
         meeting = self._repo.get(meeting_id)
+        invited = {m.id for m in self.audience(meeting)} | set(self._repo.people(meeting_id))
+        if not set(marks) <= invited:
+            raise NotInvited
         expires = expiry(meeting.ends_at, self.settings.retention_days)
         for member_id, attendance in marks.items():
             self._repo.record_response(meeting_id, member_id, attendance, "attendance", now, expires)

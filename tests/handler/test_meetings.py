@@ -8,7 +8,7 @@ schedule's function plans, and the mail queue's consumer sends, page by page, as
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -736,3 +736,64 @@ def test_an_announcement_retried_after_a_failure_counts_each_email_once(site, mo
     assert len([m for m in site.sent() if m.subject == "Leaflet"]) == 5
     (listed,) = site.admin("GET", "/admin/announcements").json()["items"]
     assert (listed["sent"], listed["suppressed"], listed["status"]) == (5, 0, "sent")
+
+
+def test_an_erased_members_apologies_link_writes_nothing_of_theirs_again(site):
+    ann = member(site, "ann@example.org", "Ann Smith")
+    meeting = create(site, london(site, 13))
+    plan(site)
+    deliver(site)
+    (email,) = reminders(site, meeting["id"])
+    token = email.token("/meetings/apologies")
+    assert site.admin("DELETE", f"/admin/members/{ann}").status == 200
+    pressed = site.request(
+        "POST", "/meetings/apologies", query={"token": token}, form={"action": "send"}, accept="text/html"
+    )
+    assert pressed.status == 400
+    assert [i for i in site.items("meetings") if ann in f"{i['pk']} {i['sk']}"] == []
+
+
+def test_the_organisers_note_goes_to_the_invited_not_to_the_public_feed(site):
+    member(site, "ann@example.org", "Ann Smith")
+    meeting = create(site, london(site, 13), note="The door code is 4321")
+    plan(site)
+    deliver(site)
+    (email,) = reminders(site, meeting["id"])
+    assert "4321" in email.text and "4321" in email.calendar.decode().replace("\r\n ", "")
+    public = site.request("GET", "/meetings.ics")
+    assert meeting["uid"] in public.body and "4321" not in public.body.replace("\r\n ", "")
+
+
+def test_attendance_is_marked_only_for_the_invited(site):
+    member(site, "ann@example.org", "Ann Smith")
+    meeting = create(site, london(site, 13))
+    path = f"/admin/meetings/{meeting['id']}/attendance"
+    for marks in ({"": "present"}, {"x#y": "present"}, {"a" * 5000: "present"}):
+        refused = site.admin("POST", path, json_body={"marks": marks})
+        assert refused.status == 400 and refused.json()["errors"][0]["field"].startswith("marks"), refused
+    stranger = "00000000-0000-4000-8000-000000000000"
+    refused = site.admin("POST", path, json_body={"marks": {stranger: "present"}})
+    assert refused.status == 400 and "invited" in refused.body
+    assert [i for i in site.items("meetings") if "PERSON#" in i["sk"]] == []
+
+
+def test_an_idempotency_key_we_could_not_honour_is_refused_not_ignored(site):
+    body = {
+        "kind": "plenary",
+        "title": "Plenary",
+        "starts_at": london(site, 20),
+        "duration_minutes": 90,
+        "location": LOCATION,
+        "audience": {"type": "all"},
+    }
+    refused = site.admin("POST", "/admin/meetings", json_body=body, headers={"Idempotency-Key": "abc123"})
+    assert refused.status == 400 and refused.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert site.admin("GET", "/admin/meetings").json()["items"] == []
+
+
+def test_a_meeting_in_the_hour_the_clocks_go_back_is_at_its_own_instant_in_calendars(site):
+    # 01:30 UTC on 31 October 2027 is the second 01:30 in London that night (GMT, after the change)
+    created = create(site, "2027-10-31T01:30Z", title="Late one")
+    feed = icalendar.Calendar.from_ical(site.request("GET", "/meetings.ics").body)
+    (event,) = [e for e in feed.walk("VEVENT") if str(e["UID"]) == created["uid"]]
+    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
