@@ -94,7 +94,8 @@ def test_sign_in_find_a_new_member_and_be_refused_a_post_without_csrf(local: Loc
     action, form = forms[0]
     status, url, page = client.open(html.unescape(action), form_fields(form))
     assert status == 200 and url == f"{local.base_url}/console/"
-    assert "<h1>Home</h1>" in page and "local-admin" in page
+    # greeted by the name the pool's ID token gives them, recorded at sign-in
+    assert "<h1>Home</h1>" in page and "You are signed in as Local Administrator" in page
 
     # Then searching finds the new member, with a link to their page
     status, _, page = client.open(f"/console/members?q={name.split()[-1]}")
