@@ -274,11 +274,12 @@ class LocalLogin:
         computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if not verifier or not secrets.compare_digest(computed, code.challenge):
             return _json(400, {"error": "invalid_grant"})
+        account = self._account(code.username)  # one look-up of the pool for both tokens
         return _json(
             200,
             {
-                "access_token": self.access_token(code.username),
-                "id_token": self.id_token(code.username),
+                "access_token": self.access_token(code.username, account=account),
+                "id_token": self.id_token(code.username, account),
                 "token_type": "Bearer",
                 "expires_in": TOKEN_LIFETIME_SECONDS,
             },
@@ -287,43 +288,37 @@ class LocalLogin:
     def _account(self, username: str) -> Account | None:
         return next((a for a in self._accounts() if a.username == username), None)
 
-    def id_token(self, username: str) -> str:
+    def _signed(self, account: Account | None, username: str, lifetime: int, claims: dict[str, Any]) -> str:
+        """A token of this issuer for `username`, with the claims every token of theirs carries."""
+        now = int(time.time())
+        sub = account.sub if account else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}"))
+        common = {"sub": sub, "iss": self.issuer, "auth_time": now, "iat": now, "exp": now + lifetime}
+        return jwt.encode({**common, **claims}, self._pem, algorithm="RS256", headers={"kid": KEY_ID})
+
+    def id_token(self, username: str, account: Account | None = None) -> str:
         """What Cognito's token endpoint sends beside the access token for the `openid` scope: the
         account's readable attributes (here its name), for this client."""
-        now = int(time.time())
-        account = self._account(username)
-        claims = {
-            "sub": account.sub
-            if account
-            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
-            "iss": self.issuer,
-            "aud": CONSOLE_CLIENT_ID,
-            "token_use": "id",
-            "cognito:username": username,
-            "name": account.name if account and account.name else username,
-            "auth_time": now,
-            "iat": now,
-            "exp": now + TOKEN_LIFETIME_SECONDS,
-        }
-        return jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": KEY_ID})
+        account = account or self._account(username)
+        name = account.name if account and account.name else username
+        claims = {"aud": CONSOLE_CLIENT_ID, "token_use": "id", "cognito:username": username, "name": name}
+        return self._signed(account, username, TOKEN_LIFETIME_SECONDS, claims)
 
-    def access_token(self, username: str, *, lifetime: int = TOKEN_LIFETIME_SECONDS, **extra: Any) -> str:
-        now = int(time.time())
-        account = self._account(username)
+    def access_token(
+        self,
+        username: str,
+        *,
+        lifetime: int = TOKEN_LIFETIME_SECONDS,
+        account: Account | None = None,
+        **extra: Any,
+    ) -> str:
+        account = account or self._account(username)
         claims = {
-            "sub": account.sub
-            if account
-            else str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{username}")),
-            "iss": self.issuer,
             "client_id": CONSOLE_CLIENT_ID,
             "token_use": "access",
             "scope": "openid email",
             "username": username,
             "cognito:groups": account.groups if account else [],
-            "auth_time": now,
-            "iat": now,
-            "exp": now + lifetime,
             "jti": str(uuid.uuid4()),
             **extra,
         }
-        return jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": KEY_ID})
+        return self._signed(account, username, lifetime, claims)

@@ -34,23 +34,15 @@ FLOOR_PER_1000 = 1000 + 1000 // 25  # one SES call per email, one batched write 
 
 def _receive_all(sqs: Any, url: str, world: Any) -> int:
     """Hand every queued mail job to the sender until the queue is empty. Returns the jobs handled."""
+    from tests.support.events import sqs_record
+
     handled = 0
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
             return handled
         for message in messages:
-            record = {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:mkcpp-local-meeting-mail",
-                "awsRegion": "eu-west-2",
-            }
+            record = sqs_record(message, "arn:aws:sqs:eu-west-2:123456789012:mkcpp-local-meeting-mail")
             result = world.invoke("meeting_sender", {"Records": [record]})
             assert not result["batchItemFailures"], f"a mail page failed: {result}"
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

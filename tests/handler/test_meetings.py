@@ -18,8 +18,10 @@ import pytest
 
 from tests.handler.test_signup import confirm, json_event, sign_up
 from tests.support.env import queue_url
+from tests.support.events import sqs_record
 
 MAIL_QUEUE = queue_url("mkcpp-local-meeting-mail")
+MAIL_QUEUE_ARN = "arn:aws:sqs:eu-west-2:123456789012:mkcpp-local-meeting-mail"
 LOCATION = {
     "name": "Education Centre, Milton Keynes University Hospital",
     "address": "Standing Way, Eaglestone, MK6 5LD",
@@ -80,21 +82,7 @@ def deliver(aws, *, fail_after: int | None = None) -> int:
         if not messages:
             return handled
         for message in messages:
-            event = {
-                "Records": [
-                    {
-                        "messageId": message["MessageId"],
-                        "receiptHandle": message["ReceiptHandle"],
-                        "body": message["Body"],
-                        "attributes": {"ApproximateReceiveCount": "1"},
-                        "messageAttributes": {},
-                        "md5OfBody": message["MD5OfBody"],
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:mkcpp-local-meeting-mail",
-                        "awsRegion": "eu-west-2",
-                    }
-                ]
-            }
+            event = {"Records": [sqs_record(message, MAIL_QUEUE_ARN)]}
             result = aws.invoke("meeting_sender", event)
             sqs.delete_message(QueueUrl=MAIL_QUEUE, ReceiptHandle=message["ReceiptHandle"])
             handled += 1

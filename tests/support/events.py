@@ -84,3 +84,18 @@ def http_event(
 
 ADMIN = load("admin/get_members.json")["requestContext"]["authorizer"]["jwt"]["claims"]
 NOT_ADMIN = {**ADMIN, "cognito:groups": "[volunteers]", "sub": "not-an-admin"}
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A message received from SQS, as Lambda's event source mapping hands it to its consumer."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "eu-west-2",
+    }
