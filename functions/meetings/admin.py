@@ -64,6 +64,9 @@ class AttendanceRow(Model):
     apologies: bool
     attendance: str | None
     reachable_by_email: bool
+    email_bounces: bool = Field(
+        default=False, description="Emails to them bounce for good: phone them or post a letter"
+    )
 
 
 class AttendanceList(Model):
@@ -165,6 +168,7 @@ def attendance(id: MeetingId) -> AttendanceList:
                 apologies=row.get("response") == "apologies",
                 attendance=row.get("attendance"),
                 reachable_by_email=bool(row.get("reachable")),
+                email_bounces=bool(row.get("bounced")),
             )
             for row in sheet.rows
         ],

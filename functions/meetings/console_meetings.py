@@ -149,7 +149,7 @@ def meetings() -> Response[str]:
             _, without = admin().letters(meeting.id)
             if without:
                 attention.append(
-                    (meeting, f"{len(without)} invited without email: phone them or post a letter")
+                    (meeting, f"{len(without)} invited cannot be emailed: phone them or post a letter")
                 )
     year, number = (int(part) for part in month.split("-"))
     by_day: dict[int, list[Meeting]] = {}

@@ -5,6 +5,10 @@ the `by_role` index (then only the active ones), a working group's the `by_group
 members' membership items, whose profiles are read in one BatchGetItem). A page is at most `limit`
 members and a cursor that says where the next starts, so one run serves 25 members or 100,000, and
 each page is one message on the mail queue (`shared.meetings.mailing`).
+
+Mail goes to active members only. The minutes and the letters also count the members whose emails
+bounce for good (`suppressed` after being active): they are still members and still invited, so the
+Secretary phones or writes to them (`unreachable=True`).
 """
 
 from __future__ import annotations
@@ -24,14 +28,25 @@ class Page(NamedTuple):
     cursor: dict[str, Any] | None  # where the next page starts; None: this was the last
 
 
-def _parts(audience: Any) -> list[tuple[str, str]]:
+def _parts(audience: Any, unreachable: bool) -> list[tuple[str, str]]:
     """(index, partition value) to read, in order: one per role for a roles audience."""
     kind = audience.type
     if kind in ("all", "newsletters"):
-        return [("by_status", MemberStatus.ACTIVE.value)]
+        statuses = [MemberStatus.ACTIVE, MemberStatus.SUPPRESSED] if unreachable else [MemberStatus.ACTIVE]
+        return [("by_status", status.value) for status in statuses]
     if kind == "roles":
         return [("by_role", role.value) for role in audience.roles]
     return [("by_group", str(audience.id))]
+
+
+def invited(member: Member, unreachable: bool) -> bool:
+    """An active member; with `unreachable`, also one whose emails bounce for good after being active."""
+    return member.status is MemberStatus.ACTIVE or (unreachable and member.taking_part)
+
+
+def bounced(member: Member) -> bool:
+    """Invited, but emails to them bounce for good: phone or post."""
+    return member.status is MemberStatus.SUPPRESSED
 
 
 _KEYS = {
@@ -46,8 +61,10 @@ class Audiences:
         self._db = client
         self._table = members_table
 
-    def page(self, audience: Any, cursor: dict[str, Any] | None, limit: int = PAGE) -> Page:
-        parts = _parts(audience)
+    def page(
+        self, audience: Any, cursor: dict[str, Any] | None, limit: int = PAGE, unreachable: bool = False
+    ) -> Page:
+        parts = _parts(audience, unreachable)
         part = int((cursor or {}).get("part", 0))
         if part >= len(parts):
             return Page([], None)
@@ -68,9 +85,7 @@ class Audiences:
         if index == "by_group":  # membership items: read the profiles they name, in one call
             items = batch_get(self._db, self._table, [member_key(str(i["member_id"])) for i in items])
         members = [
-            m
-            for m in valid_members(i for i in items if i.get("sk") == "PROFILE")
-            if m.status is MemberStatus.ACTIVE
+            m for m in valid_members(i for i in items if i.get("sk") == "PROFILE") if invited(m, unreachable)
         ]
         last = found.get("LastEvaluatedKey")
         if last:
@@ -81,12 +96,13 @@ class Audiences:
             following = None
         return Page(members, following)
 
-    def everyone(self, audience: Any) -> list[Member]:
-        """Every member of the audience (for the console's lists of people to phone or write to)."""
+    def everyone(self, audience: Any, unreachable: bool = False) -> list[Member]:
+        """Every member of the audience; with `unreachable`, those whose emails bounce too (for the
+        minutes and the console's lists of people to phone or write to)."""
         found: list[Member] = []
         cursor: dict[str, Any] | None = None
         while True:
-            page = self.page(audience, cursor, limit=100)
+            page = self.page(audience, cursor, limit=100, unreachable=unreachable)
             found += page.members
             if page.cursor is None:
                 return found

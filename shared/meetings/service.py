@@ -22,7 +22,7 @@ from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.errors import DomainError
 from shared.groups import GroupNotFound, GroupRepository, GroupStatus, WorkingGroup
-from shared.meetings.audience import Audiences
+from shared.meetings.audience import Audiences, bounced
 from shared.meetings.mailing import Jobs, MeetingSettings
 from shared.meetings.models import (
     CALENDAR_FIELDS,
@@ -299,7 +299,8 @@ class MeetingAdmin:
     # --- the minutes -------------------------------------------------------------------------
 
     def audience(self, meeting: Meeting) -> list[Member]:
-        return self._audiences.everyone(meeting.audience)
+        """Everyone invited, including members whose emails bounce (they are phoned or written to)."""
+        return self._audiences.everyone(meeting.audience, unreachable=True)
 
     def attendance(self, meeting_id: str, now: datetime) -> AttendanceSheet:
         """Everyone invited (the audience as it is now, and anyone told who has left it since), what
@@ -316,7 +317,8 @@ class MeetingAdmin:
                     "told_at": record.get("told_at"),
                     "response": record.get("response"),
                     "attendance": record.get("attendance"),
-                    "reachable": bool(member.email),
+                    "reachable": bool(member.email) and not bounced(member),
+                    "bounced": bounced(member),
                     "log": record.get("log", []),
                 }
             )
@@ -330,6 +332,7 @@ class MeetingAdmin:
                         "response": record.get("response"),
                         "attendance": record.get("attendance"),
                         "reachable": bool(record.get("told_at")),
+                        "bounced": False,
                         "log": record.get("log", []),
                     }
                 )
@@ -354,9 +357,9 @@ class MeetingAdmin:
         )
 
     def letters(self, meeting_id: str) -> tuple[Meeting, list[Member]]:
-        """The audience's members without email: to phone, or to post a letter to."""
+        """The audience's members without email, or whose emails bounce: to phone, or to post a letter to."""
         meeting = self._repo.get(meeting_id)
-        return meeting, [m for m in self.audience(meeting) if not m.email]
+        return meeting, [m for m in self.audience(meeting) if not m.email or bounced(m)]
 
     def report_backs(self, meeting_id: str) -> list[tuple[WorkingGroup, ReportBack]]:
         """Each open working group with its report-back for the meeting (empty when not asked yet)."""

@@ -284,6 +284,14 @@ class Member(Model):
     def by_email(self) -> bool:
         return self.email is not None
 
+    @property
+    def taking_part(self) -> bool:
+        """Active, or active until emails to them bounced for good: still a member, in their working
+        groups and invited to meetings, to be phoned or written to."""
+        return self.status is MemberStatus.ACTIVE or (
+            self.status is MemberStatus.SUPPRESSED and self.status_before_suppression is MemberStatus.ACTIVE
+        )
+
     @model_validator(mode="after")
     def _named(self) -> "Member":
         if self.name is None and self.profile_removed_at is None:

@@ -461,9 +461,10 @@ class MemberRepository:
         changes: dict[str, Any] | None = None,
         also: list[dict[str, Any]] | None = None,
     ) -> Member:
-        """Write the profile with `changes` and these working groups, in one transaction; active
-        members also get the membership items the by_group index lists. `also`: more items for the
-        same transaction (an address's pointers)."""
+        """Write the profile with `changes` and these working groups, in one transaction; members
+        taking part (`Member.taking_part`: active, or their emails bounce) also get the membership
+        items the by_group index lists. `also`: more items for the same transaction (an address's
+        pointers)."""
         updated = _validated(
             member,
             version=member.version + 1,
@@ -480,8 +481,8 @@ class MemberRepository:
                 }
             }
         ]
-        listed = set(member.working_groups) if member.status is MemberStatus.ACTIVE else set()
-        wanted = set(updated.working_groups) if updated.status is MemberStatus.ACTIVE else set()
+        listed = set(member.working_groups) if member.taking_part else set()
+        wanted = set(updated.working_groups) if updated.taking_part else set()
         items += [
             {"Put": {"TableName": self._table, "Item": _group_membership_item(updated, g)}}
             for g in sorted(wanted - listed)

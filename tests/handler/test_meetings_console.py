@@ -75,7 +75,7 @@ def test_every_page_of_a_plenary_with_report_backs_renders_what_happened(aws, br
 
     listing = text(browser.get("/console/meetings").body)
     assert "Winter plenary" in listing
-    assert "1 invited without email" in listing, listing  # Bob, who needs a letter or a call
+    assert "1 invited cannot be emailed" in listing, listing  # Bob, who needs a letter or a call
     letters = text(browser.get(f"/console/meetings/{meeting}/letters").body)
     assert "Bob Jones" in letters and "1 High St" in letters and "Ann Smith" not in letters
     for path in ("edit", "cancel", "preview", "attendance"):
@@ -174,3 +174,61 @@ def test_a_double_clicked_form_makes_one_meeting_and_a_retried_api_call_one_seri
     assert [m["id"] for m in made.json()["items"]] == [m["id"] for m in retried.json()["items"]]
     listed = aws.admin("GET", "/admin/meetings").json()["items"]
     assert len(listed) == 1 + len(made.json()["items"])
+
+
+@pytest.mark.parametrize("audience", ["all", "working_group", "roles"])
+def test_a_member_whose_emails_bounce_stays_invited_to_be_phoned_or_written_to(aws, browser, audience):
+    """Bob's address bounced for good: he gets no more email, but he is still a member. The minutes
+    still list him, as not reachable by email, and the Secretary gets his letter, for every kind of
+    audience."""
+    from tests.handler.test_lifecycle import ses_event
+
+    member(aws, "ann@example.org", "Ann Smith", role="patient", consent_health_data=True)
+    bob = member(
+        aws,
+        "bob@example.org",
+        "Bob Jones",
+        role="patient",
+        consent_health_data=True,
+    )
+    patched = aws.admin(  # he gave his address at a meeting
+        "PATCH", f"/admin/members/{bob}", json_body={"postal_address": "2 Mill Lane\nOlney\nMK46 4AA"}
+    )
+    assert patched.status == 200, patched.body
+    aws.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
+    for who in (m["id"] for m in aws.members()):
+        aws.admin("POST", "/admin/groups/patient-voice/members", json_body={"member_id": who})
+    event, _ = ses_event("sqs_bounce_permanent", "bob@example.org")
+    assert aws.invoke("member_bounces", event) == {"batchItemFailures": []}
+    assert next(m for m in aws.members() if m["id"] == bob)["status"] == "suppressed"
+
+    fields = {
+        "all": {},
+        "working_group": {
+            "kind": "working_group",
+            "audience_type": "working_group",
+            "audience_group": "patient-voice",
+        },
+        "roles": {"audience_type": "roles", "audience_roles": "patient"},
+    }[audience]
+    meeting = new_meeting(browser, **fields)
+    aws.clock.advance(days=16, hours=1)  # the 14-day reminder is due
+    plan(aws)
+    deliver(aws)
+    signed_in_again(browser)
+    assert {m.to for m in aws.sent() if "Winter plenary" in m.subject} == {"ann@example.org"}
+
+    sheet = aws.admin("GET", f"/admin/meetings/{meeting}/attendance").json()
+    by_name = {p["name"]: p for p in sheet["people"]}
+    assert set(by_name) == {"Ann Smith", "Bob Jones"}
+    assert by_name["Bob Jones"]["email_bounces"] and not by_name["Bob Jones"]["reachable_by_email"]
+    assert by_name["Ann Smith"]["reachable_by_email"] and not by_name["Ann Smith"]["email_bounces"]
+    page = text(browser.get(f"/console/meetings/{meeting}/attendance").body)
+    assert "Bob Jones No: emails to them bounce. Phone or post" in page, page
+    letters = text(browser.get(f"/console/meetings/{meeting}/letters").body)
+    assert "Bob Jones Emails bounce" in letters and "Dear Bob Jones" in letters and "Mill Lane" in letters
+    assert "Ann Smith" not in letters
+    assert "1 invited cannot be emailed" in text(browser.get("/console/meetings").body)
+    # and the Secretary can record that he came
+    marked = aws.admin("POST", f"/admin/meetings/{meeting}/attendance", json_body={"marks": {bob: "present"}})
+    assert marked.status == 200, marked.body
