@@ -152,7 +152,7 @@ def private_feed(
     now = clock.utc_now()
     member_id = repo().member_of_feed(token)
     member = _members().get(member_id, now) if member_id else None
-    if member is None or member.status is not MemberStatus.ACTIVE:
+    if member is None or not member.taking_part:  # their calendar still reads it if emails bounce
         raise FeedNotFound
     mine = set(member.working_groups)
     public = {m.id for m in repo().upcoming_public(now)}

@@ -468,6 +468,17 @@ def test_a_member_makes_and_revokes_a_private_feed_with_their_groups_meetings(si
         "POST", "/meetings/calendar", query={"token": token}, form={"action": "stop"}, accept="text/html"
     )
     assert site.request("GET", f"/meetings/feeds/{feed_token}").status == 404
+    # made again; then her emails start to bounce: her calendar still reads her feed (it is not email)
+    made = site.request(
+        "POST", "/meetings/calendar", query={"token": token}, form={"action": "make"}, accept="text/html"
+    )
+    feed_token = made.body.split('id="feed" value="')[1].split('"')[0].rsplit("/", 1)[1]
+    from tests.handler.test_lifecycle import ses_event
+
+    assert site.invoke("member_bounces", ses_event("sqs_bounce_permanent", "ann@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+    assert group_meeting["uid"] in site.request("GET", f"/meetings/feeds/{feed_token}").body
 
 
 # --- apologies, attendance, letters, report-backs --------------------------------------------------
