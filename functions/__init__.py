@@ -6,5 +6,11 @@ on first use instead of importing every resolver and event class they have (`sha
 
 from shared.lazy_packages import load_lazily
 
-for _package in ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes"):
+for _package in (
+    "aws_lambda_powertools.event_handler",
+    # its `__init__` loads the OpenAPI merge tool (ast, fnmatch, importlib.util), which only a build
+    # step uses; a handler needs only the exceptions, params and validation middleware
+    "aws_lambda_powertools.event_handler.openapi",
+    "aws_lambda_powertools.utilities.data_classes",
+):
     load_lazily(_package)

@@ -21,7 +21,6 @@ from shared import clock
 from shared.api import actor, made_once
 from shared.console.app import ConsoleRouter
 from shared.forms import on_boxes
-from shared.meetings.mailing import describe_changes, short_when
 from shared.meetings.models import (
     ATTENDANCE_LABELS,
     Attendance,
@@ -34,7 +33,7 @@ from shared.meetings.models import (
     SeriesInput,
 )
 from shared.meetings.repository import MeetingNotFound
-from shared.meetings.times import local, local_input
+from shared.meetings.times import local, local_input, short_when
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
 from shared.timefmt import meeting_when
 from shared.web import html_page
@@ -428,9 +427,11 @@ def preview(id: str) -> Response[str]:
         )
     extra: dict[str, Any] = {"days": min(admin().settings.offsets)}
     if which == "update":
+        from shared.meetings import mailing
+
         before = found.pending_change.before if found.pending_change else found.calendar_view()
         extra = {
-            "changes": describe_changes(before, found, _tz())
+            "changes": mailing.describe_changes(before, found, _tz())
             or [{"what": "Nothing yet", "before": "–", "after": "–"}]
         }
     email = mailing_preview().compose(shown, which, _sample_member(), clock.utc_now(), **extra)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.meetings.env import meetings_env
 from shared.aws import client
-from shared.meetings.mailing import Jobs, MeetingSettings
+from shared.meetings.jobs import Jobs, MeetingSettings
 from shared.meetings.repository import MeetingRepository
 
 if TYPE_CHECKING:

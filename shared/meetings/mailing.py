@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
@@ -37,67 +37,20 @@ from shared.errors import NotFound
 from shared.groups import GroupRepository, GroupStatus
 from shared.meetings import calendar, links
 from shared.meetings.audience import Audiences
+from shared.meetings.jobs import Jobs, MeetingSettings
 from shared.meetings.models import Kind, Meeting, MeetingStatus, ReportBack
 from shared.meetings.repository import MeetingRepository, expiry, is_public
+from shared.meetings.times import short_when
 from shared.members.models import Member
 from shared.members.repository import MemberRepository
 from shared.observability import logger, metrics
 from shared.send_once import SEND_HISTORY, SendKey, SendLedger
-from shared.settings import Contact
 from shared.timefmt import meeting_when, parse_iso
 
 
 def announcement_ref(announcement_id: str) -> str:
     """The `ref` an announcement's emails carry (`OutgoingEmail.ref`): its bounces are counted by it."""
     return f"announcement-{announcement_id}"
-
-
-class MeetingSettings(NamedTuple):
-    group_name: str
-    base_url: str
-    time_zone: str
-    offsets: list[int]  # days before, largest first
-    update_minutes: int
-    report_back_days: int
-    chase_days: int
-    retention_days: int
-    email_per_second: float
-    senders: int  # how many pages may be sent at once (the queue's maximum concurrency)
-    organiser: str  # the address invitations come from (ORGANIZER)
-    contact: Contact
-
-
-class Jobs:
-    """The mail queue, as the planner and the sender fill it."""
-
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._sqs = client
-        self._url = queue_url
-
-    def put(self, jobs: Iterable[dict[str, Any]]) -> int:
-        batch = list(jobs)
-        for start in range(0, len(batch), 10):
-            entries = [
-                {"Id": str(n), "MessageBody": json.dumps(job, separators=(",", ":"))}
-                for n, job in enumerate(batch[start : start + 10])
-            ]
-            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
-            if answer.get("Failed"):
-                raise RuntimeError(f"{len(answer['Failed'])} mail jobs could not be queued")
-        return len(batch)
-
-
-def short_when(moment: str, time_zone: str) -> str:
-    from shared.meetings.times import local
-
-    start = local(moment, time_zone)
-    hour = start.hour % 12 or 12
-    clock = (
-        f"{hour}{'am' if start.hour < 12 else 'pm'}"
-        if start.minute == 0
-        else (f"{hour}:{start.minute:02d}{'am' if start.hour < 12 else 'pm'}")
-    )
-    return f"{start:%a} {start.day} {start:%b}, {clock}"
 
 
 def latest_due(meeting: Meeting, offsets: list[int], now: datetime) -> tuple[int | None, list[int]]:

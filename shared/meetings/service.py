@@ -23,7 +23,7 @@ from shared.clock import iso
 from shared.errors import DomainError
 from shared.groups import GroupNotFound, GroupRepository, GroupStatus, WorkingGroup
 from shared.meetings.audience import Audiences, bounced
-from shared.meetings.mailing import Jobs, MeetingSettings
+from shared.meetings.jobs import Jobs, MeetingSettings
 from shared.meetings.models import (
     CALENDAR_FIELDS,
     WEEKDAYS,

@@ -73,3 +73,14 @@ def nth_weekday(year: int, month: int, weekday: int, nth: int) -> int | None:
 def add_months(year: int, month: int, months: int) -> tuple[int, int]:
     index = year * 12 + (month - 1) + months
     return index // 12, index % 12 + 1
+
+
+def short_when(moment: str, time_zone: str) -> str:
+    start = local(moment, time_zone)
+    hour = start.hour % 12 or 12
+    clock = (
+        f"{hour}{'am' if start.hour < 12 else 'pm'}"
+        if start.minute == 0
+        else (f"{hour}:{start.minute:02d}{'am' if start.hour < 12 else 'pm'}")
+    )
+    return f"{start:%a} {start.day} {start:%b}, {clock}"

@@ -693,7 +693,7 @@ def test_a_sender_killed_mid_page_sends_nobody_twice_on_the_retry(site, monkeypa
 def test_a_planner_run_that_fails_before_queuing_loses_nothing(site, monkeypatch):
     member(site, "ann@example.org", "Ann Smith")
     meeting = create(site, london(site, 13))
-    from shared.meetings.mailing import Jobs
+    from shared.meetings.jobs import Jobs
 
     real = Jobs.put
 
