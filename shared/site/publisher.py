@@ -38,13 +38,32 @@ MANIFEST = "manifest.json"
 CACHE_CONTROL = "public, max-age=300, s-maxage=31536000"
 
 
-class SiteFile(NamedTuple):
-    body: bytes
-    content_type: str
+class SiteFile:
+    """A file's bytes and type; its sha256, which says whether it changed, is worked out once."""
+
+    __slots__ = ("_digest", "body", "content_type")
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.body = body
+        self.content_type = content_type
+        self._digest: str | None = None
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        if self._digest is None:
+            self._digest = hashlib.sha256(self.body).hexdigest()
+        return self._digest
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SiteFile):
+            return NotImplemented
+        return (self.body, self.content_type) == (other.body, other.content_type)
+
+    def __hash__(self) -> int:
+        return hash((self.body, self.content_type))
+
+    def __repr__(self) -> str:
+        return f"SiteFile({len(self.body)} bytes, {self.content_type!r})"
 
 
 class VersionGone(Conflict):
