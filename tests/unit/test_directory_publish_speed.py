@@ -1,0 +1,141 @@
+"""The shortcuts that make publishing the directory fast give exactly what the long way gave: reading
+items past botocore's parser, the plain values of an item, the text checks, the HSDS UUIDs and the
+feed's bytes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import botocore.session
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.parsers import create_parser
+
+from shared.directory import hsds
+from shared.directory.render import SiteSettings, _encode, prepare, root_files
+from shared.dynamo import _items_unparsed, _plain, from_item, to_item
+from shared.text import _bad, check_line, check_paragraphs
+
+ITEM: dict[str, Any] = {
+    "pk": "SERVICE",
+    "sk": "0b4c3f1e-1111-4222-8333-444455556666",
+    "name": "Café Hope ‍👩‍👧",
+    "version": 7,
+    "negative": -12,
+    "big": 10**30,
+    "fraction": 0,
+    "free": True,
+    "tags": {"b", "a"},
+    "counts": {3, 1},
+    "nested": {"list": [1, "two", {"three": None, "f": False}], "empty": {}},
+    "blob": b"\x00\xffbytes",
+}
+BLOBS = [b"x", b"y"]  # a binary set: botocore decodes it; `from_item` cannot sort its Binary values
+
+
+def old_from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _plain(TypeDeserializer().deserialize(value)) for key, value in item.items()}
+
+
+def test_plain_values_are_those_of_the_deserializer() -> None:
+    typed = to_item(ITEM)
+    typed["null"] = {"NULL": True}
+    typed["decimal"] = {"N": "2.0"}
+    typed["exponent"] = {"N": "1E+3"}
+    assert from_item(typed) == old_from_item(typed)
+
+
+def test_query_items_skip_the_parser_and_come_out_the_same() -> None:
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    shape = model.operation_model("Query").output_shape
+    typed = to_item(ITEM)
+    wire = {  # what DynamoDB sends: binary values in base64
+        "Items": [
+            {
+                **{k: v for k, v in typed.items() if k != "blob"},
+                "blob": {"B": base64.b64encode(ITEM["blob"]).decode()},
+                "blobs": {"BS": [base64.b64encode(b).decode() for b in BLOBS]},
+            }
+        ],
+        "Count": 1,
+        "ScannedCount": 1,
+        "LastEvaluatedKey": {"pk": {"S": "SERVICE"}, "sk": {"S": "x"}},
+    }
+
+    def response() -> dict[str, Any]:
+        return {"status_code": 200, "headers": {}, "body": json.dumps(wire).encode()}
+
+    parser = create_parser("json")
+    expected = parser.parse(response(), shape)
+    raw = response()
+    customized: dict[str, Any] = {}
+    _items_unparsed(response_dict=raw, customized_response_dict=customized)
+    got = parser.parse(raw, shape)
+    got.update(customized)
+    assert got == expected
+    plain = {k: v for k, v in got["Items"][0].items() if k != "blobs"}
+    assert from_item(plain) == old_from_item(plain)
+
+
+def test_an_error_response_is_left_to_the_parser() -> None:
+    raw: dict[str, Any] = {
+        "status_code": 400,
+        "headers": {},
+        "body": b'{"__type":"x#ValidationException","message":"no"}',
+    }
+    customized: dict[str, Any] = {}
+    _items_unparsed(response_dict=raw, customized_response_dict=customized)
+    assert customized == {} and raw["body"].startswith(b'{"__type"')
+
+
+def test_printable_text_has_nothing_forbidden_in_it() -> None:
+    """The fast path of the text checks: every code point `isprintable` passes is allowed."""
+    assert not [c for c in map(chr, range(0x110000)) if c.isprintable() and _bad(c)]
+    assert check_line("Zoë 👩‍👧") == "Zoë 👩‍👧"
+    assert check_paragraphs("one\ntwo") == "one\ntwo"
+    for bad in ("a\u202eb", "a\x00", "a\tb"):
+        for check in (check_line, check_paragraphs):
+            try:
+                check(bad)
+            except ValueError:
+                continue
+            raise AssertionError(f"{bad!r} passed {check.__name__}")
+
+
+def test_hsds_uuids_are_uuid5() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        namespace = uuid.UUID(int=rng.getrandbits(128))
+        name = "".join(rng.choice("abc/é0123") for _ in range(rng.randrange(0, 20)))
+        assert hsds.uuid5(namespace, name) == str(uuid.uuid5(namespace, name))
+
+
+def test_the_feed_is_the_whole_feed_encoded() -> None:
+    from shared.directory.admin import DirectoryAdmin
+    from shared.directory.models import ServiceInput, id_for
+    from tests.bench.directory_scale import entry
+
+    rng = random.Random(9)
+    services = []
+    for n in range(30):
+        data = ServiceInput.model_validate(entry(rng, n))
+        services.append(
+            DirectoryAdmin.build(
+                DirectoryAdmin.__new__(DirectoryAdmin),
+                data,
+                id_for(data.organization.name, data.name),
+                "test",
+                datetime(2026, 12, 1, tzinfo=UTC),
+                None,
+            )
+        )
+    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    for chosen in (services, services[:1], []):
+        prepared = prepare(chosen, date(2026, 12, 7))
+        files = root_files(prepared, settings, date(2026, 12, 7))
+        whole = hsds.feed([hsds.service_json(s) for s in sorted(chosen, key=lambda s: str(s.id))])
+        assert files["services.json"].body == _encode(whole)
