@@ -44,7 +44,9 @@ def site_settings() -> SiteSettings:
     from shared.directory.render import SiteSettings
 
     env = directory_env()
-    return SiteSettings(env.group_name, env.base_url, env.contact_phone, env.contact_email)
+    return SiteSettings(
+        env.group_name, env.base_url, env.contact_phone, env.contact_email, env.licence_name, env.licence_url
+    )
 
 
 @cache

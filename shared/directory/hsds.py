@@ -245,7 +245,11 @@ def feed(services: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def index(services: list[dict[str, Any]], edition: date, site_url: str) -> dict[str, Any]:
+def index(
+    services: list[dict[str, Any]], edition: date, site_url: str, licence_name: str, licence_url: str
+) -> dict[str, Any]:
+    """The open data's index: the API root's `version`, `profile` and `openapi_url`, then this
+    edition, where the data is, how much of it, and the licence it may be reused under."""
     organizations = {s["organization_id"] for s in services}
     locations = {a["location_id"] for s in services for a in s.get("service_at_locations", [])}
     terms = {a["taxonomy_term_id"] for s in services for a in s.get("attributes", [])}
@@ -256,6 +260,7 @@ def index(services: list[dict[str, Any]], edition: date, site_url: str) -> dict[
         "edition": edition.isoformat(),
         "services_url": f"{site_url}services.json",
         "service_url_template": f"{site_url}services/{{id}}.json",
+        "license": {"name": licence_name, "url": licence_url},
         "counts": {
             "services": len(services),
             "organizations": len(organizations),

@@ -32,6 +32,7 @@ from shared.directory.hsds import feed, index, service_json
 from shared.directory.models import STATUS_LABELS, Review, Service, Status, review_of
 from shared.directory.taxonomy import CATEGORIES, NEEDS
 from shared.email.render import TEMPLATES, render_template
+from shared.settings import OGL_NAME, OGL_URL
 from shared.site.publisher import SiteFile
 
 HTML = "text/html; charset=utf-8"
@@ -64,6 +65,8 @@ class SiteSettings(NamedTuple):
     base_url: str  # the public address: the site is at <base_url>/site/directory/
     contact_phone: str
     contact_email: str
+    licence_name: str = OGL_NAME  # the licence the data may be reused under
+    licence_url: str = OGL_URL
 
     @property
     def site_url(self) -> str:
@@ -217,6 +220,11 @@ def root_files(prepared: Prepared, settings: SiteSettings, edition: date) -> dic
     entries = _sorted(e for e in prepared.entries if e.listed)
     by_category = [(term, [e for e in entries if term.slug in e.service.categories]) for term in CATEGORIES]
     by_category = [(term, found) for term, found in by_category if found]
+    # the print edition prints an entry in full under the first of its categories it comes to, and
+    # refers to it under the others
+    printed_under: dict[str, str] = {}
+    for term, found in reversed(by_category):
+        printed_under.update((e.id, term.slug) for e in found)
     by_need = [(term, [e for e in entries if term.slug in e.service.needs]) for term in NEEDS]
     by_need = [(term, found) for term, found in by_need if found]
     towns: dict[str, str] = {}
@@ -250,6 +258,7 @@ def root_files(prepared: Prepared, settings: SiteSettings, edition: date) -> dic
             root="",
             title="Local Cancer Resources Directory: print edition",
             by_category=by_category,
+            printed_under=printed_under,
             **common,
         ),
         "my-list.html": _html(
@@ -277,7 +286,9 @@ def root_files(prepared: Prepared, settings: SiteSettings, edition: date) -> dic
             **common,
         )
     files["services.json"] = SiteFile(_feed(prepared), JSON)
-    files["index.json"] = _json(index(prepared.data, edition, settings.site_url))
+    files["index.json"] = _json(
+        index(prepared.data, edition, settings.site_url, settings.licence_name, settings.licence_url)
+    )
     return files
 
 

@@ -139,3 +139,41 @@ def test_the_feed_is_the_whole_feed_encoded() -> None:
         files = root_files(prepared, settings, date(2026, 12, 7))
         whole = hsds.feed([hsds.service_json(s) for s in sorted(chosen, key=lambda s: str(s.id))])
         assert files["services.json"].body == _encode(whole)
+
+
+def test_the_data_licence_is_in_the_index_every_footer_and_the_print_edition() -> None:
+    from shared.directory.admin import DirectoryAdmin
+    from shared.directory.models import ServiceInput, id_for
+    from shared.directory.render import site_files
+    from tests.bench.directory_scale import entry
+
+    data = ServiceInput.model_validate(entry(random.Random(1), 1))
+    service = DirectoryAdmin.build(
+        DirectoryAdmin.__new__(DirectoryAdmin),
+        data,
+        id_for(data.organization.name, data.name),
+        "test",
+        datetime(2026, 12, 1, tzinfo=UTC),
+        None,
+    )
+    default = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    files = site_files([service], default, date(2026, 12, 7), date(2026, 12, 7))
+    assert json.loads(files["index.json"].body)["license"] == {
+        "name": "Open Government Licence v3.0",
+        "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    }
+    chosen = default._replace(
+        licence_name="CC BY 4.0", licence_url="https://creativecommons.org/licenses/by/4.0/"
+    )
+    files = site_files([service], chosen, date(2026, 12, 7), date(2026, 12, 7))
+    said = (
+        "You may reuse this data under the "
+        '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>.'
+    )
+    for path in (f"services/{service.id}.html", "index.html", "my-list.html"):
+        assert said in files[path].body.decode()
+    assert (
+        "You may reuse this data under the CC BY 4.0: https://creativecommons.org/licenses/by/4.0/"
+        in files["print.html"].body.decode()
+    )
+    assert json.loads(files["index.json"].body)["license"]["name"] == "CC BY 4.0"
