@@ -68,6 +68,7 @@ print(json.dumps({"seconds": round(elapsed, 2), "uploading_seconds": round(uploa
     "peak_mb": peak_mb(), "peak_mb_after_imports": before}))
 """
 
+
 def entry(rng: random.Random, n: int) -> dict[str, Any]:
     from shared.directory.taxonomy import CATEGORIES, NEEDS
 

@@ -177,3 +177,23 @@ def test_the_data_licence_is_in_the_index_every_footer_and_the_print_edition() -
         in files["print.html"].body.decode()
     )
     assert json.loads(files["index.json"].body)["license"]["name"] == "CC BY 4.0"
+
+
+def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: Any) -> None:
+    """`ServiceRepository.all` reads id ranges side by side: every item once, in id order, even
+    one whose key is a range's boundary (which two ranges both hold)."""
+    from shared.directory import repository as module
+
+    keys = sorted(["0a", "3f", "4", "8", "8a", "bb", "c", "c0", "ff", "zz"])
+    seen: list[str] = []
+
+    class Table:
+        def query(self, **kwargs: Any) -> dict[str, Any]:
+            values = {k: v["S"] for k, v in kwargs["ExpressionAttributeValues"].items()}
+            low, high = values.get(":low", ""), values.get(":high", "\uffff")
+            seen.append(kwargs["KeyConditionExpression"])
+            return {"Items": [{"pk": {"S": "SERVICE"}, "sk": {"S": k}} for k in keys if low <= k <= high]}
+
+    monkeypatch.setattr(module, "_service", lambda item: item["sk"])
+    found = module.ServiceRepository(Table(), "table").all()
+    assert [str(f) for f in found] == keys and len(seen) == len(module.SEGMENTS) + 1
