@@ -48,7 +48,12 @@ class DirectoryPublication:
         edition_seen = self.publisher.head().meta.get("edition")
         edition = date.fromisoformat(edition_seen) if edition_seen else today
         prepared = prepare(services, today)
-        files = {**service_files(prepared, self._settings), **root_files(prepared, self._settings, edition)}
+        files = service_files(prepared, self._settings)
+        if edition != today and self.publisher.differs(
+            files, within=lambda path: path.startswith("services/")
+        ):
+            edition = today  # an entry's files changed: this is today's edition (known without the lists)
+        files.update(root_files(prepared, self._settings, edition))
         if edition != today and self.publisher.differs(files):
             edition = today  # something changed: this is today's edition
             files.update(root_files(prepared, self._settings, edition))

@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -213,13 +213,15 @@ class SitePublisher:
         """What publishing `files` would change for readers, against the live version. Writes nothing."""
         return self._compare(self.head(), self.live(), {p: f.digest for p, f in files.items()})
 
-    def differs(self, files: Mapping[str, SiteFile]) -> bool:
-        """Whether `files` differ from the newest complete version (what publishing would write)."""
+    def differs(self, files: Mapping[str, SiteFile], within: Callable[[str], bool] | None = None) -> bool:
+        """Whether `files` differ from the newest complete version (what publishing would write).
+        With `within`, only the paths it accepts are compared: `files` are all of those there are."""
         head = self.head()
         wanted = {p: f.digest for p, f in files.items()}
+        kept = head.files if within is None else [p for p in head.files if within(p)]
         return any(
             _digest_at(head.history(path), head.version) != wanted.get(path)
-            for path in set(wanted) | set(head.files)
+            for path in set(wanted) | set(kept)
         )
 
     @staticmethod

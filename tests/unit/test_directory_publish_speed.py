@@ -197,3 +197,62 @@ def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: An
     monkeypatch.setattr(module, "_service", lambda item: item["sk"])
     found = module.ServiceRepository(Table(), "table").all()
     assert [str(f) for f in found] == keys and len(seen) == len(module.SEGMENTS) + 1
+
+
+def test_the_edition_is_the_last_day_something_changed() -> None:
+    """An entry's own files changing makes it today's edition without rendering the lists twice;
+    nothing changed keeps the edition (and so every byte) of the day it last changed."""
+    from shared.directory.admin import DirectoryAdmin
+    from shared.directory.models import ServiceInput, id_for
+    from shared.directory.publication import DirectoryPublication
+    from shared.directory.render import site_files
+    from shared.site.publisher import Manifest, SitePublisher
+    from tests.bench.directory_scale import entry
+
+    rng = random.Random(4)
+    services = []
+    for n in range(5):
+        data = ServiceInput.model_validate(entry(rng, n))
+        services.append(
+            DirectoryAdmin.build(
+                DirectoryAdmin.__new__(DirectoryAdmin),
+                data,
+                id_for(data.organization.name, data.name),
+                "test",
+                datetime(2026, 12, 1, tzinfo=UTC),
+                None,
+            )
+        )
+    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    then, today = date(2026, 12, 2), date(2026, 12, 7)
+    before = site_files(services, settings, today, then)
+    head = Manifest(
+        1,
+        {"edition": then.isoformat()},
+        {
+            p: {"type": f.content_type, "size": len(f.body), "history": [[1, 1, f.digest]]}
+            for p, f in before.items()
+        },
+    )
+
+    class Head(SitePublisher):
+        def head(self) -> Manifest:
+            return head
+
+    class Repository:
+        def __init__(self, found: list[Any]) -> None:
+            self.found = found
+
+        def all(self) -> list[Any]:
+            return self.found
+
+    publisher = Head(s3=None, bucket="b", section="directory", routes=Any, ledger=Any)  # type: ignore[arg-type]
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    same = DirectoryPublication(Repository(services), publisher, settings, "Europe/London", Any)  # type: ignore[arg-type]
+    files, edition = same.files(now)
+    assert edition == then and {p: f.body for p, f in files.items()} == {p: f.body for p, f in before.items()}
+    changed = [services[0].model_copy(update={"alert": "New times"}), *services[1:]]
+    moved = DirectoryPublication(Repository(changed), publisher, settings, "Europe/London", Any)  # type: ignore[arg-type]
+    files, edition = moved.files(now)
+    assert edition == today
+    assert files == site_files(changed, settings, today, today)
