@@ -256,3 +256,31 @@ def test_the_edition_is_the_last_day_something_changed() -> None:
     files, edition = moved.files(now)
     assert edition == today
     assert files == site_files(changed, settings, today, today)
+
+
+def test_the_print_edition_refers_to_where_an_entry_is_printed_in_full() -> None:
+    """An entry is printed in full under the first of its categories in the edition's order, which
+    need not be the first it lists; the others refer to that one, never to themselves."""
+    import re
+
+    from shared.directory.admin import DirectoryAdmin
+    from shared.directory.models import ServiceInput, id_for
+    from shared.directory.render import site_files
+    from shared.directory.taxonomy import CATEGORIES
+    from tests.bench.directory_scale import entry
+
+    first, later = CATEGORIES[0], CATEGORIES[2]
+    data = ServiceInput.model_validate(entry(random.Random(2), 2) | {"categories": [later.slug, first.slug]})
+    service = DirectoryAdmin.build(
+        DirectoryAdmin.__new__(DirectoryAdmin),
+        data,
+        id_for(data.organization.name, data.name),
+        "test",
+        datetime(2026, 12, 1, tzinfo=UTC),
+        None,
+    )
+    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    page = site_files([service], settings, date(2026, 12, 7), date(2026, 12, 7))["print.html"].body.decode()
+    sections = re.split(r'<section class="category"', page)[1:]
+    assert f'id="print-{first.slug}"' in sections[0] and "<article" in sections[0]
+    assert f"see the entry under {first.label}." in sections[1]
