@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.settings import OGL_NAME, OGL_URL
+
 CONTEXT_KEY = "mkcpp"
 
 
@@ -155,6 +157,21 @@ class DeploymentConfig(BaseModel):
         ge=2,
         le=50,
         description="Published versions of the directory kept for rollback; older ones are deleted",
+    )
+    # the directory's open data (its JSON and pages) may be reused under this licence: the index,
+    # every page's footer and the print edition say so
+    data_licence_name: Text = Field(
+        OGL_NAME,
+        min_length=1,
+        max_length=120,
+        description="The licence others may reuse the directory's data under (default: the Open "
+        "Government Licence v3.0)",
+    )
+    data_licence_url: str = Field(
+        OGL_URL,
+        max_length=300,
+        pattern=r"^https://[^\s<>\"]+$",
+        description="Where that licence is published (an https address)",
     )
     region: str = Field(
         "eu-west-2",
@@ -414,6 +431,8 @@ class DeploymentConfig(BaseModel):
             "ATTENDANCE_RETENTION_DAYS": str(self.attendance_retention_days),
             "EMAIL_PER_SECOND": str(self.email_per_second),
             "DIRECTORY_VERSIONS_KEPT": str(self.directory_versions_kept),
+            "DATA_LICENCE_NAME": self.data_licence_name,
+            "DATA_LICENCE_URL": self.data_licence_url,
             # the feedback capability's own (only its functions get them: `Capability.settings_prefix`)
             "FEEDBACK_SETTINGS": json.dumps(
                 {

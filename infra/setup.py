@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, TextIO
 from pydantic import ValidationError
 
 from infra.config import CONTEXT_KEY, DeploymentConfig
+from shared.settings import OGL_NAME, OGL_URL
 
 
 class Question(NamedTuple):
@@ -38,6 +39,14 @@ def _sender(answer: str, config: dict[str, Any]) -> dict[str, Any]:
 
 def _list(key: str) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     return lambda answer, _config: {key: [a.strip() for a in answer.split(",") if a.strip()]}
+
+
+def _licence(answer: str, _config: dict[str, Any]) -> dict[str, Any]:
+    # "<name>, <https address>": the address is checked as the configuration checks it
+    name, _, url = answer.rpartition(",")
+    if not name:
+        return {"data_licence_name": answer, "data_licence_url": ""}
+    return {"data_licence_name": name.strip(), "data_licence_url": url.strip()}
 
 
 def _name(answer: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +99,13 @@ QUESTIONS = (
         "Who is the first administrator of the console? Give their email address.",
         "secretary@mkcpp.org.uk",
     ),
+    Question(
+        "data_licence",
+        "Under which licence may others reuse the directory's data? Give its name and web address, "
+        "split by a comma.",
+        f"{OGL_NAME}, {OGL_URL}",
+        to_values=_licence,
+    ),
 )
 
 
@@ -97,6 +113,8 @@ def _shown(key: str, config: dict[str, Any]) -> str:
     value = config.get(key)
     if key == "sender":
         return parseaddr(str(value or ""))[1]
+    if key == "data_licence":  # until one is chosen, the default licence
+        return f"{config.get('data_licence_name', OGL_NAME)}, {config.get('data_licence_url', OGL_URL)}"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)

@@ -12,6 +12,10 @@ from pydantic import BeforeValidator, ConfigDict, Field
 
 from shared.model import Model
 
+# The directory's data licence until a deployment names another (`data_licence_*` in cdk.json)
+OGL_NAME = "Open Government Licence v3.0"
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
 
 def _comma_list(value: Any) -> Any:
     if isinstance(value, str):

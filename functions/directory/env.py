@@ -5,7 +5,7 @@ from functools import cache
 
 from pydantic import Field
 
-from shared.settings import DeploymentSettings
+from shared.settings import OGL_NAME, OGL_URL, DeploymentSettings
 
 
 class DirectoryEnv(DeploymentSettings):
@@ -15,6 +15,9 @@ class DirectoryEnv(DeploymentSettings):
     site_bucket: str | None = Field(None, alias="SITE_BUCKET_NAME")
     site_routes: str = Field("bucket", alias="SITE_ROUTES")
     versions_kept: int = Field(10, alias="DIRECTORY_VERSIONS_KEPT", ge=2, le=50)
+    # the licence the published data may be reused under (`infra.config`: data_licence_*)
+    licence_name: str = Field(OGL_NAME, alias="DATA_LICENCE_NAME", min_length=1)
+    licence_url: str = Field(OGL_URL, alias="DATA_LICENCE_URL", min_length=1)
     # the public forms and the review reminder send email
     configuration_set: str | None = Field(None, alias="SES_CONFIGURATION_SET")
     sender: str | None = Field(None, alias="SENDER")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from functions.directory.env import directory_env
 from shared.aws import client, pooled_client
 from shared.directory.repository import ServiceRepository
+from shared.dynamo import read_items_directly
 
 if TYPE_CHECKING:
     from shared.directory.admin import DirectoryAdmin
@@ -25,7 +26,8 @@ UPLOADS = 32  # files a publication uploads at once
 
 @cache
 def repository() -> ServiceRepository:
-    return ServiceRepository(client("dynamodb"), directory_env().directory_table)
+    # a publication reads every entry: its items skip botocore's walk through the service model
+    return ServiceRepository(read_items_directly(client("dynamodb")), directory_env().directory_table)
 
 
 @cache
@@ -42,7 +44,9 @@ def site_settings() -> SiteSettings:
     from shared.directory.render import SiteSettings
 
     env = directory_env()
-    return SiteSettings(env.group_name, env.base_url, env.contact_phone, env.contact_email)
+    return SiteSettings(
+        env.group_name, env.base_url, env.contact_phone, env.contact_email, env.licence_name, env.licence_url
+    )
 
 
 @cache

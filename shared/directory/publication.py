@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from shared.audit import AuditTrail
-from shared.directory.render import SiteSettings, root_files, service_files
+from shared.directory.render import SiteSettings, prepare, root_files, service_files
 from shared.directory.repository import ServiceRepository
 from shared.site.ledger import LedgerState
 from shared.site.publisher import Preview, Published, SiteFile, SitePublisher
@@ -47,13 +47,16 @@ class DirectoryPublication:
         services = self._repository.all()
         edition_seen = self.publisher.head().meta.get("edition")
         edition = date.fromisoformat(edition_seen) if edition_seen else today
-        files = {
-            **service_files(services, self._settings, today),
-            **root_files(services, self._settings, today, edition),
-        }
+        prepared = prepare(services, today)
+        files = service_files(prepared, self._settings)
+        if edition != today and self.publisher.differs(
+            files, within=lambda path: path.startswith("services/")
+        ):
+            edition = today  # an entry's files changed: this is today's edition (known without the lists)
+        files.update(root_files(prepared, self._settings, edition))
         if edition != today and self.publisher.differs(files):
             edition = today  # something changed: this is today's edition
-            files.update(root_files(services, self._settings, today, edition))
+            files.update(root_files(prepared, self._settings, edition))
         return files, edition
 
     def preview(self, now: datetime) -> Preview:

@@ -32,6 +32,7 @@ from shared.directory.hsds import feed, index, service_json
 from shared.directory.models import STATUS_LABELS, Review, Service, Status, review_of
 from shared.directory.taxonomy import CATEGORIES, NEEDS
 from shared.email.render import TEMPLATES, render_template
+from shared.settings import OGL_NAME, OGL_URL
 from shared.site.publisher import SiteFile
 
 HTML = "text/html; charset=utf-8"
@@ -64,6 +65,8 @@ class SiteSettings(NamedTuple):
     base_url: str  # the public address: the site is at <base_url>/site/directory/
     contact_phone: str
     contact_email: str
+    licence_name: str = OGL_NAME  # the licence the data may be reused under
+    licence_url: str = OGL_URL
 
     @property
     def site_url(self) -> str:
@@ -128,10 +131,7 @@ class Entry(NamedTuple):
     openings: list[str]
     places: list[tuple[str, str]]  # (slug, town)
     phones: list[str]
-
-    @property
-    def id(self) -> str:
-        return str(self.service.id)
+    id: str  # the service's id as text (pages name it many times: formatted once)
 
     @property
     def listed(self) -> bool:
@@ -151,6 +151,7 @@ def entry(service: Service, today: date) -> Entry:
         sorted(towns.items(), key=lambda kv: (kv[0] == ONLINE, kv[1])),
         [c.phone for c in service.contacts if c.phone]
         or ([service.organization.phone] if service.organization.phone else []),
+        str(service.id),
     )
 
 
@@ -158,17 +159,35 @@ def _html(template: str, **context: Any) -> SiteFile:
     return SiteFile(render_template(f"directory/{template}.html", **context).encode(), HTML)
 
 
+def _encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
 def _json(data: Any) -> SiteFile:
-    return SiteFile(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(), JSON
-    )
+    return SiteFile(_encode(data), JSON)
 
 
 def _sorted(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.service.name.casefold(), e.id))
 
 
-def service_files(services: list[Service], settings: SiteSettings, today: date) -> dict[str, SiteFile]:
+class Prepared(NamedTuple):
+    """What the files are made of, worked out once per publication however many files use it: each
+    service's entry (what its pages show), its HSDS JSON and that JSON encoded, in the order read."""
+
+    services: list[Service]
+    today: date
+    entries: list[Entry]
+    data: list[dict[str, Any]]  # service_json of each
+    encoded: list[bytes]  # the bytes of services/<id>.json, which services.json holds too
+
+
+def prepare(services: list[Service], today: date) -> Prepared:
+    data = [service_json(s) for s in services]
+    return Prepared(services, today, [entry(s, today) for s in services], data, [_encode(d) for d in data])
+
+
+def service_files(prepared: Prepared, settings: SiteSettings) -> dict[str, SiteFile]:
     """One page and one JSON file per entry: these depend only on the entry (and today's date)."""
     files: dict[str, SiteFile] = {}
     common = {
@@ -178,20 +197,34 @@ def service_files(services: list[Service], settings: SiteSettings, today: date) 
         "categories": CATEGORIES,
         "needs": NEEDS,
     }
-    for service in services:
-        shown = entry(service, today)
-        files[f"services/{shown.id}.html"] = _html("service", entry=shown, title=service.name, **common)
-        files[f"services/{shown.id}.json"] = _json(service_json(service))
+    for shown, encoded in zip(prepared.entries, prepared.encoded, strict=True):
+        files[f"services/{shown.id}.html"] = _html("service", entry=shown, title=shown.service.name, **common)
+        files[f"services/{shown.id}.json"] = SiteFile(encoded, JSON)
     return files
 
 
-def root_files(
-    services: list[Service], settings: SiteSettings, today: date, edition: date
-) -> dict[str, SiteFile]:
+def _feed(prepared: Prepared) -> bytes:
+    """`services.json`: the feed of every service by id. Its `contents` are the bytes of the
+    services' own files, joined: the same bytes as encoding the whole feed (keys sorted, so
+    `contents` comes first), without encoding every service a second time."""
+    order = sorted(range(len(prepared.entries)), key=lambda i: prepared.entries[i].id)
+    whole = feed(prepared.data)
+    assert min(whole) == "contents"
+    rest = _encode({key: value for key, value in whole.items() if key != "contents"})
+    contents = b",".join(prepared.encoded[i] for i in order)
+    return b'{"contents":[' + contents + b"]," + rest[1:]
+
+
+def root_files(prepared: Prepared, settings: SiteSettings, edition: date) -> dict[str, SiteFile]:
     """The pages that list entries, the print edition, the feed and its index: these carry the edition."""
-    entries = _sorted(e for e in (entry(s, today) for s in services) if e.listed)
+    entries = _sorted(e for e in prepared.entries if e.listed)
     by_category = [(term, [e for e in entries if term.slug in e.service.categories]) for term in CATEGORIES]
     by_category = [(term, found) for term, found in by_category if found]
+    # the print edition prints an entry in full under the first of its categories it comes to, and
+    # refers to it under the others
+    printed_under: dict[str, str] = {}
+    for term, found in reversed(by_category):
+        printed_under.update((e.id, term.slug) for e in found)
     by_need = [(term, [e for e in entries if term.slug in e.service.needs]) for term in NEEDS]
     by_need = [(term, found) for term, found in by_need if found]
     towns: dict[str, str] = {}
@@ -225,6 +258,7 @@ def root_files(
             root="",
             title="Local Cancer Resources Directory: print edition",
             by_category=by_category,
+            printed_under=printed_under,
             **common,
         ),
         "my-list.html": _html(
@@ -251,16 +285,18 @@ def root_files(
             entries=found,
             **common,
         )
-    published = [service_json(s) for s in sorted(services, key=lambda s: str(s.id))]
-    files["services.json"] = _json(feed(published))
-    files["index.json"] = _json(index(published, edition, settings.site_url))
+    files["services.json"] = SiteFile(_feed(prepared), JSON)
+    files["index.json"] = _json(
+        index(prepared.data, edition, settings.site_url, settings.licence_name, settings.licence_url)
+    )
     return files
 
 
 def site_files(
     services: list[Service], settings: SiteSettings, today: date, edition: date
 ) -> dict[str, SiteFile]:
-    return {**service_files(services, settings, today), **root_files(services, settings, today, edition)}
+    prepared = prepare(services, today)
+    return {**service_files(prepared, settings), **root_files(prepared, settings, edition)}
 
 
 def static_path() -> Path:

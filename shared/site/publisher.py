@@ -18,7 +18,7 @@ import contextvars
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -38,13 +38,32 @@ MANIFEST = "manifest.json"
 CACHE_CONTROL = "public, max-age=300, s-maxage=31536000"
 
 
-class SiteFile(NamedTuple):
-    body: bytes
-    content_type: str
+class SiteFile:
+    """A file's bytes and type; its sha256, which says whether it changed, is worked out once."""
+
+    __slots__ = ("_digest", "body", "content_type")
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self.body = body
+        self.content_type = content_type
+        self._digest: str | None = None
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        if self._digest is None:
+            self._digest = hashlib.sha256(self.body).hexdigest()
+        return self._digest
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SiteFile):
+            return NotImplemented
+        return (self.body, self.content_type) == (other.body, other.content_type)
+
+    def __hash__(self) -> int:
+        return hash((self.body, self.content_type))
+
+    def __repr__(self) -> str:
+        return f"SiteFile({len(self.body)} bytes, {self.content_type!r})"
 
 
 class VersionGone(Conflict):
@@ -194,13 +213,15 @@ class SitePublisher:
         """What publishing `files` would change for readers, against the live version. Writes nothing."""
         return self._compare(self.head(), self.live(), {p: f.digest for p, f in files.items()})
 
-    def differs(self, files: Mapping[str, SiteFile]) -> bool:
-        """Whether `files` differ from the newest complete version (what publishing would write)."""
+    def differs(self, files: Mapping[str, SiteFile], within: Callable[[str], bool] | None = None) -> bool:
+        """Whether `files` differ from the newest complete version (what publishing would write).
+        With `within`, only the paths it accepts are compared: `files` are all of those there are."""
         head = self.head()
         wanted = {p: f.digest for p, f in files.items()}
+        kept = head.files if within is None else [p for p in head.files if within(p)]
         return any(
             _digest_at(head.history(path), head.version) != wanted.get(path)
-            for path in set(wanted) | set(head.files)
+            for path in set(wanted) | set(kept)
         )
 
     @staticmethod

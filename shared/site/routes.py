@@ -99,6 +99,7 @@ class KeyValueStoreRoutes:
     def __init__(self, client: Any, arn: str) -> None:
         self._kvs = client
         self._arn = arn
+        self._etag: str | None = None  # the store's ETag after this adapter's last write
 
     def _get(self, key: str) -> str | None:
         try:
@@ -115,17 +116,22 @@ class KeyValueStoreRoutes:
         return self._get(f"{section}/{path}")
 
     def _update(self, puts: list[dict[str, str]], deletes: list[dict[str, str]]) -> None:
+        """One UpdateKeys. It names the ETag the last one answered (a publication's batches follow
+        each other), or the store's current one; if another writer came in between (a
+        ConflictException), it reads the current ETag and sends the same batch again."""
         for _attempt in range(5):
-            etag = self._kvs.describe_key_value_store(KvsARN=self._arn)["ETag"]
-            kwargs: dict[str, Any] = {"KvsARN": self._arn, "IfMatch": etag}
+            if self._etag is None:
+                self._etag = str(self._kvs.describe_key_value_store(KvsARN=self._arn)["ETag"])
+            kwargs: dict[str, Any] = {"KvsARN": self._arn, "IfMatch": self._etag}
             if puts:
                 kwargs["Puts"] = puts
             if deletes:
                 kwargs["Deletes"] = deletes
             try:
-                self._kvs.update_keys(**kwargs)
+                self._etag = str(self._kvs.update_keys(**kwargs)["ETag"])
                 return
             except ClientError as error:
+                self._etag = None
                 if error.response.get("Error", {}).get("Code") != "ConflictException":
                     raise
         raise RuntimeError("the site's KeyValueStore kept changing under this publication")

@@ -104,6 +104,9 @@ def contact_config(**changes):
         ({"controller_name": ""}, "mkcpp.controller_name"),
         ({"unsubscribe_grace_days": 0}, "mkcpp.unsubscribe_grace_days"),
         ({"unsubscribe_grace_days": 366}, "mkcpp.unsubscribe_grace_days"),
+        ({"data_licence_name": ""}, "mkcpp.data_licence_name"),
+        ({"data_licence_url": "http://example.org/licence"}, "mkcpp.data_licence_url"),
+        ({"data_licence_url": "https://example.org/a licence"}, "mkcpp.data_licence_url"),
         # emails come from the group's name, not a bare abbreviation
         ({"sender": "MKCPP <no-reply@mkcpp.org.uk>"}, "mkcpp.sender"),
     ],
@@ -111,6 +114,22 @@ def contact_config(**changes):
 def test_what_members_are_shown_is_checked_at_synth(changes, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         contact_config(**changes)
+
+
+def test_the_data_licence_reaches_the_functions_and_is_the_ogl_until_chosen():
+    context = {k: v for k, v in cdk_json_context()["mkcpp"].items() if not k.startswith("data_licence")}
+    from infra.config import load_config
+
+    env = load_config(context).as_environment("https://example.org")
+    assert env["DATA_LICENCE_NAME"] == "Open Government Licence v3.0"
+    assert (
+        env["DATA_LICENCE_URL"]
+        == "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    )
+    chosen = contact_config(
+        data_licence_name="CC BY 4.0", data_licence_url="https://creativecommons.org/licenses/by/4.0/"
+    )
+    assert chosen.as_environment("https://example.org")["DATA_LICENCE_NAME"] == "CC BY 4.0"
 
 
 def test_the_sender_must_show_the_group_name():

@@ -33,6 +33,7 @@ ANSWERS = [
     "chair@bcv.org.uk, secretary@bcv.org.uk",
     "",
     "secretary@bcv.org.uk",
+    "CC BY 4.0, https://creativecommons.org/licenses/by/4.0/",
 ]
 
 
@@ -44,19 +45,24 @@ def test_answers_become_a_valid_configuration_and_the_old_file_is_kept(tmp_path)
     assert config["coordinators"] == ["chair@bcv.org.uk", "secretary@bcv.org.uk"]
     assert config["first_administrator"] == "secretary@bcv.org.uk"
     assert "domain_name" not in config
+    assert config["data_licence_name"] == "CC BY 4.0"
+    assert config["data_licence_url"] == "https://creativecommons.org/licenses/by/4.0/"
     DeploymentConfig.model_validate(config)
     assert (tmp_path / "cdk.json.bak").exists()
-    assert len(QUESTIONS) == 10 and "Saved in cdk.json" in said
+    assert len(QUESTIONS) == 11 and "Saved in cdk.json" in said
 
 
 def test_a_bad_answer_is_explained_and_asked_again_and_enter_keeps_what_is_there(tmp_path):
-    lines = ["", "", "not an address", "no-reply@mkcpp.org.uk", *[""] * 5, "www.", "", ""]
+    lines = ["", "", "not an address", "no-reply@mkcpp.org.uk", *[""] * 5, "www.", "", "", ""]
     code, said, config = answered(tmp_path, lines)
     assert code == 0, said
     assert said.count("That does not work:") == 2
     assert "An email address must have an @-sign. Please try again" in said
     assert "not in the form asked for (see the example)" in said
     assert config["group_name"] == "Milton Keynes Cancer Patient Partnership"
+    # the data licence, undecided, is the Open Government Licence until one is chosen
+    assert config["data_licence_name"] == "Open Government Licence v3.0"
+    assert str(config["data_licence_url"]).startswith("https://www.nationalarchives.gov.uk/")
 
 
 def test_stopping_half_way_saves_nothing(tmp_path):
