@@ -224,46 +224,6 @@ def batch_put(client: Any, table: str, items: list[dict[str, Any]]) -> int:
     return len(items)
 
 
-def _items_unparsed(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    """`before-parse` of Query and Scan: take the items out of the response body with `json` and
-    hand them on as botocore's parser would (typed values, `{"S": "..."}`; binary ones decoded), so
-    that parser walks only the rest. Walking thousands of items through the service model took
-    longer than DynamoDB took to send them."""
-    if response_dict.get("status_code") != 200 or not response_dict.get("body"):
-        return
-    data = json.loads(response_dict["body"])
-    if not isinstance(data, dict) or not isinstance(data.get("Items"), list):
-        return
-    customized_response_dict["Items"] = [
-        {k: _typed(v) for k, v in item.items()} for item in data.pop("Items")
-    ]
-    response_dict["body"] = json.dumps(data).encode()
-
-
-def _typed(value: dict[str, Any]) -> dict[str, Any]:
-    """A JSON attribute value as botocore gives it: the same, but binary values base64-decoded."""
-    if "M" in value:
-        return {"M": {k: _typed(v) for k, v in value["M"].items()}}
-    if "L" in value:
-        return {"L": [_typed(v) for v in value["L"]]}
-    if "B" in value:
-        return {"B": base64.b64decode(value["B"])}
-    if "BS" in value:
-        return {"BS": [base64.b64decode(v) for v in value["BS"]]}
-    return value
-
-
-def read_items_directly(client: Any) -> Any:
-    """Make this DynamoDB client's Query and Scan responses skip botocore's walk of their items."""
-    for operation in ("Query", "Scan"):
-        client.meta.events.register(
-            f"before-parse.dynamodb.{operation}", _items_unparsed, unique_id=f"items-unparsed-{operation}"
-        )
-    return client
-
-
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
     items: list[dict[str, Any]] = []

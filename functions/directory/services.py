@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from functions.directory.env import directory_env
 from shared.aws import client, pooled_client
 from shared.directory.repository import ServiceRepository
-from shared.dynamo import read_items_directly
 
 if TYPE_CHECKING:
     from shared.directory.admin import DirectoryAdmin
@@ -26,8 +25,7 @@ UPLOADS = 32  # files a publication uploads at once
 
 @cache
 def repository() -> ServiceRepository:
-    # a publication reads every entry: its items skip botocore's walk through the service model
-    return ServiceRepository(read_items_directly(client("dynamodb")), directory_env().directory_table)
+    return ServiceRepository(client("dynamodb"), directory_env().directory_table)
 
 
 @cache

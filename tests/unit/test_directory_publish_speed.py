@@ -4,20 +4,17 @@ feed's bytes."""
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import botocore.session
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.parsers import create_parser
 
 from shared.directory import hsds
 from shared.directory.render import SiteSettings, _encode, prepare, root_files
-from shared.dynamo import _items_unparsed, _plain, from_item, to_item
+from shared.dynamo import _plain, from_item, to_item
 from shared.text import _bad, check_line, check_paragraphs
 
 ITEM: dict[str, Any] = {
@@ -47,49 +44,6 @@ def test_plain_values_are_those_of_the_deserializer() -> None:
     typed["decimal"] = {"N": "2.0"}
     typed["exponent"] = {"N": "1E+3"}
     assert from_item(typed) == old_from_item(typed)
-
-
-def test_query_items_skip_the_parser_and_come_out_the_same() -> None:
-    model = botocore.session.get_session().get_service_model("dynamodb")
-    shape = model.operation_model("Query").output_shape
-    typed = to_item(ITEM)
-    wire = {  # what DynamoDB sends: binary values in base64
-        "Items": [
-            {
-                **{k: v for k, v in typed.items() if k != "blob"},
-                "blob": {"B": base64.b64encode(ITEM["blob"]).decode()},
-                "blobs": {"BS": [base64.b64encode(b).decode() for b in BLOBS]},
-            }
-        ],
-        "Count": 1,
-        "ScannedCount": 1,
-        "LastEvaluatedKey": {"pk": {"S": "SERVICE"}, "sk": {"S": "x"}},
-    }
-
-    def response() -> dict[str, Any]:
-        return {"status_code": 200, "headers": {}, "body": json.dumps(wire).encode()}
-
-    parser = create_parser("json")
-    expected = parser.parse(response(), shape)
-    raw = response()
-    customized: dict[str, Any] = {}
-    _items_unparsed(response_dict=raw, customized_response_dict=customized)
-    got = parser.parse(raw, shape)
-    got.update(customized)
-    assert got == expected
-    plain = {k: v for k, v in got["Items"][0].items() if k != "blobs"}
-    assert from_item(plain) == old_from_item(plain)
-
-
-def test_an_error_response_is_left_to_the_parser() -> None:
-    raw: dict[str, Any] = {
-        "status_code": 400,
-        "headers": {},
-        "body": b'{"__type":"x#ValidationException","message":"no"}',
-    }
-    customized: dict[str, Any] = {}
-    _items_unparsed(response_dict=raw, customized_response_dict=customized)
-    assert customized == {} and raw["body"].startswith(b'{"__type"')
 
 
 def test_printable_text_has_nothing_forbidden_in_it() -> None:
