@@ -211,7 +211,7 @@ def add_member(id: str) -> Response[str]:
         if not MEMBER_ID.match(chosen):
             raise MemberNotFound(chosen)
         picked = member_admin().get(chosen, now)
-        if picked.status is not MemberStatus.ACTIVE:
+        if not picked.taking_part:  # a member whose emails bounce is still a member
             return _group_page(
                 group_id,
                 409,
@@ -259,7 +259,7 @@ def add_member(id: str) -> Response[str]:
     found = member_admin().find_by_lookup_id(lookup_id, now)
     if found is None:
         return _group_page(group_id, 400, None, {"email": "No member has this email address"})
-    if found.status is not MemberStatus.ACTIVE:
+    if not found.taking_part:
         why = {
             MemberStatus.PENDING: "has not confirmed their email address yet",
             MemberStatus.UNSUBSCRIBED: "has unsubscribed",

@@ -481,11 +481,17 @@ class MemberRepository:
                 }
             }
         ]
-        listed = set(member.working_groups) if member.taking_part else set()
         wanted = set(updated.working_groups) if updated.taking_part else set()
+        if updated.status is not member.status:
+            # every item is written again (a Put of one that exists changes nothing), so a record
+            # left by an older rule (suppression used to delete a member's items) is whole again
+            # once their status moves on
+            to_put, to_delete = sorted(wanted), sorted(set(member.working_groups) - wanted)
+        else:
+            listed = set(member.working_groups) if member.taking_part else set()
+            to_put, to_delete = sorted(wanted - listed), sorted(listed - wanted)
         items += [
-            {"Put": {"TableName": self._table, "Item": _group_membership_item(updated, g)}}
-            for g in sorted(wanted - listed)
+            {"Put": {"TableName": self._table, "Item": _group_membership_item(updated, g)}} for g in to_put
         ]
         items += [
             {
@@ -494,7 +500,7 @@ class MemberRepository:
                     "Key": {"pk": v(f"MEMBER#{member.id}"), "sk": v(f"GROUP#{g}")},
                 }
             }
-            for g in sorted(listed - wanted)
+            for g in to_delete
         ]
         if member.lookup_id and updated.expires_at != member.expires_at:
             # the address pointer expires (or stops expiring) together with the profile

@@ -64,7 +64,8 @@ directory.publisher._s3.meta.events.register(
 done = directory.publish("bench", clock.utc_now())
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": round(elapsed, 2), "uploading_seconds": round(uploading[0], 2),
-    "uploading_cpu_seconds": round(uploading_cpu[0], 2), "own_work_seconds": round(elapsed - uploading[0], 2), "upload_pool": UPLOADS,
+    "uploading_cpu_seconds": round(uploading_cpu[0], 2),
+    "own_work_seconds": round(elapsed - uploading[0], 2), "upload_pool": UPLOADS,
     "s3_puts": s3_calls["PutObject"], "s3_calls": dict(sorted(s3_calls.items())),
     "version": done.version, "files": done.files, "written": done.written, "changed": len(done.changed),
     "peak_mb": peak_mb(), "peak_mb_after_imports": before}))

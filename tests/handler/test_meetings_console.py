@@ -232,3 +232,82 @@ def test_a_member_whose_emails_bounce_stays_invited_to_be_phoned_or_written_to(a
     # and the Secretary can record that he came
     marked = aws.admin("POST", f"/admin/meetings/{meeting}/attendance", json_body={"marks": {bob: "present"}})
     assert marked.status == 200, marked.body
+
+
+def test_a_bounced_member_stays_in_their_group_page_and_a_record_from_before_is_mended(aws, browser):
+    """On the group's page a member whose emails bounce is marked, is not offered as its lead, and
+    can be added back after a mistaken removal. A member suppressed before suppression kept group
+    items (none are left) is whole again when the suppression is lifted."""
+    from tests.handler.test_lifecycle import ses_event
+
+    member(aws, "ann@example.org", "Ann Smith")
+    bob = member(aws, "bob@example.org", "Bob Jones")
+    aws.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
+    for who in (m["id"] for m in aws.members()):
+        aws.admin("POST", "/admin/groups/patient-voice/members", json_body={"member_id": who})
+    assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "bob@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+    page = text(browser.get("/console/groups/patient-voice").body)
+    assert "Bob Jones (emails to them bounce: phone or post)" in page, page
+    assert "Make Bob Jones the lead" not in page and "Make Ann Smith the lead" in page
+
+    # removed by mistake, and added back by name
+    removed = browser.post(f"/console/groups/patient-voice/members/{bob}/remove")
+    assert removed.status in (200, 303), removed.body
+    added = browser.post("/console/groups/patient-voice/members", {"member_id": bob})
+    assert added.status == 303, added.body
+    assert "Bob Jones" in text(browser.get("/console/groups/patient-voice").body)
+
+    # a record from before: suppressed, with its group item gone
+    aws.ddb.delete_item(
+        TableName="mkcpp-members", Key={"pk": {"S": f"MEMBER#{bob}"}, "sk": {"S": "GROUP#patient-voice"}}
+    )
+    assert "Bob Jones" not in text(browser.get("/console/groups/patient-voice").body)
+    lifted = aws.admin("DELETE", f"/admin/members/{bob}/suppression")
+    assert lifted.status == 200, lifted.body
+    assert "Bob Jones" in text(browser.get("/console/groups/patient-voice").body)
+
+
+def test_the_minutes_say_who_was_told_before_their_emails_began_to_bounce(aws, browser):
+    from tests.handler.test_lifecycle import ses_event
+
+    member(aws, "bob@example.org", "Bob Jones")
+    meeting = new_meeting(browser)
+    aws.clock.advance(days=16, hours=1)  # the 14-day reminder goes
+    plan(aws)
+    deliver(aws)
+    assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "bob@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+    signed_in_again(browser)
+    page = text(browser.get(f"/console/meetings/{meeting}/attendance").body)
+    assert "Bob Jones Yes (emails to them bounce now: phone or post)" in page, page
+
+
+def test_an_announcement_offers_letters_for_a_member_whose_emails_bounce(aws, browser):
+    from tests.handler.test_lifecycle import ses_event
+
+    member(aws, "ann@example.org", "Ann Smith")
+    member(aws, "bob@example.org", "Bob Jones")
+    aws.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
+    for who in (m["id"] for m in aws.members()):
+        aws.admin("POST", "/admin/groups/patient-voice/members", json_body={"member_id": who})
+    assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "bob@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+    reply = aws.admin(
+        "POST",
+        "/admin/announcements",
+        json_body={
+            "subject": "Leaflet",
+            "body": "It is ready.",
+            "audience": {"type": "working_group", "id": "patient-voice"},
+        },
+    )
+    assert reply.status == 201, reply.body
+    deliver(aws)
+    listing = browser.get("/console/announcements").body
+    assert f'href="/console/announcements/{reply.json()["id"]}/letters"' in listing
+    letters = text(browser.get(f"/console/announcements/{reply.json()['id']}/letters").body)
+    assert "1 member meant to get this has no email, or emails to them bounce" in letters, letters
