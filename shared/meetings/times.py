@@ -27,6 +27,8 @@ def to_utc(value: str, time_zone: str) -> datetime:
         given = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise TimeProblem("Enter the date and time like 2027-01-12T12:30 (UK time)") from None
+    if len(value.strip()) <= 10:  # a date alone would be a meeting at midnight
+        raise TimeProblem("Enter the time as well as the date, like 2027-01-12T12:30 (UK time)")
     if given.tzinfo is not None:
         return given.astimezone(UTC)
     zone = ZoneInfo(time_zone)

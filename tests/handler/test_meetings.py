@@ -118,7 +118,12 @@ def test_a_meeting_is_entered_in_london_time_and_stored_unambiguously(site):
 
 
 @pytest.mark.parametrize(
-    ("when", "said"), [("2027-03-28T01:30", "does not exist"), ("2027-10-31T01:30", "happens twice")]
+    ("when", "said"),
+    [
+        ("2027-03-28T01:30", "does not exist"),
+        ("2027-10-31T01:30", "happens twice"),
+        ("2027-01-12", "Enter the time as well as the date"),  # not midnight by default
+    ],
 )
 def test_a_time_that_does_not_exist_or_exists_twice_is_a_400_naming_it(site, when, said):
     reply = site.admin(
