@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import Field
 
-from functions.directory.services import admin, publication, reports
+from functions.directory.services import Queued, admin, publication, publish_now, reports
 from shared import clock
 from shared.api import actor
 from shared.directory.importer import ImportUnreadable, import_rows, rows_from_csv
@@ -80,6 +80,11 @@ class PublishResult(Model):
     changed: list[str]
     written: int
     files: int
+
+
+class PublishQueued(Model):
+    queued: bool = Field(True, description="Published in the background: see GET /admin/directory/versions")
+    files: int = Field(description="How many files the publication will write")
 
 
 class VersionItem(Model):
@@ -246,13 +251,20 @@ def preview_publish() -> PublishPreview:
     summary="Publish the directory: a new version, written incrementally, made live at once",
     responses={
         200: json_response("The live version and what changed", PublishResult),
+        202: json_response(
+            "Too many files to write within a web request: the publisher does it in the background",
+            PublishQueued,
+        ),
         **refusals(PublicationBusy),
         **COMMON,
     },
 )
-def publish() -> PublishResult:
-    done = publication().publish(actor(router), clock.utc_now())
-    return PublishResult(version=done.version, changed=done.changed, written=done.written, files=done.files)
+def publish() -> Response[str]:
+    done = publish_now(actor(router), clock.utc_now())
+    if isinstance(done, Queued):
+        return Response(202, "application/json", PublishQueued(files=done.files).model_dump_json())
+    result = PublishResult(version=done.version, changed=done.changed, written=done.written, files=done.files)
+    return Response(200, "application/json", result.model_dump_json())
 
 
 @router.get(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import Response
 
 from functions.directory.env import directory_env
-from functions.directory.services import admin, publication, reports
+from functions.directory.services import Queued, admin, publication, publish_now, reports
 from shared import clock
 from shared.api import actor
 from shared.console.app import ConsoleRouter
@@ -63,6 +63,8 @@ NOTICES = {
     "reviewed": "The entry is marked as checked today.",
     "deleted": "The entry was deleted. The next publication takes it off the public site.",
     "published": "The directory was published.",
+    "queued": "This publication writes many files, so it carries on in the background. It takes a "
+    "few minutes: open this page again to see the new version here when it is live.",
     "nothing": "Nothing had changed, so nothing was published.",
     "rolled-back": "The public site shows the version you chose.",
     "resolved": "The report is marked as dealt with, and the contact it held was deleted.",
@@ -362,7 +364,9 @@ def publish_page() -> Response[str]:
     responses={303: {"description": "Published"}},
 )
 def publish() -> Response[str]:
-    done = publication().publish(actor(router), clock.utc_now())
+    done = publish_now(actor(router), clock.utc_now())
+    if isinstance(done, Queued):
+        return router.redirect("/console/directory/versions?done=queued")
     return router.redirect(f"/console/directory/versions?done={'published' if done.changed else 'nothing'}")
 
 

@@ -15,6 +15,8 @@ class DirectoryEnv(DeploymentSettings):
     site_bucket: str | None = Field(None, alias="SITE_BUCKET_NAME")
     site_routes: str = Field("bucket", alias="SITE_ROUTES")
     versions_kept: int = Field(10, alias="DIRECTORY_VERSIONS_KEPT", ge=2, le=50)
+    # where the admin API and the console ask for a publication too large for a web request
+    publish_queue: str | None = Field(None, alias="DIRECTORY_PUBLISH_QUEUE_URL")
     # the licence the published data may be reused under (`infra.config`: data_licence_*)
     licence_name: str = Field(OGL_NAME, alias="DATA_LICENCE_NAME", min_length=1)
     licence_url: str = Field(OGL_URL, alias="DATA_LICENCE_URL", min_length=1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from functions.directory.env import directory_env
 from shared.aws import client, pooled_client
@@ -17,10 +19,32 @@ if TYPE_CHECKING:
     from shared.email.mailer import Mailer
     from shared.keys import AddressLookup
     from shared.send_once import SendLedger
+    from shared.site.publisher import Published
 
 # the longest any function that publishes may run (infra/declaration.py: directory_publisher)
 PUBLISHER_TIMEOUT_SECONDS = 300
 UPLOADS = 32  # files a publication uploads at once
+# The most files the admin API and the console write themselves, inside API Gateway's 29 s: about
+# 2 ms of botocore's CPU each (`make bench`, directory) besides rendering; more, and the publisher
+# does it from the queue.
+IN_REQUEST_WRITES = 2000
+
+
+class Queued(NamedTuple):
+    files: int  # what the publication will write
+
+
+def publish_now(actor: str, now: datetime) -> Published | Queued:
+    """Publish from a web request: at once when it is small enough, else on the publisher's queue."""
+    from shared.directory.publication import TooLargeForARequest
+
+    try:
+        return publication().publish(actor, now, at_most=IN_REQUEST_WRITES)
+    except TooLargeForARequest as large:
+        queue = directory_env().publish_queue
+        assert queue is not None, "declare the directory_publish queue's producers"
+        client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps({"actor": actor}))
+        return Queued(large.files)
 
 
 @cache

@@ -22,6 +22,15 @@ SECTION = "directory"
 AUDIT_TARGET = "DIRECTORY#site"
 
 
+class TooLargeForARequest(Exception):
+    """More files to write than a web request has time for (nothing was written): the caller asks
+    the publisher to do it instead (`functions.directory.services.publish_now`)."""
+
+    def __init__(self, files: int) -> None:
+        super().__init__(files)
+        self.files = files
+
+
 class Versions(NamedTuple):
     live: int | None
     state: LedgerState
@@ -63,8 +72,14 @@ class DirectoryPublication:
         files, _ = self.files(now)
         return self.publisher.preview(files)
 
-    def publish(self, actor: str, now: datetime) -> Published:
+    def publish(self, actor: str, now: datetime, at_most: int | None = None) -> Published:
+        """Publish; with `at_most`, only if it writes at most that many files (else
+        `TooLargeForARequest`, having written nothing)."""
         files, edition = self.files(now)
+        if at_most is not None:
+            writes = len(self.publisher.preview(files).paths)
+            if writes > at_most:
+                raise TooLargeForARequest(writes)
         published = self.publisher.publish(files, actor=actor, now=now, meta={"edition": edition.isoformat()})
         if published.changed:
             self._audit.record(actor=actor, action="directory.publish", target=AUDIT_TARGET, now=now)

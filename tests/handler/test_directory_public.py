@@ -165,3 +165,16 @@ def test_the_console_imports_publishes_and_rolls_back(browser, aws):
     assert aws.admin("GET", "/admin/directory/versions").json()["live"] == 1
     assert browser.get("/console/directory/review").status == 200
     assert browser.get("/console/directory/reports").status == 200
+
+
+def test_the_console_hands_a_large_publication_to_the_publisher_and_says_so(browser, aws, monkeypatch):
+    monkeypatch.setattr("functions.directory.services.IN_REQUEST_WRITES", 3)
+    csv = (
+        "name,description,organization_name,organization_description,categories,location_address,location_postcode\n"
+        "Bowel MK,A group.,Bowel MK,A charity.,support-groups,Standing Way,MK6 5LD\n"
+    )
+    browser.post("/console/directory/import", {"text": csv, "action": "load"})
+    asked = browser.post("/console/directory/publish")
+    assert asked.status == 303 and asked.headers["Location"].endswith("?done=queued")
+    page = text(browser.get(asked.headers["Location"]).body)
+    assert "carries on in the background" in page, page

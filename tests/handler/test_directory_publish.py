@@ -251,3 +251,39 @@ def test_the_nightly_schedule_publishes_and_the_preview_says_what_will_change(aw
     assert aws.invoke("directory_publisher", {"kind": "directory_publish"})["version"] == 1
     assert aws.admin("GET", "/admin/directory/publish").json() == {"added": [], "changed": [], "removed": []}
     assert aws.invoke("directory_publisher", {"kind": "directory_publish"})["written"] == 0
+
+
+def test_a_publication_too_large_for_a_web_request_is_done_by_the_publisher(aws, directory, monkeypatch):
+    """API Gateway gives a request 29 s; a first publication of thousands of entries writes
+    thousands of files. Past `IN_REQUEST_WRITES` the request answers 202 at once, having written
+    nothing, and the publisher (from its queue) makes the version live. A double click asks twice:
+    the second finds nothing changed and writes nothing."""
+    import boto3
+
+    from tests.support.env import queue_url
+    from tests.support.events import sqs_record
+
+    monkeypatch.setattr("functions.directory.services.IN_REQUEST_WRITES", 5)
+    for _ in range(2):
+        answer = aws.admin("POST", "/admin/directory/publish")
+        assert answer.status == 202, answer
+        assert answer.json()["queued"] is True and answer.json()["files"] > 5
+    assert aws.admin("GET", "/admin/directory/versions").json()["live"] is None  # nothing yet
+
+    sqs = boto3.client("sqs", region_name="eu-west-2")
+    url = queue_url("mkcpp-local-directory-publish")
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 2
+    arn = "arn:aws:sqs:eu-west-2:123456789012:mkcpp-local-directory-publish"
+    results = [aws.invoke("directory_publisher", {"Records": [sqs_record(m, arn)]}) for m in messages]
+    assert results == [{"batchItemFailures": []}] * 2
+    versions = aws.admin("GET", "/admin/directory/versions").json()
+    assert versions["live"] == 1 and [v["version"] for v in versions["versions"]] == [1]
+    assert "Last checked" in PublishedSite().text(f"services/{directory[0]}.html")
+
+    # small enough: published within the request, as before
+    monkeypatch.setattr("functions.directory.services.IN_REQUEST_WRITES", 2000)
+    aws.admin(
+        "PUT", f"/admin/directory/services/{directory[0]}", json_body={**SERVICE, "alert": "Closed on Friday"}
+    )
+    assert publish(aws)["version"] == 2
