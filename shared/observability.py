@@ -10,9 +10,35 @@ support on 25 February 2027 (AWS's X-Ray SDK and daemon timeline); it also added
 to every cold start. Calls to AWS are counted and timed by the logs and metrics instead.
 """
 
+import functools
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics
 
-logger = Logger()
+from shared import coldstart
+
+
+class _Logger(Logger):
+    """Powertools' Logger, whose `inject_lambda_context` (on every handler) also starts garbage
+    collection again at the first invocation, after initialisation paused it (`shared.coldstart`)."""
+
+    def inject_lambda_context(  # type: ignore[override]
+        self, lambda_handler: Any = None, **options: Any
+    ) -> Any:
+        if lambda_handler is None:  # used as @logger.inject_lambda_context(correlation_id_path=...)
+            return functools.partial(self.inject_lambda_context, **options)
+        injected = super().inject_lambda_context(lambda_handler, **options)
+
+        @functools.wraps(injected)
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            coldstart.resume()
+            return injected(*args, **kwargs)
+
+        handler.resumes_collection = True  # type: ignore[attr-defined]  # tests/unit/test_coldstart.py
+        return handler
+
+
+logger = _Logger()
 metrics = Metrics()
 
 DAMAGED_RECORD_METRIC = "InvalidRecordSkipped"
