@@ -34,7 +34,6 @@ class _Logger(Logger):
             coldstart.resume()
             return injected(*args, **kwargs)
 
-        handler.resumes_collection = True  # type: ignore[attr-defined]  # tests/unit/test_coldstart.py
         return handler
 
 

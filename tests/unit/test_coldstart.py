@@ -57,6 +57,8 @@ def test_outside_lambda_nothing_changes() -> None:
 def test_every_handler_starts_collection_again_at_its_first_invocation(spec) -> None:
     module, name = spec.handler.rsplit(".", 1)
     handler = getattr(importlib.import_module(module), name)
-    assert getattr(handler, "resumes_collection", False), (
+    # the wrapper itself, not a decorator outside it (functools.wraps would copy its mark outwards)
+    code = handler.__code__
+    assert code.co_name == "handler" and code.co_filename.endswith("shared/observability.py"), (
         f"{spec.handler}: wear @logger.inject_lambda_context (shared.observability) outermost"
     )
