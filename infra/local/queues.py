@@ -181,7 +181,14 @@ class QueuePoller:
         self._thread.start()
 
     def stop(self) -> None:
+        self.signal()
+        self.join()
+
+    def signal(self) -> None:
+        """Ask it to stop after the batch in hand (see `join`)."""
         self._stop.set()
+
+    def join(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -232,8 +239,12 @@ class _Polled:
             poller.start()
 
     def stop(self) -> None:
+        # every poller is asked first, then each is waited for: they finish their batches at once,
+        # so stopping takes the longest batch, not the sum of them
         for poller in self.pollers:
-            poller.stop()
+            poller.signal()
+        for poller in self.pollers:
+            poller.join()
 
 
 class EmailEvents(_Polled):
