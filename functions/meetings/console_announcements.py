@@ -102,13 +102,12 @@ def letters(id: str) -> Response[str]:
         raise AnnouncementNotFound(id[:64])
     announcement = repo().announcement(id)
     from functions.meetings.services import audiences
-    from shared.meetings.audience import bounced
+    from shared.meetings.audience import by_post
 
     people = [
         m
         for m in audiences().everyone(announcement.audience, unreachable=True)
-        if (not m.email or bounced(m))
-        and (announcement.audience.type != "newsletters" or m.preferences.newsletters)
+        if by_post(m) and (announcement.audience.type != "newsletters" or m.preferences.newsletters)
     ]
     return router.page(
         "meetings/announcement_letters",

@@ -49,6 +49,11 @@ def bounced(member: Member) -> bool:
     return member.status is MemberStatus.SUPPRESSED
 
 
+def by_post(member: Member) -> bool:
+    """Reached by phone or post, not email: they have no address, or emails to it bounce."""
+    return not member.email or bounced(member)
+
+
 _KEYS = {
     "by_status": ("status", ("pk", "sk", "status", "listed_at")),
     "by_role": ("role", ("pk", "sk", "role", "listed_at")),

@@ -22,7 +22,7 @@ from shared.audit import AuditTrail
 from shared.clock import iso
 from shared.errors import DomainError
 from shared.groups import GroupNotFound, GroupRepository, GroupStatus, WorkingGroup
-from shared.meetings.audience import Audiences, bounced
+from shared.meetings.audience import Audiences, bounced, by_post
 from shared.meetings.jobs import Jobs, MeetingSettings
 from shared.meetings.models import (
     CALENDAR_FIELDS,
@@ -317,7 +317,7 @@ class MeetingAdmin:
                     "told_at": record.get("told_at"),
                     "response": record.get("response"),
                     "attendance": record.get("attendance"),
-                    "reachable": bool(member.email) and not bounced(member),
+                    "reachable": not by_post(member),
                     "bounced": bounced(member),
                     "log": record.get("log", []),
                 }
@@ -359,7 +359,7 @@ class MeetingAdmin:
     def letters(self, meeting_id: str) -> tuple[Meeting, list[Member]]:
         """The audience's members without email, or whose emails bounce: to phone, or to post a letter to."""
         meeting = self._repo.get(meeting_id)
-        return meeting, [m for m in self.audience(meeting) if not m.email or bounced(m)]
+        return meeting, [m for m in self.audience(meeting) if by_post(m)]
 
     def report_backs(self, meeting_id: str) -> list[tuple[WorkingGroup, ReportBack]]:
         """Each open working group with its report-back for the meeting (empty when not asked yet)."""

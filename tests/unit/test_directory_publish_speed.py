@@ -38,6 +38,32 @@ def old_from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _plain(TypeDeserializer().deserialize(value)) for key, value in item.items()}
 
 
+SETTINGS = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+
+
+def built(seed: int, count: int, **changes: Any) -> list[Any]:
+    """`count` stored entries as the bench makes them (`entry`), built as the admin builds them."""
+    from shared.directory.admin import DirectoryAdmin
+    from shared.directory.models import ServiceInput, id_for
+    from tests.bench.directory_scale import entry
+
+    rng = random.Random(seed)
+    services = []
+    for n in range(count):
+        data = ServiceInput.model_validate(entry(rng, n) | changes)
+        services.append(
+            DirectoryAdmin.build(
+                DirectoryAdmin.__new__(DirectoryAdmin),
+                data,
+                id_for(data.organization.name, data.name),
+                "test",
+                datetime(2026, 12, 1, tzinfo=UTC),
+                None,
+            )
+        )
+    return services
+
+
 def test_plain_values_are_those_of_the_deserializer() -> None:
     typed = to_item(ITEM)
     typed["null"] = {"NULL": True}
@@ -69,25 +95,8 @@ def test_hsds_uuids_are_uuid5() -> None:
 
 
 def test_the_feed_is_the_whole_feed_encoded() -> None:
-    from shared.directory.admin import DirectoryAdmin
-    from shared.directory.models import ServiceInput, id_for
-    from tests.bench.directory_scale import entry
-
-    rng = random.Random(9)
-    services = []
-    for n in range(30):
-        data = ServiceInput.model_validate(entry(rng, n))
-        services.append(
-            DirectoryAdmin.build(
-                DirectoryAdmin.__new__(DirectoryAdmin),
-                data,
-                id_for(data.organization.name, data.name),
-                "test",
-                datetime(2026, 12, 1, tzinfo=UTC),
-                None,
-            )
-        )
-    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    services = built(9, 30)
+    settings = SETTINGS
     for chosen in (services, services[:1], []):
         prepared = prepare(chosen, date(2026, 12, 7))
         files = root_files(prepared, settings, date(2026, 12, 7))
@@ -96,21 +105,10 @@ def test_the_feed_is_the_whole_feed_encoded() -> None:
 
 
 def test_the_data_licence_is_in_the_index_every_footer_and_the_print_edition() -> None:
-    from shared.directory.admin import DirectoryAdmin
-    from shared.directory.models import ServiceInput, id_for
     from shared.directory.render import site_files
-    from tests.bench.directory_scale import entry
 
-    data = ServiceInput.model_validate(entry(random.Random(1), 1))
-    service = DirectoryAdmin.build(
-        DirectoryAdmin.__new__(DirectoryAdmin),
-        data,
-        id_for(data.organization.name, data.name),
-        "test",
-        datetime(2026, 12, 1, tzinfo=UTC),
-        None,
-    )
-    default = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    (service,) = built(1, 1)
+    default = SETTINGS
     files = site_files([service], default, date(2026, 12, 7), date(2026, 12, 7))
     assert json.loads(files["index.json"].body)["license"] == {
         "name": "Open Government Licence v3.0",
@@ -156,28 +154,12 @@ def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: An
 def test_the_edition_is_the_last_day_something_changed() -> None:
     """An entry's own files changing makes it today's edition without rendering the lists twice;
     nothing changed keeps the edition (and so every byte) of the day it last changed."""
-    from shared.directory.admin import DirectoryAdmin
-    from shared.directory.models import ServiceInput, id_for
     from shared.directory.publication import DirectoryPublication
     from shared.directory.render import site_files
     from shared.site.publisher import Manifest, SitePublisher
-    from tests.bench.directory_scale import entry
 
-    rng = random.Random(4)
-    services = []
-    for n in range(5):
-        data = ServiceInput.model_validate(entry(rng, n))
-        services.append(
-            DirectoryAdmin.build(
-                DirectoryAdmin.__new__(DirectoryAdmin),
-                data,
-                id_for(data.organization.name, data.name),
-                "test",
-                datetime(2026, 12, 1, tzinfo=UTC),
-                None,
-            )
-        )
-    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    services = built(4, 5)
+    settings = SETTINGS
     then, today = date(2026, 12, 2), date(2026, 12, 7)
     before = site_files(services, settings, today, then)
     head = Manifest(
@@ -217,23 +199,12 @@ def test_the_print_edition_refers_to_where_an_entry_is_printed_in_full() -> None
     need not be the first it lists; the others refer to that one, never to themselves."""
     import re
 
-    from shared.directory.admin import DirectoryAdmin
-    from shared.directory.models import ServiceInput, id_for
     from shared.directory.render import site_files
     from shared.directory.taxonomy import CATEGORIES
-    from tests.bench.directory_scale import entry
 
     first, later = CATEGORIES[0], CATEGORIES[2]
-    data = ServiceInput.model_validate(entry(random.Random(2), 2) | {"categories": [later.slug, first.slug]})
-    service = DirectoryAdmin.build(
-        DirectoryAdmin.__new__(DirectoryAdmin),
-        data,
-        id_for(data.organization.name, data.name),
-        "test",
-        datetime(2026, 12, 1, tzinfo=UTC),
-        None,
-    )
-    settings = SiteSettings("Group", "https://example.org", "01908 000000", "a@example.org")
+    (service,) = built(2, 1, categories=[later.slug, first.slug])
+    settings = SETTINGS
     page = site_files([service], settings, date(2026, 12, 7), date(2026, 12, 7))["print.html"].body.decode()
     sections = re.split(r'<section class="category"', page)[1:]
     assert f'id="print-{first.slug}"' in sections[0] and "<article" in sections[0]
