@@ -17,7 +17,7 @@ if (!base || !outdir) {
   process.exit(2);
 }
 const stamp = Date.now().toString(36);
-const address = `console-${stamp}@example.org`;
+const address = `console-journey-${stamp}@partnership-example.org`;
 const name = `Console Person ${stamp}`;
 
 const run = createRun(base, outdir);

@@ -88,6 +88,8 @@ def run_journey(local: LocalMode, outdir: Path, executable: str, script: Path = 
         "CHROMIUM": executable,
         "JOURNEY_GROUP": GROUP,
         "NOTICE_VERSION": deployment_config().privacy_notice_version,
+        # the same wide fallback font on every machine, so a page that scrolls sideways with it fails here too
+        "FONTCONFIG_FILE": str(ROOT / "tests" / "browser" / "fonts.conf"),
     }
     started = time.monotonic()
     # Its own process group, so a timeout ends Chromium's processes too, not only node.
