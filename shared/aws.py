@@ -12,6 +12,7 @@ environment, which is how local mode points the same code at DynamoDB Local and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -35,8 +36,23 @@ def client(service: str) -> Any:
     return _session().client(service, config=_CONFIG)
 
 
-@cache
-def pooled_client(service: str, connections: int) -> Any:
-    """A client for work done in parallel threads (a publication's uploads): botocore's pool
-    holds 10 connections by default, and a thread past that waits for one."""
-    return _session().client(service, config=_CONFIG.merge(Config(max_pool_connections=connections)))
+def credentials() -> Any:
+    """The session's credentials (botocore's, refreshed as it refreshes them), for clients outside
+    botocore: the AWS CRT's S3 client (`shared.site.uploads`)."""
+    return _session().get_credentials()
+
+
+# A call sent outside botocore (an upload sent by the AWS CRT) is told here, so whatever watches
+# botocore's calls sees it too: the permission check (`tests/support/permissions.py`) and local
+# mode's call log (`infra/local/calls.py`) register with `observe_native_calls`.
+_native_observers: list[Callable[[str, str, Mapping[str, Any]], None]] = []
+
+
+def observe_native_calls(observer: Callable[[str, str, Mapping[str, Any]], None]) -> None:
+    if observer not in _native_observers:
+        _native_observers.append(observer)
+
+
+def native_call(service: str, operation: str, params: Mapping[str, Any]) -> None:
+    for observer in _native_observers:
+        observer(service, operation, params)

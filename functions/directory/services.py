@@ -8,7 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from functions.directory.env import directory_env
-from shared.aws import client, pooled_client
+from shared.aws import client
 from shared.directory.repository import ServiceRepository
 
 if TYPE_CHECKING:
@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 # the longest any function that publishes may run (infra/declaration.py: directory_publisher)
 PUBLISHER_TIMEOUT_SECONDS = 300
-UPLOADS = 32  # files a publication uploads at once
-# The most files the admin API and the console write themselves, inside API Gateway's 29 s: about
-# 2 ms of botocore's CPU each (`make bench`, directory) besides rendering; more, and the publisher
-# does it from the queue.
+# The most files the admin API and the console write themselves, inside API Gateway's 29 s. In AWS
+# the AWS CRT sends 2,000 in well under a second; local mode's moto serves one about every 2.5 ms
+# (`make bench`, directory), so this keeps a web request's publication inside 29 s there too. More,
+# and the publisher does it from the queue.
 IN_REQUEST_WRITES = 2000
 
 
@@ -78,10 +78,11 @@ def publication() -> DirectoryPublication:
     from shared.site.ledger import Ledger
     from shared.site.publisher import SitePublisher, lease_for
     from shared.site.routes import site_routes
+    from shared.site.uploads import for_publications
 
     env = directory_env()
     assert env.site_bucket is not None and env.audit_table is not None
-    s3 = pooled_client("s3", UPLOADS)
+    s3 = client("s3")
     publisher = SitePublisher(
         s3=s3,
         bucket=env.site_bucket,
@@ -89,7 +90,7 @@ def publication() -> DirectoryPublication:
         routes=site_routes(env.site_routes, s3, env.site_bucket),
         ledger=Ledger(client("dynamodb"), env.directory_table, SECTION, lease_for(PUBLISHER_TIMEOUT_SECONDS)),
         keep=env.versions_kept,
-        workers=UPLOADS,
+        uploads=for_publications(s3),
     )
     return DirectoryPublication(
         repository(),

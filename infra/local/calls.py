@@ -53,23 +53,29 @@ def _slim(operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
 def install(path: str, function: str) -> None:
     from botocore.client import BaseClient
 
+    from shared.aws import observe_native_calls
+
     original = BaseClient._make_api_call
 
-    def recording(self: Any, operation_name: str, api_params: Mapping[str, Any]) -> Any:
+    def write(service: str, operation: str, params: Mapping[str, Any]) -> None:
         line = json.dumps(
             {
                 "function": function,
-                "service": self.meta.service_model.service_name,
-                "operation": operation_name,
-                "params": _slim(operation_name, api_params),
+                "service": service,
+                "operation": operation,
+                "params": _slim(operation, params),
             }
         )
         with open(path, "a", encoding="utf-8") as log:
             fcntl.flock(log, fcntl.LOCK_EX)
             log.write(line + "\n")
+
+    def recording(self: Any, operation_name: str, api_params: Mapping[str, Any]) -> Any:
+        write(self.meta.service_model.service_name, operation_name, api_params)
         return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = recording
+    observe_native_calls(write)  # the uploads the AWS CRT sends (shared.site.uploads)
 
 
 def install_from_environment() -> None:

@@ -14,12 +14,10 @@ point harmless:
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -30,6 +28,7 @@ from shared.errors import Conflict
 from shared.site.ledger import Ledger, LedgerState, VersionInfo, history_entry
 from shared.site.routes import Routes
 from shared.site.routing import Item, format_entry, object_key, parse_pointer
+from shared.site.uploads import SdkUploads, Upload, Uploads
 
 MANIFEST = "manifest.json"
 # The bytes of a path under a version prefix never change, so CloudFront may keep them a year; a
@@ -154,7 +153,7 @@ class SitePublisher:
         ledger: Ledger,
         keep: int = 10,
         prefix: str = "site/",
-        workers: int = 16,
+        uploads: Uploads | None = None,
     ) -> None:
         if keep < 2:
             raise ValueError("keep at least 2 versions, or there is nothing to roll back to")
@@ -165,7 +164,7 @@ class SitePublisher:
         self._ledger = ledger
         self._keep = keep
         self._prefix = prefix
-        self._workers = workers
+        self._uploads = uploads or SdkUploads(s3)
         self._manifests: dict[int, Manifest] = {}  # a version's manifest never changes once written
 
     # --- reading ---------------------------------------------------------------------------------
@@ -378,15 +377,11 @@ class SitePublisher:
         )
 
     def _upload(self, files: Mapping[str, SiteFile], version: int) -> None:
-        if not files:
-            return
-        context = contextvars.copy_context()  # each upload runs in this request's context (its logs)
-
-        def put(item: tuple[str, SiteFile]) -> None:
-            context.copy().run(self._put, item[0], version, item[1])
-
-        with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            list(pool.map(put, files.items()))
+        self._uploads.put_all(
+            self._bucket,
+            [Upload(self._key(version, path), file.body, file.content_type) for path, file in files.items()],
+            CACHE_CONTROL,
+        )
 
     def _delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

@@ -265,6 +265,9 @@ def aws(monkeypatch, table_definitions, function_environment, clock, policy_chec
     # profile removal use: a stand-in answers as SES does, so those calls really run (and each is
     # checked against the calling function's policy, like every other call)
     ses_suppression.install()
+    # moto's fake here answers botocore only: publications upload through it (the AWS CRT's uploads
+    # are tested against moto's server: tests/integration/test_site_uploads.py and local mode)
+    monkeypatch.setattr("shared.site.uploads.IN_PROCESS_FAKE", True)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         for spec in TABLES:

@@ -79,6 +79,8 @@ def install() -> None:
         return
     from botocore.client import BaseClient
 
+    from shared.aws import observe_native_calls
+
     original = BaseClient._make_api_call
 
     def recording(self: Any, operation_name: str, api_params: Mapping[str, Any]) -> Any:
@@ -88,7 +90,13 @@ def install() -> None:
             _recorded.append(Call(name, service, operation_name, dict(api_params)))
         return original(self, operation_name, api_params)
 
+    def native(service: str, operation: str, params: Mapping[str, Any]) -> None:
+        name = current_function.get()
+        if name is not None:
+            _recorded.append(Call(name, service, operation, dict(params)))
+
     BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    observe_native_calls(native)  # the uploads the AWS CRT sends (shared.site.uploads)
     _installed = True
 
 
