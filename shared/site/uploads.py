@@ -1,17 +1,16 @@
 """How a publication's files reach S3: many small PutObjects at once.
 
-A first publication of the directory writes two files per entry (its page and its JSON): 10,000
+A first publication of the directory writes two files per entry (its page and its JSON): 10,024
 PutObjects for 5,000 entries. Through botocore each costs about 1 ms of this process's CPU
-(serialising, endpoint rules, signing, parsing), whatever the pool size, since the GIL runs one at a
-time: 10-17 s of a 5,000-entry publication, more than rendering it. The AWS Common Runtime's S3
-client (`awscrt`, already in the layer for the KeyValueStore's SigV4A) signs and sends from its
-own native threads: measured against a local stand-in that answers at once (`make bench`,
-directory), 5,000 PutObjects take 0.5 s and 0.6 s of CPU through it, against 6.6 s and 7.7 s
-through botocore with 16 threads.
+(serialising, endpoint rules, signing, parsing) whatever the pool size, since the GIL runs one at a
+time: more than rendering them. The AWS Common Runtime's S3 client (`awscrt`, already in the layer
+for the KeyValueStore's SigV4A) signs and sends from its own native threads. `make bench`
+(directory, `uploads_compared`) sends the same 5,000 files both ways to a stand-in that answers at
+once, and reports the time and this process's CPU of each.
 
-- `CrtUploads` is what the functions use. It takes the bucket's address from the botocore client
-  (a presigned URL's scheme, host and path: virtual-hosted in AWS, path-style for local mode's
-  moto), and its credentials from the same boto3 session, refreshed as botocore refreshes them.
+- `CrtUploads` is what the functions use. It addresses the bucket from the botocore client's
+  endpoint as botocore does (virtual-hosted in AWS, path-style for local mode's moto), and takes
+  its credentials from the same boto3 session, refreshed as botocore refreshes them.
   Each request is one plain `PutObject` (IAM action `s3:PutObject`, as botocore's), told to
   `shared.aws.native_call` so the permission check and local mode's call log see it too. The
   CRT retries throttling and 5xx as the SDK does; a request that still fails raises
@@ -26,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import io
+import ipaddress
 import re
 import threading
 from collections.abc import Sequence
@@ -34,6 +34,14 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urlsplit
 
 from shared.aws import credentials, native_call
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class Upload(NamedTuple):
@@ -85,32 +93,32 @@ class CrtUploads:
 
     def _client(self, tls: bool) -> Any:
         if tls not in self._clients:
+            from awscrt.auth import AwsCredentials, AwsCredentialsProvider
             from awscrt.s3 import S3Client, S3RequestTlsMode
-            from s3transfer.crt import BotocoreCRTCredentialsWrapper
+
+            def current() -> Any:  # botocore's, as it refreshes them
+                frozen = credentials().get_frozen_credentials()
+                return AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token)
 
             self._clients[tls] = S3Client(
                 region=self._s3.meta.region_name,
                 tls_mode=S3RequestTlsMode.ENABLED if tls else S3RequestTlsMode.DISABLED,
-                credential_provider=BotocoreCRTCredentialsWrapper(
-                    credentials()
-                ).to_crt_credentials_provider(),
+                credential_provider=AwsCredentialsProvider.new_delegate(current),
                 throughput_target_gbps=self.THROUGHPUT_GBPS,
             )
         return self._clients[tls]
 
-    def _address(self, bucket: str) -> tuple[bool, str, str]:
-        """Whether TLS, the Host header, and the path before the key, as botocore would send them."""
-        marker = "k"
-        url = urlsplit(
-            self._s3.generate_presigned_url(
-                "put_object", Params={"Bucket": bucket, "Key": marker}, ExpiresIn=60
-            )
-        )
-        if not url.path.endswith("/" + marker):
-            raise UploadFailed(
-                f"unexpected address for bucket {bucket}: {url.scheme}://{url.netloc}{url.path}"
-            )
-        return url.scheme == "https", url.netloc, url.path[: -len(marker)]
+    def address(self, bucket: str) -> tuple[bool, str, str]:
+        """Whether TLS, the Host header, and the path before the key, as botocore addresses S3:
+        virtual-hosted on AWS's regional endpoint (`<bucket>.s3.<region>.amazonaws.com/<key>`),
+        path-style on an endpoint that is an address (local mode's moto), or for a bucket name with
+        a dot (a certificate for `*.s3...` cannot cover it)."""
+        endpoint = urlsplit(self._s3.meta.endpoint_url)
+        tls = endpoint.scheme == "https"
+        host = endpoint.hostname or ""
+        if host == "localhost" or _is_ip(host) or "." in bucket:
+            return tls, endpoint.netloc, f"/{bucket}/"
+        return tls, f"{bucket}.{endpoint.netloc}", "/"
 
     def put_all(self, bucket: str, uploads: Sequence[Upload], cache_control: str) -> None:
         if not uploads:
@@ -118,7 +126,7 @@ class CrtUploads:
         from awscrt.http import HttpHeaders, HttpRequest
         from awscrt.s3 import S3RequestType
 
-        tls, host, prefix = self._address(bucket)
+        tls, host, prefix = self.address(bucket)
         client = self._client(tls)
         window = threading.Semaphore(self.IN_FLIGHT)
         failed: list[tuple[str, BaseException]] = []

@@ -254,7 +254,7 @@ def aws_calls() -> dict[str, object]:
 
 def main() -> None:
     from tests.bench.console_tasks import console_tasks
-    from tests.bench.directory_scale import directory_at_scale
+    from tests.bench.directory_scale import directory_at_scale, uploads_compared
     from tests.bench.gdpr_scale import gdpr_at_scale
     from tests.bench.reminder_scale import reminders_at_scale
 
@@ -264,6 +264,7 @@ def main() -> None:
         "aws_calls": aws_calls(),
         "gdpr_at_scale": gdpr_at_scale(RUNS),
         "directory_at_scale": directory_at_scale(),
+        "site_uploads_compared": uploads_compared(),
         "reminders_at_scale": reminders_at_scale(),
         "console_tasks_s": console_tasks(),
         "runs": RUNS,

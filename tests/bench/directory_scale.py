@@ -22,6 +22,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ from shared.site.uploads import CrtUploads
 
 stand_in = os.environ.get("BENCH_FILES_TO")  # the files go to tests.bench.instant_s3, the rest to moto
 if stand_in:
-    CrtUploads._address = lambda self, bucket: (False, stand_in, f"/{bucket}/")
+    CrtUploads.address = lambda self, bucket: (False, stand_in, f"/{bucket}/")
 
 def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
     for line in open("/proc/self/status"):
@@ -157,6 +158,44 @@ def world(size: int) -> Iterator[tuple[dict[str, str], list[Any]]]:
             )
         with handler_environment(dynamodb_url, moto_url) as env:
             yield env, seed(size)
+
+
+UPLOADS_COMPARED = 5000
+
+
+def uploads_compared() -> dict[str, Any]:
+    """The same 5,000 files of 6 KB through botocore (16 threads) and through the AWS CRT, to a
+    stand-in that answers at once: wall time and this process's CPU (native threads included)."""
+    from tests.bench import instant_s3
+
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+    import boto3
+    from botocore.config import Config
+
+    from shared.site.uploads import CrtUploads, SdkUploads, Upload
+
+    files = [Upload(f"v/1/services/{n}.html", bytes(6000), "text/html") for n in range(UPLOADS_COMPARED)]
+    results: dict[str, Any] = {"files": UPLOADS_COMPARED}
+    with instant_s3.running() as stand_in:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://{stand_in}",
+            region_name="eu-west-2",
+            config=Config(max_pool_connections=16),
+        )
+        for name, uploads in (("botocore_16_threads", SdkUploads(s3, 16)), ("crt", CrtUploads(s3))):
+            uploads.put_all("site", files[:50], "public")  # connections and clients made
+            started, cpu = time.perf_counter(), time.process_time()
+            uploads.put_all("site", files, "public")
+            results[name] = {
+                "seconds": round(time.perf_counter() - started, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
+            }
+    results["crt_time_ratio"] = round(
+        results["crt"]["seconds"] / results["botocore_16_threads"]["seconds"], 3
+    )
+    print(f"bench: uploads compared: {json.dumps(results)}", file=sys.stderr)
+    return results
 
 
 def directory_at_scale() -> dict[str, Any]:
