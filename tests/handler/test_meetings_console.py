@@ -27,6 +27,10 @@ def signed_in_again(browser: ConsoleBrowser) -> None:
 
 
 def new_meeting(browser: ConsoleBrowser, **fields: str) -> str:
+    """A meeting at 12:30 London time on the day 30 days from the test clock's now. Its 14-day
+    reminder is due 16 days on at 12:30; the clock starts at the real time of day, so a test moves
+    it 16 days and 14 hours to be past that moment whenever it runs (1 hour was not enough
+    before 11:30)."""
     form = {
         "kind": "plenary",
         "title": "Winter plenary",
@@ -212,7 +216,7 @@ def test_a_member_whose_emails_bounce_stays_invited_to_be_phoned_or_written_to(a
         "roles": {"audience_type": "roles", "audience_roles": "patient"},
     }[audience]
     meeting = new_meeting(browser, **fields)
-    aws.clock.advance(days=16, hours=1)  # the 14-day reminder is due
+    aws.clock.advance(days=16, hours=14)  # the 14-day reminder is due (see new_meeting)
     plan(aws)
     deliver(aws)
     signed_in_again(browser)
@@ -274,7 +278,7 @@ def test_the_minutes_say_who_was_told_before_their_emails_began_to_bounce(aws, b
 
     member(aws, "bob@example.org", "Bob Jones")
     meeting = new_meeting(browser)
-    aws.clock.advance(days=16, hours=1)  # the 14-day reminder goes
+    aws.clock.advance(days=16, hours=14)  # the 14-day reminder goes (see new_meeting)
     plan(aws)
     deliver(aws)
     assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "bob@example.org")[0]) == {
@@ -311,3 +315,29 @@ def test_an_announcement_offers_letters_for_a_member_whose_emails_bounce(aws, br
     assert f'href="/console/announcements/{reply.json()["id"]}/letters"' in listing
     letters = text(browser.get(f"/console/announcements/{reply.json()['id']}/letters").body)
     assert "1 member meant to get this has no email, or emails to them bounce" in letters, letters
+
+
+def test_the_list_to_phone_or_write_to_keeps_a_member_whose_emails_bounce(aws, browser):
+    """'Members without email' is who the Secretary phones or writes to: a member whose emails bounce
+    for good is on it, as on the meeting letters, with why; an unsubscribed one is not."""
+    from tests.handler.test_lifecycle import ses_event
+    from tests.handler.test_post import add
+
+    add(aws, "Ann Smith", "12 Mill Lane\nOlney\nMK46 4AA")
+    member(aws, "bob@example.org", "Bob Jones")
+    member(aws, "cy@example.org", "Cy Brown")
+    assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "bob@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+
+    page = text(browser.get("/console/offline-members").body)
+    assert "Ann Smith – 12 Mill Lane Olney MK46 4AA – No email address" in page, page
+    assert "Bob Jones – – – Emails to them bounce" in page, page
+    assert "Cy Brown" not in page
+    assert "2 members to phone or write to" in page
+    assert "2 without email (none, or it bounces)" in text(browser.get("/console/members").body)
+    listed = aws.admin("GET", "/admin/offline-members")
+    assert sorted((m["name"], m["status"]) for m in listed.json()["items"]) == [
+        ("Ann Smith", "active"),
+        ("Bob Jones", "suppressed"),
+    ]
