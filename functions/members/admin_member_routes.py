@@ -38,7 +38,7 @@ class Sent(Model):
 
 
 class OfflineMembers(Model):
-    """Members without email: the Secretary phones or posts to them."""
+    """Members the Secretary phones or writes to: no email address, or emails to them bounce."""
 
     items: list[MemberSummary]
 
@@ -112,7 +112,7 @@ def add_member(form: Annotated[InPersonMember, Body()]) -> Response[Any]:
 
 @router.get(
     "/admin/offline-members",
-    summary="Active members without email, to phone or post",
+    summary="Members without email, or whose emails bounce: to phone or post",
     responses={200: json_response("Members to contact by phone or post", OfflineMembers), **COMMON},
 )
 def offline_members() -> OfflineMembers:

@@ -692,7 +692,7 @@ def erase(id: str) -> Response[str]:
 
 @router.get(
     "/console/offline-members",
-    summary="Members without email, to phone or post (printable)",
+    summary="Members without email, or whose emails bounce: to phone or post (printable)",
     responses={200: html_page("The list")},
 )
 def offline() -> Response[str]:
@@ -712,7 +712,7 @@ LABELS_PER_SHEET = 21
 
 @router.get(
     "/console/offline-members/labels",
-    summary="Address labels for the members without email (A4, 3 by 7), to print",
+    summary="Address labels for the members to write to (A4, 3 by 7), to print",
     responses={200: html_page("The labels")},
 )
 def labels() -> Response[str]:

@@ -456,11 +456,15 @@ class MemberAdmin:
         )
 
     def offline(self, now: datetime) -> list[MemberSummary]:
-        """Active members without email, for the Secretary to phone or post."""
+        """Members for the Secretary to phone or write to: active ones without email, and those whose
+        emails bounce for good (suppressed after being active: still members, `Member.taking_part`),
+        as on the meeting and announcement letters."""
+        everyone = {"q": None, "role": None, "group": None, "now": now}
+        without = self._iter_members(status=MemberStatus.ACTIVE, **everyone)
+        bouncing = self._iter_members(status=MemberStatus.SUPPRESSED, **everyone)
         return [
-            m
-            for m in self.iter_search(q=None, status=MemberStatus.ACTIVE, role=None, group=None, now=now)
-            if m.email is None
+            *(MemberSummary.of(m) for m in without if m.email is None),
+            *(MemberSummary.of(m) for m in bouncing if m.taking_part),
         ]
 
     # --- changing ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_labels_for_members_without_email_fill_a_sheet_of_21_from_the_label_aske
         "Bob Jones | 3 Church Street | Newport Pagnell | MK16 0AB",
     ]
     assert labels.body.count('class="label blank"') == 19  # one sheet of 21
-    assert "1 without email gave none" in text(labels.body)
+    assert "1 to write to gave none" in text(labels.body)
     assert "size: A4" in labels.body and "63.5mm" in labels.body
     # a part-used sheet: start at label 21, and the second label goes on a new sheet
     moved = browser.get("/console/offline-members/labels?start=21")
