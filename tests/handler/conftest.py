@@ -135,6 +135,12 @@ class Response:
 class Clock:
     def __init__(self) -> None:
         self.now = datetime.now(UTC).replace(microsecond=0)
+        # `TEST_CLOCK_HOUR=H`: today at H:00 UTC instead, to run the suite as if at another hour
+        # (a test that moved the clock by days and one hour once passed only in the afternoon)
+        hour = os.environ.get("TEST_CLOCK_HOUR")
+        if hour:
+            at = self.now.replace(hour=int(hour), minute=0, second=0)
+            self.now = at if at <= self.now else at - timedelta(days=1)
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)

@@ -307,7 +307,7 @@ def test_a_member_who_joins_after_a_reminder_gets_the_next_one(site):
     plan(site)
     deliver(site)
     member(site, "bob@example.org", "Bob Jones")
-    site.clock.advance(days=11, hours=1)  # now the 2-day reminder is due
+    site.clock.advance(days=11, hours=14)  # now the 2-day reminder is due (at 12:30, from any hour)
     plan(site)
     deliver(site)
     sent = reminders(site, meeting["id"])
@@ -629,7 +629,7 @@ def test_each_lead_is_asked_for_a_report_back_and_chased_once(site):
 
     member_admin().set_lead("patient-voice", ann, "test", site.clock.now)
     meeting = create(site, london(site, 30))
-    site.clock.advance(days=20, hours=1)  # 10 days before
+    site.clock.advance(days=20, hours=14)  # 10 days before (the meeting is at 12:30; from any hour)
     plan(site)
     deliver(site)
     asks = [m for m in site.sent() if "report" in m.subject.lower()]
