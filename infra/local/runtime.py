@@ -49,6 +49,9 @@ from infra.local.scheduler import Scheduler
 from infra.local.services import Services, StartupError, boto_client
 from infra.local.state import ADMIN_TOKEN, JWT_KEY, StateDir, StateLocked
 
+# a part of local mode that takes longer than this to stop says so (tests allow 30 s for all of it)
+SLOW_STOP_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
 class Options:
@@ -265,10 +268,14 @@ class LocalMode:
         for name, part in steps:
             if part is None:
                 continue
+            started = time.monotonic()
             try:
                 part.stop()
             except Exception as exc:  # keep stopping the rest
                 self.console.line(f"local mode: stopping {name} failed: {exc!r}")
+            took = time.monotonic() - started
+            if took > SLOW_STOP_SECONDS:  # a stop that once took over 30 s in all: say which part
+                self.console.line(f"local mode: stopping {name} took {took:.1f} s")
         if self.runtime:
             self.state.remove_runtime()
         if self._lock is not None:
