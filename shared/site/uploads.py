@@ -28,6 +28,7 @@ import io
 import ipaddress
 import re
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, NamedTuple, Protocol
@@ -81,11 +82,20 @@ class SdkUploads:
 
 
 class CrtUploads:
-    # the CRT opens connections for this rate; a Lambda function's network peaks well below it
-    THROUGHPUT_GBPS = 5.0
+    # The CRT opens one connection per 0.4 Gbps of its throughput target: 32 gives 80. Small PUTs
+    # are bound by S3's answer time (tens of ms), not bandwidth: 80 at about 30 ms each is about
+    # 2,700 a second, under the 3,500 a second S3 serves a new key prefix (each version is one)
+    # before it scales, so a publication is not throttled by its own haste.
+    THROUGHPUT_GBPS = 32.0
     # requests handed to the CRT at once: enough to keep its connections busy, few enough that the
     # requests waiting their turn hold little memory
-    IN_FLIGHT = 256
+    IN_FLIGHT = 128
+    # The CRT has a connect timeout but no read timeout: if no upload finishes for this long, the
+    # rest are cancelled and the publication fails (botocore gave up after 5 s, 3 times)
+    STALLED_SECONDS = 20.0
+    # the CRT's retry budget (500 by default; each retry takes 5): enough for a burst of throttling
+    # across a publication of 10,000 files
+    RETRY_TOKENS = 5000
 
     def __init__(self, s3: Any) -> None:
         self._s3 = s3  # botocore's client: the endpoint, the region and the addressing style
@@ -94,7 +104,7 @@ class CrtUploads:
     def _client(self, tls: bool) -> Any:
         if tls not in self._clients:
             from awscrt.auth import AwsCredentials, AwsCredentialsProvider
-            from awscrt.s3 import S3Client, S3RequestTlsMode
+            from awscrt.s3 import S3Client, S3RequestTlsMode, S3RetryConfig
 
             def current() -> Any:  # botocore's, as it refreshes them
                 frozen = credentials().get_frozen_credentials()
@@ -105,6 +115,7 @@ class CrtUploads:
                 tls_mode=S3RequestTlsMode.ENABLED if tls else S3RequestTlsMode.DISABLED,
                 credential_provider=AwsCredentialsProvider.new_delegate(current),
                 throughput_target_gbps=self.THROUGHPUT_GBPS,
+                retry_config=S3RetryConfig(initial_bucket_capacity=self.RETRY_TOKENS),
             )
         return self._clients[tls]
 
@@ -123,55 +134,114 @@ class CrtUploads:
     def put_all(self, bucket: str, uploads: Sequence[Upload], cache_control: str) -> None:
         if not uploads:
             return
-        from awscrt.http import HttpHeaders, HttpRequest
-        from awscrt.s3 import S3RequestType
-
         tls, host, prefix = self.address(bucket)
-        client = self._client(tls)
-        window = threading.Semaphore(self.IN_FLIGHT)
-        failed: list[tuple[str, BaseException]] = []
-        sent = []
-        for upload in uploads:
-            window.acquire()
-            if failed:
-                break  # the publication fails anyway: send no more
-            native_call("s3", "PutObject", {"Bucket": bucket, "Key": upload.key})
-            headers = HttpHeaders(
-                [
-                    ("Host", host),
-                    ("Content-Type", upload.content_type),
-                    ("Cache-Control", cache_control),
-                    ("Content-Length", str(len(upload.body))),
-                ]
-            )
-            path = prefix + quote(upload.key, safe="/~")
-            request = HttpRequest("PUT", path, headers, io.BytesIO(upload.body))
-            finished = client.make_request(
-                type=S3RequestType.DEFAULT, operation_name="PutObject", request=request
-            ).finished_future
-            finished.add_done_callback(functools.partial(self._done, window, failed, upload.key))
-            sent.append(finished)
-        wait(sent)
-        if failed:
-            key, error = failed[0]
-            status = getattr(error, "status_code", None)  # awscrt's S3ResponseError: S3 answered
-            code = re.search(rb"<Code>([^<]+)</Code>", getattr(error, "body", None) or b"")
-            why = (
-                f"S3 answered {status} {code[1].decode() if code else ''}".rstrip() if status else str(error)
-            )
-            raise UploadFailed(
-                f"{len(failed)} of {len(uploads)} uploads failed ({len(uploads) - len(sent)} not sent); "
-                f"the first, {key}: {why}"
-            )
+        batch = _Batch(self._client(tls), self.IN_FLIGHT, self.STALLED_SECONDS)
+        try:
+            for upload in uploads:
+                if not batch.room() or batch.failed:
+                    break  # stalled, or the publication fails anyway: send no more
+                native_call("s3", "PutObject", {"Bucket": bucket, "Key": upload.key})
+                batch.put(host, prefix + quote(upload.key, safe="/~"), upload, cache_control)
+            batch.wait()
+        finally:
+            batch.cancel()  # nothing of a failed batch goes on writing into the version's prefix
+        if batch.failed or batch.stalled or batch.sent < len(uploads):
+            raise batch.failure(len(uploads))
 
-    @staticmethod
-    def _done(
-        window: threading.Semaphore, failed: list[tuple[str, BaseException]], key: str, finished: Future[Any]
-    ) -> None:
-        error = finished.exception()
-        if error is not None:
-            failed.append((key, error))
-        window.release()
+
+class _Batch:
+    """One `put_all`'s requests: at most `in_flight` at once, each one's failure kept, and the lot
+    given up when none has finished for `stalled` seconds."""
+
+    def __init__(self, client: Any, in_flight: int, stalled: float) -> None:
+        self._client = client
+        self._window = threading.Semaphore(in_flight)
+        self._stalled = stalled
+        self._requests: list[Any] = []
+        self._finished: list[Future[Any]] = []
+        self._progress = time.monotonic()
+        self.failed: list[tuple[str, BaseException]] = []
+        self.stalled = False
+
+    @property
+    def sent(self) -> int:
+        return len(self._requests)
+
+    def room(self) -> bool:
+        """Wait for a place in the window; False if none came free in time."""
+        while not self._window.acquire(timeout=1.0):
+            if time.monotonic() - self._progress > self._stalled:
+                self.stalled = True
+                return False
+        return True
+
+    def put(self, host: str, path: str, upload: Upload, cache_control: str) -> None:
+        from awscrt.http import HttpHeaders, HttpRequest
+        from awscrt.s3 import S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation, S3RequestType
+
+        headers = HttpHeaders(
+            [
+                ("Host", host),
+                ("Content-Type", upload.content_type),
+                ("Cache-Control", cache_control),
+                ("Content-Length", str(len(upload.body))),
+            ]
+        )
+        request = self._client.make_request(
+            type=S3RequestType.DEFAULT,
+            operation_name="PutObject",
+            request=HttpRequest("PUT", path, headers, io.BytesIO(upload.body)),
+            # S3 checks the bytes it received against this CRC32, as it does botocore's
+            checksum_config=S3ChecksumConfig(
+                algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER
+            ),
+        )
+        self._requests.append(request)
+        self._finished.append(request.finished_future)
+        request.finished_future.add_done_callback(functools.partial(self._done, upload.key))
+
+    def _done(self, key: str, finished: Future[Any]) -> None:
+        try:
+            error = finished.exception()
+            if error is not None:
+                self.failed.append((key, error))
+            self._progress = time.monotonic()
+        finally:
+            self._window.release()
+
+    def wait(self) -> None:
+        pending = set(self._finished)
+        while pending:
+            _, pending = wait(pending, timeout=1.0)
+            if pending and time.monotonic() - self._progress > self._stalled:
+                self.stalled = True
+                return
+
+    def cancel(self) -> None:
+        if self.failed or self.stalled:
+            for request in self._requests:
+                request.cancel()  # a request already finished ignores it
+
+    def failure(self, count: int) -> UploadFailed:
+        if not self.failed:
+            return UploadFailed(
+                f"S3 answered none of the uploads for {self._stalled:.0f} s; {self.sent} of {count} were sent"
+            )
+        key, error = self.failed[0]
+        status = getattr(error, "status_code", None)  # awscrt's S3ResponseError: S3 answered
+        body = getattr(error, "body", None) or b""
+        code = re.search(rb"<Code>([^<]+)</Code>", body)
+        request_id = dict(getattr(error, "headers", None) or []).get("x-amz-request-id")
+        why = str(error)
+        if status:
+            why = f"S3 answered {status} {code[1].decode() if code else ''}".rstrip()
+            why += f" (request {request_id})" if request_id else ""
+        failure = UploadFailed(
+            f"{len(self.failed)} of {count} uploads failed ({count - self.sent} not sent); "
+            f"the first, {key}: {why}"
+        )
+        failure.__cause__ = error
+        return failure
 
 
 # Where AWS is faked inside this process (moto's `mock_aws`: the handler tests set this), only

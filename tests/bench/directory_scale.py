@@ -161,6 +161,9 @@ def world(size: int) -> Iterator[tuple[dict[str, str], list[Any]]]:
 
 
 UPLOADS_COMPARED = 5000
+# S3's answer to a small PutObject from Lambda in the same region: tens of milliseconds (typical
+# figures, not measured here: there is no AWS account)
+S3_DELAY_MS = int(os.environ.get("BENCH_S3_DELAY_MS", "30"))
 
 
 def uploads_compared() -> dict[str, Any]:
@@ -203,9 +206,9 @@ def directory_at_scale() -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     for size in SIZES:
-        # the publisher alone: the files go to a stand-in that answers at once (S3 in AWS is far
-        # nearer that than moto); the manifest, the routes and the pointer to moto
-        with world(size) as (env, _), instant_s3.running() as stand_in:
+        # the publisher alone: the files go to a stand-in that answers each in S3_DELAY_MS, as S3
+        # does (moto is far slower); the manifest, the routes and the pointer to moto
+        with world(size) as (env, _), instant_s3.running(S3_DELAY_MS) as stand_in:
             first_publisher_alone = publish({**env, "BENCH_FILES_TO": stand_in})
         with world(size) as (env, built):
             first = publish(env)
@@ -219,7 +222,7 @@ def directory_at_scale() -> dict[str, Any]:
             after_one_change = publish(env)
             unchanged = publish(env)
         results[str(size)] = {
-            "first_publish_files_to_instant_s3": first_publisher_alone,
+            f"first_publish_files_to_a_stand_in_answering_in_{S3_DELAY_MS}_ms": first_publisher_alone,
             "first_publish": first,
             "after_one_change": after_one_change,
             "unchanged": unchanged,

@@ -1,8 +1,10 @@
-"""A stand-in for S3 that answers every request at once and keeps nothing: `make bench` sends a
-publication's file uploads to it to measure the publisher alone, without moto's own time (moto is
-one Python process serving each PutObject in a few ms of its CPU, far slower than S3).
+"""A stand-in for S3 that answers every request after a fixed delay (or at once) and keeps nothing:
+`make bench` sends a publication's file uploads to it to measure the publisher alone, without
+moto's own time (moto is one Python process serving each PutObject in a few ms of its CPU, far
+slower than S3). Each connection is answered in turn, as S3 answers one request per connection.
 
-Run as `python -m tests.bench.instant_s3 PORT`; `running()` starts and stops one on a free port.
+Run as `python -m tests.bench.instant_s3 PORT [DELAY_MS]`; `running(delay_ms)` starts and stops
+one on a free port.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -30,6 +32,8 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             if length:
                 await reader.readexactly(length)
+            if delay:
+                await asyncio.sleep(delay)
             writer.write(b'HTTP/1.1 200 OK\r\nETag: "0"\r\nContent-Length: 0\r\n\r\n')
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -37,19 +41,19 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     writer.close()
 
 
-async def _main(port: int) -> None:
-    server = await asyncio.start_server(_serve, "127.0.0.1", port, backlog=1024)
+async def _main(port: int, delay: float) -> None:
+    server = await asyncio.start_server(lambda r, w: _serve(r, w, delay), "127.0.0.1", port, backlog=1024)
     async with server:
         await server.serve_forever()
 
 
 @contextmanager
-def running() -> Iterator[str]:
+def running(delay_ms: int = 0) -> Iterator[str]:
     """The stand-in's address (host:port), stopped on exit."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "tests.bench.instant_s3", str(port)])
+    process = subprocess.Popen([sys.executable, "-m", "tests.bench.instant_s3", str(port), str(delay_ms)])
     try:
         for _ in range(100):
             try:
@@ -64,4 +68,4 @@ def running() -> Iterator[str]:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(int(sys.argv[1])))
+    asyncio.run(_main(int(sys.argv[1]), int(sys.argv[2] if len(sys.argv) > 2 else 0) / 1000))

@@ -7,8 +7,11 @@ local mode does: what arrives in the bucket is what a reader of the site would g
 from __future__ import annotations
 
 import contextlib
+import http.server
+import threading
+import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -103,3 +106,75 @@ def test_the_crt_and_botocore_store_the_same(s3: Any) -> None:
     SdkUploads(s3).put_all(BUCKET, [Upload("b/x.html", body, "text/html; charset=utf-8")], "public")
     # Then a reader cannot tell them apart
     assert stored(s3, "a/x.html") == stored(s3, "b/x.html")
+
+
+class _Stand(http.server.BaseHTTPRequestHandler):
+    """An S3 stand-in's request handler: `behaviour` says what it does with each PutObject."""
+
+    protocol_version = "HTTP/1.1"
+    behaviour = "answer"
+    seen: ClassVar[list[str]] = []
+    release = threading.Event()
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        first_time = self.path not in self.seen
+        self.seen.append(self.path)
+        if self.behaviour == "never":
+            self.release.wait(60)
+            return
+        if self.behaviour == "slow_down_once" and first_time:
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("ETag", '"0"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def stand_in(behaviour: str) -> Iterator[tuple[Any, list[str]]]:
+    seen: list[str] = []
+    release = threading.Event()
+    handler = type("Handler", (_Stand,), {"behaviour": behaviour, "seen": seen, "release": release})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = boto3.client(
+        "s3", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}", region_name=REGION
+    )
+    try:
+        yield client, seen
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_s3_that_never_answers_fails_the_publication_instead_of_hanging(s3: Any) -> None:
+    # Given an S3 that takes the uploads and never answers (the CRT has no read timeout of its own)
+    with stand_in("never") as (silent, _):
+        uploads = CrtUploads(silent)
+        uploads.STALLED_SECONDS = 2.0
+        started = time.monotonic()
+        # When a publication's files are sent to it, Then it gives up, saying so, instead of waiting
+        # for the function's own timeout
+        with pytest.raises(UploadFailed, match=r"S3 answered none of the uploads for 2 s; 5 of 5 were sent"):
+            uploads.put_all("site", [Upload(f"v/{n}.html", b"x", "text/html") for n in range(5)], "public")
+        assert time.monotonic() - started < 10
+
+
+def test_throttling_is_retried_and_the_publication_goes_on(s3: Any) -> None:
+    # Given an S3 that asks each upload to slow down once (503 SlowDown), as S3 does at its rate limit
+    with stand_in("slow_down_once") as (busy, seen):
+        files = [Upload(f"v/{n}.html", b"x", "text/html") for n in range(20)]
+        # When the files are sent, Then every one arrives, each on its second try
+        CrtUploads(busy).put_all("site", files, "public")
+        assert sorted(seen) == sorted([f"/site/v/{n}.html" for n in range(20)] * 2)
