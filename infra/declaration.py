@@ -995,8 +995,8 @@ DIRECTORY_PUBLISHER = FunctionSpec(
     ),
     tables={"directory": _PUBLISHES, "audit": Access.APPEND},
     consumes=("directory_publish",),
-    # a whole vCPU (Lambda gives one at 1,769 MB): a first publication of 5,000 entries is about 6.5 s
-    # of CPU (`make bench`, directory), which at 1,024 MB (0.58 of one) would take over 11 s
+    # a whole vCPU (Lambda gives one at 1,769 MB): a first publication of 5,000 entries is about 8.5 s
+    # of CPU (`make bench`, directory), which at 1,024 MB (0.58 of one) would take about 15 s
     memory_mb=1769,
     timeout_seconds=300,
     # = the queue's maximum concurrency (the least SQS allows); the lease lets one publish at a time

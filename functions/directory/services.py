@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 # the longest any function that publishes may run (infra/declaration.py: directory_publisher)
 PUBLISHER_TIMEOUT_SECONDS = 300
 # The most files the admin API and the console write themselves, inside API Gateway's 29 s. In AWS
-# the AWS CRT sends 2,000 in well under a second; local mode's moto serves one about every 2.5 ms
-# (`make bench`, directory), so this keeps a web request's publication inside 29 s there too. More,
-# and the publisher does it from the queue.
+# the AWS CRT sends 2,000 in about a second (80 at once, about 30 ms each); local mode's moto serves
+# one about every 3 ms (`make bench`, directory), so this keeps a web request's publication inside
+# 29 s there too. More, and the publisher does it from the queue.
 IN_REQUEST_WRITES = 2000
 
 
