@@ -12,9 +12,11 @@ once, and reports the time and this process's CPU of each.
   endpoint as botocore does (virtual-hosted in AWS, path-style for local mode's moto), and takes
   its credentials from the same boto3 session, refreshed as botocore refreshes them.
   Each request is one plain `PutObject` (IAM action `s3:PutObject`, as botocore's), told to
-  `shared.aws.native_call` so the permission check and local mode's call log see it too. The
-  CRT retries throttling and 5xx as the SDK does; a request that still fails raises
-  `UploadFailed`, and the publication stops before its pointer moves (the last version stays live).
+  `shared.aws.native_call` so the permission check and local mode's call log see it too, with a
+  CRC32 that S3 checks. The CRT retries throttling and 5xx as the SDK does; a request that still
+  fails, or a batch with no answer for `STALLED_SECONDS`, raises `UploadFailed` (what is still
+  running is cancelled), and the publication stops before its pointer moves (the last version
+  stays live).
 - `SdkUploads` sends the same requests through botocore from a pool of threads: for small
   publications ("you said, we did") and where AWS is faked inside this process (moto's
   `mock_aws` answers botocore only; the CRT's own connections would go to the network).
