@@ -35,6 +35,7 @@ from shared.meetings.models import (
 from shared.meetings.repository import MeetingNotFound
 from shared.meetings.times import local, local_input, short_when
 from shared.members.models import ROLE_LABELS, Member, MemberStatus, Role
+from shared.members.repository import MemberNotFound
 from shared.timefmt import meeting_when
 from shared.web import html_page
 
@@ -49,6 +50,7 @@ NOTICES = {
     "cancelled": "The meeting was cancelled. Everyone already told is being sent the cancellation now.",
     "attendance": "The attendance was saved.",
     "received": "The report was marked as received.",
+    "feed_stopped": "The feed was stopped. Their calendar app will show no more meetings from it.",
 }
 FORM_FIELDS = ("title", "starts_at", "duration_minutes", "online_link", "agenda", "note")
 
@@ -507,3 +509,38 @@ def report_back(id: str, group: str) -> Response[str]:
     meeting_id = _id(id)
     admin().mark_report_back(meeting_id, group[:60], actor(router), clock.utc_now())
     return router.redirect(f"/console/meetings/{meeting_id}?done=received")
+
+
+@router.get(
+    "/console/meetings/feeds/<member_id>",
+    summary="A member's private calendar feed: whether they have one, and a button to stop it",
+    responses={200: html_page("The feed")},
+)
+def calendar_feed(member_id: str) -> Response[str]:
+    found, has_feed = _feed(member_id)
+    return router.page(
+        "meetings/feed",
+        title="Private calendar feed",
+        member=found,
+        has_feed=has_feed,
+        notice=NOTICES.get(router.query("done") or ""),
+    )
+
+
+@router.post(
+    "/console/meetings/feeds/<member_id>",
+    summary="Stop a member's private calendar feed (for one who cannot reach their preferences page)",
+    responses={303: {"description": "Stopped"}},
+)
+def stop_calendar_feed(member_id: str) -> Response[str]:
+    found, _ = _feed(member_id)
+    admin().stop_feed(found.id, actor(router), clock.utc_now())
+    return router.redirect(f"/console/meetings/feeds/{found.id}?done=feed_stopped")
+
+
+def _feed(member_id: str) -> tuple[Member, bool]:
+    """The member and whether they have a feed; a page about anyone else is a 404."""
+    found, has_feed = admin().feed_of(member_id) if MEETING_ID.match(member_id) else (None, False)
+    if found is None:
+        raise MemberNotFound(member_id[:64])
+    return found, has_feed

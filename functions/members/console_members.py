@@ -22,6 +22,7 @@ from shared.api import actor, made_once
 from shared.consent import Channel
 from shared.console.app import ConsoleRouter
 from shared.console.audit import folded, vocabulary
+from shared.console.settings import console_settings
 from shared.errors import DamagedRecord
 from shared.members.addresses import NewAddressForm
 from shared.members.admin import InPersonMember, MemberPatch
@@ -277,7 +278,8 @@ def member(id: str) -> Response[str]:
         groups=[groups.get(g) for g in detail.working_groups],
         audit=folded(list(reversed(audit().for_target(f"MEMBER#{id}")))[:50]),
         channels=CHANNEL_LABELS,
-        words=vocabulary({"shared.members.words": {}}),
+        # every capability's words: another's action about a member (a stopped calendar feed) is named too
+        words=vocabulary(console_settings().audit_words),
         # until they confirm, a health-data consent would tell what role they claimed
         consents=[c for c in detail.consents if detail.confirmed_at or c.kind != "health_data"],
         me=router.admin.sub if router.admin else "",

@@ -101,6 +101,11 @@ class Audiences:
             following = None
         return Page(members, following)
 
+    def member(self, member_id: str) -> Member | None:
+        """One member, if their record is there and can be read."""
+        found = valid_members(batch_get(self._db, self._table, [member_key(member_id)]))
+        return found[0] if found else None
+
     def everyone(self, audience: Any, unreachable: bool = False) -> list[Member]:
         """Every member of the audience; with `unreachable`, those whose emails bounce too (for the
         minutes and the console's lists of people to phone or write to)."""

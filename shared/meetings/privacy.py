@@ -71,7 +71,8 @@ class MeetingRecords:
                 "Your private calendar link, if you made one",
                 "Until you turn it off, or we delete your details",
                 "So your calendar app can show your working groups' meetings.",
-                "turned off on the calendar page; erased with the member",
+                "turned off on the calendar page, or by an administrator (the console, from their page); "
+                "erased with the member",
             ),
         ]
 

@@ -296,6 +296,21 @@ class MeetingAdmin:
             self._audit.record(actor=actor, action="meeting.cancel", target=f"MEETING#{meeting_id}", now=now)
         return meeting
 
+    # --- a member's private calendar feed ---------------------------------------------------
+
+    def feed_of(self, member_id: str) -> tuple[Member | None, bool]:
+        """The member, and whether they have a private calendar feed."""
+        return self._audiences.member(member_id), self._repo.feed_token_of(member_id) is not None
+
+    def stop_feed(self, member_id: str, actor: str, now: datetime) -> bool:
+        """Stop a member's private feed for them: one whose emails bounce cannot reach their
+        preferences page, which needs an emailed link. False if they had none."""
+        if self._repo.feed_token_of(member_id) is None:
+            return False
+        self._repo.set_feed(member_id, None, now)
+        self._audit.record(actor=actor, action="meeting.feed_stopped", target=f"MEMBER#{member_id}", now=now)
+        return True
+
     # --- the minutes -------------------------------------------------------------------------
 
     def audience(self, meeting: Meeting) -> list[Member]:

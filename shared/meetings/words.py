@@ -11,6 +11,7 @@ ACTIONS = {
     "meeting.apologies": "The member sent apologies",
     "meeting.apologies_withdrawn": "The member took back their apologies",
     "announcement.create": "Wrote an announcement",
+    "meeting.feed_stopped": "Stopped the member's private calendar feed",
 }
 FIELDS = {
     "starts_at": "time",

@@ -117,6 +117,14 @@ await run.go(async (r) => {
     check(saved === 200 && (await heading()) === name, `choices: ${saved}`);
   });
 
+  await step("their private calendar feed", async () => {
+    await open(`${base}${memberPath}`);
+    const status = await press("link", "Their private calendar feed");
+    check(status === 200 && (await heading()) === "Private calendar feed", `feed: ${status}`);
+    check((await page().getByText("They have no private calendar feed.").count()) === 1, "a feed no one made");
+    await audit("private calendar feed", status);
+  });
+
   await step("adding a member met in person", async () => {
     await open(`${base}/console/members/new`);
     await audit("add a member", r.status());

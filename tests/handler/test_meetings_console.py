@@ -341,3 +341,36 @@ def test_the_list_to_phone_or_write_to_keeps_a_member_whose_emails_bounce(aws, b
         ("Ann Smith", "active"),
         ("Bob Jones", "suppressed"),
     ]
+
+
+def test_an_administrator_stops_the_private_feed_of_a_member_whose_emails_bounce(aws, browser):
+    """Ann's emails bounce, so she cannot reach her preferences page (it needs an emailed link) to
+    stop her private calendar feed: an administrator can, from her page, with a button."""
+    from tests.handler.test_lifecycle import ses_event
+
+    ann = member(aws, "ann@example.org", "Ann Smith")
+    assert aws.admin("POST", f"/admin/members/{ann}/preferences-link").status == 200
+    token = aws.sent()[-1].token("/members/preferences")
+    made = aws.request(
+        "POST", "/meetings/calendar", query={"token": token}, form={"action": "make"}, accept="text/html"
+    )
+    feed = made.body.split('id="feed" value="')[1].split('"')[0].rsplit("/", 1)[1]
+    assert aws.invoke("member_bounces", ses_event("sqs_bounce_permanent", "ann@example.org")[0]) == {
+        "batchItemFailures": []
+    }
+
+    assert f'href="/console/meetings/feeds/{ann}"' in browser.get(f"/console/members/{ann}").body
+    page = text(browser.get(f"/console/meetings/feeds/{ann}").body)
+    assert "They have a private calendar link" in page and "Emails to them bounce, so they cannot." in page
+    assert aws.request("GET", f"/meetings/feeds/{feed}").status == 200  # the page changed nothing
+
+    stopped = browser.post(f"/console/meetings/feeds/{ann}")
+    assert stopped.status == 303, stopped.body
+    after = text(browser.get(stopped.headers["Location"]).body)
+    assert "The feed was stopped." in after and "They have no private calendar feed." in after
+    assert aws.request("GET", f"/meetings/feeds/{feed}").status == 404
+    assert "Stopped the member's private calendar feed" in text(browser.get(f"/console/members/{ann}").body)
+    # stopping again changes nothing; a page about no one is a 404
+    assert browser.post(f"/console/meetings/feeds/{ann}").status == 303
+    assert browser.get("/console/meetings/feeds/00000000-0000-4000-8000-000000000000").status == 404
+    assert browser.post("/console/meetings/feeds/not-a-member").status == 404

@@ -197,6 +197,7 @@ CONSOLE_PAGES = {
     "members",
     "members search",
     "member",
+    "private calendar feed",
     "change details",
     "change details with errors",
     "member after saving",
