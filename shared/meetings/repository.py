@@ -397,8 +397,9 @@ class MeetingRepository(MeetingReader):
         )
         return str(from_item(found["Item"])["token"]) if "Item" in found else None
 
-    def set_feed(self, member_id: str, token: str | None, now: datetime) -> None:
-        """Give the member a feed token (replacing any earlier one), or take it away."""
+    def set_feed(self, member_id: str, token: str | None, now: datetime) -> bool:
+        """Give the member a feed token (replacing any earlier one), or take it away. True if they
+        had one before."""
         old = self.feed_token_of(member_id)
         writes: list[dict[str, Any]] = []
         if old:
@@ -447,6 +448,7 @@ class MeetingRepository(MeetingReader):
             )
         if writes:
             self._db.transact_write_items(TransactItems=writes)
+        return old is not None
 
     def member_of_feed(self, token: str) -> str | None:
         found = self._db.get_item(

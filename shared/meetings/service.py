@@ -305,9 +305,8 @@ class MeetingAdmin:
     def stop_feed(self, member_id: str, actor: str, now: datetime) -> bool:
         """Stop a member's private feed for them: one whose emails bounce cannot reach their
         preferences page, which needs an emailed link. False if they had none."""
-        if self._repo.feed_token_of(member_id) is None:
+        if not self._repo.set_feed(member_id, None, now):
             return False
-        self._repo.set_feed(member_id, None, now)
         self._audit.record(actor=actor, action="meeting.feed_stopped", target=f"MEMBER#{member_id}", now=now)
         return True
 
