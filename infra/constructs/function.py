@@ -390,12 +390,21 @@ class DeclaredFunction(Construct):
         self, platform: PlatformConstruct, key: str, bucket: Any, prefixes: tuple[str, ...]
     ) -> None:
         """A publisher of a section of the site (`shared/site`): put, get and delete objects under its
-        prefixes (new versions, their manifests, the pruning of old ones), and read and write the
-        site's routes in the CloudFront KeyValueStore the edge reads. Nothing else of the bucket."""
+        prefixes (new versions, their manifests, the pruning of old ones), list keys under them only
+        (a publication that stopped half-way is cleaned up by listing its version's prefix), and read
+        and write the site's routes in the CloudFront KeyValueStore the edge reads. Nothing else of
+        the bucket."""
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
                 resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
             )
         )
         logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
@@ -406,7 +415,8 @@ class DeclaredFunction(Construct):
                 f"Put, get and delete only under the one key prefix {prefix!r} of the {key} bucket that "
                 "the declaration says this function publishes (versions of its section, their manifests, "
                 "and the pruning of versions no longer kept): object keys under a prefix can only be "
-                "granted with a wildcard; no listing and no other prefix.",
+                "granted with a wildcard; listing is granted under the same prefix only, and no other "
+                "prefix.",
             )
         routes = platform.site_routes
         if routes is not None:

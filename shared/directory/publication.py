@@ -13,10 +13,11 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from shared.audit import AuditTrail
+from shared.directory.models import Service
 from shared.directory.render import SiteSettings, prepare, root_files, service_files
 from shared.directory.repository import ServiceRepository
 from shared.site.ledger import LedgerState
-from shared.site.publisher import Preview, Published, SiteFile, SitePublisher
+from shared.site.publisher import Collected, Preview, Published, Sink, SiteFile, SitePublisher
 
 SECTION = "directory"
 AUDIT_TARGET = "DIRECTORY#site"
@@ -51,36 +52,52 @@ class DirectoryPublication:
         self._zone = ZoneInfo(time_zone)
         self._audit = audit
 
-    def files(self, now: datetime) -> tuple[dict[str, SiteFile], date]:
-        today = now.astimezone(self._zone).date()
-        services = self._repository.all()
+    def _render(self, services: list[Service], today: date, into: Sink) -> date:
+        """Render every file into `into` (a draft uploads each at once; a preview collects them),
+        the entries' own first; answer the edition's date."""
         edition_seen = self.publisher.head().meta.get("edition")
         edition = date.fromisoformat(edition_seen) if edition_seen else today
         prepared = prepare(services, today)
-        files = service_files(prepared, self._settings)
-        if edition != today and self.publisher.differs(
-            files, within=lambda path: path.startswith("services/")
-        ):
+        for path, file in service_files(prepared, self._settings):
+            into.add(path, file)
+        if edition != today and into.differs(within=lambda path: path.startswith("services/")):
             edition = today  # an entry's files changed: this is today's edition (known without the lists)
-        files.update(root_files(prepared, self._settings, edition))
-        if edition != today and self.publisher.differs(files):
+        roots = root_files(prepared, self._settings, edition)
+        if edition != today and into.differs(roots):
             edition = today  # something changed: this is today's edition
-            files.update(root_files(prepared, self._settings, edition))
-        return files, edition
+            roots = root_files(prepared, self._settings, edition)
+        for path, file in roots.items():
+            into.add(path, file)
+        return edition
+
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self._zone).date()
+
+    def files(self, now: datetime) -> tuple[dict[str, SiteFile], date]:
+        collected = Collected(self.publisher)
+        edition = self._render(self._repository.all(), self._today(now), collected)
+        return collected.files, edition
 
     def preview(self, now: datetime) -> Preview:
         files, _ = self.files(now)
         return self.publisher.preview(files)
 
     def publish(self, actor: str, now: datetime, at_most: int | None = None) -> Published:
-        """Publish; with `at_most`, only if it writes at most that many files (else
-        `TooLargeForARequest`, having written nothing)."""
-        files, edition = self.files(now)
+        """Publish, uploading each file as it is rendered; with `at_most`, only if it writes at most
+        that many files (else `TooLargeForARequest`, having written nothing)."""
         if at_most is not None:
+            files, edition = self.files(now)
             writes = len(self.publisher.preview(files).paths)
             if writes > at_most:
                 raise TooLargeForARequest(writes)
-        published = self.publisher.publish(files, actor=actor, now=now, meta={"edition": edition.isoformat()})
+            published = self.publisher.publish(
+                files, actor=actor, now=now, meta={"edition": edition.isoformat()}
+            )
+        else:
+            services = self._repository.all()
+            with self.publisher.drafting(actor=actor, now=now) as draft:
+                edition = self._render(services, self._today(now), draft)
+                published = draft.publish({"edition": edition.isoformat()})
         if published.changed:
             self._audit.record(actor=actor, action="directory.publish", target=AUDIT_TARGET, now=now)
         return published

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -187,9 +187,9 @@ def prepare(services: list[Service], today: date) -> Prepared:
     return Prepared(services, today, [entry(s, today) for s in services], data, [_encode(d) for d in data])
 
 
-def service_files(prepared: Prepared, settings: SiteSettings) -> dict[str, SiteFile]:
-    """One page and one JSON file per entry: these depend only on the entry (and today's date)."""
-    files: dict[str, SiteFile] = {}
+def service_files(prepared: Prepared, settings: SiteSettings) -> Iterator[tuple[str, SiteFile]]:
+    """One page and one JSON file per entry, one at a time (a publication uploads each as it comes):
+    these depend only on the entry (and today's date)."""
     common = {
         "settings": settings,
         "root": "../",
@@ -198,9 +198,8 @@ def service_files(prepared: Prepared, settings: SiteSettings) -> dict[str, SiteF
         "needs": NEEDS,
     }
     for shown, encoded in zip(prepared.entries, prepared.encoded, strict=True):
-        files[f"services/{shown.id}.html"] = _html("service", entry=shown, title=shown.service.name, **common)
-        files[f"services/{shown.id}.json"] = SiteFile(encoded, JSON)
-    return files
+        yield f"services/{shown.id}.html", _html("service", entry=shown, title=shown.service.name, **common)
+        yield f"services/{shown.id}.json", SiteFile(encoded, JSON)
 
 
 def _feed(prepared: Prepared) -> bytes:
@@ -296,7 +295,7 @@ def site_files(
     services: list[Service], settings: SiteSettings, today: date, edition: date
 ) -> dict[str, SiteFile]:
     prepared = prepare(services, today)
-    return {**service_files(prepared, settings), **root_files(prepared, settings, edition)}
+    return {**dict(service_files(prepared, settings)), **root_files(prepared, settings, edition)}
 
 
 def static_path() -> Path:

@@ -3,10 +3,14 @@
 See `shared/site/__init__.py` for the design. The order of the steps is what makes a failure at any
 point harmless:
 
-1. take the lease and a new version number (marked pending);
-2. clean up after a publication that stopped half-way (its manifest says what it wrote);
-3. write the new version's manifest (what it will be), then the bytes that changed, then the routes
-   of the paths that changed: none of it is seen yet, the pointer still names the last version;
+1. take the lease (`drafting`);
+2. clean up after a publication that stopped half-way (marked pending in the ledger): put back the
+   routes its manifest says it wrote, and delete everything under its version's prefix;
+3. as the caller renders each file (`Draft.add`), compare it with the head and upload it at once if
+   its bytes are new (the first such file takes a new version number, marked pending), so
+   rendering and uploading overlap; then (`Draft.publish`) wait for the uploads, write the
+   version's manifest, then the routes of the paths that changed: none of it is seen yet, the
+   pointer still names the last version;
 4. commit it in the ledger (the head moves; refused if the lease was lost), then switch the pointer:
    the one write that makes it live;
 5. delete the bytes only versions no longer kept could reach, and give the lease back.
@@ -14,12 +18,13 @@ point harmless:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -28,7 +33,7 @@ from shared.errors import Conflict
 from shared.site.ledger import Ledger, LedgerState, VersionInfo, history_entry
 from shared.site.routes import Routes
 from shared.site.routing import Item, format_entry, object_key, parse_pointer
-from shared.site.uploads import SdkUploads, Upload, Uploads
+from shared.site.uploads import Batch, SdkUploads, Upload, Uploads
 
 MANIFEST = "manifest.json"
 # The bytes of a path under a version prefix never change, so CloudFront may keep them a year; a
@@ -215,13 +220,7 @@ class SitePublisher:
     def differs(self, files: Mapping[str, SiteFile], within: Callable[[str], bool] | None = None) -> bool:
         """Whether `files` differ from the newest complete version (what publishing would write).
         With `within`, only the paths it accepts are compared: `files` are all of those there are."""
-        head = self.head()
-        wanted = {p: f.digest for p, f in files.items()}
-        kept = head.files if within is None else [p for p in head.files if within(p)]
-        return any(
-            _digest_at(head.history(path), head.version) != wanted.get(path)
-            for path in set(wanted) | set(kept)
-        )
+        return _differs(self.head(), {p: f.digest for p, f in files.items()}, within)
 
     @staticmethod
     def _compare(head: Manifest, live: int | None, wanted: Mapping[str, str | None]) -> Preview:
@@ -249,101 +248,30 @@ class SitePublisher:
         now: datetime,
         meta: Mapping[str, Any] | None = None,
     ) -> Published:
+        with self.drafting(actor=actor, now=now) as draft:
+            for path, file in files.items():
+                draft.add(path, file)
+            return draft.publish(meta)
+
+    @contextlib.contextmanager
+    def drafting(self, *, actor: str, now: datetime) -> Iterator[Draft]:
+        """A new version, written file by file as the caller renders them (`Draft.add`), live once
+        `Draft.publish` is called. The lease is held throughout; leaving without publishing (an
+        error) stops the uploads under way, and the next publication cleans up after it."""
         owner = uuid.uuid4().hex
         before = self._ledger.acquire(owner, now)
+        draft: Draft | None = None
         try:
             if before.pending is not None and before.pending != before.head:
                 self._clean_up(before.pending, before.head)
-            return self._publish(owner, before, files, actor, now, dict(meta or {}))
+            draft = Draft(self, owner, before, actor, now)
+            yield draft
         finally:
-            self._ledger.release(owner)
-
-    def _publish(
-        self,
-        owner: str,
-        before: LedgerState,
-        files: Mapping[str, SiteFile],
-        actor: str,
-        now: datetime,
-        meta: dict[str, Any],
-    ) -> Published:
-        head = self.manifest(before.head) or EMPTY
-        live = self.live()
-        wanted = {path: f.digest for path, f in files.items()}
-        changes = self._compare(head, live, wanted)
-        histories: dict[str, History] = {}
-        touched: list[str] = []
-        for path in sorted(set(files) | set(head.files)):
-            histories[path] = list(head.history(path) or [])
-            current = _at(histories[path], head.version) if head.files else None
-            if (current[2] if current else None) != wanted.get(path):
-                touched.append(path)
-        if not touched:
-            # nothing differs from the head: no new version, nothing written; if a rollback left an
-            # older version live, the head (what the data says now) becomes live again
-            if live == head.version or not head.files:
-                self._ledger.record(owner, before.history, clear_pending=True)
-                return Published(live, [], 0, len(head.files))
-            self._routes.switch(self._section, str(head.version))
-            self._ledger.record(
-                owner,
-                [
-                    history_entry("publish", head.version, actor, now, changed=len(changes.paths)),
-                    *before.history,
-                ],
-                clear_pending=True,
-            )
-            return Published(head.version, changes.paths, 0, len(head.files))
-        version = self._ledger.allocate(owner)
-        uploads: list[str] = []
-        for path in touched:
-            history = histories[path]
-            digest = wanted.get(path)
-            if digest is None:
-                history.insert(0, [version, None, None])
-                continue
-            # bytes this path had before (a change undone) are still there: point at them
-            reuse = next((h[1] for h in history if h[2] == digest and h[1] is not None), None)
-            history.insert(0, [version, version if reuse is None else reuse, digest])
-            if reuse is None:
-                uploads.append(path)
-        kept_versions = sorted({*(i.version for i in before.versions), version}, reverse=True)[: self._keep]
-        oldest_kept = min(kept_versions)
-        new_files: dict[str, dict[str, Any]] = {}
-        entries: dict[str, str | None] = {}
-        prune: list[str] = []
-        for path, history in histories.items():
-            trimmed = _trim(history, oldest_kept)
-            prune += [self._key(location, path) for location in _locations(history) - _locations(trimmed)]
-            if all(h[1] is None for h in trimmed):
-                entries[path] = None  # deleted in every version kept: its route goes too
-                continue
-            if path in touched:
-                entries[path] = format_entry(_items(trimmed))
-            found = files.get(path)
-            new_files[path] = {
-                "type": found.content_type if found else head.files[path]["type"],
-                "size": len(found.body) if found else 0,
-                "history": trimmed,
-            }
-        manifest = Manifest(version, meta, new_files)
-        self._put(MANIFEST, version, SiteFile(manifest.to_json(self._section), "application/json"))
-        self._upload({path: files[path] for path in uploads}, version)
-        self._routes.put_entries(self._section, entries)
-        present = sum(1 for data in new_files.values() if data["history"][0][1] is not None)
-        info = VersionInfo(version, iso(now), actor, present, len(uploads), len(changes.paths))
-        kept = [info, *(i for i in before.versions if i.version in kept_versions)]
-        dropped = [i.version for i in before.versions if i.version not in kept_versions]
-        self._ledger.commit(
-            owner,
-            info,
-            kept,
-            meta,
-            [history_entry("publish", version, actor, now, changed=len(changes.paths)), *before.history],
-        )
-        self._routes.switch(self._section, str(version))
-        self._delete([*prune, *(self._key(d, MANIFEST) for d in dropped)])
-        return Published(version, changes.paths, len(uploads), present)
+            try:
+                if draft is not None:
+                    draft.abandon()
+            finally:
+                self._ledger.release(owner)
 
     def rollback(self, version: int, *, actor: str, now: datetime) -> Published:
         owner = uuid.uuid4().hex
@@ -376,13 +304,6 @@ class SitePublisher:
             CacheControl=CACHE_CONTROL,
         )
 
-    def _upload(self, files: Mapping[str, SiteFile], version: int) -> None:
-        self._uploads.put_all(
-            self._bucket,
-            [Upload(self._key(version, path), file.body, file.content_type) for path, file in files.items()],
-            CACHE_CONTROL,
-        )
-
     def _delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
             batch = keys[start : start + 1000]
@@ -391,23 +312,187 @@ class SitePublisher:
             )
 
     def _clean_up(self, pending: int, head_version: int | None) -> None:
-        """A publication stopped half-way: put back the routes it wrote, delete the bytes it wrote.
-        Its manifest is written before anything else, so it lists all of it."""
+        """A publication stopped half-way: put back the routes it wrote (its manifest, written after
+        its bytes and before its routes, lists them), and delete everything under its version's
+        prefix (listed: it may have stopped before its manifest, with only some bytes written)."""
         stopped = self.manifest(pending)
-        if stopped is None:
+        if stopped is not None:
+            head = self.manifest(head_version) or EMPTY
+            entries: dict[str, str | None] = {}
+            for path, data in stopped.files.items():
+                history = data["history"]
+                if history and int(history[0][0]) == pending:
+                    previous = head.history(path)
+                    entries[path] = format_entry(_items(previous)) if previous else None
+            self._routes.put_entries(self._section, entries)
+        self._manifests.pop(pending, None)
+        listed = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._key(pending, "")
+        )
+        self._delete([found["Key"] for page in listed for found in page.get("Contents", [])])
+
+
+class Sink(Protocol):
+    """Where a section's files go as they are rendered: a `Draft` (uploaded at once) or a
+    `Collected` (kept, for a preview or a publication that must first know its size)."""
+
+    def add(self, path: str, file: SiteFile) -> None: ...
+
+    def differs(
+        self, more: Mapping[str, SiteFile] | None = None, within: Callable[[str], bool] | None = None
+    ) -> bool: ...
+
+
+class Collected:
+    def __init__(self, site: SitePublisher) -> None:
+        self._site = site
+        self.files: dict[str, SiteFile] = {}
+
+    def add(self, path: str, file: SiteFile) -> None:
+        self.files[path] = file
+
+    def differs(
+        self, more: Mapping[str, SiteFile] | None = None, within: Callable[[str], bool] | None = None
+    ) -> bool:
+        return self._site.differs({**self.files, **(more or {})}, within)
+
+
+class Draft:
+    """A version being written (`SitePublisher.drafting`). Each file added is compared with the
+    newest complete version (the head) at once: if its bytes are new, their upload starts while the
+    caller renders the next; bytes a path had before (a change undone) are pointed at, not written
+    again. Nothing is seen until `publish`, which waits for the uploads, writes the manifest and the
+    routes, commits the version and switches the pointer. A version number is taken only once
+    something differs, so a publication that changes nothing writes nothing."""
+
+    def __init__(
+        self, site: SitePublisher, owner: str, before: LedgerState, actor: str, now: datetime
+    ) -> None:
+        self._site = site
+        self._owner = owner
+        self._before = before
+        self._actor = actor
+        self._now = now
+        self._head = site.manifest(before.head) or EMPTY
+        self._wanted: dict[str, str] = {}  # path -> sha256 of every file added
+        self._kinds: dict[str, tuple[str, int]] = {}  # path -> (type, size)
+        self._new: dict[str, list[Any]] = {}  # path -> its history item in this version, if it differs
+        self._version: int | None = None
+        self._batch: Batch | None = None
+        self.written = 0
+
+    def _current(self, path: str) -> str | None:
+        """The path's digest in the head (None: not there)."""
+        return _digest_at(self._head.history(path), self._head.version) if self._head.files else None
+
+    def _allocate(self) -> int:
+        if self._version is None:
+            self._version = self._site._ledger.allocate(self._owner)
+        return self._version
+
+    def add(self, path: str, file: SiteFile) -> None:
+        if path in self._wanted:
+            raise ValueError(f"{path} was added twice")
+        digest = file.digest
+        self._wanted[path] = digest
+        self._kinds[path] = (file.content_type, len(file.body))
+        if self._current(path) == digest:
             return
-        head = self.manifest(head_version) or EMPTY
+        version = self._allocate()
+        history = self._head.history(path) or []
+        reuse = next((h[1] for h in history if h[2] == digest and h[1] is not None), None)
+        self._new[path] = [version, version if reuse is None else reuse, digest]
+        if reuse is None:
+            if self._batch is None:
+                self._batch = self._site._uploads.start(self._site._bucket, CACHE_CONTROL)
+            self._batch.put(Upload(self._site._key(version, path), file.body, file.content_type))
+            self.written += 1
+
+    def differs(
+        self, more: Mapping[str, SiteFile] | None = None, within: Callable[[str], bool] | None = None
+    ) -> bool:
+        """Whether the files added, with `more`, differ from the head: among the paths `within`
+        accepts (all of which have been added or are in `more`), or all of them."""
+        wanted = {**self._wanted, **{p: f.digest for p, f in (more or {}).items()}}
+        return _differs(self._head, wanted, within)
+
+    def publish(self, meta: Mapping[str, Any] | None = None) -> Published:
+        site, head, before, owner = self._site, self._head, self._before, self._owner
+        meta = dict(meta or {})
+        live = site.live()
+        changes = site._compare(head, live, self._wanted)
+        removed = [p for p in head.files if p not in self._wanted and self._current(p) is not None]
+        if not self._new and not removed:
+            # nothing differs from the head: no new version, nothing written; if a rollback left an
+            # older version live, the head (what the data says now) becomes live again
+            if live == head.version or not head.files:
+                site._ledger.record(owner, before.history, clear_pending=True)
+                return Published(live, [], 0, len(head.files))
+            site._routes.switch(site._section, str(head.version))
+            site._ledger.record(
+                owner,
+                [
+                    history_entry(
+                        "publish", head.version, self._actor, self._now, changed=len(changes.paths)
+                    ),
+                    *before.history,
+                ],
+                clear_pending=True,
+            )
+            return Published(head.version, changes.paths, 0, len(head.files))
+        version = self._allocate()
+        for path in removed:
+            self._new[path] = [version, None, None]
+        if self._batch is not None:
+            self._batch.finish()  # every byte is there before anything names it
+        kept_versions = sorted({*(i.version for i in before.versions), version}, reverse=True)[: site._keep]
+        oldest_kept = min(kept_versions)
+        new_files: dict[str, dict[str, Any]] = {}
         entries: dict[str, str | None] = {}
-        objects = [self._key(pending, MANIFEST)]
-        for path, data in stopped.files.items():
-            history = data["history"]
-            if history and int(history[0][0]) == pending:
-                previous = head.history(path)
-                entries[path] = format_entry(_items(previous)) if previous else None
-                if history[0][1] == pending:
-                    objects.append(self._key(pending, path))
-        self._routes.put_entries(self._section, entries)
-        self._delete(objects)
+        prune: list[str] = []
+        for path in sorted(set(self._wanted) | set(head.files)):
+            history = list(head.history(path) or [])
+            if path in self._new:
+                history.insert(0, self._new[path])
+            trimmed = _trim(history, oldest_kept)
+            prune += [site._key(location, path) for location in _locations(history) - _locations(trimmed)]
+            if all(h[1] is None for h in trimmed):
+                entries[path] = None  # deleted in every version kept: its route goes too
+                continue
+            if path in self._new:
+                entries[path] = format_entry(_items(trimmed))
+            kind, size = self._kinds.get(path) or (head.files[path]["type"], 0)
+            new_files[path] = {"type": kind, "size": size, "history": trimmed}
+        manifest = Manifest(version, meta, new_files)
+        site._put(MANIFEST, version, SiteFile(manifest.to_json(site._section), "application/json"))
+        site._routes.put_entries(site._section, entries)
+        present = sum(1 for data in new_files.values() if data["history"][0][1] is not None)
+        info = VersionInfo(version, iso(self._now), self._actor, present, self.written, len(changes.paths))
+        kept = [info, *(i for i in before.versions if i.version in kept_versions)]
+        dropped = [i.version for i in before.versions if i.version not in kept_versions]
+        site._ledger.commit(
+            owner,
+            info,
+            kept,
+            meta,
+            [
+                history_entry("publish", version, self._actor, self._now, changed=len(changes.paths)),
+                *before.history,
+            ],
+        )
+        site._routes.switch(site._section, str(version))
+        site._delete([*prune, *(site._key(d, MANIFEST) for d in dropped)])
+        return Published(version, changes.paths, self.written, present)
+
+    def abandon(self) -> None:
+        if self._batch is not None:
+            self._batch.abandon()
+
+
+def _differs(head: Manifest, wanted: Mapping[str, str], within: Callable[[str], bool] | None) -> bool:
+    kept = head.files if within is None else [p for p in head.files if within(p)]
+    paths = set(kept) | (set(wanted) if within is None else {p for p in wanted if within(p)})
+    return any(_digest_at(head.history(path), head.version) != wanted.get(path) for path in paths)
 
 
 def lease_for(timeout_seconds: int) -> timedelta:

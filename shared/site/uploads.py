@@ -31,7 +31,7 @@ import ipaddress
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urlsplit
@@ -57,8 +57,30 @@ class UploadFailed(RuntimeError):
     pass
 
 
+class Batch(Protocol):
+    """Uploads under way: `put` hands one over and returns at once (or when there is room), so the
+    caller goes on rendering the next file while this one travels; `finish` waits for them all.
+    Either raises `UploadFailed` once any has failed. `abandon` stops whatever is still running (a
+    publication that failed writes nothing more); after `finish` it does nothing."""
+
+    def put(self, upload: Upload) -> None: ...
+    def finish(self) -> None: ...
+    def abandon(self) -> None: ...
+
+
 class Uploads(Protocol):
-    def put_all(self, bucket: str, uploads: Sequence[Upload], cache_control: str) -> None: ...
+    def start(self, bucket: str, cache_control: str) -> Batch: ...
+
+
+def put_all(uploads: Uploads, bucket: str, files: Iterable[Upload], cache_control: str) -> None:
+    """Upload every file and wait for them all (raising `UploadFailed` if any failed)."""
+    batch = uploads.start(bucket, cache_control)
+    try:
+        for upload in files:
+            batch.put(upload)
+        batch.finish()
+    finally:
+        batch.abandon()
 
 
 class SdkUploads:
@@ -66,21 +88,57 @@ class SdkUploads:
         self._s3 = s3
         self._workers = workers
 
-    def put_all(self, bucket: str, uploads: Sequence[Upload], cache_control: str) -> None:
-        context = contextvars.copy_context()  # each upload runs in this request's context (its logs)
+    def start(self, bucket: str, cache_control: str) -> Batch:
+        return _SdkBatch(self._s3, bucket, cache_control, self._workers)
 
-        def put(upload: Upload) -> None:
-            context.copy().run(
-                self._s3.put_object,
-                Bucket=bucket,
-                Key=upload.key,
-                Body=upload.body,
-                ContentType=upload.content_type,
-                CacheControl=cache_control,
+
+class _SdkBatch:
+    def __init__(self, s3: Any, bucket: str, cache_control: str, workers: int) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._cache_control = cache_control
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+        self._window = threading.Semaphore(2 * workers)  # bodies waiting their turn hold memory
+        self._context = contextvars.copy_context()  # each upload runs in this request's context (its logs)
+        self._futures: list[Future[Any]] = []
+        self.failed: list[tuple[str, BaseException]] = []
+
+    def put(self, upload: Upload) -> None:
+        self._raise_if_failed()
+        self._window.acquire()
+        future = self._pool.submit(
+            self._context.copy().run,
+            self._s3.put_object,
+            Bucket=self._bucket,
+            Key=upload.key,
+            Body=upload.body,
+            ContentType=upload.content_type,
+            CacheControl=self._cache_control,
+        )
+        future.add_done_callback(functools.partial(self._done, upload.key))
+        self._futures.append(future)
+
+    def _done(self, key: str, finished: Future[Any]) -> None:
+        self._window.release()
+        error = None if finished.cancelled() else finished.exception()
+        if error is not None:
+            self.failed.append((key, error))
+
+    def _raise_if_failed(self) -> None:
+        if self.failed:
+            key, error = self.failed[0]
+            failure = UploadFailed(
+                f"{len(self.failed)} of {len(self._futures)} uploads failed; the first, {key}: {error}"
             )
+            raise failure from error
 
-        with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            list(pool.map(put, uploads))
+    def finish(self) -> None:
+        wait(self._futures)
+        self._pool.shutdown()
+        self._raise_if_failed()
+
+    def abandon(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class CrtUploads:
@@ -133,63 +191,92 @@ class CrtUploads:
             return tls, endpoint.netloc, f"/{bucket}/"
         return tls, f"{bucket}.{endpoint.netloc}", "/"
 
-    def put_all(self, bucket: str, uploads: Sequence[Upload], cache_control: str) -> None:
-        if not uploads:
-            return
+    def start(self, bucket: str, cache_control: str) -> Batch:
         tls, host, prefix = self.address(bucket)
-        batch = _Batch(self._client(tls), self.IN_FLIGHT, self.STALLED_SECONDS)
-        try:
-            for upload in uploads:
-                if not batch.room() or batch.failed:
-                    break  # stalled, or the publication fails anyway: send no more
-                native_call("s3", "PutObject", {"Bucket": bucket, "Key": upload.key})
-                batch.put(host, prefix + quote(upload.key, safe="/~"), upload, cache_control)
-            batch.wait()
-        finally:
-            batch.cancel()  # nothing of a failed batch goes on writing into the version's prefix
-        if batch.failed or batch.stalled or batch.sent < len(uploads):
-            raise batch.failure(len(uploads))
+        return _CrtBatch(
+            lambda: self._client(tls),
+            bucket,
+            host,
+            prefix,
+            cache_control,
+            self.IN_FLIGHT,
+            self.STALLED_SECONDS,
+        )
 
 
-class _Batch:
-    """One `put_all`'s requests: at most `in_flight` at once, each one's failure kept, and the lot
-    given up when none has finished for `stalled` seconds."""
+class _CrtBatch:
+    """One batch's requests: at most `in_flight` at once, each one's failure kept, and the lot
+    given up when none has finished for `stalled` seconds. Only the requests under way are held (a
+    finished one, and the bytes it sent, are let go: a publication's memory is not all its files)."""
 
-    def __init__(self, client: Any, in_flight: int, stalled: float) -> None:
-        self._client = client
-        self._window = threading.Semaphore(in_flight)
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        bucket: str,
+        host: str,
+        prefix: str,
+        cache_control: str,
+        in_flight: int,
+        stalled: float,
+    ) -> None:
+        self._client = client  # made at the first upload: a batch with none opens no connection
+        self._bucket = bucket
+        self._host = host
+        self._prefix = prefix
+        self._cache_control = cache_control
+        self._in_flight = in_flight
         self._stalled = stalled
-        self._requests: list[Any] = []
-        self._finished: list[Future[Any]] = []
+        self._changed = threading.Condition()
+        self._running: dict[int, Any] = {}  # the requests under way, by number
+        self.sent = 0
         self._progress = time.monotonic()
         self.failed: list[tuple[str, BaseException]] = []
         self.stalled = False
 
-    @property
-    def sent(self) -> int:
-        return len(self._requests)
-
-    def room(self) -> bool:
-        """Wait for a place in the window; False if none came free in time."""
-        while not self._window.acquire(timeout=1.0):
-            if time.monotonic() - self._progress > self._stalled:
-                self.stalled = True
-                return False
+    def _wait_until(self, ready: Callable[[], bool]) -> bool:
+        """Wait until `ready()`; False (and stalled) if no upload finished for `stalled` seconds."""
+        with self._changed:
+            while not ready():
+                self._changed.wait(timeout=1.0)
+                if not ready() and time.monotonic() - self._progress > self._stalled:
+                    self.stalled = True
+                    return False
         return True
 
-    def put(self, host: str, path: str, upload: Upload, cache_control: str) -> None:
+    def put(self, upload: Upload) -> None:
+        if self.failed or not self._wait_until(lambda: len(self._running) < self._in_flight):
+            raise self._failure()  # stalled, or the publication fails anyway: send no more
+        native_call("s3", "PutObject", {"Bucket": self._bucket, "Key": upload.key})
+        self._send(upload)
+
+    def finish(self) -> None:
+        if not self._wait_until(lambda: not self._running) or self.failed:
+            raise self._failure()
+
+    def abandon(self) -> None:
+        """Nothing of a failed batch goes on writing into the version's prefix."""
+        with self._changed:
+            running = list(self._running.values())
+        for request in running:
+            request.cancel()  # a request already finished ignores it
+        if running:
+            with self._changed:
+                self._changed.wait_for(lambda: not self._running, timeout=self._stalled)
+
+    def _send(self, upload: Upload) -> None:
         from awscrt.http import HttpHeaders, HttpRequest
         from awscrt.s3 import S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation, S3RequestType
 
         headers = HttpHeaders(
             [
-                ("Host", host),
+                ("Host", self._host),
                 ("Content-Type", upload.content_type),
-                ("Cache-Control", cache_control),
+                ("Cache-Control", self._cache_control),
                 ("Content-Length", str(len(upload.body))),
             ]
         )
-        request = self._client.make_request(
+        path = self._prefix + quote(upload.key, safe="/~")
+        request = self._client().make_request(
             type=S3RequestType.DEFAULT,
             operation_name="PutObject",
             request=HttpRequest("PUT", path, headers, io.BytesIO(upload.body)),
@@ -198,36 +285,25 @@ class _Batch:
                 algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER
             ),
         )
-        self._requests.append(request)
-        self._finished.append(request.finished_future)
-        request.finished_future.add_done_callback(functools.partial(self._done, upload.key))
+        number = self.sent
+        with self._changed:
+            self._running[number] = request
+            self.sent += 1
+        request.finished_future.add_done_callback(functools.partial(self._done, number, upload.key))
 
-    def _done(self, key: str, finished: Future[Any]) -> None:
-        try:
-            error = finished.exception()
+    def _done(self, number: int, key: str, finished: Future[Any]) -> None:
+        error = finished.exception()
+        with self._changed:
             if error is not None:
                 self.failed.append((key, error))
+            self._running.pop(number, None)
             self._progress = time.monotonic()
-        finally:
-            self._window.release()
+            self._changed.notify_all()
 
-    def wait(self) -> None:
-        pending = set(self._finished)
-        while pending:
-            _, pending = wait(pending, timeout=1.0)
-            if pending and time.monotonic() - self._progress > self._stalled:
-                self.stalled = True
-                return
-
-    def cancel(self) -> None:
-        if self.failed or self.stalled:
-            for request in self._requests:
-                request.cancel()  # a request already finished ignores it
-
-    def failure(self, count: int) -> UploadFailed:
+    def _failure(self) -> UploadFailed:
         if not self.failed:
             return UploadFailed(
-                f"S3 answered none of the uploads for {self._stalled:.0f} s; {self.sent} of {count} were sent"
+                f"S3 answered none of the uploads for {self._stalled:.0f} s; {self.sent} were sent"
             )
         key, error = self.failed[0]
         status = getattr(error, "status_code", None)  # awscrt's S3ResponseError: S3 answered
@@ -238,10 +314,7 @@ class _Batch:
         if status:
             why = f"S3 answered {status} {code[1].decode() if code else ''}".rstrip()
             why += f" (request {request_id})" if request_id else ""
-        failure = UploadFailed(
-            f"{len(self.failed)} of {count} uploads failed ({count - self.sent} not sent); "
-            f"the first, {key}: {why}"
-        )
+        failure = UploadFailed(f"{len(self.failed)} of {self.sent} uploads failed; the first, {key}: {why}")
         failure.__cause__ = error
         return failure
 

@@ -196,18 +196,63 @@ def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, direct
     assert "Closed for refurbishment" in PublishedSite().text(f"services/{directory[0]}.html")
 
 
-def test_two_publishes_at_once_one_wins_and_nothing_is_mixed(aws, directory, monkeypatch):
-    from shared.site.publisher import SitePublisher
+def test_a_publish_that_fails_while_uploading_leaves_the_old_version_live_and_the_next_deletes_its_bytes(
+    aws, directory, monkeypatch
+):
+    """Files are uploaded as they are rendered, before the version's manifest: the clean-up finds a
+    stopped publication's bytes by listing its version's prefix."""
+    import boto3
 
-    original = SitePublisher._upload
+    from infra.declaration import SITE
+    from shared.site import uploads
+
+    publish(aws)
+    site = PublishedSite()
+    before = {p: site.get(p) for p in ("index.html", "services.json", f"services/{directory[0]}.html")}
+    aws.admin(
+        "PUT",
+        f"/admin/directory/services/{directory[0]}",
+        json_body=service(alert="Closed for refurbishment"),
+    )
+    put = uploads._SdkBatch.put
+    sent: list[str] = []
+
+    def fails_at_the_third(self, upload):
+        if len(sent) == 2:
+            raise uploads.UploadFailed("1 of 3 uploads failed; the first: S3 answered 500 InternalError")
+        sent.append(upload.key)
+        return put(self, upload)
+
+    monkeypatch.setattr(uploads._SdkBatch, "put", fails_at_the_third)
+    with pytest.raises(uploads.UploadFailed):
+        publish(aws)
+    monkeypatch.undo()
+    s3 = boto3.client("s3", region_name="eu-west-2")
+
+    def under(version: int) -> list[str]:
+        found = s3.list_objects_v2(Bucket=SITE.local_name, Prefix=f"site/directory/v/{version}/")
+        return sorted(o["Key"] for o in found.get("Contents", []))
+
+    assert under(2) == sorted(sent) and len(sent) == 2  # bytes of a version that never went live
+    assert {p: site.get(p) for p in before} == before  # readers still see version 1 whole
+    assert aws.admin("GET", "/admin/directory/versions").json()["live"] == 1
+    answer = publish(aws)
+    assert answer["version"] == 3 and under(2) == []
+    assert "Closed for refurbishment" in PublishedSite().text(f"services/{directory[0]}.html")
+
+
+def test_two_publishes_at_once_one_wins_and_nothing_is_mixed(aws, directory, monkeypatch):
+    from shared.site.publisher import Draft
+
+    original = Draft.publish
     inside, release = threading.Event(), threading.Event()
 
-    def slow(self, files, version):
+    def slow(self, meta=None):
         inside.set()
         release.wait(10)
-        return original(self, files, version)
+        return original(self, meta)
 
-    monkeypatch.setattr(SitePublisher, "_upload", slow)
+    monkeypatch.setattr(Draft, "publish", slow)
     answers: dict[str, Any] = {}
     first = threading.Thread(
         target=lambda: answers.setdefault("first", aws.admin("POST", "/admin/directory/publish"))

@@ -37,8 +37,13 @@ def test_publishers_reach_their_prefix_and_the_routes_and_nobody_else_does(templ
         ]
         variables = function["Properties"]["Environment"]["Variables"]
         if name in SITE.publishers:
-            (statement,) = s3
+            (statement, listing) = s3
             assert sorted(_list(statement["Action"])) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+            # listing: the bucket's keys under its own prefixes only (a stopped publication's leftovers)
+            assert _list(listing["Action"]) == ["s3:ListBucket"]
+            assert listing["Condition"] == {
+                "StringLike": {"s3:prefix": [f"{p}*" for p in SITE.publishers[name]]}
+            } or listing["Condition"] == {"StringLike": {"s3:prefix": f"{SITE.publishers[name][0]}*"}}
             for prefix in SITE.publishers[name]:  # its own section, and no other
                 assert json.dumps(statement["Resource"]).count(f"/{prefix}*") == 1
             others = {p for n, ps in SITE.publishers.items() for p in ps} - set(SITE.publishers[name])

@@ -9,8 +9,8 @@ statements of that function's role in the CloudFormation template (`PolicyCheck`
 - Local mode (integration tests): a worker started with `MKCPP_CALL_LOG=<file>` appends each call as a
   JSON line (`infra/local/calls.py`), and the integration session checks the file when it ends.
 
-The check evaluates Allow statements with action and resource wildcards and `StringEquals`
-conditions (the only kind our roles use). A statement whose condition names a key we cannot
+The check evaluates Allow statements with action and resource wildcards and `StringEquals` and
+`StringLike` conditions (the only kinds our roles use). A statement whose condition names a key we cannot
 evaluate never allows anything here, so the check errs towards failing.
 """
 
@@ -229,6 +229,8 @@ def authorisations(call: Call, names: Names) -> list[Authorisation]:
                 Authorisation("s3:DeleteObject", f"{resource}/{o['Key']}")
                 for o in p.get("Delete", {}).get("Objects", [])
             ]
+        if op in ("ListObjectsV2", "ListObjects"):  # the bucket's keys, within the prefix asked
+            return [Authorisation("s3:ListBucket", resource, {"s3:prefix": str(p.get("Prefix", ""))})]
         if "Key" in p:
             resource += f"/{p['Key']}"
         return [Authorisation(f"s3:{op}", resource)]
@@ -307,13 +309,22 @@ class Statement:
                 given = wanted.context.get(key)
                 if operator == "StringEquals" and given not in allowed:
                     return False
+                if operator == "StringLike" and not (
+                    isinstance(given, str) and any(fnmatch.fnmatchcase(given, a) for a in allowed)
+                ):
+                    return False
                 if operator == "StringEqualsIfExists" and given is not None and given not in allowed:
                     return False
                 # stricter than AWS (which allows a missing key): a read of every attribute is refused
                 partial = given is None or not set(given) <= set(allowed)
                 if operator == "ForAllValues:StringEquals" and partial:
                     return False
-                if operator not in ("StringEquals", "StringEqualsIfExists", "ForAllValues:StringEquals"):
+                if operator not in (
+                    "StringEquals",
+                    "StringLike",
+                    "StringEqualsIfExists",
+                    "ForAllValues:StringEquals",
+                ):
                     return False
         return True
 
