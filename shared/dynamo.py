@@ -224,15 +224,20 @@ def batch_put(client: Any, table: str, items: list[dict[str, Any]]) -> int:
     return len(items)
 
 
-def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
-    items: list[dict[str, Any]] = []
+def query_pages(client: Any, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+    """The items a query matches, a page at a time as each arrives (following LastEvaluatedKey), as
+    plain Python values."""
     while True:
         page = client.query(**kwargs)
-        items += [from_item(i) for i in page.get("Items", [])]
+        yield [from_item(i) for i in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
-            return items
+            return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item a query matches, following LastEvaluatedKey, as plain Python values."""
+    return [item for page in query_pages(client, **kwargs) for item in page]
 
 
 def version_condition(expected: int) -> tuple[str, dict[str, Any]]:

@@ -8,13 +8,14 @@ changed something: publishing again with nothing changed renders the same bytes,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from shared.audit import AuditTrail
 from shared.directory.models import Service
-from shared.directory.render import SiteSettings, prepare, root_files, service_files
+from shared.directory.render import SiteSettings, entry_files, prepare, root_files
 from shared.directory.repository import ServiceRepository
 from shared.site.ledger import LedgerState
 from shared.site.publisher import Collected, Preview, Published, Sink, SiteFile, SitePublisher
@@ -52,14 +53,15 @@ class DirectoryPublication:
         self._zone = ZoneInfo(time_zone)
         self._audit = audit
 
-    def _render(self, services: list[Service], today: date, into: Sink) -> date:
-        """Render every file into `into` (a draft uploads each at once; a preview collects them),
-        the entries' own first; answer the edition's date."""
+    def _render(self, services: Iterable[Service], today: date, into: Sink) -> date:
+        """Render every file into `into` (a draft uploads each at once; a preview collects them):
+        each entry's own as it is read, then the lists; answer the edition's date."""
         edition_seen = self.publisher.head().meta.get("edition")
         edition = date.fromisoformat(edition_seen) if edition_seen else today
-        prepared = prepare(services, today)
-        for path, file in service_files(prepared, self._settings):
-            into.add(path, file)
+        prepared = prepare([], today)
+        for service in services:
+            for path, file in entry_files(*prepared.add(service), self._settings):
+                into.add(path, file)
         if edition != today and into.differs(within=lambda path: path.startswith("services/")):
             edition = today  # an entry's files changed: this is today's edition (known without the lists)
         roots = root_files(prepared, self._settings, edition)
@@ -94,9 +96,8 @@ class DirectoryPublication:
                 files, actor=actor, now=now, meta={"edition": edition.isoformat()}
             )
         else:
-            services = self._repository.all()
             with self.publisher.drafting(actor=actor, now=now) as draft:
-                edition = self._render(services, self._today(now), draft)
+                edition = self._render(self._repository.each(), self._today(now), draft)
                 published = draft.publish({"edition": edition.isoformat()})
         if published.changed:
             self._audit.record(actor=actor, action="directory.publish", target=AUDIT_TARGET, now=now)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -173,7 +173,8 @@ def _sorted(entries: Iterable[Entry]) -> list[Entry]:
 
 class Prepared(NamedTuple):
     """What the files are made of, worked out once per publication however many files use it: each
-    service's entry (what its pages show), its HSDS JSON and that JSON encoded, in the order read."""
+    service's entry (what its pages show), its HSDS JSON and that JSON encoded, in the order read
+    (`add`, one service at a time as a publication reads them)."""
 
     services: list[Service]
     today: date
@@ -181,25 +182,45 @@ class Prepared(NamedTuple):
     data: list[dict[str, Any]]  # service_json of each
     encoded: list[bytes]  # the bytes of services/<id>.json, which services.json holds too
 
+    def add(self, service: Service) -> tuple[Entry, bytes]:
+        shown, data = entry(service, self.today), service_json(service)
+        encoded = _encode(data)
+        self.services.append(service)
+        self.entries.append(shown)
+        self.data.append(data)
+        self.encoded.append(encoded)
+        return shown, encoded
 
-def prepare(services: list[Service], today: date) -> Prepared:
-    data = [service_json(s) for s in services]
-    return Prepared(services, today, [entry(s, today) for s in services], data, [_encode(d) for d in data])
+
+def prepare(services: Iterable[Service], today: date) -> Prepared:
+    prepared = Prepared([], today, [], [], [])
+    for service in services:
+        prepared.add(service)
+    return prepared
 
 
-def service_files(prepared: Prepared, settings: SiteSettings) -> Iterator[tuple[str, SiteFile]]:
-    """One page and one JSON file per entry, one at a time (a publication uploads each as it comes):
-    these depend only on the entry (and today's date)."""
-    common = {
-        "settings": settings,
-        "root": "../",
-        "long_date": long_date,
-        "categories": CATEGORIES,
-        "needs": NEEDS,
+def entry_files(shown: Entry, encoded: bytes, settings: SiteSettings) -> list[tuple[str, SiteFile]]:
+    """An entry's page and JSON file: these depend only on the entry (and today's date)."""
+    page = _html(
+        "service",
+        entry=shown,
+        title=shown.service.name,
+        settings=settings,
+        root="../",
+        long_date=long_date,
+        categories=CATEGORIES,
+        needs=NEEDS,
+    )
+    return [(f"services/{shown.id}.html", page), (f"services/{shown.id}.json", SiteFile(encoded, JSON))]
+
+
+def service_files(prepared: Prepared, settings: SiteSettings) -> dict[str, SiteFile]:
+    """Every entry's page and JSON file."""
+    return {
+        path: file
+        for shown, encoded in zip(prepared.entries, prepared.encoded, strict=True)
+        for path, file in entry_files(shown, encoded, settings)
     }
-    for shown, encoded in zip(prepared.entries, prepared.encoded, strict=True):
-        yield f"services/{shown.id}.html", _html("service", entry=shown, title=shown.service.name, **common)
-        yield f"services/{shown.id}.json", SiteFile(encoded, JSON)
 
 
 def _feed(prepared: Prepared) -> bytes:
@@ -295,7 +316,7 @@ def site_files(
     services: list[Service], settings: SiteSettings, today: date, edition: date
 ) -> dict[str, SiteFile]:
     prepared = prepare(services, today)
-    return {**dict(service_files(prepared, settings)), **root_files(prepared, settings, edition)}
+    return {**service_files(prepared, settings), **root_files(prepared, settings, edition)}
 
 
 def static_path() -> Path:

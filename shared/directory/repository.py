@@ -7,9 +7,10 @@ Every service is written whole, validated by the model, on the condition that it
 one read; every listing is a Query (never a Scan) of one partition.
 """
 
+import queue
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -19,7 +20,7 @@ from pydantic import Field, ValidationError
 
 from shared.clock import epoch, iso
 from shared.directory.models import Service, upgrade
-from shared.dynamo import batch_get, from_item, query_all, to_item, version_condition, write_if
+from shared.dynamo import batch_get, from_item, query_all, query_pages, to_item, version_condition, write_if
 from shared.dynamo import value as v
 from shared.errors import Conflict, DamagedRecord, NotFound
 from shared.model import Model
@@ -81,26 +82,52 @@ class ServiceRepository:
     # --- services --------------------------------------------------------------------------------
 
     def all(self) -> list[Service]:
-        """Every service that can be read (one that cannot is counted and left out), in id order.
+        """Every service that can be read (one that cannot is counted and left out), in id order."""
+        return sorted(self.each(), key=lambda s: str(s.id))
+
+    def each(self) -> Iterator[Service]:
+        """Every service that can be read (one that cannot is counted and left out), in no set
+        order, each as soon as its page arrives, so that a publication renders and uploads the
+        first while the rest are read.
 
         The partition is read as `len(SEGMENTS) + 1` Queries at once, each a range of ids: DynamoDB
         serves them side by side, where one Query's pages come one after another. `BETWEEN` takes
         both ends, so an id equal to a boundary comes twice: kept once."""
         bounds = [None, *SEGMENTS, None]
         ranges = list(pairwise(bounds))
-        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-            pages = list(pool.map(lambda r: self._range(*r), ranges))
-        found: dict[str, Service] = {}
-        for item in (item for page in pages for item in page):
-            if str(item["sk"]) in found:
-                continue
-            try:
-                found[str(item["sk"])] = _service(item)
-            except DamagedRecord:
-                continue
-        return list(found.values())
+        arrived: queue.SimpleQueue[list[dict[str, Any]] | BaseException | None] = queue.SimpleQueue()
 
-    def _range(self, low: str | None, high: str | None) -> list[dict[str, Any]]:
+        def read(low: str | None, high: str | None) -> None:
+            try:
+                for page in self._range(low, high):
+                    arrived.put(page)
+                arrived.put(None)  # this range is done
+            except BaseException as error:  # raised where the services are taken
+                arrived.put(error)
+
+        seen: set[str] = set()
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            for low, high in ranges:
+                pool.submit(read, low, high)
+            running = len(ranges)
+            while running:
+                page = arrived.get()
+                if page is None:
+                    running -= 1
+                    continue
+                if isinstance(page, BaseException):
+                    raise page
+                for item in page:
+                    if str(item["sk"]) in seen:
+                        continue
+                    seen.add(str(item["sk"]))
+                    try:
+                        found = _service(item)
+                    except DamagedRecord:
+                        continue
+                    yield found
+
+    def _range(self, low: str | None, high: str | None) -> Iterator[list[dict[str, Any]]]:
         values = {":pk": v("SERVICE")}
         if low is None and high is None:
             condition = "pk = :pk"
@@ -111,7 +138,7 @@ class ServiceRepository:
         else:
             condition = "pk = :pk AND sk BETWEEN :low AND :high"
             values[":low"], values[":high"] = v(low), v(high)
-        return query_all(
+        return query_pages(
             self._db,
             TableName=self._table,
             KeyConditionExpression=condition,

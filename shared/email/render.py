@@ -31,6 +31,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates never change while a function runs: no stat per page
     )
     environment.globals["fresh_once"] = fresh_token  # each console form's own submission token
     environment.filters["day"] = day  # "7 December 2026"

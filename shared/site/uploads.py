@@ -204,6 +204,14 @@ class CrtUploads:
         )
 
 
+@functools.cache
+def _crc32() -> Any:
+    """S3 checks the bytes it received against this CRC32, as it does botocore's."""
+    from awscrt.s3 import S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation
+
+    return S3ChecksumConfig(algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER)
+
+
 class _CrtBatch:
     """One batch's requests: at most `in_flight` at once, each one's failure kept, and the lot
     given up when none has finished for `stalled` seconds. Only the requests under way are held (a
@@ -265,7 +273,7 @@ class _CrtBatch:
 
     def _send(self, upload: Upload) -> None:
         from awscrt.http import HttpHeaders, HttpRequest
-        from awscrt.s3 import S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation, S3RequestType
+        from awscrt.s3 import S3RequestType
 
         headers = HttpHeaders(
             [
@@ -280,10 +288,7 @@ class _CrtBatch:
             type=S3RequestType.DEFAULT,
             operation_name="PutObject",
             request=HttpRequest("PUT", path, headers, io.BytesIO(upload.body)),
-            # S3 checks the bytes it received against this CRC32, as it does botocore's
-            checksum_config=S3ChecksumConfig(
-                algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER
-            ),
+            checksum_config=_crc32(),
         )
         number = self.sent
         with self._changed:

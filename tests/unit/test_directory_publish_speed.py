@@ -8,8 +8,10 @@ import json
 import random
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from shared.directory import hsds
@@ -133,7 +135,8 @@ def test_the_data_licence_is_in_the_index_every_footer_and_the_print_edition() -
 
 def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: Any) -> None:
     """`ServiceRepository.all` reads id ranges side by side: every item once, in id order, even
-    one whose key is a range's boundary (which two ranges both hold)."""
+    one whose key is a range's boundary (which two ranges both hold); `each` gives the same items as
+    their pages arrive, and raises a range's failure."""
     from shared.directory import repository as module
 
     keys = sorted(["0a", "3f", "4", "8", "8a", "bb", "c", "c0", "ff", "zz"])
@@ -146,9 +149,19 @@ def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: An
             seen.append(kwargs["KeyConditionExpression"])
             return {"Items": [{"pk": {"S": "SERVICE"}, "sk": {"S": k}} for k in keys if low <= k <= high]}
 
-    monkeypatch.setattr(module, "_service", lambda item: item["sk"])
+    monkeypatch.setattr(module, "_service", lambda item: SimpleNamespace(id=item["sk"]))
     found = module.ServiceRepository(Table(), "table").all()
-    assert [str(f) for f in found] == keys and len(seen) == len(module.SEGMENTS) + 1
+    assert [f.id for f in found] == keys and len(seen) == len(module.SEGMENTS) + 1
+    assert sorted(f.id for f in module.ServiceRepository(Table(), "table").each()) == keys
+
+    class Failing(Table):
+        def query(self, **kwargs: Any) -> dict[str, Any]:
+            if ":low" in kwargs["ExpressionAttributeValues"]:
+                raise RuntimeError("throttled")
+            return super().query(**kwargs)
+
+    with pytest.raises(RuntimeError, match="throttled"):
+        list(module.ServiceRepository(Failing(), "table").each())
 
 
 def test_the_edition_is_the_last_day_something_changed() -> None:
