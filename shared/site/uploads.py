@@ -17,6 +17,10 @@ once, and reports the time and this process's CPU of each.
   fails, or a batch with no answer for `STALLED_SECONDS`, raises `UploadFailed` (what is still
   running is cancelled), and the publication stops before its pointer moves (the last version
   stays live).
+- A publication `start`s a `Batch` and `put`s each file as soon as it is rendered, so the uploads
+  travel while the next files are rendered; `finish` waits for the last. At most `IN_FLIGHT` are
+  under way, and a finished upload's bytes are let go at once, so memory holds the files in
+  flight, not the whole site.
 - `SdkUploads` sends the same requests through botocore from a pool of threads: for small
   publications ("you said, we did") and where AWS is faked inside this process (moto's
   `mock_aws` answers botocore only; the CRT's own connections would go to the network).
