@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from shared.clock import epoch, iso
 from shared.dynamo import (
+    WriteConflict,
     batch_put,
     failed_conditions,
     from_item,
@@ -58,6 +59,10 @@ class MeetingChanged(Conflict):
 
 class MeetingCancelled(Conflict):
     message = "This meeting has been cancelled: it cannot be changed."
+
+
+class FeedBusy(Conflict):
+    message = "Their calendar feed was being changed at the same moment: reload and try again."
 
 
 class AnnouncementNotFound(NotFound):
@@ -399,56 +404,46 @@ class MeetingRepository(MeetingReader):
 
     def set_feed(self, member_id: str, token: str | None, now: datetime) -> bool:
         """Give the member a feed token (replacing any earlier one), or take it away. True if they
-        had one before."""
-        old = self.feed_token_of(member_id)
-        writes: list[dict[str, Any]] = []
-        if old:
-            writes.append(
+        had one before. The member's feed item is written only if it is still the one read, so two
+        changes at once (a double click, the member and an administrator) can never leave a second
+        token that resolves to them: the loser reads again and replaces the winner's."""
+        for _ in retries(FeedBusy()):
+            old = self.feed_token_of(member_id)
+            if old is None and token is None:
+                return False
+            person = {"pk": v(f"PERSON#{member_id}"), "sk": v("FEED")}
+            condition: dict[str, Any] = (
                 {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": {"pk": v(f"FEED#{feed_hash(old)}"), "sk": v("FEED")},
-                    }
+                    "ConditionExpression": "#token = :old",
+                    "ExpressionAttributeNames": {"#token": "token"},
+                    "ExpressionAttributeValues": {":old": v(old)},
                 }
+                if old
+                else {"ConditionExpression": "attribute_not_exists(pk)"}
             )
-            writes.append(
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": {"pk": v(f"PERSON#{member_id}"), "sk": v("FEED")},
+            writes: list[dict[str, Any]] = []
+            if old:
+                writes.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": {"pk": v(f"FEED#{feed_hash(old)}"), "sk": v("FEED")},
+                        }
                     }
-                }
-            )
-        if token:
-            writes = [w for w in writes if w["Delete"]["Key"]["pk"]["S"] != f"PERSON#{member_id}"]
-            writes.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(
-                            {
-                                "pk": f"PERSON#{member_id}",
-                                "sk": "FEED",
-                                "token": token,
-                                "created_at": iso(now),
-                            }
-                        ),
-                    }
-                }
-            )
-            writes.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(
-                            {"pk": f"FEED#{feed_hash(token)}", "sk": "FEED", "member_id": member_id}
-                        ),
-                    }
-                }
-            )
-        if writes:
-            self._db.transact_write_items(TransactItems=writes)
-        return old is not None
+                )
+            if token:
+                mine = {"pk": f"PERSON#{member_id}", "sk": "FEED", "token": token, "created_at": iso(now)}
+                writes.append({"Put": {"TableName": self._table, "Item": to_item(mine), **condition}})
+                feed = {"pk": f"FEED#{feed_hash(token)}", "sk": "FEED", "member_id": member_id}
+                writes.append({"Put": {"TableName": self._table, "Item": to_item(feed)}})
+            else:
+                writes.append({"Delete": {"TableName": self._table, "Key": person, **condition}})
+            try:
+                if write_if(self._db.transact_write_items, TransactItems=writes):
+                    return old is not None
+            except WriteConflict:
+                continue
+        raise AssertionError("unreachable: retries() raises when the attempts run out")
 
     def member_of_feed(self, token: str) -> str | None:
         found = self._db.get_item(

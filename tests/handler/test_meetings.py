@@ -438,6 +438,31 @@ def test_a_group_made_public_or_private_later_moves_its_meetings_within_a_minute
     assert listed() == [] and meeting["uid"] not in site.request("GET", "/meetings.ics").body
 
 
+def test_two_changes_to_a_feed_at_once_leave_one_link_that_works(aws, monkeypatch):
+    """A member makes a new link while an administrator stops the old one (or a double click makes
+    two): the change that read a link already replaced reads again, so no second link is left
+    resolving to the member, unseen and unstoppable."""
+    from infra.declaration import TABLES
+    from shared.meetings.repository import MeetingRepository
+
+    table = next(t.local_name for t in TABLES if t.key == "meetings")
+    repo = MeetingRepository(boto3.client("dynamodb", region_name="eu-west-2"), table)
+    now = datetime.now(UTC)
+    repo.set_feed("m1", "link-a", now)
+    read = repo.feed_token_of
+    stale = iter(["link-a"])  # read before another change replaced link-a with link-b ...
+    repo.set_feed("m1", "link-b", now)
+    monkeypatch.setattr(repo, "feed_token_of", lambda member_id: next(stale, None) or read(member_id))
+    assert repo.set_feed("m1", "link-c", now)  # ... so this one's first write is refused, and retried
+    assert [repo.member_of_feed(t) for t in ("link-a", "link-b", "link-c")] == [None, None, "m1"]
+    assert read("m1") == "link-c"
+    # stopping on a stale read stops the link there is now
+    stale = iter(["link-b"])
+    assert repo.set_feed("m1", None, now)
+    assert repo.member_of_feed("link-c") is None and read("m1") is None
+    assert not repo.set_feed("m1", None, now)
+
+
 def test_a_member_makes_and_revokes_a_private_feed_with_their_groups_meetings(site):
     site.admin("POST", "/admin/groups", json_body={"name": "Patient voice", "purpose": "Members' views"})
     sign_up(
