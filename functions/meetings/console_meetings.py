@@ -51,7 +51,11 @@ NOTICES = {
     "attendance": "The attendance was saved.",
     "received": "The report was marked as received.",
     "feed_stopped": "The feed was stopped. Their calendar app will show no more meetings from it.",
+    "no_feed": "They had no private calendar feed, so there was nothing to stop.",
 }
+# what a notice about a member's feed may say, by whether they have one now (a stale or copied
+# address never says "stopped" beside a feed that is live)
+FEED_NOTICES = {True: (), False: ("feed_stopped", "no_feed")}
 FORM_FIELDS = ("title", "starts_at", "duration_minutes", "online_link", "agenda", "note")
 
 
@@ -518,12 +522,13 @@ def report_back(id: str, group: str) -> Response[str]:
 )
 def calendar_feed(member_id: str) -> Response[str]:
     found, has_feed = _feed(member_id)
+    done = router.query("done") or ""
     return router.page(
         "meetings/feed",
         title="Private calendar feed",
         member=found,
         has_feed=has_feed,
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=NOTICES[done] if done in FEED_NOTICES[has_feed] else None,
     )
 
 
@@ -534,13 +539,17 @@ def calendar_feed(member_id: str) -> Response[str]:
 )
 def stop_calendar_feed(member_id: str) -> Response[str]:
     found, _ = _feed(member_id)
-    admin().stop_feed(found.id, actor(router), clock.utc_now())
-    return router.redirect(f"/console/meetings/feeds/{found.id}?done=feed_stopped")
+    stopped = admin().stop_feed(found.id, actor(router), clock.utc_now())
+    return router.redirect(
+        f"/console/meetings/feeds/{found.id}?done={'feed_stopped' if stopped else 'no_feed'}"
+    )
 
 
 def _feed(member_id: str) -> tuple[Member, bool]:
     """The member and whether they have a feed; a page about anyone else is a 404."""
-    found, has_feed = admin().feed_of(member_id) if MEETING_ID.match(member_id) else (None, False)
+    found, has_feed = (
+        admin().feed_of(member_id, clock.utc_now()) if MEETING_ID.match(member_id) else (None, False)
+    )
     if found is None:
         raise MemberNotFound(member_id[:64])
     return found, has_feed

@@ -13,12 +13,13 @@ Secretary phones or writes to them (`unreachable=True`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from shared.dynamo import batch_get, from_item
 from shared.dynamo import value as v
 from shared.members.models import Member, MemberStatus
-from shared.members.repository import member_key, valid_members
+from shared.members.repository import expired, member_key, valid_members
 
 PAGE = 25  # one TransactWriteItems of claims, one BatchWriteItem of marks, per page
 
@@ -101,9 +102,11 @@ class Audiences:
             following = None
         return Page(members, following)
 
-    def member(self, member_id: str) -> Member | None:
-        """One member, if their record is there and can be read."""
-        found = valid_members(batch_get(self._db, self._table, [member_key(member_id)]))
+    def member(self, member_id: str, now: datetime) -> Member | None:
+        """One member, if their record is there, can be read, and has not expired (an unconfirmed
+        sign-up is not a member)."""
+        items = batch_get(self._db, self._table, [member_key(member_id)])
+        found = valid_members(item for item in items if not expired(item, now))
         return found[0] if found else None
 
     def everyone(self, audience: Any, unreachable: bool = False) -> list[Member]:

@@ -298,9 +298,9 @@ class MeetingAdmin:
 
     # --- a member's private calendar feed ---------------------------------------------------
 
-    def feed_of(self, member_id: str) -> tuple[Member | None, bool]:
+    def feed_of(self, member_id: str, now: datetime) -> tuple[Member | None, bool]:
         """The member, and whether they have a private calendar feed."""
-        return self._audiences.member(member_id), self._repo.feed_token_of(member_id) is not None
+        return self._audiences.member(member_id, now), self._repo.feed_token_of(member_id) is not None
 
     def stop_feed(self, member_id: str, actor: str, now: datetime) -> bool:
         """Stop a member's private feed for them: one whose emails bounce cannot reach their

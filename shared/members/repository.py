@@ -75,7 +75,9 @@ def pointer_key(lookup_id: str) -> dict[str, Any]:
     return {"pk": v(f"EMAIL#{lookup_id}"), "sk": v(POINTER)}
 
 
-def _expired(item: dict[str, Any], now: datetime) -> bool:
+def expired(item: Mapping[str, Any], now: datetime) -> bool:
+    """A record past its `expires_at` (an unconfirmed sign-up), which DynamoDB's TTL has not yet
+    deleted: read as not there."""
     expires = item.get("expires_at")
     return expires is not None and int(expires) <= epoch(now)
 
@@ -94,7 +96,7 @@ class MemberRepository:
         if "Item" not in found:
             return None
         item = from_item(found["Item"])
-        return None if _expired(item, now) else item
+        return None if expired(item, now) else item
 
     def get(self, member_id: str, now: datetime) -> Member | None:
         """The member, read in the current shape; `DamagedRecord` (with what is stored) if the record
@@ -119,7 +121,7 @@ class MemberRepository:
         if "Item" not in found:
             return None
         pointer = from_item(found["Item"])
-        if _expired(pointer, now):
+        if expired(pointer, now):
             return None
         return self.get(pointer["member_id"], now)
 
@@ -142,7 +144,7 @@ class MemberRepository:
 
         keys = [pointer_key(lookup_id), suppression_key(lookup_id)]
         found = batch_get(self._db, self._table, keys, consistent=True)
-        pointer = next((i for i in found if i["sk"] == POINTER and not _expired(i, now)), None)
+        pointer = next((i for i in found if i["sk"] == POINTER and not expired(i, now)), None)
         suppressed = any(i["sk"] == "SUPPRESSION" and i.get("suppressed") for i in found)
         return pointer, suppressed
 
@@ -227,7 +229,7 @@ class MemberRepository:
                 ExpressionAttributeValues={":k": v(str(status))},
             )
             for item in items:
-                if _expired(item, now):
+                if expired(item, now):
                     continue
                 try:
                     _member(item)
@@ -267,7 +269,7 @@ class MemberRepository:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":s": v(MemberStatus.UNSUBSCRIBED.value), ":cutoff": v(cutoff)},
         )
-        return valid_members(item for item in items if not _expired(item, now))
+        return valid_members(item for item in items if not expired(item, now))
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -571,7 +573,7 @@ class MemberRepository:
 
     def get_many(self, member_ids: list[str], now: datetime) -> list[Member]:
         items = batch_get(self._db, self._table, [member_key(i) for i in member_ids])
-        members = valid_members(data for data in items if not _expired(data, now))
+        members = valid_members(data for data in items if not expired(data, now))
         order = {member_id: n for n, member_id in enumerate(member_ids)}
         return sorted(members, key=lambda m: order.get(m.id, 0))
 

@@ -335,12 +335,35 @@ def test_the_list_to_phone_or_write_to_keeps_a_member_whose_emails_bounce(aws, b
     assert "Bob Jones – – – Emails to them bounce" in page, page
     assert "Cy Brown" not in page
     assert "2 members to phone or write to" in page
-    assert "2 without email (none, or it bounces)" in text(browser.get("/console/members").body)
+    assert "2 to phone or write to (no email address, or emails to them bounce)" in text(
+        browser.get("/console/members").body
+    )
     listed = aws.admin("GET", "/admin/offline-members")
     assert sorted((m["name"], m["status"]) for m in listed.json()["items"]) == [
         ("Ann Smith", "active"),
         ("Bob Jones", "suppressed"),
     ]
+
+
+def test_a_sign_up_never_confirmed_has_no_feed_page_once_it_has_expired(aws, browser):
+    """An unconfirmed sign-up is not a member: past its week, before DynamoDB's TTL deletes it, its
+    feed page is a 404, as it is absent from every list of members."""
+    body = {
+        "name": "Bob Jones",
+        "email": "bob@example.org",
+        "role": "observer",
+        "consent_contact": True,
+        "privacy_notice_version": "2026-11",
+    }
+    assert aws.request("POST", "/members", json_body=body).status == 202
+    (pending,) = [
+        m["pk"].removeprefix("MEMBER#") for m in aws.members() if m["status"] == "pending_confirmation"
+    ]
+    assert browser.get(f"/console/meetings/feeds/{pending}").status == 200
+    aws.clock.advance(days=8)
+    signed_in_again(browser)
+    assert browser.get(f"/console/meetings/feeds/{pending}").status == 404
+    assert browser.post(f"/console/meetings/feeds/{pending}").status == 404
 
 
 def test_an_administrator_stops_the_private_feed_of_a_member_whose_emails_bounce(aws, browser):
@@ -363,6 +386,10 @@ def test_an_administrator_stops_the_private_feed_of_a_member_whose_emails_bounce
     page = text(browser.get(f"/console/meetings/feeds/{ann}").body)
     assert "They have a private calendar link" in page and "Emails to them bounce, so they cannot." in page
     assert aws.request("GET", f"/meetings/feeds/{feed}").status == 200  # the page changed nothing
+    # an address that says "stopped" (copied, or from before) says nothing beside a live feed
+    assert "The feed was stopped" not in text(
+        browser.get(f"/console/meetings/feeds/{ann}?done=feed_stopped").body
+    )
 
     stopped = browser.post(f"/console/meetings/feeds/{ann}")
     assert stopped.status == 303, stopped.body
@@ -370,7 +397,9 @@ def test_an_administrator_stops_the_private_feed_of_a_member_whose_emails_bounce
     assert "The feed was stopped." in after and "They have no private calendar feed." in after
     assert aws.request("GET", f"/meetings/feeds/{feed}").status == 404
     assert "Stopped the member's private calendar feed" in text(browser.get(f"/console/members/{ann}").body)
-    # stopping again changes nothing; a page about no one is a 404
-    assert browser.post(f"/console/meetings/feeds/{ann}").status == 303
+    # stopping again changes nothing, and says so; a page about no one is a 404
+    again = browser.post(f"/console/meetings/feeds/{ann}")
+    assert again.status == 303
+    assert "nothing to stop" in text(browser.get(again.headers["Location"]).body)
     assert browser.get("/console/meetings/feeds/00000000-0000-4000-8000-000000000000").status == 404
     assert browser.post("/console/meetings/feeds/not-a-member").status == 404
