@@ -678,9 +678,9 @@ MEMBERSHIP = Capability(
         ),
         NavItem("Working groups", "/console/groups", "Create and change groups, and who is in them."),
         NavItem(
-            "Without email",
+            "Phone or post",
             "/console/offline-members",
-            "Members to phone or write to, ready to print.",
+            "Members with no email address, or whose emails bounce: to phone or write to, ready to print.",
         ),
     ),
     audit=AuditWords(

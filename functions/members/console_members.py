@@ -702,7 +702,7 @@ def offline() -> Response[str]:
     groups = {g.id: g.name for g in member_admin().groups()}
     return router.page(
         "offline",
-        title="Members without email",
+        title="Members to phone or write to",
         members=sorted(member_admin().offline(now), key=lambda m: (m.name or "").casefold()),
         group_names=groups,
         printed_on=clock.iso(now)[:10],

@@ -155,7 +155,7 @@ await run.go(async (r) => {
   });
 
   await step("the list of members without email", async () => {
-    await press("link", "Without email", page().getByRole("navigation"));
+    await press("link", "Phone or post", page().getByRole("navigation"));
     check((await page().getByRole("link", { name: `Offline ${stamp}` }).count()) === 1, "not on the offline list");
     await audit("members without email", r.status());
     check(await page().getByRole("button", { name: "Print this page" }).isVisible(), "no Print button on the list");

@@ -233,7 +233,7 @@ def test_home_leads_to_each_part_and_members_shows_the_counts_and_what_needs_att
     assert "Bob Jones" not in home.body
     page = text(browser.get("/console/members").body)
     assert "1 members" in page and "1 waiting to confirm" in page
-    assert "0 unsubscribed" in page and "0 with emails stopped" in page and "0 without email" in page
+    assert "0 unsubscribed" in page and "0 with emails stopped" in page and "0 to phone or write to" in page
     assert "Not confirmed after two days" in page and "Bob Jones" in page
 
 
