@@ -8,6 +8,7 @@ one read; every listing is a Query (never a Scan) of one partition.
 """
 
 import queue
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -96,36 +97,42 @@ class ServiceRepository:
         bounds = [None, *SEGMENTS, None]
         ranges = list(pairwise(bounds))
         arrived: queue.SimpleQueue[list[dict[str, Any]] | BaseException | None] = queue.SimpleQueue()
+        stop = threading.Event()  # the taker failed or stopped: read no further pages
 
         def read(low: str | None, high: str | None) -> None:
             try:
                 for page in self._range(low, high):
                     arrived.put(page)
+                    if stop.is_set():
+                        break
                 arrived.put(None)  # this range is done
             except BaseException as error:  # raised where the services are taken
                 arrived.put(error)
 
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-            for low, high in ranges:
-                pool.submit(read, low, high)
-            running = len(ranges)
-            while running:
-                page = arrived.get()
-                if page is None:
-                    running -= 1
-                    continue
-                if isinstance(page, BaseException):
-                    raise page
-                for item in page:
-                    if str(item["sk"]) in seen:
+            try:
+                for low, high in ranges:
+                    pool.submit(read, low, high)
+                running = len(ranges)
+                while running:
+                    page = arrived.get()
+                    if page is None:
+                        running -= 1
                         continue
-                    seen.add(str(item["sk"]))
-                    try:
-                        found = _service(item)
-                    except DamagedRecord:
-                        continue
-                    yield found
+                    if isinstance(page, BaseException):
+                        raise page
+                    for item in page:
+                        if str(item["sk"]) in seen:
+                            continue
+                        seen.add(str(item["sk"]))
+                        try:
+                            found = _service(item)
+                        except DamagedRecord:
+                            continue
+                        yield found
+            finally:
+                stop.set()
 
     def _range(self, low: str | None, high: str | None) -> Iterator[list[dict[str, Any]]]:
         values = {":pk": v("SERVICE")}

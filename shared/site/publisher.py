@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from shared.clock import iso
 from shared.errors import Conflict
+from shared.observability import logger
 from shared.site.ledger import Ledger, LedgerState, VersionInfo, history_entry
 from shared.site.routes import Routes
 from shared.site.routing import Item, format_entry, object_key, parse_pointer
@@ -305,17 +306,29 @@ class SitePublisher:
         )
 
     def _delete(self, keys: list[str]) -> None:
+        """Delete the keys; one S3 could not delete is left where no route leads (it costs storage,
+        never a reader's view) and logged, without failing a publication that is already live."""
+        failed = 0
         for start in range(0, len(keys), 1000):
             batch = keys[start : start + 1000]
-            self._s3.delete_objects(
+            answer = self._s3.delete_objects(
                 Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
             )
+            failed += len(answer.get("Errors") or [])
+        if failed:
+            logger.warning("site objects not deleted", extra={"section": self._section, "count": failed})
 
     def _clean_up(self, pending: int, head_version: int | None) -> None:
-        """A publication stopped half-way: put back the routes it wrote (its manifest, written after
-        its bytes and before its routes, lists them), and delete everything under its version's
-        prefix (listed: it may have stopped before its manifest, with only some bytes written)."""
-        stopped = self.manifest(pending)
+        """A publication stopped half-way: put back the routes it wrote, and delete everything under
+        its version's prefix. The prefix is listed first: a publication that stopped before its
+        manifest (written after its bytes, before its routes) has none, and it is read only if it
+        is there (S3 may answer a missing key with 403, not 404)."""
+        listed = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._key(pending, "")
+        )
+        keys = [found["Key"] for page in listed for found in page.get("Contents", [])]
+        self._manifests.pop(pending, None)
+        stopped = self.manifest(pending) if self._key(pending, MANIFEST) in keys else None
         if stopped is not None:
             head = self.manifest(head_version) or EMPTY
             entries: dict[str, str | None] = {}
@@ -325,11 +338,7 @@ class SitePublisher:
                     previous = head.history(path)
                     entries[path] = format_entry(_items(previous)) if previous else None
             self._routes.put_entries(self._section, entries)
-        self._manifests.pop(pending, None)
-        listed = self._s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=self._key(pending, "")
-        )
-        self._delete([found["Key"] for page in listed for found in page.get("Contents", [])])
+        self._delete(keys)
 
 
 class Sink(Protocol):

@@ -296,6 +296,8 @@ class _CrtBatch:
         )
         number = self.sent
         with self._changed:
+            if not self._running:  # the wait for an answer starts now, not at the last one
+                self._progress = time.monotonic()
             self._running[number] = request
             self.sent += 1
         request.finished_future.add_done_callback(functools.partial(self._done, number, upload.key))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -162,6 +163,24 @@ def test_every_service_is_read_once_from_the_ranges_read_at_once(monkeypatch: An
 
     with pytest.raises(RuntimeError, match="throttled"):
         list(module.ServiceRepository(Failing(), "table").each())
+
+    class Paged:  # every range has 20 pages of one item
+        queries = 0
+
+        def query(self, **kwargs: Any) -> dict[str, Any]:
+            Paged.queries += 1
+            time.sleep(0.02)  # DynamoDB's answer
+            page = int(kwargs.get("ExclusiveStartKey", {}).get("n", {}).get("N", "0"))
+            return {
+                "Items": [{"pk": {"S": "SERVICE"}, "sk": {"S": f"{Paged.queries}"}}],
+                **({"LastEvaluatedKey": {"n": {"N": str(page + 1)}}} if page < 19 else {}),
+            }
+
+    # a taker that stops (a publication that failed) stops the reading too
+    services = module.ServiceRepository(Paged(), "table").each()
+    next(services)
+    services.close()
+    assert Paged.queries < 20 * (len(module.SEGMENTS) + 1) // 2
 
 
 def test_the_edition_is_the_last_day_something_changed() -> None:
