@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -86,7 +86,7 @@ class ServiceRepository:
         """Every service that can be read (one that cannot is counted and left out), in id order."""
         return sorted(self.each(), key=lambda s: str(s.id))
 
-    def each(self) -> Iterator[Service]:
+    def each(self) -> Generator[Service, None, None]:
         """Every service that can be read (one that cannot is counted and left out), in no set
         order, each as soon as its page arrives, so that a publication renders and uploads the
         first while the rest are read.
