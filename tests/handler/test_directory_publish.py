@@ -168,7 +168,8 @@ def test_a_single_change_writes_only_the_files_it_changes(aws, directory):
     assert "New times from March" in PublishedSite().text(f"services/{directory[2]}.html")
 
 
-def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, directory, monkeypatch):
+def published_then_changed(aws, directory) -> dict[str, tuple[int, bytes]]:
+    """Version 1 published, then the first entry changed: what readers see of version 1."""
     publish(aws)
     site = PublishedSite()
     before = {p: site.get(p) for p in ("index.html", "services.json", f"services/{directory[0]}.html")}
@@ -177,6 +178,11 @@ def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, direct
         f"/admin/directory/services/{directory[0]}",
         json_body=service(alert="Closed for refurbishment"),
     )
+    return before
+
+
+def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, directory, monkeypatch):
+    before = published_then_changed(aws, directory)
     from shared.site.routes import BucketRoutes
 
     def crash(self, section, entries):
@@ -186,8 +192,7 @@ def test_a_publish_that_crashes_half_way_leaves_the_old_version_live(aws, direct
     with pytest.raises(RuntimeError):
         publish(aws)
     monkeypatch.undo()
-    site = PublishedSite()
-    assert {p: site.get(p) for p in before} == before  # readers still see version 1 whole
+    assert {p: PublishedSite().get(p) for p in before} == before  # readers still see version 1 whole
     versions = aws.admin("GET", "/admin/directory/versions").json()
     assert versions["live"] == 1 and [v["version"] for v in versions["versions"]] == [1]
     # the next publication cleans up after it and goes live
@@ -206,14 +211,7 @@ def test_a_publish_that_fails_while_uploading_leaves_the_old_version_live_and_th
     from infra.declaration import SITE
     from shared.site import uploads
 
-    publish(aws)
-    site = PublishedSite()
-    before = {p: site.get(p) for p in ("index.html", "services.json", f"services/{directory[0]}.html")}
-    aws.admin(
-        "PUT",
-        f"/admin/directory/services/{directory[0]}",
-        json_body=service(alert="Closed for refurbishment"),
-    )
+    before = published_then_changed(aws, directory)
     put = uploads._SdkBatch.put
     sent: list[str] = []
 
@@ -234,7 +232,7 @@ def test_a_publish_that_fails_while_uploading_leaves_the_old_version_live_and_th
         return sorted(o["Key"] for o in found.get("Contents", []))
 
     assert under(2) == sorted(sent) and len(sent) == 2  # bytes of a version that never went live
-    assert {p: site.get(p) for p in before} == before  # readers still see version 1 whole
+    assert {p: PublishedSite().get(p) for p in before} == before  # readers still see version 1 whole
     assert aws.admin("GET", "/admin/directory/versions").json()["live"] == 1
     # S3 answers a GetObject of a missing key with 403, not 404, where listing is not granted for
     # it: the clean-up reads the stopped version's manifest only if the listing shows one
