@@ -45,7 +45,7 @@ def listing() -> Response[str]:
         title="Administrators",
         people=administrators().all(),
         me=router.admin.sub if router.admin else "",
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 

@@ -81,10 +81,6 @@ def _service_id(value: str) -> str:
     return value
 
 
-def _notice() -> str | None:
-    return NOTICES.get(router.query("done") or "")
-
-
 # --- the landing page: what needs attention, and every entry by category ------------------------------
 
 
@@ -102,7 +98,7 @@ def directory_home() -> Response[str]:
     return router.page(
         "directory",
         title="Directory",
-        notice=_notice(),
+        notice=router.notice(NOTICES),
         by_category=[(term, found) for term, found in by_category if found],
         total=len(services),
         due=sum(1 for _, r in rows if r is not Review.UP_TO_DATE),
@@ -179,7 +175,7 @@ def _entry_page(
         due=due_on(service) if service else None,
         values=values,
         errors=errors,
-        notice=_notice(),
+        notice=router.notice(NOTICES),
         categories=CATEGORIES,
         needs=NEEDS,
         statuses=[(s.value, STATUS_LABELS[s]) for s in Status],
@@ -383,7 +379,7 @@ def versions_page() -> Response[str]:
         live=live,
         versions=state.versions,
         history=state.history,
-        notice=_notice(),
+        notice=router.notice(NOTICES),
         site_url=f"{directory_env().base_url}/site/directory/",
     )
 
@@ -413,7 +409,7 @@ def review_list() -> Response[str]:
 
     today = _today()
     due = [(s, review_of(s, today), due_on(s)) for s in overdue(admin().services(), today)]
-    return router.page("directory_review", title="Entries to check", due=due, notice=_notice())
+    return router.page("directory_review", title="Entries to check", due=due, notice=router.notice(NOTICES))
 
 
 @router.get(
@@ -427,7 +423,7 @@ def reports_page() -> Response[str]:
         title="Reports from the public",
         reports=reports().listing(),
         problems=PROBLEMS,
-        notice=_notice(),
+        notice=router.notice(NOTICES),
     )
 
 

@@ -75,7 +75,7 @@ def queue() -> Response[str]:
             "category": category or "",
             "urgent": router.query("urgent") or "",
         },
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 
@@ -158,7 +158,7 @@ def _item_page(reference: str, status: int = 200, errors: dict[str, str] | None 
         roles=ROLES,
         ratings=RATINGS,
         errors=errors or {},
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 

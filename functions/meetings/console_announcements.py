@@ -53,7 +53,7 @@ def _form(status: int, values: dict[str, Any], errors: dict[str, str], preview: 
         groups=[g for g in admin().groups() if g.status.value == "open"],
         announcements=listed,
         bounced={a.id: bounced(a.id) for a in listed if a.status != "scheduled"},
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
         local=lambda moment: local(moment, admin().settings.time_zone),
     )
 

@@ -172,7 +172,7 @@ def meetings() -> Response[str]:
         attention=attention,
         when=_when,
         short=lambda m: short_when(m.starts_at, tz),
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
         weeks=month_grid.Calendar().monthdayscalendar(year, number),
         by_day=by_day,
         month=month,
@@ -301,7 +301,7 @@ def meeting(id: str) -> Response[str]:
         title=sheet.meeting.title,
         meeting=sheet.meeting,
         when=_when(sheet.meeting),
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
         told=told,
         apologies=[row for row in sheet.rows if row.get("response") == "apologies"],
         invited=len(sheet.rows),
@@ -470,7 +470,7 @@ def attendance(id: str) -> Response[str]:
         when=_when(sheet.meeting),
         rows=sheet.rows,
         labels={a.value: label for a, label in ATTENDANCE_LABELS.items()},
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 
@@ -522,13 +522,12 @@ def report_back(id: str, group: str) -> Response[str]:
 )
 def calendar_feed(member_id: str) -> Response[str]:
     found, has_feed = _feed(member_id)
-    done = router.query("done") or ""
     return router.page(
         "meetings/feed",
         title="Private calendar feed",
         member=found,
         has_feed=has_feed,
-        notice=NOTICES[done] if done in FEED_NOTICES[has_feed] else None,
+        notice=router.notice(NOTICES, only=FEED_NOTICES[has_feed]),
     )
 
 

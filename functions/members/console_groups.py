@@ -52,7 +52,7 @@ def _groups_page(status: int, values: dict[str, str], errors: dict[str, str]) ->
         groups=member_admin().groups(),
         values=values,
         errors=errors,
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 
@@ -117,7 +117,7 @@ def _group_page(
         lead=lead,
         typed={"email": typed},
         candidates=candidates,
-        notice=NOTICES.get(router.query("done") or ""),
+        notice=router.notice(NOTICES),
     )
 
 

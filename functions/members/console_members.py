@@ -267,12 +267,11 @@ def member(id: str) -> Response[str]:
     except DamagedRecord as damaged:
         return _damaged(id, damaged)
     groups = {g.id: g for g in admin.groups()}
-    done = router.query("done")
     return router.page(
         "member",
         title=detail.name or REMOVED,
         member=detail,
-        notice=NOTICES.get(done or ""),
+        notice=router.notice(NOTICES),
         role_label=ROLE_LABELS.get(detail.role) if detail.role else None,
         status_label=STATUS_LABELS[detail.status],
         groups=[groups.get(g) for g in detail.working_groups],

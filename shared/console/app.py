@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -149,6 +149,13 @@ class ConsolePages:
 
     def query(self, name: str) -> str | None:
         return (self.current_event.query_string_parameters or {}).get(name)
+
+    def notice(self, notices: Mapping[str, str], only: Iterable[str] | None = None) -> str | None:
+        """What a page says after an action redirected to it (`?done=<key>`): one of the page's own
+        `notices` (of those `only` allows, where what may be said depends on the page's state), or
+        nothing for any other key, since anyone can type the address."""
+        done = self.query("done") or ""
+        return notices.get(done) if only is None or done in only else None
 
     def submit(
         self,
