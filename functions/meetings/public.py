@@ -133,7 +133,10 @@ def list_meetings() -> Response[Any]:
 def public_feed() -> Response[str]:
     now = clock.utc_now()
     body = calendar.feed(
-        repo().upcoming_public(now), name=settings().group_name, time_zone=settings().time_zone, now=now
+        repo().upcoming_public(now, cancelled=True),
+        name=settings().group_name,
+        time_zone=settings().time_zone,
+        now=now,
     )
     return _ics(body, "meetings.ics")
 
@@ -155,12 +158,11 @@ def private_feed(
     if member is None or not member.taking_part:  # their calendar still reads it if emails bounce
         raise FeedNotFound
     mine = set(member.working_groups)
-    public = {m.id for m in repo().upcoming_public(now)}
-    found = [
+    public = {m.id for m in repo().upcoming_public(now, cancelled=True)}
+    found = [  # a cancelled one stays in it, cancelled, as in the public feed
         m
         for m in repo().between(clock.iso(now - timedelta(days=1)), clock.iso(now + timedelta(days=400)))
-        if m.status is MeetingStatus.SCHEDULED
-        and (m.id in public or (m.audience.type == "working_group" and m.audience.id in mine))
+        if m.id in public or (m.audience.type == "working_group" and m.audience.id in mine)
     ]
     body = calendar.feed(
         found, name=settings().group_name, time_zone=settings().time_zone, now=now, public=False

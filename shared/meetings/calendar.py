@@ -145,13 +145,15 @@ def invitation(
 
 def feed(meetings: list[Meeting], *, name: str, time_zone: str, now: datetime, public: bool = True) -> bytes:
     """The subscribable feed (METHOD:PUBLISH): each meeting with no attendee and no organiser; a
-    cancelled meeting stays in it, cancelled, so subscribers' apps remove it. `public`: the
+    cancelled meeting stays in it until it has passed, with STATUS:CANCELLED, so subscribers'
+    calendars show it cancelled rather than lose it without a word. `public`: the
     organiser's notes are left out (a member's private feed has them)."""
     calendar = _calendar("PUBLISH", time_zone, name)
     for meeting in meetings:
-        calendar.add_component(
-            _event(
-                meeting, time_zone, now, cancelled=meeting.status is MeetingStatus.CANCELLED, public=public
-            )
-        )
+        cancelled = meeting.status is MeetingStatus.CANCELLED
+        event = _event(meeting, time_zone, now, cancelled=cancelled, public=public)
+        if cancelled:  # some calendar apps show a feed's STATUS:CANCELLED no differently
+            event.pop("summary")
+            event.add("summary", f"Cancelled: {meeting.title}")
+        calendar.add_component(event)
     return bytes(calendar.to_ical())

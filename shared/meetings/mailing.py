@@ -39,7 +39,7 @@ from shared.meetings import calendar, links
 from shared.meetings.audience import Audiences
 from shared.meetings.jobs import Jobs, MeetingSettings
 from shared.meetings.models import Kind, Meeting, MeetingStatus, ReportBack
-from shared.meetings.repository import MeetingRepository, expiry, is_public
+from shared.meetings.repository import MeetingRepository, expiry, listing_of
 from shared.meetings.times import short_when
 from shared.members.models import Member
 from shared.members.repository import MemberRepository
@@ -108,10 +108,10 @@ class Planner:
         planned: list[tuple[dict[str, Any], Callable[[], bool]]] = []
         queued = skipped = updates = report_backs = 0
         for meeting, in_listing in listed:
+            if in_listing != listing_of(meeting, public_groups) and meeting.starts_at >= iso(now):
+                self._repo.relist(meeting, public_groups)  # its group was made public, or private
             if meeting.status is not MeetingStatus.SCHEDULED:
                 continue
-            if in_listing != is_public(meeting, public_groups) and meeting.starts_at >= iso(now):
-                self._repo.relist(meeting, public_groups)  # its group was made public, or private
             due, stale = latest_due(meeting, settings.offsets, now)
             for offset in stale:
                 if self._repo.mark_planned(meeting.id, offset, f"skipped {iso(now)}"):

@@ -11,6 +11,8 @@ from shared.dynamo import value as v
 from shared.model import Model
 
 PUBLIC_LISTING = "public"
+# a public meeting that was cancelled, kept in the calendar feeds (cancelled) until it has passed
+CANCELLED_LISTING = "public-cancelled"
 
 
 class MeetingSummary(Model):

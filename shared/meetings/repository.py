@@ -3,8 +3,10 @@
 Items (string keys `pk`/`sk`):
 - `MEETING#<id>` / `MEETING`: the meeting. It carries `calendar` = `MEETINGS` and `at` (its start) for
   the `by_calendar` index (every meeting in time order: the console's list, the reminder run), and,
-  only while it is scheduled and public, the sparse `listing` = `public` with `starts_at` for the
-  `by_start` index (the public feed, and sign-up's "next meeting").
+  while it is public, the sparse `listing` with `starts_at` for the `by_start` index: `public` while
+  it is scheduled (the public list, the feeds, and sign-up's "next meeting"), `public-cancelled`
+  once cancelled (the feeds alone, which show it cancelled until it has passed, so a subscriber's
+  calendar says so rather than losing it without a word).
 - `MEETING#<id>` / `TOLD#<member id>`: that the member was sent the meeting, the last time and at
   which sequence (an update or a cancellation goes to these); `MEETING#<id>` /
   `LOG#<member id>#<time>#<what>`: each email about it, for the console's "who was sent what, and
@@ -42,7 +44,7 @@ from shared.dynamo import (
 from shared.dynamo import value as v
 from shared.errors import Conflict, DamagedRecord, NotFound
 from shared.meetings.models import Announcement, Attendance, Meeting, MeetingStatus, ReportBack
-from shared.meetings.reader import PUBLIC_LISTING, MeetingReader
+from shared.meetings.reader import CANCELLED_LISTING, PUBLIC_LISTING, MeetingReader
 from shared.observability import damaged_record
 
 MEETINGS = "MEETINGS"
@@ -85,10 +87,11 @@ def feed_hash(token: str) -> str:
     return hashlib.sha256(f"feed:{token}".encode()).hexdigest()
 
 
-def is_public(meeting: Meeting, public_groups: set[str]) -> bool:
-    if meeting.status is not MeetingStatus.SCHEDULED:
-        return False
-    return meeting.audience.type != "working_group" or (meeting.audience.id or "") in public_groups
+def listing_of(meeting: Meeting, public_groups: set[str]) -> str | None:
+    """Its `listing` in the `by_start` index: None if it is not public."""
+    if meeting.audience.type == "working_group" and (meeting.audience.id or "") not in public_groups:
+        return None
+    return PUBLIC_LISTING if meeting.status is MeetingStatus.SCHEDULED else CANCELLED_LISTING
 
 
 def _meeting(item: dict[str, Any]) -> Meeting:
@@ -106,8 +109,9 @@ class MeetingRepository(MeetingReader):
         data = meeting.model_dump(mode="json")
         data["calendar"] = MEETINGS
         data["at"] = meeting.starts_at
-        if is_public(meeting, public_groups):
-            data["listing"] = PUBLIC_LISTING
+        listing = listing_of(meeting, public_groups)
+        if listing:
+            data["listing"] = listing
         return {**meeting_key(meeting.id), **to_item(data)}
 
     def create(self, meeting: Meeting, public_groups: set[str]) -> Meeting:
@@ -161,8 +165,8 @@ class MeetingRepository(MeetingReader):
 
     def between_listed(
         self, start: str, end: str, *, newest_first: bool = False
-    ) -> list[tuple[Meeting, bool]]:
-        """`between`, with whether each is in the public listing now."""
+    ) -> list[tuple[Meeting, str | None]]:
+        """`between`, with each one's `listing` now (None: not public)."""
         items = query_all(
             self._db,
             TableName=self._table,
@@ -175,7 +179,8 @@ class MeetingRepository(MeetingReader):
         found = []
         for item in items:
             try:
-                found.append((_meeting(item), item.get("listing") == PUBLIC_LISTING))
+                listing = item.get("listing")
+                found.append((_meeting(item), str(listing) if listing else None))
             except DamagedRecord:
                 continue
         return found
@@ -186,14 +191,15 @@ class MeetingRepository(MeetingReader):
         since it was read (the next run looks again)."""
         key = meeting_key(meeting.id)
         condition, values = version_condition(meeting.version)
-        if is_public(meeting, public_groups):
+        listing = listing_of(meeting, public_groups)
+        if listing:
             return write_if(
                 self._db.update_item,
                 TableName=self._table,
                 Key=key,
                 UpdateExpression="SET listing = :listing",
                 ConditionExpression=condition,
-                ExpressionAttributeValues={**values, ":listing": v(PUBLIC_LISTING)},
+                ExpressionAttributeValues={**values, ":listing": v(listing)},
             )
         return write_if(
             self._db.update_item,
@@ -204,21 +210,23 @@ class MeetingRepository(MeetingReader):
             ExpressionAttributeValues=values,
         )
 
-    def upcoming_public(self, now: datetime, limit: int = 100) -> list[Meeting]:
-        page = self._db.query(
-            TableName=self._table,
-            IndexName="by_start",
-            KeyConditionExpression="listing = :l AND starts_at >= :now",
-            ExpressionAttributeValues={":l": v(PUBLIC_LISTING), ":now": v(iso(now))},
-            Limit=limit,
-        )
+    def upcoming_public(self, now: datetime, limit: int = 100, *, cancelled: bool = False) -> list[Meeting]:
+        """The next public meetings; with `cancelled`, those cancelled too (for the feeds)."""
         found = []
-        for item in page.get("Items", []):
-            try:
-                found.append(_meeting(from_item(item)))
-            except DamagedRecord:
-                continue
-        return found
+        for listing in (PUBLIC_LISTING, CANCELLED_LISTING) if cancelled else (PUBLIC_LISTING,):
+            page = self._db.query(
+                TableName=self._table,
+                IndexName="by_start",
+                KeyConditionExpression="listing = :l AND starts_at >= :now",
+                ExpressionAttributeValues={":l": v(listing), ":now": v(iso(now))},
+                Limit=limit,
+            )
+            for item in page.get("Items", []):
+                try:
+                    found.append(_meeting(from_item(item)))
+                except DamagedRecord:
+                    continue
+        return sorted(found, key=lambda m: m.starts_at)[:limit]
 
     def mark_planned(self, meeting_id: str, offset: int, what: str) -> bool:
         """Record that a reminder offset was queued (or skipped), once: False if it already was, or

@@ -373,6 +373,16 @@ def test_a_cancellation_goes_out_at_once_and_removes_it_from_calendars(site):
     assert str(event["STATUS"]) == "CANCELLED" and str(event["UID"]) == str(event_of(first)["UID"])
     assert int(event["SEQUENCE"]) > int(event_of(first)["SEQUENCE"])
     assert icalendar.Calendar.from_ical(cancel.calendar)["METHOD"] == "CANCEL"
+    # a subscriber to the public feed sees it cancelled until it has passed; the public list and
+    # sign-up's "next meeting" no longer offer it
+    (shown,) = [
+        e
+        for e in icalendar.Calendar.from_ical(site.request("GET", "/meetings.ics").body).walk("VEVENT")
+        if str(e["UID"]) == meeting["uid"]
+    ]
+    assert str(shown["STATUS"]) == "CANCELLED" and str(shown["SUMMARY"]).startswith("Cancelled: ")
+    assert int(shown["SEQUENCE"]) == int(event["SEQUENCE"])
+    assert site.request("GET", "/meetings").json()["items"] == []
     # cancelling again tells nobody again; no reminder goes for a cancelled meeting
     site.admin("POST", f"/admin/meetings/{meeting['id']}/cancel")
     site.clock.advance(days=12)
@@ -509,6 +519,11 @@ def test_a_member_makes_and_revokes_a_private_feed_with_their_groups_meetings(si
         "batchItemFailures": []
     }
     assert group_meeting["uid"] in site.request("GET", f"/meetings/feeds/{feed_token}").body
+    # her group's meeting is cancelled: her feed shows it cancelled, not gone without a word
+    site.admin("POST", f"/admin/meetings/{group_meeting['id']}/cancel")
+    mine = icalendar.Calendar.from_ical(site.request("GET", f"/meetings/feeds/{feed_token}").body)
+    (shown,) = [e for e in mine.walk("VEVENT") if str(e["UID"]) == group_meeting["uid"]]
+    assert str(shown["STATUS"]) == "CANCELLED"
 
 
 # --- apologies, attendance, letters, report-backs --------------------------------------------------
