@@ -173,7 +173,7 @@ def uploads_compared() -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    from shared.site.uploads import CrtUploads, SdkUploads, Upload
+    from shared.site.uploads import CrtUploads, SdkUploads, Upload, put_all
 
     files = [Upload(f"v/1/services/{n}.html", bytes(6000), "text/html") for n in range(UPLOADS_COMPARED)]
     results: dict[str, Any] = {"files": UPLOADS_COMPARED}
@@ -185,9 +185,9 @@ def uploads_compared() -> dict[str, Any]:
             config=Config(max_pool_connections=16),
         )
         for name, uploads in (("botocore_16_threads", SdkUploads(s3, 16)), ("crt", CrtUploads(s3))):
-            uploads.put_all("site", files[:50], "public")  # connections and clients made
+            put_all(uploads, "site", files[:50], "public")  # connections and clients made
             started, cpu = time.perf_counter(), time.process_time()
-            uploads.put_all("site", files, "public")
+            put_all(uploads, "site", files, "public")
             results[name] = {
                 "seconds": round(time.perf_counter() - started, 2),
                 "cpu_seconds": round(time.process_time() - cpu, 2),
