@@ -719,9 +719,10 @@ MEETINGS = TableSpec(
     key="meetings",
     description="Plenary and working-group meetings (MEETING#id), what each member was sent and "
     "replied about each (TOLD#, LOG#, PERSON# under the meeting; SENT# and pointers under PERSON#id), "
-    "private calendar feeds (FEED#hash) and announcements (ANNOUNCEMENT#id). Only scheduled, public "
-    "meetings carry the sparse `listing` key, so the by_start index holds exactly the upcoming public "
-    "meetings; by_calendar lists every meeting, and every announcement, in time order.",
+    "private calendar feeds (FEED#hash) and announcements (ANNOUNCEMENT#id). Only public meetings "
+    "carry the sparse `listing` key (`public` while scheduled, `public-cancelled` once cancelled, for "
+    "the feeds alone), so the by_start index holds exactly the public meetings in start order; "
+    "by_calendar lists every meeting, and every announcement, in time order.",
     partition_key="pk",
     sort_key="sk",
     indexes=(Index("by_start", "listing", "starts_at"), Index("by_calendar", "calendar", "at")),

@@ -129,10 +129,22 @@ def write_if(call: Any, **kwargs: Any) -> bool:
     except ClientError as exc:
         if is_condition_failure(exc):
             return False
-        if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
+        if _is_conflict(exc):
             raise WriteConflict from exc
         raise
     return True
+
+
+def _is_conflict(error: ClientError) -> bool:
+    """Another transaction on the same item was in flight: a single write's
+    `TransactionConflictException`, or a transaction cancelled for `TransactionConflict`."""
+    code = error.response.get("Error", {}).get("Code")
+    if code == "TransactionConflictException":
+        return True
+    reasons = error.response.get("CancellationReasons") or []
+    return code == "TransactionCanceledException" and any(
+        (r or {}).get("Code") == "TransactionConflict" for r in reasons
+    )
 
 
 class WriteConflict(Conflict):

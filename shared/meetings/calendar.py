@@ -96,7 +96,7 @@ def _event(meeting: Meeting, time_zone: str, now: datetime, *, cancelled: bool, 
     if meeting.online_link:
         event.add("url", meeting.online_link)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("transp", "OPAQUE")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")  # a cancelled one is not busy time
     return event
 
 
@@ -145,7 +145,7 @@ def invitation(
 
 def feed(meetings: list[Meeting], *, name: str, time_zone: str, now: datetime, public: bool = True) -> bytes:
     """The subscribable feed (METHOD:PUBLISH): each meeting with no attendee and no organiser; a
-    cancelled meeting stays in it until it has passed, with STATUS:CANCELLED, so subscribers'
+    cancelled meeting stays in it until it starts, with STATUS:CANCELLED, so subscribers'
     calendars show it cancelled rather than lose it without a word. `public`: the
     organiser's notes are left out (a member's private feed has them)."""
     calendar = _calendar("PUBLISH", time_zone, name)

@@ -108,8 +108,11 @@ class Planner:
         planned: list[tuple[dict[str, Any], Callable[[], bool]]] = []
         queued = skipped = updates = report_backs = 0
         for meeting, in_listing in listed:
-            if in_listing != listing_of(meeting, public_groups) and meeting.starts_at >= iso(now):
-                self._repo.relist(meeting, public_groups)  # its group was made public, or private
+            wanted = listing_of(meeting, public_groups)
+            if meeting.status is not MeetingStatus.SCHEDULED and in_listing is None:
+                wanted = None  # a cancelled meeting never newly appears in the public feed
+            if in_listing != wanted and meeting.starts_at >= iso(now):
+                self._repo.relist(meeting, wanted)  # its group was made public, or private
             if meeting.status is not MeetingStatus.SCHEDULED:
                 continue
             due, stale = latest_due(meeting, settings.offsets, now)

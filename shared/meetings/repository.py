@@ -5,8 +5,9 @@ Items (string keys `pk`/`sk`):
   the `by_calendar` index (every meeting in time order: the console's list, the reminder run), and,
   while it is public, the sparse `listing` with `starts_at` for the `by_start` index: `public` while
   it is scheduled (the public list, the feeds, and sign-up's "next meeting"), `public-cancelled`
-  once cancelled (the feeds alone, which show it cancelled until it has passed, so a subscriber's
-  calendar says so rather than losing it without a word).
+  once cancelled (the feeds alone, which show it cancelled until it starts, so a subscriber's
+  calendar says so rather than losing it without a word). A meeting gets `public-cancelled` only
+  if it was listed when cancelled: a cancelled meeting never newly appears in the public feed.
 - `MEETING#<id>` / `TOLD#<member id>`: that the member was sent the meeting, the last time and at
   which sequence (an update or a cancellation goes to these); `MEETING#<id>` /
   `LOG#<member id>#<time>#<what>`: each email about it, for the console's "who was sent what, and
@@ -185,13 +186,12 @@ class MeetingRepository(MeetingReader):
                 continue
         return found
 
-    def relist(self, meeting: Meeting, public_groups: set[str]) -> bool:
-        """Put the meeting in the public listing, or take it out, as its working group is public or
-        not now (a group's setting changes after its meetings were made); nothing if it changed
-        since it was read (the next run looks again)."""
+    def relist(self, meeting: Meeting, listing: str | None) -> bool:
+        """Put the meeting in the public listing `listing`, or take it out (None), as its working
+        group is public or not now (a group's setting changes after its meetings were made);
+        nothing if it changed since it was read (the next run looks again)."""
         key = meeting_key(meeting.id)
         condition, values = version_condition(meeting.version)
-        listing = listing_of(meeting, public_groups)
         if listing:
             return write_if(
                 self._db.update_item,

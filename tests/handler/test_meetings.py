@@ -381,6 +381,7 @@ def test_a_cancellation_goes_out_at_once_and_removes_it_from_calendars(site):
         if str(e["UID"]) == meeting["uid"]
     ]
     assert str(shown["STATUS"]) == "CANCELLED" and str(shown["SUMMARY"]).startswith("Cancelled: ")
+    assert str(shown["TRANSP"]) == "TRANSPARENT"  # no longer busy time
     assert str(shown["SEQUENCE"]) == str(event["SEQUENCE"])
     assert site.request("GET", "/meetings").json()["items"] == []
     # cancelling again tells nobody again; no reminder goes for a cancelled meeting
@@ -446,6 +447,11 @@ def test_a_group_made_public_or_private_later_moves_its_meetings_within_a_minute
     site.admin("PATCH", "/admin/groups/patient-voice", json_body={"public": False})
     plan(site)
     assert listed() == [] and meeting["uid"] not in site.request("GET", "/meetings.ics").body
+    # a meeting cancelled while its group was private never appears in the public feed later
+    site.admin("POST", f"/admin/meetings/{meeting['id']}/cancel")
+    site.admin("PATCH", "/admin/groups/patient-voice", json_body={"public": True})
+    plan(site)
+    assert meeting["uid"] not in site.request("GET", "/meetings.ics").body
 
 
 def test_two_changes_to_a_feed_at_once_leave_one_link_that_works(aws, monkeypatch):
