@@ -170,8 +170,8 @@ def failed_conditions(call: Any, **kwargs: Any) -> frozenset[int]:
             failed = frozenset(i for i, code in enumerate(codes) if code == "ConditionalCheckFailed")
             if failed:
                 return failed
-            if "TransactionConflict" in codes:
-                raise WriteConflict from exc
+        if _is_conflict(exc):
+            raise WriteConflict from exc
         raise
     return frozenset()
 

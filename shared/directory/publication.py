@@ -56,7 +56,7 @@ class DirectoryPublication:
     def _render(self, services: Iterable[Service], today: date, into: Sink) -> date:
         """Render every file into `into` (a draft uploads each at once; a preview collects them):
         each entry's own as it is read, then the lists; answer the edition's date."""
-        edition_seen = self.publisher.head().meta.get("edition")
+        edition_seen = into.head.meta.get("edition")
         edition = date.fromisoformat(edition_seen) if edition_seen else today
         prepared = prepare([], today)
         for service in services:

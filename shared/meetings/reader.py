@@ -11,7 +11,7 @@ from shared.dynamo import value as v
 from shared.model import Model
 
 PUBLIC_LISTING = "public"
-# a public meeting that was cancelled, kept in the calendar feeds (cancelled) until it has passed
+# a public meeting that was cancelled, kept in the calendar feeds (cancelled) until it starts
 CANCELLED_LISTING = "public-cancelled"
 
 

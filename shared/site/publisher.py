@@ -343,7 +343,10 @@ class SitePublisher:
 
 class Sink(Protocol):
     """Where a section's files go as they are rendered: a `Draft` (uploaded at once) or a
-    `Collected` (kept, for a preview or a publication that must first know its size)."""
+    `Collected` (kept, for a preview or a publication that must first know its size). `head` is
+    the newest complete version, read once, which `differs` compares with."""
+
+    head: Manifest
 
     def add(self, path: str, file: SiteFile) -> None: ...
 
@@ -354,7 +357,7 @@ class Sink(Protocol):
 
 class Collected:
     def __init__(self, site: SitePublisher) -> None:
-        self._site = site
+        self.head = site.head()
         self.files: dict[str, SiteFile] = {}
 
     def add(self, path: str, file: SiteFile) -> None:
@@ -363,7 +366,8 @@ class Collected:
     def differs(
         self, more: Mapping[str, SiteFile] | None = None, within: Callable[[str], bool] | None = None
     ) -> bool:
-        return self._site.differs({**self.files, **(more or {})}, within)
+        wanted = {p: f.digest for p, f in {**self.files, **(more or {})}.items()}
+        return _differs(self.head, wanted, within)
 
 
 class Draft:
@@ -382,7 +386,7 @@ class Draft:
         self._before = before
         self._actor = actor
         self._now = now
-        self._head = site.manifest(before.head) or EMPTY
+        self.head = site.manifest(before.head) or EMPTY  # what it builds on
         self._wanted: dict[str, str] = {}  # path -> sha256 of every file added
         self._kinds: dict[str, tuple[str, int]] = {}  # path -> (type, size)
         self._new: dict[str, list[Any]] = {}  # path -> its history item in this version, if it differs
@@ -392,7 +396,7 @@ class Draft:
 
     def _current(self, path: str) -> str | None:
         """The path's digest in the head (None: not there)."""
-        return _digest_at(self._head.history(path), self._head.version) if self._head.files else None
+        return _digest_at(self.head.history(path), self.head.version) if self.head.files else None
 
     def _allocate(self) -> int:
         if self._version is None:
@@ -408,7 +412,7 @@ class Draft:
         if self._current(path) == digest:
             return
         version = self._allocate()
-        history = self._head.history(path) or []
+        history = self.head.history(path) or []
         reuse = next((h[1] for h in history if h[2] == digest and h[1] is not None), None)
         self._new[path] = [version, version if reuse is None else reuse, digest]
         if reuse is None:
@@ -423,10 +427,10 @@ class Draft:
         """Whether the files added, with `more`, differ from the head: among the paths `within`
         accepts (all of which have been added or are in `more`), or all of them."""
         wanted = {**self._wanted, **{p: f.digest for p, f in (more or {}).items()}}
-        return _differs(self._head, wanted, within)
+        return _differs(self.head, wanted, within)
 
     def publish(self, meta: Mapping[str, Any] | None = None) -> Published:
-        site, head, before, owner = self._site, self._head, self._before, self._owner
+        site, head, before, owner = self._site, self.head, self._before, self._owner
         meta = dict(meta or {})
         live = site.live()
         changes = site._compare(head, live, self._wanted)
